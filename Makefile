@@ -1,0 +1,132 @@
+# descent — hand-written Makefile (after redis's and Lua's).
+#
+#   make             build ./descent
+#   make test        build and run the Criterion suites (unit and end to end)
+#   make test-asan   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make demo        the main job on the bundled data
+#   make fuzz        libFuzzer over parse + check (clang; FUZZ_SECONDS, default 60)
+#   make bench       benchmarks (bench/RESULTS.md holds the figures)
+#   make examples    rerun every example and regenerate its pictures
+#   make clean
+#
+# Objects and generated lexer/parser files go to $(BUILD); SANITIZE=address adds ASan and
+# UBSan; WERROR=1 (CI) turns warnings into errors.
+
+CC       ?= cc
+BUILD    ?= build
+BIN      ?= descent
+OPT      ?= -O2
+SANITIZE ?=
+WERROR   ?= 0
+FLEX     ?= flex
+BISON    ?= bison
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+        -Wcast-qual -Wwrite-strings -Wundef -Wformat=2 -Wvla -Wnull-dereference -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+ifeq ($(SANITIZE),)
+SAN :=
+else ifeq ($(SANITIZE),address)
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+$(error SANITIZE=$(SANITIZE) is unknown; use SANITIZE=address or nothing)
+endif
+
+CPPFLAGS += -D_XOPEN_SOURCE=700 -Iinterp -Iruntime -I$(BUILD)/grammar
+CFLAGS   += -std=c11 -g $(OPT) $(SAN) -MMD -MP
+LDFLAGS  += $(SAN)
+LDLIBS   += -lm
+
+GEN_C   := $(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.c
+GEN_H   := $(BUILD)/grammar/parser.h $(BUILD)/grammar/lexer.h
+LIB_SRC := $(filter-out interp/cli.c,$(wildcard interp/*.c)) $(wildcard runtime/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_C:.c=.o)
+CLI_OBJ := $(BUILD)/interp/cli.o
+TEST_SRC := $(wildcard tests/*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN := $(BUILD)/tests/test_descent
+DEPS    := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+
+.PHONY: all test test-asan demo fuzz bench examples clean deps
+.DELETE_ON_ERROR:
+
+all: $(BIN)
+
+$(BIN): $(CLI_OBJ) $(BUILD)/libdescent.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libdescent.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/grammar/parser.c $(BUILD)/grammar/parser.h: grammar/parser.y | deps
+	@mkdir -p $(@D)
+	$(BISON) -Wall -Werror --header=$(BUILD)/grammar/parser.h -o $(BUILD)/grammar/parser.c $<
+
+$(BUILD)/grammar/lexer.c $(BUILD)/grammar/lexer.h: grammar/lexer.l | deps
+	@mkdir -p $(@D)
+	$(FLEX) --header-file=$(BUILD)/grammar/lexer.h -o $(BUILD)/grammar/lexer.c $<
+
+# Generated code is not ours to tidy: the usual warnings, not the project's extra ones.
+$(BUILD)/grammar/%.o: $(BUILD)/grammar/%.c $(GEN_H)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wall -Wno-unused-function -Wno-sign-compare -c -o $@ $<
+
+$(BUILD)/%.o: %.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+# Packages the build needs; named with the command that installs them when missing.
+deps:
+	@missing=""; \
+	command -v $(FLEX) >/dev/null || missing="$$missing flex"; \
+	command -v $(BISON) >/dev/null || missing="$$missing bison"; \
+	if [ -n "$$missing" ]; then \
+		echo "descent needs:$$missing"; \
+		echo "install with: sudo apt-get install$$missing"; exit 1; fi
+
+$(TEST_BIN): $(TEST_OBJ) $(BUILD)/libdescent.a
+	@test -f /usr/include/criterion/criterion.h || { \
+		echo "the tests need Criterion; install with: sudo apt-get install libcriterion-dev"; \
+		exit 1; }
+	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion $(LDLIBS)
+
+test: $(BIN) $(TEST_BIN)
+	DESCENT=$(abspath $(BIN)) $(TEST_BIN) --jobs 2
+
+test-asan:
+	$(MAKE) BUILD=build-asan BIN=build-asan/descent SANITIZE=address OPT=-O1 test
+
+demo: $(BIN)
+	./$(BIN) check examples/schedules.nn
+	./$(BIN) schedule 'warmup(2 epochs) then cosine_restart(T0 = 3 epochs, T_mult = 2)' \
+		--lr 1e-3 --steps 1400 --steps-per-epoch 100 --plot build/demo-schedule.svg \
+		> build/demo-schedule.csv
+	@echo "wrote build/demo-schedule.csv and build/demo-schedule.svg"
+
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := build-fuzz
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang: sudo apt-get install clang"; exit 1; }
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang OPT=-O1 \
+		CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
+		$(FUZZ_BUILD)/libdescent.a
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinterp -Iruntime \
+		-o $(FUZZ_BUILD)/fuzz_check tests/fuzz/fuzz_check.c $(FUZZ_BUILD)/libdescent.a -lm
+	@mkdir -p $(FUZZ_BUILD)/corpus
+	$(FUZZ_BUILD)/fuzz_check -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-dict=tests/fuzz/nn.dict -artifact_prefix=$(FUZZ_BUILD)/ \
+		$(FUZZ_BUILD)/corpus examples tests/check tests/errors tests/fuzz/regressions
+
+bench: $(BIN)
+	bench/run.sh
+
+examples: $(BIN)
+	@echo "no runnable examples yet (training and minimize arrive with issues #3 and #4)"
+
+clean:
+	rm -rf build build-asan build-fuzz $(BIN)
+
+-include $(DEPS)

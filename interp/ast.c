@@ -1,0 +1,259 @@
+/* ast.c — constructors, copy and free of the syntax tree (ownership rule in ast.h). */
+#include "ast.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct ast *ast_new(enum ast_kind kind, struct loc loc)
+{
+	struct ast *node = calloc(1, sizeof *node);
+	if (!node)
+		return NULL;
+	node->kind = kind;
+	node->loc = loc;
+	node->name_loc = loc;
+	return node;
+}
+
+struct ast *ast_num(struct loc loc, double value)
+{
+	struct ast *node = ast_new(AST_NUM, loc);
+	if (node)
+		node->num = value;
+	return node;
+}
+
+struct ast *ast_bool(struct loc loc, int value)
+{
+	struct ast *node = ast_new(AST_BOOL, loc);
+	if (node)
+		node->num = value != 0;
+	return node;
+}
+
+struct ast *ast_named(enum ast_kind kind, struct loc loc, char *str, struct loc name_loc)
+{
+	struct ast *node = ast_new(kind, loc);
+	if (!node) {
+		free(str);
+		return NULL;
+	}
+	node->str = str;
+	node->name_loc = name_loc;
+	return node;
+}
+
+struct ast *ast_unary(enum ast_kind kind, struct loc loc, struct ast *a)
+{
+	struct ast *node = a ? ast_new(kind, loc) : NULL;
+	if (!node) {
+		ast_free(a);
+		return NULL;
+	}
+	node->a = a;
+	return node;
+}
+
+struct ast *ast_binary(enum ast_kind kind, struct loc loc, int op, struct ast *a, struct ast *b)
+{
+	struct ast *node = a && b ? ast_new(kind, loc) : NULL;
+	if (!node) {
+		ast_free(a);
+		ast_free(b);
+		return NULL;
+	}
+	node->op = op;
+	node->a = a;
+	node->b = b;
+	return node;
+}
+
+struct ast *ast_push(struct ast *node, struct ast *kid)
+{
+	if (!node || !kid) {
+		ast_free(node);
+		ast_free(kid);
+		return NULL;
+	}
+	if (node->nkids == node->cap) {
+		int cap = node->cap ? node->cap * 2 : 4;
+		struct ast **kids = realloc(node->kids, (size_t)cap * sizeof *kids);
+		if (!kids) {
+			ast_free(node);
+			ast_free(kid);
+			return NULL;
+		}
+		node->kids = kids;
+		node->cap = cap;
+	}
+	node->kids[node->nkids++] = kid;
+	return node;
+}
+
+struct ast *ast_rename(struct ast *node, enum ast_kind kind, struct loc loc, char *str,
+                       struct loc name_loc)
+{
+	if (!node) {
+		free(str);
+		return NULL;
+	}
+	node->kind = kind;
+	node->loc = loc;
+	node->name_loc = name_loc;
+	if (str) {
+		free(node->str);
+		node->str = str;
+	}
+	return node;
+}
+
+struct ast *ast_relocate(struct ast *node, struct loc loc)
+{
+	if (node)
+		node->loc = loc;
+	return node;
+}
+
+struct ast *ast_prepend(struct ast *list, struct ast *first)
+{
+	if (!(list = ast_push(list, first)))
+		return NULL;
+	memmove(list->kids + 1, list->kids, (size_t)(list->nkids - 1) * sizeof *list->kids);
+	list->kids[0] = first;
+	return list;
+}
+
+struct ast *ast_key_extend(struct ast *key, char *part, struct loc at)
+{
+	char *dotted = key && part ? malloc(strlen(key->str) + strlen(part) + 2) : NULL;
+	if (!dotted) {
+		ast_free(key);
+		free(part);
+		return NULL;
+	}
+	sprintf(dotted, "%s.%s", key->str, part);
+	free(part);
+	free(key->str);
+	key->str = dotted;
+	key->loc = key->name_loc = loc_span(key->loc, at);
+	return key;
+}
+
+struct ast *ast_bind(enum ast_kind kind, struct loc loc, struct ast *key, struct ast *value)
+{
+	struct ast *node = key && value ? ast_named(kind, loc, key->str, key->name_loc) : NULL;
+	if (!node) {
+		ast_free(key);
+		ast_free(value);
+		return NULL;
+	}
+	key->str = NULL;
+	ast_free(key);
+	node->a = value;
+	return node;
+}
+
+struct ast *ast_block(struct loc loc, int block, char *name, struct loc name_loc,
+                      struct ast *body)
+{
+	if (!body) {
+		free(name);
+		return NULL;
+	}
+	body->kind = AST_BLOCK;
+	body->loc = loc;
+	body->op = block;
+	body->str = name;
+	body->name_loc = name ? name_loc : loc;
+	return body;
+}
+
+struct ast *ast_minimize(struct loc loc, char *name, struct loc name_loc, struct ast *vars,
+                         struct ast *fn, struct ast *body)
+{
+	if (!vars || !fn || !body) {
+		free(name);
+		ast_free(vars);
+		ast_free(fn);
+		ast_free(body);
+		return NULL;
+	}
+	body->kind = AST_MINIMIZE;
+	body->loc = loc;
+	body->str = name;
+	body->name_loc = name_loc;
+	body->a = fn;
+	body->b = vars;
+	return body;
+}
+
+struct ast *ast_copy_at(const struct ast *node, struct loc at)
+{
+	if (!node)
+		return NULL;
+	struct ast *copy = ast_new(node->kind, at);
+	if (!copy)
+		return NULL;
+	copy->op = node->op;
+	copy->num = node->num;
+	if (node->str && !(copy->str = strdup(node->str)))
+		goto fail;
+	if ((node->a && !(copy->a = ast_copy_at(node->a, at)))
+	    || (node->b && !(copy->b = ast_copy_at(node->b, at))))
+		goto fail;
+	for (int i = 0; i < node->nkids; i++)
+		if (!(copy = ast_push(copy, ast_copy_at(node->kids[i], at))))
+			return NULL;
+	return copy;
+fail:
+	ast_free(copy);
+	return NULL;
+}
+
+void ast_free(struct ast *node)
+{
+	if (!node)
+		return;
+	ast_free(node->a);
+	ast_free(node->b);
+	for (int i = 0; i < node->nkids; i++)
+		ast_free(node->kids[i]);
+	free(node->kids);
+	free(node->str);
+	free(node);
+}
+
+const struct ast *ast_call_arg(const struct ast *call, const char *name)
+{
+	for (int i = 0; i < call->nkids; i++)
+		if (call->kids[i]->kind == AST_ARG && strcmp(call->kids[i]->str, name) == 0)
+			return call->kids[i]->a;
+	return NULL;
+}
+
+const char *ast_describe(const struct ast *node, char *buf, size_t size)
+{
+	switch (node->kind) {
+	case AST_NUM: snprintf(buf, size, "the number %g", node->num); break;
+	case AST_STR: snprintf(buf, size, "a string"); break;
+	case AST_BOOL: snprintf(buf, size, "%s", node->num ? "true" : "false"); break;
+	case AST_NAME: snprintf(buf, size, "the name '%s'", node->str); break;
+	case AST_CALL: snprintf(buf, size, "a call to '%s'", node->str); break;
+	case AST_LIST: snprintf(buf, size, "a list"); break;
+	case AST_TUPLE: snprintf(buf, size, "a tuple"); break;
+	case AST_RANGE: snprintf(buf, size, "a range"); break;
+	case AST_DURATION: snprintf(buf, size, "a duration"); break;
+	case AST_THEN: case AST_FOR: snprintf(buf, size, "a schedule"); break;
+	default: snprintf(buf, size, "an expression"); break;
+	}
+	return buf;
+}
+
+const char *ast_block_name(int block)
+{
+	static const char *const names[] = {
+		[BLOCK_DATA] = "data", [BLOCK_NETWORK] = "network",
+		[BLOCK_TRAIN] = "train", [BLOCK_SWEEP] = "sweep",
+	};
+	return names[block];
+}

@@ -1,0 +1,31 @@
+/* check.h — everything `descent check` finds before anything runs: unknown names (with
+ * "did you mean"), missing or repeated keys, wrong types, values out of range, schedules
+ * that cannot be composed, references to undeclared blocks, and the teaching warnings of
+ * LANGUAGE.md section 8.
+ *
+ * For: a folded file (fold.h); it reads the tree and never changes it. Not for: syntax
+ * (parser.y) or anything that needs the data files (the lowering reads those).
+ */
+#ifndef DESCENT_CHECK_H
+#define DESCENT_CHECK_H
+
+#include <stdbool.h>
+
+#include "ast.h"
+#include "diag.h"
+
+/* What a checked file declares, for the summary line of `descent check`. */
+struct check_summary {
+	int lets, data, networks, trains, sweeps, minimizes; /* declarations of each kind */
+};
+
+/* Checks a folded file; reports to d and returns true when it has no errors. */
+bool check_file(const struct ast *file, struct diag *d, struct check_summary *summary);
+
+/* Checks one schedule expression on its own (`descent schedule`); true when valid. */
+bool check_schedule_expr(const struct ast *expr, struct diag *d);
+
+/* The block of the given kind and name in file, or NULL. */
+const struct ast *check_find_block(const struct ast *file, int block, const char *name);
+
+#endif

@@ -1,0 +1,365 @@
+/* cli.c — the `descent` command: argument parsing, the commands of LANGUAGE.md section 8,
+ * and exit statuses. The only place that exits.
+ *
+ * Exit statuses: 0 success; 1 an error in the input (the .nn file, a data file, a
+ * missing file); 2 command-line misuse (and, for now, a command not implemented yet);
+ * 3 a run diverged.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "diag.h"
+#include "fold.h"
+#include "lower.h"
+#include "parse.h"
+#include "schedule.h"
+#include "svg.h"
+
+#define DESCENT_VERSION "0.1.0"
+
+enum exit_status { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_DIVERGED = 3 };
+
+static const char main_help[] =
+	"descent — deep-learning experiments as short, checked files\n"
+	"\n"
+	"usage: descent COMMAND [ARGS]\n"
+	"\n"
+	"commands:\n"
+	"  run FILE.nn        run the train and minimize blocks of a file\n"
+	"  check FILE.nn      parse and check a file; report every error and warning\n"
+	"  ir FILE.nn         print the IR of each train block\n"
+	"  sweep FILE.nn      run the sweep of a file\n"
+	"  schedule 'EXPR'    print (and plot) a learning-rate schedule\n"
+	"\n"
+	"FILE may be '-' for standard input. `descent COMMAND --help` tells more.\n"
+	"exit status: 0 success, 1 an error in the input, 2 command-line misuse,\n"
+	"3 a run diverged.\n";
+
+static const char check_help[] =
+	"usage: descent check FILE.nn\n"
+	"\n"
+	"Parses and checks FILE (or '-' for standard input) without running anything:\n"
+	"unknown names, missing or repeated keys, wrong types, values out of range,\n"
+	"schedules that cannot be composed, references to undeclared blocks. Errors and\n"
+	"teaching warnings go to standard error as FILE:LINE:COL: error: MESSAGE.\n"
+	"On success, prints a one-line summary to standard output.\n"
+	"exit status: 0 no errors (warnings allowed), 1 errors, 2 misuse.\n";
+
+static const char schedule_help[] =
+	"usage: descent schedule 'EXPR' --lr X --steps N [--steps-per-epoch K] [--plot FILE.svg]\n"
+	"\n"
+	"Prints the learning rate of schedule EXPR (LANGUAGE.md section 5) for steps\n"
+	"t = 0 .. N-1 as CSV 'step,lr', values with %.17g.\n"
+	"  --lr X               the base learning rate (the optimizer's lr)\n"
+	"  --steps N            how many steps to print\n"
+	"  --steps-per-epoch K  turns 'N epochs' into N*K steps (rounded)\n"
+	"  --plot FILE.svg      also draws the curve\n"
+	"example: descent schedule 'warmup(2 epochs) then cosine(8 epochs)' --lr 0.1 \\\n"
+	"             --steps 1000 --steps-per-epoch 100 --plot lr.svg\n";
+
+static const char run_help[] =
+	"usage: descent run FILE.nn [--set K=V]... [--threads N] [--resume] [--quiet]\n"
+	"\n"
+	"Checks FILE, then runs its train blocks in file order and its minimize blocks.\n"
+	"Not implemented yet: this version checks the file and stops (exit status 2).\n";
+
+static const char ir_help[] =
+	"usage: descent ir FILE.nn\n"
+	"\n"
+	"Checks FILE, then prints the IR of each train block.\n"
+	"Not implemented yet: this version checks the file and stops (exit status 2).\n";
+
+static const char sweep_help[] =
+	"usage: descent sweep FILE.nn [--jobs N] [--shard I/N]\n"
+	"\n"
+	"Checks FILE, then runs the trials of its sweep block.\n"
+	"Not implemented yet: this version checks the file and stops (exit status 2).\n";
+
+static int usage_error(const char *command, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *command, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "descent %s: ", command);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\ntry 'descent %s --help'\n", command);
+	va_end(ap);
+	return EXIT_USAGE;
+}
+
+static void diag_setup(struct diag *d)
+{
+	diag_init(d, stderr);
+	const char *no_color = getenv("NO_COLOR");
+	d->color = isatty(STDERR_FILENO) && !(no_color && *no_color);
+}
+
+/* A whole command line value: a finite number (strtod takes all of text). */
+static bool parse_number(const char *text, double *out)
+{
+	char *end;
+	errno = 0;
+	*out = strtod(text, &end);
+	return *text && !*end && errno == 0 && isfinite(*out);
+}
+
+/* Reads, folds and checks a file; *file gets the tree (caller frees both). */
+static int load_file(const char *path, struct diag *d, struct source **src, struct ast **file,
+                     struct check_summary *summary)
+{
+	*file = NULL;
+	if (!(*src = source_read(path))) {
+		fprintf(stderr, "descent: cannot read %s: %s\n", path, strerror(errno));
+		return EXIT_INPUT;
+	}
+	*file = parse_source(*src, PARSE_FILE, d);
+	if (!*file)
+		return EXIT_INPUT;
+	if (!fold_file(*file, d)) {
+		fprintf(stderr, "descent: out of memory\n");
+		return EXIT_INPUT;
+	}
+	check_file(*file, d, summary);
+	return d->errors ? EXIT_INPUT : EXIT_OK;
+}
+
+static void report_errors(const struct diag *d)
+{
+	if (d->errors)
+		fprintf(stderr, "%d error%s, %d warning%s\n", d->errors, d->errors == 1 ? "" : "s",
+		        d->warnings, d->warnings == 1 ? "" : "s");
+}
+
+/* One FILE argument and no options: what check, and for now run, ir and sweep take. */
+static int file_argument(const char *command, int argc, char **argv, const char **path)
+{
+	*path = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return usage_error(command, "unknown option '%s'", argv[i]);
+		if (*path)
+			return usage_error(command, "one file at a time; '%s' is one too many", argv[i]);
+		*path = argv[i];
+	}
+	if (!*path)
+		return usage_error(command, "which file?");
+	return EXIT_OK;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	const char *path;
+	int status = file_argument("check", argc, argv, &path);
+	if (status != EXIT_OK)
+		return status;
+	struct diag d;
+	struct source *src;
+	struct ast *file;
+	struct check_summary s;
+	diag_setup(&d);
+	status = load_file(path, &d, &src, &file, &s);
+	if (status == EXIT_OK)
+		printf("%s: ok (%d let, %d data, %d network, %d train, %d sweep, %d minimize; "
+		       "%d warning%s)\n", src->name, s.lets, s.data, s.networks, s.trains, s.sweeps,
+		       s.minimizes, d.warnings, d.warnings == 1 ? "" : "s");
+	report_errors(&d);
+	ast_free(file);
+	source_free(src);
+	return status;
+}
+
+/* run, ir and sweep: the file is checked, so that mistakes show now; running it comes
+ * with the training, teaching and sweep issues. */
+static int cmd_not_yet(const char *command, int argc, char **argv)
+{
+	const char *path = NULL;
+	for (int i = 0; i < argc && !path; i++)
+		if (argv[i][0] != '-' || argv[i][1] == '\0')
+			path = argv[i];
+	if (!path)
+		return usage_error(command, "which file?");
+	struct diag d;
+	struct source *src;
+	struct ast *file;
+	diag_setup(&d);
+	int status = load_file(path, &d, &src, &file, NULL);
+	report_errors(&d);
+	ast_free(file);
+	source_free(src);
+	if (status != EXIT_OK)
+		return status;
+	fprintf(stderr, "descent %s: %s checks clean, but '%s' is not implemented yet\n", command,
+	        path, command);
+	return EXIT_USAGE;
+}
+
+struct schedule_options {
+	const char *expr;   /* the schedule */
+	double lr;          /* --lr */
+	double steps;       /* --steps */
+	double per_epoch;   /* --steps-per-epoch, 0 if not given */
+	const char *plot;   /* --plot, or NULL */
+};
+
+/* The value of option argv[*i] ("--name=value" or "--name value"), or NULL. */
+static const char *option_value(int argc, char **argv, int *i, const char *name)
+{
+	size_t len = strlen(name);
+	if (strncmp(argv[*i], name, len) != 0)
+		return NULL;
+	if (argv[*i][len] == '=')
+		return argv[*i] + len + 1;
+	if (argv[*i][len] != '\0' || *i + 1 >= argc)
+		return NULL;
+	return argv[++*i];
+}
+
+static int parse_schedule_options(int argc, char **argv, struct schedule_options *o)
+{
+	*o = (struct schedule_options){0};
+	bool have_lr = false, have_steps = false;
+	for (int i = 0; i < argc; i++) {
+		const char *v;
+		if ((v = option_value(argc, argv, &i, "--lr"))) {
+			if (!parse_number(v, &o->lr) || o->lr <= 0)
+				return usage_error("schedule", "--lr takes a positive number, not '%s'", v);
+			have_lr = true;
+		} else if ((v = option_value(argc, argv, &i, "--steps-per-epoch"))) {
+			if (!parse_number(v, &o->per_epoch) || o->per_epoch < 1
+			    || o->per_epoch != floor(o->per_epoch) || o->per_epoch > 1e9)
+				return usage_error("schedule", "--steps-per-epoch takes a whole number "
+				                   ">= 1, not '%s'", v);
+		} else if ((v = option_value(argc, argv, &i, "--steps"))) {
+			if (!parse_number(v, &o->steps) || o->steps < 1 || o->steps != floor(o->steps)
+			    || o->steps > 1e8)
+				return usage_error("schedule", "--steps takes a whole number from 1 to "
+				                   "1e8, not '%s'", v);
+			have_steps = true;
+		} else if ((v = option_value(argc, argv, &i, "--plot"))) {
+			o->plot = v;
+		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
+			return usage_error("schedule", "unknown option or missing value: '%s'", argv[i]);
+		} else if (o->expr) {
+			return usage_error("schedule", "one schedule at a time; quote it: '%s' is one "
+			                   "too many", argv[i]);
+		} else {
+			o->expr = argv[i];
+		}
+	}
+	if (!o->expr)
+		return usage_error("schedule", "which schedule? e.g. 'cosine(100)'");
+	if (!have_lr || !have_steps)
+		return usage_error("schedule", "%s is required", !have_lr ? "--lr" : "--steps");
+	return EXIT_OK;
+}
+
+static int write_schedule_plot(const struct schedule_options *o, const double *lr)
+{
+	double *x = malloc((size_t)o->steps * sizeof *x);
+	FILE *out = x ? fopen(o->plot, "w") : NULL;
+	if (!out) {
+		fprintf(stderr, "descent schedule: cannot write %s: %s\n", o->plot, strerror(errno));
+		free(x);
+		return EXIT_INPUT;
+	}
+	for (int t = 0; t < (int)o->steps; t++)
+		x[t] = t;
+	struct svg_axes axes = {o->expr, "step", "learning rate"};
+	struct svg_series series = {NULL, x, lr, (int)o->steps};
+	int failed = svg_line_plot(out, &axes, &series, 1);
+	failed |= fclose(out);
+	free(x);
+	if (failed) {
+		fprintf(stderr, "descent schedule: cannot write %s\n", o->plot);
+		return EXIT_INPUT;
+	}
+	return EXIT_OK;
+}
+
+static int cmd_schedule(int argc, char **argv)
+{
+	struct schedule_options o;
+	int status = parse_schedule_options(argc, argv, &o);
+	if (status != EXIT_OK)
+		return status;
+	struct diag d;
+	diag_setup(&d);
+	struct source *src = source_from_string("<schedule>", o.expr);
+	struct ast *expr = src ? parse_source(src, PARSE_EXPR, &d) : NULL;
+	if (expr)
+		expr = fold_expr(expr, NULL, &d);
+	struct sched *s = expr && d.errors == 0 && check_schedule_expr(expr, &d)
+		? lower_schedule(expr, o.per_epoch, &d) : NULL;
+	double *lr = s ? malloc((size_t)o.steps * sizeof *lr) : NULL;
+	status = lr ? EXIT_OK : EXIT_INPUT;
+	if (lr) {
+		printf("step,lr\n");
+		for (int t = 0; t < (int)o.steps; t++) {
+			lr[t] = sched_value(s, o.lr, t);
+			printf("%d,%.17g\n", t, lr[t]);
+		}
+		if (o.plot)
+			status = write_schedule_plot(&o, lr);
+	}
+	free(lr);
+	sched_free(s);
+	ast_free(expr);
+	source_free(src);
+	return status;
+}
+
+struct command {
+	const char *name;             /* as typed */
+	const char *help;             /* printed by --help */
+	int (*run)(int argc, char **argv);
+};
+
+static int cmd_run(int argc, char **argv) { return cmd_not_yet("run", argc, argv); }
+static int cmd_ir(int argc, char **argv) { return cmd_not_yet("ir", argc, argv); }
+static int cmd_sweep(int argc, char **argv) { return cmd_not_yet("sweep", argc, argv); }
+
+static const struct command commands[] = {
+	{"run", run_help, cmd_run},
+	{"check", check_help, cmd_check},
+	{"ir", ir_help, cmd_ir},
+	{"sweep", sweep_help, cmd_sweep},
+	{"schedule", schedule_help, cmd_schedule},
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return fputs(main_help, stderr), EXIT_USAGE;
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return fputs(main_help, stdout), EXIT_OK;
+	if (strcmp(argv[1], "--version") == 0)
+		return puts("descent " DESCENT_VERSION), EXIT_OK;
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		for (int a = 2; a < argc; a++)
+			if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0)
+				return fputs(commands[i].help, stdout), EXIT_OK;
+		int status = commands[i].run(argc - 2, argv + 2);
+		if (fflush(stdout) != 0 && status == EXIT_OK) {
+			fprintf(stderr, "descent: cannot write the output: %s\n", strerror(errno));
+			return EXIT_INPUT;
+		}
+		return status;
+	}
+	const char *names[] = {"run", "check", "ir", "sweep", "schedule", NULL};
+	const char *close = diag_closest(argv[1], names);
+	fprintf(stderr, "descent: unknown command '%s'\n", argv[1]);
+	if (close)
+		fprintf(stderr, "help: did you mean '%s'?\n", close);
+	fprintf(stderr, "try 'descent --help'\n");
+	return EXIT_USAGE;
+}

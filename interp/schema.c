@@ -1,0 +1,453 @@
+/* schema.c — the tables of what LANGUAGE.md allows (see schema.h), and argument binding.
+ *
+ * Each table row reads as the language reference does: name, type, default, range.
+ * Ranges not fixed by LANGUAGE.md follow PyTorch's own argument checks (e.g. Adam's betas
+ * in [0, 1), OneCycleLR's pct_start in (0, 1)); sizes stop at 2^24 units, far above any
+ * network that fits this machine but low enough that dense(1e12) is an error, not a crash.
+ */
+#include "schema.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Ranges, as designated initializers. */
+#define ANY         .lo = -INFINITY, .hi = INFINITY
+#define POSITIVE    .lo = 0, .hi = INFINITY, .lo_open = true
+#define NONNEGATIVE .lo = 0, .hi = INFINITY
+#define UNIT        .lo = 0, .hi = 1, .hi_open = true                 /* [0, 1) */
+#define UNIT_CLOSED .lo = 0, .hi = 1                                  /* [0, 1] */
+#define OPEN_UNIT   .lo = 0, .hi = 1, .lo_open = true, .hi_open = true /* (0, 1) */
+#define KEEP_UNIT   .lo = 0, .hi = 1, .lo_open = true                 /* (0, 1] */
+#define SIZE        .lo = 1, .hi = 16777216
+#define AT_LEAST_1  .lo = 1, .hi = INFINITY
+#define REQUIRED    .required = true
+
+static const char *const init_names[] = {"default", "he", "xavier", NULL};
+static const char *const scaling_names[] = {"train", "test", NULL};
+static const char *const mode_names[] = {"triangular", "triangular2", "exp_range", NULL};
+static const char *const loss_names[] = {"cross_entropy", "mse", "bce", NULL};
+static const char *const normalize_names[] = {"none", "standard", "minmax", NULL};
+
+const char *const schema_metrics[] = {
+	"train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", NULL,
+};
+
+/* ---- optimizers (section 4) ---- */
+
+#define WD(d) {"wd", T_NUM, .dflt = d, NONNEGATIVE}
+
+static const struct param sgd_params[] = {
+	{"lr", T_NUM, REQUIRED, POSITIVE},
+	{"momentum", T_NUM, .dflt = 0, UNIT},
+	{"dampening", T_NUM, .dflt = 0, UNIT_CLOSED},
+	{"nesterov", T_BOOL, .dflt = 0},
+	WD(0),
+	{NULL},
+};
+static const struct param momentum_params[] = {
+	{"lr", T_NUM, REQUIRED, POSITIVE},
+	{"gamma", T_NUM, .dflt = 0.9, UNIT},
+	WD(0),
+	{NULL},
+};
+static const struct param adagrad_params[] = {
+	{"lr", T_NUM, .dflt = 0.01, POSITIVE},
+	{"eps", T_NUM, .dflt = 1e-10, POSITIVE},
+	{"lr_decay", T_NUM, .dflt = 0, NONNEGATIVE},
+	{"initial", T_NUM, .dflt = 0, NONNEGATIVE},
+	WD(0),
+	{NULL},
+};
+static const struct param rmsprop_params[] = {
+	{"lr", T_NUM, .dflt = 0.01, POSITIVE},
+	{"alpha", T_NUM, .dflt = 0.99, UNIT},
+	{"eps", T_NUM, .dflt = 1e-8, POSITIVE},
+	{"momentum", T_NUM, .dflt = 0, UNIT},
+	{"centered", T_BOOL, .dflt = 0},
+	WD(0),
+	{NULL},
+};
+#define ADAM_PARAMS(wd)                                        \
+	{"lr", T_NUM, .dflt = 1e-3, POSITIVE},                 \
+	{"beta1", T_NUM, .dflt = 0.9, UNIT},                   \
+	{"beta2", T_NUM, .dflt = 0.999, UNIT},                 \
+	{"eps", T_NUM, .dflt = 1e-8, POSITIVE},                \
+	{"amsgrad", T_BOOL, .dflt = 0},                        \
+	WD(wd),                                                \
+	{"betas", T_PAIR, .dflt_name = "(0.9, 0.999)", UNIT},  \
+	{NULL}
+static const struct param adam_params[] = {ADAM_PARAMS(0)};
+static const struct param adamw_params[] = {ADAM_PARAMS(0.01)};
+
+const struct sig schema_optimizers[] = {
+	{"sgd", sgd_params, 0, .momentum = "momentum"},
+	{"momentum", momentum_params, 0, .momentum = "gamma"},
+	{"adagrad", adagrad_params, SIG_ADAPTIVE},
+	{"rmsprop", rmsprop_params, SIG_ADAPTIVE, .momentum = "momentum"},
+	{"adam", adam_params, SIG_ADAPTIVE, .momentum = "beta1"},
+	{"adamw", adamw_params, SIG_ADAPTIVE, .momentum = "beta1"},
+	{NULL},
+};
+
+/* ---- schedules (section 5) ---- */
+
+static const struct param no_params[] = {{NULL}};
+static const struct param step_params[] = {
+	{"every", T_DUR, REQUIRED},
+	{"gamma", T_NUM, .dflt = 0.1, POSITIVE},
+	{NULL},
+};
+static const struct param multistep_params[] = {
+	{"at", T_DURS, REQUIRED},
+	{"gamma", T_NUM, .dflt = 0.1, POSITIVE},
+	{NULL},
+};
+static const struct param exponential_params[] = {
+	{"gamma", T_NUM, REQUIRED, POSITIVE},
+	{NULL},
+};
+static const struct param inv_time_params[] = {
+	{"k", T_NUM, REQUIRED, POSITIVE},
+	{"power", T_NUM, .dflt = 1, POSITIVE},
+	{NULL},
+};
+static const struct param poly_params[] = {
+	{"total", T_DUR, REQUIRED},
+	{"power", T_NUM, .dflt = 1, POSITIVE},
+	{"end", T_NUM, .dflt = 0, NONNEGATIVE},
+	{NULL},
+};
+static const struct param linear_params[] = {
+	{"total", T_DUR, REQUIRED},
+	{"start_factor", T_NUM, .dflt = 1, NONNEGATIVE},
+	{"end_factor", T_NUM, .dflt = 0, NONNEGATIVE},
+	{NULL},
+};
+static const struct param cosine_params[] = {
+	{"total", T_DUR, REQUIRED},
+	{"eta_min", T_NUM, .dflt = 0, NONNEGATIVE},
+	{NULL},
+};
+static const struct param restart_params[] = {
+	{"T0", T_DUR, REQUIRED},
+	{"T_mult", T_INT, .dflt = 1, AT_LEAST_1},
+	{"eta_min", T_NUM, .dflt = 0, NONNEGATIVE},
+	{NULL},
+};
+static const struct param triangular_params[] = {
+	{"step_size", T_DUR, REQUIRED},
+	{"min_lr", T_NUM, REQUIRED, NONNEGATIVE},
+	{"mode", T_CHOICE, .dflt_name = "triangular", .choices = mode_names},
+	{"gamma", T_NUM, .dflt = 1, POSITIVE},
+	{NULL},
+};
+static const struct param one_cycle_params[] = {
+	{"total", T_DUR, REQUIRED},
+	{"pct_start", T_NUM, .dflt = 0.3, OPEN_UNIT},
+	{"div", T_NUM, .dflt = 25, POSITIVE},
+	{"final_div", T_NUM, .dflt = 1e4, POSITIVE},
+	{NULL},
+};
+static const struct param warmup_params[] = {
+	{"duration", T_DUR, REQUIRED},
+	{"start_factor", T_NUM, .dflt = 0, UNIT_CLOSED},
+	{NULL},
+};
+
+const struct sig schema_schedules[] = {
+	{"constant", no_params, 0},
+	{"step", step_params, 0},
+	{"multistep", multistep_params, 0},
+	{"exponential", exponential_params, 0},
+	{"inv_time", inv_time_params, 0},
+	{"poly", poly_params, SIG_LENGTH, .length = "total"},
+	{"linear", linear_params, SIG_LENGTH, .length = "total"},
+	{"cosine", cosine_params, SIG_LENGTH, .length = "total"},
+	{"cosine_restart", restart_params, 0},
+	{"triangular", triangular_params, 0},
+	{"one_cycle", one_cycle_params, SIG_LENGTH, .length = "total"},
+	{"warmup", warmup_params, SIG_LENGTH, .length = "duration"},
+	{NULL},
+};
+
+/* ---- layers (section 3, network) ---- */
+
+static const struct param input_params[] = {{"size", T_INT, REQUIRED, SIZE}, {NULL}};
+static const struct param dense_params[] = {
+	{"units", T_INT, REQUIRED, SIZE},
+	{"bias", T_BOOL, .dflt = 1},
+	{"init", T_CHOICE, .dflt_name = "default", .choices = init_names},
+	{NULL},
+};
+static const struct param leaky_params[] = {{"slope", T_NUM, .dflt = 0.01, ANY}, {NULL}};
+static const struct param dropout_params[] = {
+	{"rate", T_NUM, .dflt_name = "1 - keep", UNIT},
+	{"keep", T_NUM, .dflt_name = "1 - rate", KEEP_UNIT},
+	{"scaling", T_CHOICE, .dflt_name = "train", .choices = scaling_names},
+	{NULL},
+};
+static const struct param batchnorm_params[] = {
+	{"momentum", T_NUM, .dflt = 0.1, UNIT_CLOSED},
+	{"eps", T_NUM, .dflt = 1e-5, POSITIVE},
+	{NULL},
+};
+
+const struct sig schema_layers[] = {
+	{"input", input_params, 0},
+	{"dense", dense_params, 0},
+	{"relu", no_params, 0},
+	{"tanh", no_params, 0},
+	{"sigmoid", no_params, 0},
+	{"gelu", no_params, 0},
+	{"leaky_relu", leaky_params, 0},
+	{"identity", no_params, 0},
+	{"dropout", dropout_params, 0},
+	{"batchnorm", batchnorm_params, 0},
+	{"softmax", no_params, 0},
+	{NULL},
+};
+
+/* ---- data sources, regularizers, samplers ---- */
+
+static const struct param idx_params[] = {
+	{"images", T_STR, REQUIRED}, {"labels", T_STR, REQUIRED}, {NULL},
+};
+static const struct param csv_params[] = {
+	{"path", T_STR, REQUIRED},
+	{"label", T_COLUMN, REQUIRED},
+	{"header", T_BOOL, .dflt = 1},
+	{NULL},
+};
+static const struct param npy_params[] = {{"x", T_STR, REQUIRED}, {"y", T_STR, REQUIRED}, {NULL}};
+#define SAMPLES {"n", T_INT, REQUIRED, .lo = 1, .hi = 1e8}
+static const struct param spirals_params[] = {
+	SAMPLES,
+	{"classes", T_INT, .dflt = 3, .lo = 2, .hi = 1000},
+	{"noise", T_NUM, .dflt = 0.1, NONNEGATIVE},
+	{NULL},
+};
+static const struct param blobs_params[] = {
+	SAMPLES,
+	{"classes", T_INT, REQUIRED, .lo = 2, .hi = 1000},
+	{"dim", T_INT, .dflt = 2, .lo = 1, .hi = 65536},
+	{NULL},
+};
+static const struct param xor_params[] = {SAMPLES, {NULL}};
+
+const struct sig schema_sources[] = {
+	{"idx", idx_params, 0},
+	{"csv", csv_params, 0},
+	{"npy", npy_params, 0},
+	{"spirals", spirals_params, 0},
+	{"blobs", blobs_params, 0},
+	{"xor", xor_params, 0},
+	{NULL},
+};
+
+static const struct param l2_params[] = {{"lambda", T_NUM, REQUIRED, NONNEGATIVE}, {NULL}};
+
+const struct sig schema_regularizers[] = {{"l2", l2_params, 0}, {NULL}};
+
+static const struct param range_params[] = {
+	{"low", T_NUM, REQUIRED, ANY}, {"high", T_NUM, REQUIRED, ANY}, {NULL},
+};
+static const struct param choice_params[] = {{"values", T_NUM, REQUIRED, ANY}, {NULL}};
+
+const struct sig schema_samplers[] = {
+	{"loguniform", range_params, 0},
+	{"uniform", range_params, 0},
+	{"choice", choice_params, 0},
+	{NULL},
+};
+
+/* ---- block keys (sections 3, 6, 7) ---- */
+
+const struct param schema_data_keys[] = {
+	{"train", T_SOURCE, REQUIRED},
+	{"test", T_SOURCE},
+	{"validation", T_NUM, .dflt = 0, UNIT},
+	{"scale", T_NUM, .dflt = 1, ANY},
+	{"normalize", T_CHOICE, .dflt_name = "none", .choices = normalize_names},
+	{"shuffle", T_BOOL, .dflt = 1},
+	{NULL},
+};
+
+const struct param schema_train_keys[] = {
+	{"network", T_NETWORK, REQUIRED},
+	{"data", T_DATA, REQUIRED},
+	{"loss", T_CHOICE, .dflt_name = "cross_entropy", .choices = loss_names},
+	{"optimizer", T_OPTIM, REQUIRED},
+	{"schedule", T_SCHED, .dflt_name = "constant"},
+	{"momentum_schedule", T_SCHED},
+	{"regularize", T_REG},
+	{"decay_biases", T_BOOL, .dflt = 0},
+	{"epochs", T_INT, REQUIRED, .lo = 1, .hi = 1e6},
+	{"batch", T_INT, .dflt = 32, .lo = 1, .hi = 1e7},
+	{"seed", T_INT, .dflt = 0, .lo = 0, .hi = 9007199254740992.0},
+	{"log", T_STR},
+	{"save", T_STR},
+	{"load", T_STR},
+	{"checkpoint", T_STR},
+	{"plot", T_STR},
+	{NULL},
+};
+
+const struct param schema_sweep_keys[] = {
+	{"run", T_TRAIN},
+	{"metric", T_METRIC, .dflt_name = "max test_acc"},
+	{"trials", T_INT, .lo = 1, .hi = 1e6},
+	{"sample_seed", T_INT, .dflt = 0, .lo = 0, .hi = 9007199254740992.0},
+	{"jobs", T_INT, .lo = 1, .hi = 1024},
+	{"out", T_STR},
+	{NULL},
+};
+
+const struct param schema_minimize_keys[] = {
+	{"from", T_POINTS, REQUIRED},
+	{"optimizer", T_OPTIMS, REQUIRED},
+	{"schedule", T_SCHED, .dflt_name = "constant"},
+	{"momentum_schedule", T_SCHED},
+	{"regularize", T_REG},
+	{"steps", T_INT, REQUIRED, .lo = 1, .hi = 1e8},
+	{"trace", T_STR},
+	{"plot", T_STR},
+	{NULL},
+};
+
+const struct sig *schema_find(const struct sig *table, const char *name)
+{
+	for (; table->name; table++)
+		if (strcmp(table->name, name) == 0)
+			return table;
+	return NULL;
+}
+
+const struct param *schema_param(const struct param *params, const char *name)
+{
+	for (; params->name; params++)
+		if (strcmp(params->name, name) == 0)
+			return params;
+	return NULL;
+}
+
+int schema_index(const struct sig *sig, const char *name)
+{
+	const struct param *p = schema_param(sig->params, name);
+	return p ? (int)(p - sig->params) : -1;
+}
+
+const char **schema_sig_names(const struct sig *table, const char **names, int max)
+{
+	int n = 0;
+	for (; table->name && n < max - 1; table++)
+		names[n++] = table->name;
+	names[n] = NULL;
+	return names;
+}
+
+const char **schema_param_names(const struct param *params, const char **names, int max)
+{
+	int n = 0;
+	for (; params->name && n < max - 1; params++)
+		names[n++] = params->name;
+	names[n] = NULL;
+	return names;
+}
+
+const char *schema_signature(const struct sig *sig, char *buf, size_t size)
+{
+	size_t used = (size_t)snprintf(buf, size, "%s(", sig->name);
+	for (const struct param *p = sig->params; p->name && used < size; p++) {
+		const char *sep = p == sig->params ? "" : ", ";
+		if (p->required)
+			used += (size_t)snprintf(buf + used, size - used, "%s%s", sep, p->name);
+		else if (p->dflt_name)
+			used += (size_t)snprintf(buf + used, size - used, "%s%s = %s", sep, p->name,
+			                         p->dflt_name);
+		else if (p->type == T_BOOL)
+			used += (size_t)snprintf(buf + used, size - used, "%s%s = %s", sep, p->name,
+			                         p->dflt ? "true" : "false");
+		else if (p->type == T_SCHED || p->type == T_REG || p->type == T_STR)
+			used += (size_t)snprintf(buf + used, size - used, "%s%s = ...", sep, p->name);
+		else
+			used += (size_t)snprintf(buf + used, size - used, "%s%s = %g", sep, p->name,
+			                         p->dflt);
+	}
+	if (used < size)
+		snprintf(buf + used, size - used, ")");
+	return buf;
+}
+
+/* Reports an argument given twice (or positionally and by name). */
+static void report_twice(const struct sig *sig, const struct ast *arg, const struct ast *first,
+                         struct diag *d)
+{
+	diag_error(d, arg->name_loc, "'%s' is given twice in %s(...)", arg->str, sig->name);
+	diag_note(d, first->loc, "first given here");
+}
+
+bool schema_bind(const struct sig *sig, const struct ast *call,
+                 const struct ast *vals[SIG_MAX_PARAMS], struct diag *d)
+{
+	int nparams = 0, errors = d ? d->errors : 0;
+	while (sig->params[nparams].name)
+		nparams++;
+	for (int i = 0; i < SIG_MAX_PARAMS; i++)
+		vals[i] = NULL;
+	bool named_seen = false;
+	char buf[256];
+	for (int i = 0; call->kind == AST_CALL && i < call->nkids; i++) {
+		const struct ast *arg = call->kids[i];
+		if (arg->kind != AST_ARG) {
+			if (named_seen) {
+				if (d)
+					diag_error(d, arg->loc, "a positional argument after a named one");
+			} else if (i >= nparams) {
+				if (d) {
+					diag_error(d, arg->loc, "too many arguments: %s takes %d", sig->name,
+					           nparams);
+					diag_help(d, "%s", schema_signature(sig, buf, sizeof buf));
+				}
+			} else {
+				vals[i] = arg;
+			}
+			continue;
+		}
+		named_seen = true;
+		int at = schema_index(sig, arg->str);
+		if (at < 0) {
+			if (d) {
+				const char *names[SIG_MAX_PARAMS + 1];
+				const char *close = diag_closest(arg->str,
+					schema_param_names(sig->params, names, SIG_MAX_PARAMS + 1));
+				diag_error(d, arg->name_loc, "%s has no parameter '%s'", sig->name, arg->str);
+				if (close)
+					diag_help(d, "did you mean '%s'?", close);
+				else
+					diag_help(d, "%s", schema_signature(sig, buf, sizeof buf));
+			}
+		} else if (vals[at]) {
+			if (d)
+				report_twice(sig, arg, vals[at], d);
+		} else {
+			vals[at] = arg->a;
+		}
+	}
+	for (int i = 0; i < nparams; i++)
+		if (sig->params[i].required && !vals[i] && d) {
+			diag_error(d, call->loc, "%s needs '%s'", sig->name, sig->params[i].name);
+			diag_help(d, "%s", schema_signature(sig, buf, sizeof buf));
+		}
+	return !d || d->errors == errors;
+}
+
+double schema_number(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
+                     const char *name)
+{
+	int at = schema_index(sig, name);
+	if (at < 0)
+		return NAN;
+	const struct ast *v = vals[at];
+	return v && (v->kind == AST_NUM || v->kind == AST_BOOL) ? v->num : sig->params[at].dflt;
+}

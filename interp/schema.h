@@ -1,0 +1,108 @@
+/* schema.h — what LANGUAGE.md allows, as tables: every block's keys, every optimizer,
+ * schedule, layer, data source, regularizer and sampler with its parameters, types,
+ * defaults and ranges.
+ *
+ * For: the checker (which reports against these tables), the lowering (which reads
+ * defaults from them) and messages (which print signatures from them). Not for: rules
+ * that involve more than one value (check.c).
+ */
+#ifndef DESCENT_SCHEMA_H
+#define DESCENT_SCHEMA_H
+
+#include <stdbool.h>
+
+#include "ast.h"
+#include "diag.h"
+
+enum schema_type {
+	T_NUM,     /* a number */
+	T_INT,     /* a whole number */
+	T_BOOL,    /* true or false */
+	T_STR,     /* a string */
+	T_DUR,     /* a duration: N steps, N epochs, or a whole number of steps */
+	T_DURS,    /* a list of durations, increasing (milestones) */
+	T_CHOICE,  /* one of the names in choices */
+	T_PAIR,    /* two numbers (b1, b2) */
+	T_COLUMN,  /* a CSV column: its name (a string) or 0-based index */
+	T_OPTIM,   /* an optimizer call */
+	T_OPTIMS,  /* an optimizer, or a list of them to compare */
+	T_SCHED,   /* a schedule expression */
+	T_REG,     /* a regularizer call */
+	T_SOURCE,  /* a data source call */
+	T_NETWORK, /* the name of a network block */
+	T_DATA,    /* the name of a data block */
+	T_TRAIN,   /* the name of a train block */
+	T_METRIC,  /* max NAME or min NAME */
+	T_POINTS,  /* a start point (a tuple, or a number for one variable), or a list of them */
+};
+
+struct param {
+	const char *name;              /* as written in calls and blocks */
+	enum schema_type type;         /* what it takes */
+	bool required;                 /* no default: must be given */
+	double dflt;                   /* default number (bool: 0 or 1) */
+	const char *dflt_name;         /* default of a T_CHOICE, or text shown for others */
+	double lo, hi;                 /* allowed numbers */
+	bool lo_open, hi_open;         /* whether lo and hi themselves are excluded */
+	const char *const *choices;    /* T_CHOICE: the names, NULL-terminated */
+};
+
+enum sig_flag {
+	SIG_LENGTH = 1,   /* a schedule with a length of its own (may stand before `then`) */
+	SIG_ADAPTIVE = 2, /* an optimizer that scales by gradient statistics */
+};
+
+enum { SIG_MAX_PARAMS = 8 };
+
+/* A callable: optimizer, schedule, layer, source, regularizer or sampler. */
+struct sig {
+	const char *name;            /* as written */
+	const struct param *params;  /* in positional order, ending with a NULL name */
+	unsigned flags;              /* enum sig_flag */
+	const char *momentum;        /* the parameter momentum_schedule drives, or NULL */
+	const char *length;          /* a schedule's parameter that is its length, or NULL */
+};
+
+extern const struct sig schema_optimizers[];
+extern const struct sig schema_schedules[];
+extern const struct sig schema_layers[];
+extern const struct sig schema_sources[];
+extern const struct sig schema_regularizers[];
+extern const struct sig schema_samplers[];
+
+extern const struct param schema_data_keys[];
+extern const struct param schema_train_keys[];
+extern const struct param schema_sweep_keys[];
+extern const struct param schema_minimize_keys[];
+
+/* Names the metrics of a run's log (train_loss, ..., test_acc), NULL-terminated. */
+extern const char *const schema_metrics[];
+
+/* The entry of table called name, or NULL. Tables end with a NULL name. */
+const struct sig *schema_find(const struct sig *table, const char *name);
+/* The parameter or key called name, or NULL. */
+const struct param *schema_param(const struct param *params, const char *name);
+/* Index of the parameter called name in sig, or -1. */
+int schema_index(const struct sig *sig, const char *name);
+
+/* Fills names (room for max, NULL-terminated) with the names of a table, for "did you
+ * mean"; returns names. */
+const char **schema_sig_names(const struct sig *table, const char **names, int max);
+const char **schema_param_names(const struct param *params, const char **names, int max);
+
+/* Writes sig's signature, "sgd(lr, momentum = 0, ...)", into buf. */
+const char *schema_signature(const struct sig *sig, char *buf, size_t size);
+
+/* Matches the arguments of call (an AST_CALL, or an AST_NAME for a call without
+ * parentheses) to sig's parameters: positional ones in order, then named ones.
+ * vals[i] is the value given for params[i], or NULL for its default. With d, reports
+ * too many arguments, unknown or repeated names and missing required parameters, and
+ * returns false if there were any; with d NULL it only fills vals. */
+bool schema_bind(const struct sig *sig, const struct ast *call,
+                 const struct ast *vals[SIG_MAX_PARAMS], struct diag *d);
+
+/* The number given for parameter name of a bound call, or its default. */
+double schema_number(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
+                     const char *name);
+
+#endif
