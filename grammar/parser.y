@@ -279,6 +279,13 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, struct parse_ctx *ct
 				return 0;
 			}
 	}
+	for (int i = 0; i < n; i++)
+		if (expected[i] == YYSYMBOL_LET) {
+			diag_error(ctx->diag, at, "unexpected %s; expected a declaration", got);
+			diag_help(ctx->diag, "a file declares: let NAME = ..., data NAME { }, network NAME "
+			          "{ }, train NAME { }, sweep { }, minimize F(x) = ... { }");
+			return 0;
+		}
 	if (n < 1 || n > MAX_LISTED) {
 		diag_error(ctx->diag, at, "unexpected %s", got);
 		return 0;

@@ -187,7 +187,7 @@ static bool check_choice(struct checker *ck, const struct param *p, const struct
 static bool check_duration(struct checker *ck, const char *key, const struct ast *v,
                            struct span *out)
 {
-	static const char *const units[] = {"steps", "epochs", "step", "epoch", NULL};
+	static const char *const units[] = {"steps", "epochs", NULL}; /* for suggestions */
 	*out = (struct span){0};
 	const struct ast *count = v->kind == AST_DURATION ? v->a : v;
 	if (count->kind != AST_NUM) {
@@ -1078,6 +1078,12 @@ bool check_file(const struct ast *file, struct diag *d, struct check_summary *su
 	struct checker ck = {d, file, false};
 	struct check_summary counts = {0};
 	int errors = d->errors;
+	if (file->nkids == 0) {
+		struct loc start = {file->loc.src, 1, 1, 1, 1};
+		diag_error(d, start, "the file declares nothing");
+		diag_help(d, "a file declares data, network, train, sweep or minimize blocks "
+		          "(LANGUAGE.md section 1)");
+	}
 	check_unique(&ck);
 	for (int i = 0; i < file->nkids; i++) {
 		const struct ast *decl = file->kids[i];

@@ -195,6 +195,10 @@ static void print_excerpt(struct diag *d, struct loc at)
 	put_cells(d->out, line, n, 0, first, ' ');
 	fputs(d->color ? "\033[1;32m" : "", d->out);
 	fputc('^', d->out);
+	uint32_t culprit = ' ';
+	if (first < n && utf8_decode((const unsigned char *)line + first, n - first, &culprit) > 1
+	    && cell_width(culprit) == 2)
+		fputc('~', d->out); /* the caret's character is two cells wide */
 	size_t after_caret = first + 1;
 	while (after_caret < n && ((unsigned char)line[after_caret] & 0xC0) == 0x80)
 		after_caret++;

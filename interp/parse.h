@@ -37,6 +37,7 @@ struct parse_ctx {
 	struct parse_bracket open[PARSE_MAX_DEPTH]; /* open brackets, innermost last */
 	int nopen;                 /* entries in open */
 	int lost_open;             /* brackets opened beyond PARSE_MAX_DEPTH */
+	int stray_line;            /* line of the last stray character reported */
 };
 
 /* Parses src in mode; returns the tree, or NULL when there were errors (reported to d,

@@ -1,0 +1,183 @@
+/* helpers.c — shared by the Criterion suites (see helpers.h). */
+#include "helpers.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "diag.h"
+#include "fold.h"
+
+struct ast *parse_text(const char *text, enum parse_mode mode, struct source **src,
+                       int *errors, char **messages)
+{
+	size_t size;
+	char *buf = NULL;
+	FILE *out = open_memstream(&buf, &size);
+	struct diag d;
+	diag_init(&d, out);
+	*src = source_from_string("test.nn", text);
+	struct ast *tree = parse_source(*src, mode, &d);
+	fclose(out);
+	*errors = d.errors;
+	if (messages)
+		*messages = buf;
+	else
+		free(buf);
+	return tree;
+}
+
+struct checked check_text(const char *text)
+{
+	size_t size;
+	struct checked result = {0};
+	FILE *out = open_memstream(&result.messages, &size);
+	struct diag d;
+	diag_init(&d, out);
+	struct source *src = source_from_string("test.nn", text);
+	struct ast *file = parse_source(src, PARSE_FILE, &d);
+	if (file && fold_file(file, &d))
+		check_file(file, &d, NULL);
+	fclose(out);
+	result.errors = d.errors;
+	result.warnings = d.warnings;
+	ast_free(file);
+	source_free(src);
+	return result;
+}
+
+struct ast *fold_text(const char *text, struct source **src, int *errors)
+{
+	struct ast *file = parse_text(text, PARSE_FILE, src, errors, NULL);
+	struct diag d;
+	diag_init(&d, NULL);
+	if (file)
+		fold_file(file, &d);
+	*errors += d.errors;
+	return file;
+}
+
+char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 4096, n = 0, got;
+	char *buf = malloc(cap);
+	while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+		n += got;
+		if (n + 1 == cap)
+			buf = realloc(buf, cap *= 2);
+	}
+	fclose(f);
+	if (buf)
+		buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **list_files(const char *dir, const char *suffix, int *n)
+{
+	DIR *d = opendir(dir);
+	char **names = calloc(1, sizeof *names);
+	*n = 0;
+	struct dirent *e;
+	while (d && names && (e = readdir(d))) {
+		size_t len = strlen(e->d_name), slen = strlen(suffix);
+		if (len < slen || strcmp(e->d_name + len - slen, suffix) != 0 || e->d_name[0] == '.')
+			continue;
+		names = realloc(names, (size_t)(*n + 2) * sizeof *names);
+		names[*n] = malloc(strlen(dir) + len + 2);
+		sprintf(names[*n], "%s/%s", dir, e->d_name);
+		names[++*n] = NULL;
+	}
+	if (d)
+		closedir(d);
+	qsort(names, (size_t)*n, sizeof *names, compare_names);
+	return names;
+}
+
+void free_names(char **names)
+{
+	for (char **p = names; p && *p; p++)
+		free(*p);
+	free(names);
+}
+
+/* A temporary file holding text (or empty), opened for reading; its name is unlinked. */
+static int temp_fd(const char *text)
+{
+	char name[] = "/tmp/descent-test-XXXXXX";
+	int fd = mkstemp(name);
+	if (fd < 0)
+		return -1;
+	unlink(name);
+	if (text) {
+		size_t len = strlen(text);
+		if (write(fd, text, len) != (ssize_t)len)
+			return -1;
+		lseek(fd, 0, SEEK_SET);
+	}
+	return fd;
+}
+
+static char *read_fd(int fd)
+{
+	off_t size = lseek(fd, 0, SEEK_END);
+	char *buf = malloc((size_t)size + 1);
+	lseek(fd, 0, SEEK_SET);
+	ssize_t got = buf ? read(fd, buf, (size_t)size) : -1;
+	if (buf)
+		buf[got > 0 ? got : 0] = '\0';
+	close(fd);
+	return buf;
+}
+
+int run_descent(const char *const *args, const char *input, char **out, char **err)
+{
+	const char *binary = getenv("DESCENT") ? getenv("DESCENT") : "./descent";
+	int argc = 0;
+	while (args[argc])
+		argc++;
+	char **argv = calloc((size_t)argc + 2, sizeof *argv);
+	argv[0] = strdup(binary);
+	for (int i = 0; i < argc; i++)
+		argv[i + 1] = strdup(args[i]);
+	int in = temp_fd(input ? input : ""), fd_out = temp_fd(NULL), fd_err = temp_fd(NULL);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(in, 0);
+		dup2(fd_out, 1);
+		dup2(fd_err, 2);
+		execv(binary, argv);
+		_exit(127);
+	}
+	int status = -1;
+	waitpid(pid, &status, 0);
+	for (int i = 0; i <= argc; i++)
+		free(argv[i]);
+	free(argv);
+	close(in);
+	char *o = read_fd(fd_out), *e = read_fd(fd_err);
+	if (out)
+		*out = o;
+	else
+		free(o);
+	if (err)
+		*err = e;
+	else
+		free(e);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

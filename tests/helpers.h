@@ -1,0 +1,39 @@
+/* helpers.h — what the Criterion suites share: running the parse/fold/check pipeline in
+ * memory, running the `descent` binary, and reading files. */
+#ifndef DESCENT_TEST_HELPERS_H
+#define DESCENT_TEST_HELPERS_H
+
+#include <stddef.h>
+
+#include "ast.h"
+#include "parse.h"
+
+/* The outcome of checking a text in memory. */
+struct checked {
+	int errors;      /* errors reported */
+	int warnings;    /* warnings reported */
+	char *messages;  /* everything printed (owned; free it) */
+};
+
+/* Parses text in mode; the diagnostics go to *messages (owned by the caller, may be NULL).
+ * The returned tree must be freed with ast_free and the source with source_free. */
+struct ast *parse_text(const char *text, enum parse_mode mode, struct source **src,
+                       int *errors, char **messages);
+/* Parses, folds and checks text as a whole file. */
+struct checked check_text(const char *text);
+/* Parses and folds text as a file and returns it (for looking at folded values). */
+struct ast *fold_text(const char *text, struct source **src, int *errors);
+
+/* Runs the descent binary ($DESCENT, or ./descent) with args (NULL-terminated, without
+ * argv[0]), feeding input on standard input if not NULL; returns the exit status and
+ * fills *out and *err with what it printed (owned by the caller; pass NULL to drop). */
+int run_descent(const char *const *args, const char *input, char **out, char **err);
+
+/* The whole file at path, NUL-terminated (NULL if unreadable); *len its size. */
+char *slurp(const char *path, size_t *len);
+/* The files in dir whose names end with suffix, sorted, NULL-terminated; *n their count.
+ * Each name is "dir/file". Free with free_names. */
+char **list_files(const char *dir, const char *suffix, int *n);
+void free_names(char **names);
+
+#endif

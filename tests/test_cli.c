@@ -1,0 +1,122 @@
+/* test_cli.c — the `descent` command end to end: help, version, exit statuses, standard
+ * input, `descent schedule` output and plots, and the commands still to come. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+#define RUN(out, err, ...) run_descent((const char *const[]){__VA_ARGS__, NULL}, NULL, out, err)
+
+Test(cli, prints_help_and_version)
+{
+	char *out;
+	cr_expect_eq(RUN(&out, NULL, "--help"), 0);
+	cr_expect(strstr(out, "usage: descent COMMAND") != NULL);
+	free(out);
+	cr_expect_eq(RUN(&out, NULL, "--version"), 0);
+	cr_expect(strncmp(out, "descent ", 8) == 0, "%s", out);
+	free(out);
+	static const char *const commands[] = {"run", "check", "ir", "sweep", "schedule"};
+	for (int i = 0; i < 5; i++) {
+		cr_expect_eq(RUN(&out, NULL, commands[i], "--help"), 0);
+		cr_expect(strstr(out, "usage: descent ") != NULL, "%s --help: %s", commands[i], out);
+		free(out);
+	}
+}
+
+Test(cli, answers_misuse_with_status_2)
+{
+	char *err;
+	cr_expect_eq(RUN(NULL, &err, "chek", "x.nn"), 2);
+	cr_expect(strstr(err, "did you mean 'check'?") != NULL, "%s", err);
+	free(err);
+	cr_expect_eq(RUN(NULL, NULL, "check"), 2);
+	cr_expect_eq(RUN(NULL, NULL, "check", "--frobnicate", "x.nn"), 2);
+	cr_expect_eq(RUN(NULL, NULL, "check", "a.nn", "b.nn"), 2);
+	cr_expect_eq(run_descent((const char *const[]){NULL}, NULL, NULL, NULL), 2);
+}
+
+Test(cli, checks_standard_input_and_names_a_missing_file)
+{
+	char *out, *err;
+	int status = run_descent((const char *const[]){"check", "-", NULL},
+	                         "network n { dense(2) }\n", &out, &err);
+	cr_expect_eq(status, 0, "%s", err);
+	cr_expect(strstr(out, "<stdin>: ok") != NULL, "%s", out);
+	free(out);
+	free(err);
+	status = run_descent((const char *const[]){"check", "-", NULL}, "network n { dense(0) }\n",
+	                     NULL, &err);
+	cr_expect_eq(status, 1);
+	cr_expect(strncmp(err, "<stdin>:1:19: error:", 20) == 0, "%s", err);
+	free(err);
+	cr_expect_eq(RUN(NULL, &err, "check", "no/such/file.nn"), 1);
+	cr_expect(strstr(err, "cannot read no/such/file.nn: No such file") != NULL, "%s", err);
+	free(err);
+}
+
+Test(cli, prints_a_schedule_as_csv_with_17_digits)
+{
+	char *out;
+	/* expected: the closed form in Python, 0.05·(1 + cos(pi·t/4)) after 4 warmup steps */
+	cr_assert_eq(RUN(&out, NULL, "schedule", "warmup(2 epochs) then cosine(4)", "--lr", "0.1",
+	                 "--steps", "8", "--steps-per-epoch", "2"), 0);
+	cr_expect_str_eq(out, "step,lr\n"
+	                      "0,0\n"
+	                      "1,0.025000000000000001\n"
+	                      "2,0.050000000000000003\n"
+	                      "3,0.075000000000000011\n"
+	                      "4,0.10000000000000001\n"
+	                      "5,0.085355339059327379\n"
+	                      "6,0.050000000000000003\n"
+	                      "7,0.014644660940672627\n");
+	free(out);
+}
+
+Test(cli, draws_a_schedule_with_labelled_axes)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/tmp/descent-plot-%d.svg", (int)getpid());
+	cr_assert_eq(RUN(NULL, NULL, "schedule", "cosine_restart(T0 = 10, T_mult = 2)", "--lr",
+	                 "1", "--steps", "70", "--plot", path), 0);
+	char *svg = slurp(path, NULL);
+	cr_assert_not_null(svg);
+	cr_expect(strstr(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"") != NULL);
+	cr_expect(strstr(svg, ">step</text>") != NULL);
+	cr_expect(strstr(svg, ">learning rate</text>") != NULL);
+	cr_expect(strstr(svg, "<polyline") != NULL);
+	cr_expect(strstr(svg, ">60</text>") != NULL, "an x tick at 60");
+	cr_expect(strstr(svg, "</svg>\n") != NULL);
+	free(svg);
+	unlink(path);
+}
+
+Test(cli, rejects_bad_schedule_arguments)
+{
+	char *err;
+	cr_expect_eq(RUN(NULL, &err, "schedule", "cosine(2 epochs)", "--lr", "1", "--steps", "5"), 1);
+	cr_expect(strstr(err, "<schedule>:1:8: error: this duration is in epochs") != NULL, "%s", err);
+	free(err);
+	cr_expect_eq(RUN(NULL, &err, "schedule", "cosin(10)", "--lr", "1", "--steps", "5"), 1);
+	cr_expect(strstr(err, "did you mean 'cosine'?") != NULL, "%s", err);
+	free(err);
+	cr_expect_eq(RUN(NULL, NULL, "schedule", "cosine(10)", "--lr", "-1", "--steps", "5"), 2);
+	cr_expect_eq(RUN(NULL, NULL, "schedule", "cosine(10)", "--lr", "1"), 2);
+	cr_expect_eq(RUN(NULL, NULL, "schedule", "cosine(10)", "--lr", "1", "--steps", "2.5"), 2);
+	cr_expect_eq(RUN(NULL, NULL, "schedule", "cosine(10)", "--lr", "1", "--steps", "3",
+	                 "--plot", "/no/such/dir/x.svg"), 1);
+}
+
+Test(cli, checks_before_saying_a_command_is_not_implemented)
+{
+	char *err;
+	cr_expect_eq(RUN(NULL, &err, "run", "examples/fashion_mlp.nn"), 2);
+	cr_expect(strstr(err, "not implemented yet") != NULL, "%s", err);
+	free(err);
+	cr_expect_eq(RUN(NULL, &err, "sweep", "tests/errors/unknown_optimizer.nn"), 1);
+	cr_expect(strstr(err, "unknown optimizer 'adamx'") != NULL, "%s", err);
+	free(err);
+}
