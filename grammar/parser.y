@@ -300,7 +300,12 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, struct parse_ctx *ct
 	return 0;
 }
 
+/* Bison's own messages; with parse.error custom only its stack limit reaches here. */
 static void yyerror(YYLTYPE *loc, struct parse_ctx *ctx, const char *msg)
 {
-	diag_error(ctx->diag, *loc, "%s", msg);
+	if (strcmp(msg, "memory exhausted") == 0)
+		diag_error(ctx->diag, *loc, "this is nested too deeply (more than %d levels)",
+		           YYMAXDEPTH);
+	else
+		diag_error(ctx->diag, *loc, "%s", msg);
 }

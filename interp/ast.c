@@ -210,17 +210,46 @@ fail:
 	return NULL;
 }
 
+/* Iterative, with a stack of its own: a chain like 1+1+...+1 is a tree deeper than the C
+ * stack, and the parser frees such trees before it reports them. */
 void ast_free(struct ast *node)
 {
-	if (!node)
-		return;
-	ast_free(node->a);
-	ast_free(node->b);
-	for (int i = 0; i < node->nkids; i++)
-		ast_free(node->kids[i]);
-	free(node->kids);
-	free(node->str);
-	free(node);
+	struct ast **stack = NULL;
+	size_t n = 0, cap = 0;
+	while (node) {
+		size_t need = n + 2 + (size_t)node->nkids;
+		if (need > cap) {
+			size_t bigger = need * 2;
+			struct ast **grown = realloc(stack, bigger * sizeof *stack);
+			if (!grown)
+				break; /* out of memory: leak the rest rather than crash */
+			stack = grown;
+			cap = bigger;
+		}
+		stack[n++] = node->a;
+		stack[n++] = node->b;
+		for (int i = 0; i < node->nkids; i++)
+			stack[n++] = node->kids[i];
+		free(node->kids);
+		free(node->str);
+		free(node);
+		node = NULL;
+		while (n > 0 && !node)
+			node = stack[--n];
+	}
+	free(stack);
+}
+
+const struct ast *ast_too_deep(const struct ast *node, int limit)
+{
+	if (!node || limit <= 0)
+		return node;
+	const struct ast *deep = ast_too_deep(node->a, limit - 1);
+	if (!deep)
+		deep = ast_too_deep(node->b, limit - 1);
+	for (int i = 0; !deep && i < node->nkids; i++)
+		deep = ast_too_deep(node->kids[i], limit - 1);
+	return deep;
 }
 
 const struct ast *ast_call_arg(const struct ast *call, const char *name)

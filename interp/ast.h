@@ -90,6 +90,11 @@ struct ast *ast_minimize(struct loc loc, char *name, struct loc name_loc, struct
 struct ast *ast_copy_at(const struct ast *node, struct loc at);
 void ast_free(struct ast *node);
 
+/* Deepest nesting the later passes (fold, check, lowering; all recursive) accept. */
+enum { AST_MAX_DEPTH = 1000 };
+/* A node more than limit levels below node, or NULL if there is none. */
+const struct ast *ast_too_deep(const struct ast *node, int limit);
+
 /* The named argument `name` of a call, or NULL. */
 const struct ast *ast_call_arg(const struct ast *call, const char *name);
 /* Short words for a node in messages: "a string", "the name 'relu'", "a list". */

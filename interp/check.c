@@ -1087,7 +1087,9 @@ bool check_file(const struct ast *file, struct diag *d, struct check_summary *su
 	check_unique(&ck);
 	for (int i = 0; i < file->nkids; i++) {
 		const struct ast *decl = file->kids[i];
-		if (decl->kind == AST_LET) {
+		if (decl->kind == AST_NUM) {
+			continue; /* dropped by fold_file, which said why */
+		} else if (decl->kind == AST_LET) {
 			counts.lets++;
 		} else if (decl->kind == AST_MINIMIZE) {
 			counts.minimizes++;

@@ -180,6 +180,25 @@ static void put_cells(FILE *out, const char *line, size_t n, size_t from, size_t
 	}
 }
 
+/* Writes line[from, to) with control characters (but tabs) shown as '?', one cell each. */
+static void put_source(FILE *out, const char *line, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
+		unsigned char c = (unsigned char)line[i];
+		fputc((c < 0x20 && c != '\t') || c == 0x7F ? '?' : c, out);
+	}
+}
+
+/* Moves byte offset i of line back to the start of its UTF-8 character. */
+static size_t char_start(const char *line, size_t i)
+{
+	while (i > 0 && ((unsigned char)line[i] & 0xC0) == 0x80)
+		i--;
+	return i;
+}
+
+enum { EXCERPT_CONTEXT = 60 }; /* bytes shown each side of the culprit on a long line */
+
 static void print_excerpt(struct diag *d, struct loc at)
 {
 	const char *line = line_start(at.src, at.first_line);
@@ -191,7 +210,23 @@ static void print_excerpt(struct diag *d, struct loc at)
 		? (size_t)at.last_column - 1 : n;
 	if (last <= first)
 		last = first + 1;
-	fprintf(d->out, "%5d | %.*s\n      | ", at.first_line, (int)n, line);
+	/* a long line is shown as a window around the culprit */
+	size_t from = 0, to = n;
+	if (n > 2 * EXCERPT_CONTEXT + 20) {
+		from = first > EXCERPT_CONTEXT ? char_start(line, first - EXCERPT_CONTEXT) : 0;
+		size_t end = (last < first + EXCERPT_CONTEXT ? last : first + 1) + EXCERPT_CONTEXT;
+		to = end < n ? char_start(line, end) : n;
+		if (last > to)
+			last = to > first + 1 ? to : first + 1;
+	}
+	const char *cut = from > 0 ? "..." : "";
+	fprintf(d->out, "%5d | %s", at.first_line, cut);
+	put_source(d->out, line, from, to);
+	fprintf(d->out, "%s\n      | %s", to < n ? "..." : "", from > 0 ? "   " : "");
+	line += from;
+	n -= from;
+	first -= from;
+	last -= from;
 	put_cells(d->out, line, n, 0, first, ' ');
 	fputs(d->color ? "\033[1;32m" : "", d->out);
 	fputc('^', d->out);

@@ -221,6 +221,15 @@ bool fold_file(struct ast *file, struct diag *d)
 		} else {
 			ok = fold_block(decl, env, d);
 		}
+		/* constants inside constants can deepen a tree past what the parser allowed */
+		const struct ast *deep = ast_too_deep(decl, 2 * AST_MAX_DEPTH);
+		if (ok && deep) {
+			diag_error(d, deep->loc, "this is nested too deeply once its constants are "
+			           "substituted (more than %d levels)", 2 * AST_MAX_DEPTH);
+			ast_free(file->kids[i]);
+			file->kids[i] = ast_num(decl->loc, NAN); /* nothing more to say about it */
+			ok = file->kids[i] != NULL;
+		}
 	}
 	free(lets);
 	return ok;

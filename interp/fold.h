@@ -26,7 +26,8 @@ struct ast *fold_expr(struct ast *node, const struct fold_env *env, struct diag 
 
 /* Folds every declaration of a file in order: each `let` is folded and then visible to
  * the declarations after it; inside a train block, `batch` and `epochs` also name that
- * block's values. Reports a `let` defined twice. Returns false when memory runs out. */
+ * block's values. Reports a `let` defined twice, and a declaration that substitution
+ * made too deep (it is then dropped). Returns false when memory runs out. */
 bool fold_file(struct ast *file, struct diag *d);
 
 /* Looks name up in env; NULL if it is not there. */

@@ -29,9 +29,13 @@ struct ast *parse_source(const struct source *src, enum parse_mode mode, struct 
 	if (buffer)
 		yy_delete_buffer(buffer, scanner);
 	yylex_destroy(scanner);
+	if (status == 2 && d->errors == errors)
+		diag_error(d, (struct loc){0}, "out of memory while reading %s", src->name);
+	const struct ast *deep = ast_too_deep(ctx.result, AST_MAX_DEPTH);
+	if (deep && d->errors == errors)
+		diag_error(d, deep->loc, "this is nested too deeply (more than %d levels)",
+		           AST_MAX_DEPTH);
 	if (status != 0 || d->errors > errors) {
-		if (status == 2)
-			diag_error(d, (struct loc){0}, "out of memory while reading %s", src->name);
 		ast_free(ctx.result);
 		return NULL;
 	}

@@ -86,3 +86,34 @@ Test(diag, suggests_the_likeliest_name)
 	cr_expect_str_eq(diag_closest("unit", params), "units");
 	cr_expect_null(diag_closest("newton", optimizers));
 }
+
+Test(diag, shows_a_window_of_a_long_line)
+{
+	char text[1100];
+	memset(text, 'a', 1000);
+	memcpy(text + 500, " bad ", 5);
+	strcpy(text + 1000, "\n");
+	struct source *src = source_from_string("x.nn", text);
+	char *out = report(src, (struct loc){NULL, 1, 502, 1, 505}, 50, 1);
+	char *lines[3];
+	lines[0] = strtok(out, "\n");
+	lines[1] = strtok(NULL, "\n");
+	lines[2] = strtok(NULL, "\n");
+	cr_expect(strlen(lines[1]) < 140, "source line of %zu bytes", strlen(lines[1]));
+	cr_expect(strstr(lines[1], "... bad ") != NULL || strstr(lines[1], " bad ") != NULL);
+	cr_expect(strncmp(lines[1] + strlen(lines[1]) - 3, "...", 3) == 0, "%s", lines[1]);
+	/* the caret is under "bad" in the window */
+	size_t caret = (size_t)(strchr(lines[2], '^') - lines[2]);
+	cr_expect_eq(strncmp(lines[1] + caret, "bad", 3), 0, "%s\n%s", lines[1], lines[2]);
+	free(out);
+	source_free(src);
+}
+
+Test(diag, shows_control_bytes_as_question_marks)
+{
+	struct source *src = source_from_string("x.nn", "a\001b = c\n");
+	char *out = report(src, (struct loc){NULL, 1, 7, 1, 8}, 50, 1);
+	cr_expect(strstr(out, "    1 | a?b = c\n      |       ^\n") != NULL, "%s", out);
+	free(out);
+	source_free(src);
+}

@@ -164,3 +164,44 @@ Test(parser, survives_deep_nesting)
 	free(text);
 	source_free(src);
 }
+
+Test(parser, refuses_a_chain_deeper_than_the_passes_after_it_allow)
+{
+	size_t terms = 50000;
+	char *text = malloc(16 + 2 * terms);
+	char *p = text + sprintf(text, "let v = 1");
+	for (size_t i = 1; i < terms; i++)
+		p += sprintf(p, "+1");
+	strcpy(p, "\n");
+	int errors;
+	struct source *src;
+	char *messages;
+	struct ast *f = parse_text(text, PARSE_FILE, &src, &errors, &messages);
+	cr_expect_null(f);
+	cr_expect_eq(errors, 1);
+	cr_expect(strstr(messages, "nested too deeply (more than 1000 levels)") != NULL, "%s",
+	          messages);
+	free(messages);
+	free(text);
+	source_free(src);
+}
+
+Test(parser, refuses_constants_nested_too_deeply_by_substitution)
+{
+	/* each let is 600 deep and holds the one before: fine alone, too deep together */
+	char *text = malloc(64 * 1024), *p = text;
+	for (int k = 0; k < 5; k++) {
+		p += sprintf(p, "let c%d = %s", k, k ? "" : "x");
+		if (k)
+			p += sprintf(p, "c%d", k - 1);
+		for (int i = 0; i < 600; i++)
+			p += sprintf(p, "+x");
+		p += sprintf(p, "\n");
+	}
+	struct checked c = check_text(text);
+	cr_expect_geq(c.errors, 1);
+	cr_expect(strstr(c.messages, "nested too deeply once its constants are substituted") != NULL,
+	          "%.300s", c.messages);
+	free(c.messages);
+	free(text);
+}
