@@ -1,10 +1,13 @@
-/* lower.c — schedule expressions to runtime schedules (see lower.h). */
+/* lower.c — checked trees to runtime structures: schedules, optimizers, minimize plans
+ * (see lower.h). */
 #include "lower.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fold.h"
 #include "schema.h"
 
 /* A checked duration in steps. */
@@ -164,4 +167,235 @@ struct sched *lower_schedule(const struct ast *expr, double steps_per_epoch, str
 	default:
 		return lower_call(expr, steps_per_epoch, d);
 	}
+}
+
+/* ---- optimizers ---- */
+
+/* Appends "name = value" for a given argument to label. */
+static void label_argument(char *label, size_t size, const char *name, const struct ast *v)
+{
+	size_t used = strlen(label);
+	const char *sep = label[used - 1] == '(' ? "" : ", ";
+	if (v->kind == AST_NUM)
+		snprintf(label + used, size - used, "%s%s = %g", sep, name, v->num);
+	else if (v->kind == AST_BOOL)
+		snprintf(label + used, size - used, "%s%s = %s", sep, name, v->num ? "true" : "false");
+	else if (v->kind == AST_TUPLE && v->nkids == 2)
+		snprintf(label + used, size - used, "%s%s = (%g, %g)", sep, name, v->kids[0]->num,
+		         v->kids[1]->num);
+}
+
+struct optim_config lower_optimizer(const struct ast *call, char *label, size_t size)
+{
+	static const enum optim_kind kinds[] = {
+		OPT_SGD, OPT_MOMENTUM, OPT_ADAGRAD, OPT_RMSPROP, OPT_ADAM, OPT_ADAM,
+	}; /* in the order of schema_optimizers */
+	const struct sig *sig = schema_find(schema_optimizers, call->str);
+	const struct ast *vals[SIG_MAX_PARAMS];
+	schema_bind(sig, call, vals, NULL);
+#define NUM(name) schema_number(sig, vals, name)
+	struct optim_config c = {.kind = kinds[sig - schema_optimizers], .lr = NUM("lr"),
+	                         .wd = NUM("wd")};
+	switch (c.kind) {
+	case OPT_SGD:
+		c.momentum = NUM("momentum");
+		c.dampening = NUM("dampening");
+		c.nesterov = NUM("nesterov") != 0;
+		break;
+	case OPT_MOMENTUM:
+		c.momentum = NUM("gamma");
+		break;
+	case OPT_ADAGRAD:
+		c.eps = NUM("eps");
+		c.lr_decay = NUM("lr_decay");
+		c.initial = NUM("initial");
+		break;
+	case OPT_RMSPROP:
+		c.alpha = NUM("alpha");
+		c.eps = NUM("eps");
+		c.momentum = NUM("momentum");
+		c.centered = NUM("centered") != 0;
+		break;
+	case OPT_ADAM: {
+		const struct ast *betas = vals[schema_index(sig, "betas")];
+		c.momentum = betas ? betas->kids[0]->num : NUM("beta1");
+		c.beta2 = betas ? betas->kids[1]->num : NUM("beta2");
+		c.eps = NUM("eps");
+		c.amsgrad = NUM("amsgrad") != 0;
+		break;
+	}
+	}
+#undef NUM
+	snprintf(label, size, "%s(", sig->name);
+	for (int i = 0; sig->params[i].name; i++)
+		if (vals[i])
+			label_argument(label, size, sig->params[i].name, vals[i]);
+	if (strlen(label) + 1 < size)
+		strcat(label, ")");
+	return c;
+}
+
+/* ---- minimize ---- */
+
+/* Emits the tape of expression v; returns its instruction, or -1 (out of memory). */
+static int lower_function(const struct ast *v, const struct ast *vars, struct minimize_lowered *m)
+{
+	static const struct { char op; enum sc_op sc; } binops[] = {
+		{'+', SC_ADD}, {'-', SC_SUB}, {'*', SC_MUL}, {'/', SC_DIV}, {'^', SC_POW},
+	};
+	static const struct { const char *name; enum sc_op sc; } calls[] = {
+		{"sin", SC_SIN}, {"cos", SC_COS}, {"tan", SC_TAN}, {"exp", SC_EXP}, {"log", SC_LOG},
+		{"sqrt", SC_SQRT}, {"abs", SC_ABS}, {"tanh", SC_TANH}, {"sigmoid", SC_SIGMOID},
+	};
+	int a = -1, b = -1, var = -1, at;
+	enum sc_op op = SC_CONST;
+	switch (v->kind) {
+	case AST_NUM:
+		break;
+	case AST_NAME:
+		op = SC_VAR;
+		for (var = 0; strcmp(vars->kids[var]->str, v->str) != 0; var++)
+			continue;
+		break;
+	case AST_NEG:
+		op = SC_NEG;
+		a = lower_function(v->a, vars, m);
+		break;
+	case AST_BINOP:
+		a = lower_function(v->a, vars, m);
+		b = lower_function(v->b, vars, m);
+		for (size_t i = 0; i < sizeof binops / sizeof binops[0]; i++)
+			if (binops[i].op == v->op)
+				op = binops[i].sc;
+		break;
+	default: /* a call of one of the functions: check.c saw to it */
+		a = lower_function(v->kids[0], vars, m);
+		for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+			if (strcmp(calls[i].name, v->str) == 0)
+				op = calls[i].sc;
+	}
+	if ((op != SC_CONST && op != SC_VAR && a < 0) || (op >= SC_ADD && op <= SC_POW && b < 0))
+		return -1;
+	if ((at = sc_emit(&m->fn, op, a, b, var, v->num)) < 0)
+		return -1;
+	struct loc *locs = realloc(m->locs, (size_t)m->fn.cap * sizeof *locs);
+	if (!locs)
+		return -1;
+	m->locs = locs;
+	m->locs[at] = v->loc;
+	return at;
+}
+
+static const struct ast *block_entry(const struct ast *block, const char *key)
+{
+	for (int i = 0; i < block->nkids; i++)
+		if (block->kids[i]->kind == AST_ENTRY && strcmp(block->kids[i]->str, key) == 0)
+			return block->kids[i]->a;
+	return NULL;
+}
+
+/* A key that check.c made sure of. */
+static const struct ast *required_entry(const struct ast *block, const char *key)
+{
+	const struct ast *v = block_entry(block, key);
+	assert(v);
+	return v;
+}
+
+/* The λ of a checked l2(λ) call. */
+static double l2_lambda(const struct ast *call)
+{
+	const struct ast *vals[SIG_MAX_PARAMS];
+	const struct sig *sig = schema_find(schema_regularizers, call->str);
+	schema_bind(sig, call, vals, NULL);
+	return schema_number(sig, vals, "lambda");
+}
+
+static int lower_starts(const struct ast *from, struct minimize_lowered *m)
+{
+	int nv = m->plan.nvars, n = from->kind == AST_LIST ? from->nkids : 1;
+	m->starts = malloc((size_t)(n * nv) * sizeof *m->starts);
+	if (!m->starts)
+		return -1;
+	for (int s = 0; s < n; s++) {
+		const struct ast *point = from->kind == AST_LIST ? from->kids[s] : from;
+		for (int v = 0; v < nv; v++)
+			m->starts[s * nv + v] = point->kind == AST_TUPLE ? point->kids[v]->num : point->num;
+	}
+	m->plan.nstarts = n;
+	m->plan.starts = m->starts;
+	return 0;
+}
+
+static int lower_optimizers(const struct ast *opt, struct minimize_lowered *m)
+{
+	int n = opt->kind == AST_LIST ? opt->nkids : 1;
+	m->opts = calloc((size_t)n, sizeof *m->opts);
+	m->names = calloc((size_t)n, sizeof *m->names);
+	m->labels = calloc((size_t)n, sizeof *m->labels);
+	m->label_ptrs = calloc((size_t)n, sizeof *m->label_ptrs);
+	if (!m->opts || !m->names || !m->labels || !m->label_ptrs)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		const struct ast *call = opt->kind == AST_LIST ? opt->kids[i] : opt;
+		m->opts[i] = lower_optimizer(call, m->labels[i], sizeof m->labels[i]);
+		m->names[i] = call->str;
+		m->label_ptrs[i] = m->labels[i];
+	}
+	m->plan.nopts = n;
+	m->plan.opts = m->opts;
+	m->plan.opt_names = m->names;
+	m->plan.opt_labels = m->label_ptrs;
+	return 0;
+}
+
+int lower_minimize(const struct ast *block, struct minimize_lowered *m, struct diag *d)
+{
+	*m = (struct minimize_lowered){0};
+	const struct ast *vars = block->b;
+	m->plan.name = block->str;
+	m->plan.nvars = m->fn.nvars = vars->nkids;
+	m->vars = calloc((size_t)vars->nkids, sizeof *m->vars);
+	if (!m->vars || lower_function(block->a, vars, m) < 0)
+		goto out_of_memory;
+	for (int v = 0; v < vars->nkids; v++)
+		m->vars[v] = vars->kids[v]->str;
+	m->plan.vars = m->vars;
+	m->plan.fn = &m->fn;
+	if (lower_starts(required_entry(block, "from"), m) != 0
+	    || lower_optimizers(required_entry(block, "optimizer"), m) != 0)
+		goto out_of_memory;
+	const struct ast *schedule = block_entry(block, "schedule");
+	const struct ast *momentum = block_entry(block, "momentum_schedule");
+	const struct ast *reg = block_entry(block, "regularize");
+	if ((schedule && !(m->schedule = lower_schedule(schedule, 0, d)))
+	    || (momentum && !(m->momentum_schedule = lower_schedule(momentum, 0, d))))
+		goto out_of_memory;
+	m->plan.schedule = m->schedule;
+	m->plan.momentum_schedule = m->momentum_schedule;
+	m->plan.l2 = reg ? l2_lambda(reg) : 0;
+	m->plan.steps = (int)required_entry(block, "steps")->num;
+	m->trace = block_entry(block, "trace");
+	m->plot = block_entry(block, "plot");
+	return 0;
+out_of_memory:
+	if (d->errors == 0)
+		diag_error(d, block->loc, "out of memory while preparing %s", block->str);
+	lower_minimize_free(m);
+	return -1;
+}
+
+void lower_minimize_free(struct minimize_lowered *m)
+{
+	sc_free(&m->fn);
+	free(m->locs);
+	free(m->vars);
+	free(m->starts);
+	free(m->opts);
+	free(m->names);
+	free(m->labels);
+	free(m->label_ptrs);
+	sched_free(m->schedule);
+	sched_free(m->momentum_schedule);
+	*m = (struct minimize_lowered){0};
 }

@@ -1,19 +1,46 @@
-/* lower.h — checked trees to what the runtime executes. So far: schedule expressions to
- * runtime schedules (runtime/schedule.h), with durations in epochs turned into steps.
+/* lower.h — checked trees to what the runtime executes: schedule expressions to runtime
+ * schedules (durations in epochs turned into steps), optimizer calls to their
+ * configuration, and minimize blocks to a plan of runtime/minimize.h.
  *
- * For: `descent schedule` now; minimize and training later. Not for: checking (the
- * trees given here have passed check.c).
+ * For: `descent schedule` and `descent run`. Not for: checking (the trees given here have
+ * passed check.c).
  */
 #ifndef DESCENT_LOWER_H
 #define DESCENT_LOWER_H
 
 #include "ast.h"
 #include "diag.h"
+#include "minimize.h"
+#include "optim.h"
+#include "scalar.h"
 #include "schedule.h"
 
 /* The runtime schedule of a checked schedule expression; `N epochs` becomes
  * round(N × steps_per_epoch) steps (steps_per_epoch 0: not known, and an epoch duration
  * is an error). NULL when reported to d, or when memory runs out. Caller frees. */
 struct sched *lower_schedule(const struct ast *expr, double steps_per_epoch, struct diag *d);
+
+/* The configuration of a checked optimizer call (adamw is adam with its own wd default);
+ * label gets "adagrad(lr = 0.5)", the call with the arguments given. */
+struct optim_config lower_optimizer(const struct ast *call, char *label, size_t size);
+
+/* A minimize block ready to run, and everything its plan points to (owned). */
+struct minimize_lowered {
+	struct minimize_plan plan;  /* what runtime/minimize.c runs */
+	struct sc_program fn;       /* the function */
+	struct loc *locs;           /* (fn.n) where each instruction came from */
+	const char **vars;          /* variable names (in the tree) */
+	double *starts;             /* (nstarts, V) */
+	struct optim_config *opts;  /* (nopts) */
+	const char **names;         /* (nopts) optimizer names (in the tree) */
+	char (*labels)[128];        /* (nopts) optimizer calls as text */
+	const char **label_ptrs;    /* (nopts) pointers into labels */
+	struct sched *schedule, *momentum_schedule; /* NULL: none */
+	const struct ast *trace, *plot;             /* the output paths given, or NULL */
+};
+
+/* Lowers a checked minimize block; 0, or -1 when memory runs out (reported to d). */
+int lower_minimize(const struct ast *block, struct minimize_lowered *m, struct diag *d);
+void lower_minimize_free(struct minimize_lowered *m);
 
 #endif

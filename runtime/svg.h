@@ -1,28 +1,60 @@
-/* svg.h — line plots as standalone SVG files: axes with ticks and labels, a title, one
- * polyline per series and a legend.
+/* svg.h — pictures as standalone SVG files: panels with axes, ticks and labels, lines,
+ * markers, contour lines (marching squares over a grid of values) and legends.
  *
- * For: every picture descent writes (schedules now; losses, traces later). Not for:
- * contour plots (they will add their own layer on these axes).
+ * For: every picture descent writes (schedules, minimize paths, training curves). Not
+ * for: computing what is drawn; callers hand in numbers.
  */
 #ifndef DESCENT_SVG_H
 #define DESCENT_SVG_H
 
+#include <stdbool.h>
 #include <stdio.h>
+
+/* A panel: where it is on the page and which data range it shows. */
+struct svg_panel {
+	double left, top, width, height; /* the plot area on the page, in pixels */
+	double x0, x1, y0, y1;           /* the data range shown */
+	bool logy;                       /* y on a log10 scale (y0, y1 are then log10 values) */
+};
 
 struct svg_series {
 	const char *label; /* legend text, or NULL for none */
 	const double *x;   /* (n) */
-	const double *y;   /* (n); non-finite values are skipped */
+	const double *y;   /* (n); non-finite values (and <= 0 on a log axis) are skipped */
 	int n;             /* points */
 };
 
 struct svg_axes {
-	const char *title;  /* above the plot */
+	const char *title;  /* above the panel */
 	const char *xlabel; /* under the x axis */
 	const char *ylabel; /* beside the y axis */
 };
 
-/* Writes the plot to out; returns 0, or -1 if writing failed. */
+/* The colour of series i (a fixed palette). */
+const char *svg_color(int i);
+
+void svg_begin(FILE *out, int width, int height);
+/* Closes the document; returns 0, or -1 if anything failed to write. */
+int svg_end(FILE *out);
+
+/* Sets p's data range to fit the series; y starts at 0 when every value is positive
+ * (unless logy). Leaves the page position alone. */
+void svg_fit(struct svg_panel *p, const struct svg_series *series, int nseries);
+/* Grid lines, ticks, tick labels, axis labels, title and frame of a panel. */
+void svg_axes(FILE *out, const struct svg_panel *p, const struct svg_axes *axes);
+void svg_line(FILE *out, const struct svg_panel *p, const struct svg_series *s,
+              const char *color, double width);
+void svg_markers(FILE *out, const struct svg_panel *p, const struct svg_series *s,
+                 const char *color, double radius);
+/* Contour lines of z, a grid of ny rows by nx columns over the panel's whole data range
+ * (row 0 at y0, column 0 at x0; NaN where undefined), one line per level. */
+void svg_contours(FILE *out, const struct svg_panel *p, const double *z, int nx, int ny,
+                  const double *levels, int nlevels);
+/* A legend box at the top-right of p with the labelled series' colours. */
+void svg_legend(FILE *out, const struct svg_panel *p, const struct svg_series *series,
+                int nseries);
+
+/* A whole page with one panel: what `descent schedule --plot` draws. */
 int svg_line_plot(FILE *out, const struct svg_axes *axes, const struct svg_series *series,
                   int nseries);
 

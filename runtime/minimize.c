@@ -1,0 +1,397 @@
+/* minimize.c — runs minimize blocks and writes their trace, table and picture (see
+ * minimize.h). */
+#include "minimize.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "svg.h"
+
+/* Work space of one path: the tape's values and adjoints, the gradient, the state. */
+struct work {
+	double *values, *adjoint; /* (n instructions) */
+	double *grad;             /* (V) */
+	double *buf;              /* (4V): the optimizer state's four arrays */
+	struct optim_state_f64 state;
+};
+
+static int work_alloc(struct work *w, const struct minimize_plan *p)
+{
+	size_t n = (size_t)p->fn->n, v = (size_t)p->nvars;
+	w->values = malloc(n * sizeof *w->values);
+	w->adjoint = malloc(n * sizeof *w->adjoint);
+	w->grad = malloc(v * sizeof *w->grad);
+	w->buf = malloc(4 * v * sizeof *w->buf);
+	w->state = (struct optim_state_f64){w->buf, w->buf + v, w->buf + 2 * v, w->buf + 3 * v};
+	return w->values && w->adjoint && w->grad && w->buf ? 0 : -1;
+}
+
+static void work_free(struct work *w)
+{
+	free(w->values);
+	free(w->adjoint);
+	free(w->grad);
+	free(w->buf);
+}
+
+static int path_alloc(struct minimize_path *path, const struct minimize_plan *p)
+{
+	size_t rows = (size_t)p->steps + 1;
+	path->x = malloc(rows * (size_t)p->nvars * sizeof *path->x);
+	path->f = malloc(rows * sizeof *path->f);
+	path->lr = malloc(rows * sizeof *path->lr);
+	path->state = malloc(rows * sizeof *path->state);
+	return path->x && path->f && path->lr && path->state ? 0 : -1;
+}
+
+/* One optimizer from one start, for p->steps updates or until a value is not finite. */
+static void run_path(const struct minimize_plan *p, struct minimize_path *path, struct work *w)
+{
+	const struct optim_config *c = &p->opts[path->opt];
+	int nv = p->nvars;
+	double *x = path->x;
+	memcpy(x, &p->starts[path->start * nv], (size_t)nv * sizeof *x);
+	optim_init_f64(c, &w->state, (size_t)nv);
+	for (int k = 0; k <= p->steps; k++, x += nv) {
+		struct optim_step step = {
+			.lr = p->schedule ? sched_value(p->schedule, c->lr, k) : c->lr,
+			.momentum = p->momentum_schedule ? sched_value(p->momentum_schedule, c->momentum, k)
+				: c->momentum,
+			.t = k + 1,
+		};
+		path->failed_step = k;
+		if (sc_eval(p->fn, x, w->values, &path->error) != 0)
+			break;
+		path->f[k] = w->values[p->fn->n - 1];
+		path->lr[k] = step.lr;
+		path->state[k] = optim_state_norm_f64(c, &(struct optim_step){.t = k > 0 ? k : 1},
+		                                      &w->state, (size_t)nv);
+		path->rows = k + 1;
+		if (k == p->steps)
+			return;
+		if (sc_grad(p->fn, w->values, w->adjoint, w->grad, &path->error) != 0)
+			break;
+		for (int v = 0; v < nv; v++)
+			w->grad[v] += p->l2 * x[v]; /* d/dx of λ/2·‖x‖² */
+		memcpy(x + nv, x, (size_t)nv * sizeof *x);
+		optim_update_f64(c, &step, x + nv, w->grad, &w->state, (size_t)nv);
+		for (int v = 0; v < nv; v++)
+			if (!isfinite(x[nv + v])) {
+				path->failed_step = k + 1;
+				path->error = (struct sc_error){-1, "the point is not finite any more",
+				                                x[nv + v]};
+				path->failed = true;
+				return;
+			}
+	}
+	path->failed = true;
+}
+
+int minimize_run(const struct minimize_plan *p, struct minimize_result *r)
+{
+	*r = (struct minimize_result){0};
+	struct work w = {0};
+	r->npaths = p->nopts * p->nstarts;
+	r->paths = calloc((size_t)r->npaths, sizeof *r->paths);
+	if (!r->paths || work_alloc(&w, p) != 0)
+		goto fail;
+	for (int i = 0; i < r->npaths; i++) {
+		struct minimize_path *path = &r->paths[i];
+		path->opt = i / p->nstarts;
+		path->start = i % p->nstarts;
+		if (path_alloc(path, p) != 0)
+			goto fail;
+		run_path(p, path, &w);
+		r->failures += path->failed;
+	}
+	work_free(&w);
+	return 0;
+fail:
+	work_free(&w);
+	return -1;
+}
+
+void minimize_free(struct minimize_result *r)
+{
+	for (int i = 0; r->paths && i < r->npaths; i++) {
+		free(r->paths[i].x);
+		free(r->paths[i].f);
+		free(r->paths[i].lr);
+		free(r->paths[i].state);
+	}
+	free(r->paths);
+	*r = (struct minimize_result){0};
+}
+
+int minimize_write_trace(FILE *out, const struct minimize_plan *p, const struct minimize_result *r)
+{
+	fputs("run,optimizer,start,step,lr,f", out);
+	for (int v = 0; v < p->nvars; v++)
+		fprintf(out, ",%s", p->vars[v]);
+	fputc('\n', out);
+	for (int i = 0; i < r->npaths; i++) {
+		const struct minimize_path *path = &r->paths[i];
+		for (int k = 0; k < path->rows; k++) {
+			fprintf(out, "%d,%s,%d,%d,%.17g,%.17g", path->opt, p->opt_names[path->opt],
+			        path->start, k, path->lr[k], path->f[k]);
+			for (int v = 0; v < p->nvars; v++)
+				fprintf(out, ",%.17g", path->x[k * p->nvars + v]);
+			fputc('\n', out);
+		}
+	}
+	return ferror(out) ? -1 : 0;
+}
+
+/* "(1.5, 1)" */
+static void put_point(FILE *out, const double *x, int n)
+{
+	fputc('(', out);
+	for (int v = 0; v < n; v++)
+		fprintf(out, "%s%g", v ? ", " : "", x[v]);
+	fputc(')', out);
+}
+
+void minimize_print_table(FILE *out, const struct minimize_plan *p, const struct minimize_result *r)
+{
+	int every = p->steps <= 20 ? 1 : (p->steps + 19) / 20;
+	for (int i = 0; i < r->npaths; i++) {
+		const struct minimize_path *path = &r->paths[i];
+		fprintf(out, "%s%s: %s from ", i ? "\n" : "", p->name, p->opt_labels[path->opt]);
+		put_point(out, &p->starts[path->start * p->nvars], p->nvars);
+		fprintf(out, "\n%6s  %-12s  %-14s", "step", "lr", "f");
+		for (int v = 0; v < p->nvars; v++)
+			fprintf(out, "  %-12s", p->vars[v]);
+		fputc('\n', out);
+		for (int k = 0; k < path->rows; k++) {
+			if (k % every != 0 && k != path->rows - 1)
+				continue;
+			fprintf(out, "%6d  %-12.6g  %-14.8g", k, path->lr[k], path->f[k]);
+			for (int v = 0; v < p->nvars; v++)
+				fprintf(out, "  %-12.6g", path->x[k * p->nvars + v]);
+			fputc('\n', out);
+		}
+	}
+}
+
+/* ---- the picture ---- */
+
+enum { PAGE_W = 1120, PAGE_H = 560, GRID = 140, LEVELS = 14 };
+
+/* The box of every point of every path, padded, as the left panel's data range. */
+static void fit_paths(struct svg_panel *panel, const struct minimize_plan *p,
+                      const struct minimize_result *r)
+{
+	double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+	for (int i = 0; i < r->npaths; i++)
+		for (int k = 0; k < r->paths[i].rows; k++)
+			for (int v = 0; v < 2; v++) {
+				double x = r->paths[i].x[k * p->nvars + v];
+				if (isfinite(x)) {
+					lo[v] = fmin(lo[v], x);
+					hi[v] = fmax(hi[v], x);
+				}
+			}
+	for (int v = 0; v < 2; v++) {
+		if (!(lo[v] <= hi[v]))
+			lo[v] = -1, hi[v] = 1;
+		double pad = fmax((hi[v] - lo[v]) * 0.15, 0.1 * fmax(1, fabs(hi[v])));
+		lo[v] -= pad;
+		hi[v] += pad;
+	}
+	panel->x0 = lo[0];
+	panel->x1 = hi[0];
+	panel->y0 = lo[1];
+	panel->y1 = hi[1];
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Contour levels at quantiles of f over the grid: every part of the picture gets lines,
+ * whatever the function's scale. Returns how many (NaN grid points are left out). */
+static int quantile_levels(const double *z, int n, double *levels)
+{
+	double *sorted = malloc((size_t)n * sizeof *sorted);
+	int m = 0;
+	for (int i = 0; sorted && i < n; i++)
+		if (isfinite(z[i]))
+			sorted[m++] = z[i];
+	if (!sorted || m == 0) {
+		free(sorted);
+		return 0;
+	}
+	qsort(sorted, (size_t)m, sizeof *sorted, compare_doubles);
+	int count = 0;
+	for (int l = 0; l < LEVELS; l++) {
+		double q = pow((l + 0.5) / LEVELS, 2); /* denser near the minimum */
+		double level = sorted[(int)(q * (m - 1))];
+		if (count == 0 || level > levels[count - 1])
+			levels[count++] = level;
+	}
+	free(sorted);
+	return count;
+}
+
+/* Left panel, two variables: contour lines of f and every path. */
+static int plot_plane(FILE *out, struct svg_panel *panel, const struct minimize_plan *p,
+                      const struct minimize_result *r, struct svg_series *legend)
+{
+	fit_paths(panel, p, r);
+	double *z = malloc(GRID * GRID * sizeof *z), *values = malloc((size_t)p->fn->n * sizeof *values);
+	double *xs = malloc((size_t)p->nvars * sizeof *xs);
+	if (!z || !values || !xs) {
+		free(z);
+		free(values);
+		free(xs);
+		return -1;
+	}
+	for (int v = 2; v < p->nvars; v++)
+		xs[v] = 0;
+	for (int row = 0; row < GRID; row++)
+		for (int col = 0; col < GRID; col++) {
+			struct sc_error err;
+			xs[0] = panel->x0 + (panel->x1 - panel->x0) * col / (GRID - 1);
+			xs[1] = panel->y0 + (panel->y1 - panel->y0) * row / (GRID - 1);
+			z[row * GRID + col] = sc_eval(p->fn, xs, values, &err) == 0
+				? values[p->fn->n - 1] : NAN;
+		}
+	double levels[LEVELS];
+	int nlevels = quantile_levels(z, GRID * GRID, levels);
+	char title[160];
+	snprintf(title, sizeof title, "%s: contour lines and paths", p->name);
+	svg_axes(out, panel, &(struct svg_axes){title, p->vars[0], p->vars[1]});
+	svg_contours(out, panel, z, GRID, GRID, levels, nlevels);
+	for (int i = 0; i < r->npaths; i++) {
+		const struct minimize_path *path = &r->paths[i];
+		double *px = malloc((size_t)path->rows * 2 * sizeof *px);
+		if (!px)
+			break;
+		for (int k = 0; k < path->rows; k++) {
+			px[k] = path->x[k * p->nvars];
+			px[path->rows + k] = path->x[k * p->nvars + 1];
+		}
+		struct svg_series s = {NULL, px, px + path->rows, path->rows};
+		svg_line(out, panel, &s, svg_color(i), 1.8);
+		svg_markers(out, panel, &s, svg_color(i), 2.4);
+		free(px);
+	}
+	svg_legend(out, panel, legend, r->npaths);
+	free(z);
+	free(values);
+	free(xs);
+	return 0;
+}
+
+/* Left panel, one variable: the curve of f and every path on it. */
+static void plot_line(FILE *out, struct svg_panel *panel, const struct minimize_plan *p,
+                      const struct minimize_result *r, struct svg_series *legend)
+{
+	double lo = INFINITY, hi = -INFINITY;
+	for (int i = 0; i < r->npaths; i++)
+		for (int k = 0; k < r->paths[i].rows; k++) {
+			lo = fmin(lo, r->paths[i].x[k]);
+			hi = fmax(hi, r->paths[i].x[k]);
+		}
+	double pad = fmax((hi - lo) * 0.15, 0.5);
+	enum { SAMPLES = 400 };
+	double xs[SAMPLES], fs[SAMPLES], *values = malloc((size_t)p->fn->n * sizeof *values);
+	for (int i = 0; i < SAMPLES; i++) {
+		struct sc_error err;
+		xs[i] = lo - pad + (hi - lo + 2 * pad) * i / (SAMPLES - 1);
+		fs[i] = values && sc_eval(p->fn, &xs[i], values, &err) == 0 ? values[p->fn->n - 1] : NAN;
+	}
+	free(values);
+	struct svg_series curve = {NULL, xs, fs, SAMPLES};
+	svg_fit(panel, &curve, 1);
+	char title[160];
+	snprintf(title, sizeof title, "%s and the paths on it", p->name);
+	svg_axes(out, panel, &(struct svg_axes){title, p->vars[0], p->name});
+	svg_line(out, panel, &curve, "#888", 1.2);
+	for (int i = 0; i < r->npaths; i++) {
+		const struct minimize_path *path = &r->paths[i];
+		struct svg_series s = {NULL, path->x, path->f, path->rows};
+		svg_line(out, panel, &s, svg_color(i), 1.4);
+		svg_markers(out, panel, &s, svg_color(i), 2.6);
+	}
+	svg_legend(out, panel, legend, r->npaths);
+}
+
+/* One of the right-hand panels: a quantity per step for every path. */
+static void plot_per_step(FILE *out, struct svg_panel *panel, const struct minimize_result *r,
+                          const double *steps, int which, const char *title, const char *ylabel)
+{
+	struct svg_series *s = calloc((size_t)r->npaths, sizeof *s);
+	if (!s)
+		return;
+	for (int i = 0; i < r->npaths; i++) {
+		const struct minimize_path *path = &r->paths[i];
+		s[i] = (struct svg_series){NULL, steps,
+		                           which == 0 ? path->f : which == 1 ? path->lr : path->state,
+		                           path->rows};
+	}
+	svg_fit(panel, s, r->npaths);
+	svg_axes(out, panel, &(struct svg_axes){title, "step", ylabel});
+	for (int i = 0; i < r->npaths; i++)
+		svg_line(out, panel, &s[i], svg_color(i), 1.4);
+	free(s);
+}
+
+/* Whether every f of every path is positive, so that a log axis shows them all. */
+static bool all_positive(const struct minimize_result *r)
+{
+	for (int i = 0; i < r->npaths; i++)
+		for (int k = 0; k < r->paths[i].rows; k++)
+			if (!(r->paths[i].f[k] > 0))
+				return false;
+	return true;
+}
+
+int minimize_plot(FILE *out, const struct minimize_plan *p, const struct minimize_result *r)
+{
+	struct svg_series *legend = calloc((size_t)r->npaths, sizeof *legend);
+	char (*labels)[160] = calloc((size_t)r->npaths, sizeof *labels);
+	double *steps = malloc(((size_t)p->steps + 1) * sizeof *steps);
+	if (!legend || !labels || !steps) {
+		free(legend);
+		free(labels);
+		free(steps);
+		return -1;
+	}
+	for (int k = 0; k <= p->steps; k++)
+		steps[k] = k;
+	for (int i = 0; i < r->npaths; i++) {
+		const struct minimize_path *path = &r->paths[i];
+		const double *x0 = &p->starts[path->start * p->nvars];
+		int used = snprintf(labels[i], sizeof labels[i], "%s from (", p->opt_labels[path->opt]);
+		for (int v = 0; v < p->nvars && used < (int)sizeof labels[i]; v++)
+			used += snprintf(labels[i] + used, sizeof labels[i] - (size_t)used, "%s%g",
+			                 v ? ", " : "", x0[v]);
+		if (used < (int)sizeof labels[i] - 1)
+			strcat(labels[i], ")");
+		legend[i].label = labels[i];
+	}
+	svg_begin(out, PAGE_W, PAGE_H);
+	struct svg_panel main = {.left = 80, .top = 36, .width = 560, .height = 470};
+	int status = 0;
+	if (p->nvars >= 2)
+		status = plot_plane(out, &main, p, r, legend);
+	else
+		plot_line(out, &main, p, r, legend);
+	struct svg_panel right[3];
+	static const char *const titles[] = {"f per step", "learning rate per step",
+	                                     "norm of the optimizer's state"};
+	static const char *const ylabels[] = {"f", "lr", "state"};
+	for (int j = 0; j < 3; j++) {
+		right[j] = (struct svg_panel){.left = 760, .top = 36 + j * 178, .width = 330,
+		                              .height = 118, .logy = j == 0 && all_positive(r)};
+		plot_per_step(out, &right[j], r, steps, j, titles[j], ylabels[j]);
+	}
+	free(legend);
+	free(labels);
+	free(steps);
+	return svg_end(out) | status;
+}

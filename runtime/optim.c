@@ -1,0 +1,29 @@
+/* optim.c — instantiates the update rules of optim_impl.h for double and float, and the
+ * state norm of the teaching plots (see optim.h). */
+#include "optim.h"
+
+#include <math.h>
+
+#define REAL double
+#define SUFFIX f64
+#include "optim_impl.h"
+#undef REAL
+#undef SUFFIX
+
+#define REAL float
+#define SUFFIX f32
+#include "optim_impl.h"
+#undef REAL
+#undef SUFFIX
+
+double optim_state_norm_f64(const struct optim_config *c, const struct optim_step *s,
+                            const struct optim_state_f64 *st, size_t n)
+{
+	const double *a = c->kind == OPT_SGD || c->kind == OPT_MOMENTUM ? st->buf
+		: c->kind == OPT_ADAM && c->amsgrad ? st->max : st->sq;
+	double scale = c->kind == OPT_ADAM ? 1 / (1 - pow(c->beta2, (double)s->t)) : 1;
+	double sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += a[i] * scale * a[i] * scale;
+	return sqrt(sum);
+}
