@@ -324,7 +324,7 @@ static void plot_line(FILE *out, struct svg_panel *panel, const struct minimize_
 static void plot_per_step(FILE *out, struct svg_panel *panel, const struct minimize_result *r,
                           const double *steps, int which, const char *title, const char *ylabel)
 {
-	struct svg_series *s = calloc((size_t)r->npaths, sizeof *s);
+	struct svg_series *s = r->npaths > 0 ? calloc((size_t)r->npaths, sizeof *s) : NULL;
 	if (!s)
 		return;
 	for (int i = 0; i < r->npaths; i++) {
@@ -340,14 +340,22 @@ static void plot_per_step(FILE *out, struct svg_panel *panel, const struct minim
 	free(s);
 }
 
-/* Whether every f of every path is positive, so that a log axis shows them all. */
-static bool all_positive(const struct minimize_result *r)
+/* Whether a log axis suits column `which` (0 f, 2 state) of every path: its values are
+ * positive (the state's zero at step 0 aside) and span at least two decades. */
+static bool wants_log(const struct minimize_result *r, int which)
 {
+	double lo = INFINITY, hi = 0;
 	for (int i = 0; i < r->npaths; i++)
-		for (int k = 0; k < r->paths[i].rows; k++)
-			if (!(r->paths[i].f[k] > 0))
+		for (int k = 0; k < r->paths[i].rows; k++) {
+			double v = which == 0 ? r->paths[i].f[k] : r->paths[i].state[k];
+			if (v < 0 || (v == 0 && which == 0))
 				return false;
-	return true;
+			if (v > 0) {
+				lo = fmin(lo, v);
+				hi = fmax(hi, v);
+			}
+		}
+	return hi > 0 && hi >= 100 * lo;
 }
 
 int minimize_plot(FILE *out, const struct minimize_plan *p, const struct minimize_result *r)
@@ -387,7 +395,7 @@ int minimize_plot(FILE *out, const struct minimize_plan *p, const struct minimiz
 	static const char *const ylabels[] = {"f", "lr", "state"};
 	for (int j = 0; j < 3; j++) {
 		right[j] = (struct svg_panel){.left = 760, .top = 36 + j * 178, .width = 330,
-		                              .height = 118, .logy = j == 0 && all_positive(r)};
+		                              .height = 118, .logy = j != 1 && wants_log(r, j)};
 		plot_per_step(out, &right[j], r, steps, j, titles[j], ylabels[j]);
 	}
 	free(legend);

@@ -112,8 +112,10 @@ static void put_tick_label(FILE *out, double x, double y, const char *anchor, do
                            double step, bool power)
 {
 	fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", x, y, anchor);
-	if (power)
+	if (power && v == floor(v))
 		fprintf(out, "1e%g", v);
+	else if (power)
+		fprintf(out, "%.2g", pow(10, v));
 	else
 		fprintf(out, "%.4g", fabs(v) < step * 1e-9 ? 0 : v);
 	fputs("</text>\n", out);
@@ -124,7 +126,7 @@ void svg_axes(FILE *out, const struct svg_panel *p, const struct svg_axes *axes)
 	double xfirst, xstep, yfirst, ystep;
 	int nx = ticks(p->x0, p->x1, 8, &xfirst, &xstep);
 	int ny = ticks(p->y0, p->y1, p->height > 200 ? 6 : 4, &yfirst, &ystep);
-	if (p->logy && ystep < 1)
+	if (p->logy && ystep < 1 && floor(p->y1) - ceil(p->y0) >= 1)
 		ny = ticks(p->y0, p->y1, 1, &yfirst, &ystep); /* whole powers of ten only */
 	double bottom = p->top + p->height, right = p->left + p->width;
 	fputs("<g stroke=\"#ddd\" stroke-width=\"1\">\n", out);
