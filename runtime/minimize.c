@@ -249,8 +249,9 @@ static int plot_plane(FILE *out, struct svg_panel *panel, const struct minimize_
 		free(xs);
 		return -1;
 	}
+	/* beyond two variables: the slice through the first path's last point */
 	for (int v = 2; v < p->nvars; v++)
-		xs[v] = 0;
+		xs[v] = r->paths[0].rows > 0 ? r->paths[0].x[(r->paths[0].rows - 1) * p->nvars + v] : 0;
 	for (int row = 0; row < GRID; row++)
 		for (int col = 0; col < GRID; col++) {
 			struct sc_error err;

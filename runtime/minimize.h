@@ -60,8 +60,9 @@ void minimize_free(struct minimize_result *r);
 int minimize_write_trace(FILE *out, const struct minimize_plan *p, const struct minimize_result *r);
 /* A readable table of every path: all rows up to 20 steps, about 20 rows beyond. */
 void minimize_print_table(FILE *out, const struct minimize_plan *p, const struct minimize_result *r);
-/* The picture: contour lines of f with every path (two variables; the curve of f for one),
- * and per step f, the learning rate and the optimizer's state norm. */
+/* The picture: contour lines of f with every path (two variables; the curve of f for one;
+ * beyond two, the slice through the first path's last point), and per step f, the
+ * learning rate and the optimizer's state norm. */
 int minimize_plot(FILE *out, const struct minimize_plan *p, const struct minimize_result *r);
 
 #endif

@@ -1,7 +1,10 @@
-/* fuzz_check.c — libFuzzer target over the front end: parse, fold and check any bytes
- * as a .nn file, and also as a --set value and a schedule expression (lowered and
- * evaluated when it checks). Built and run by `make fuzz`; inputs that crashed it are kept
- * in tests/fuzz/regressions/ and replayed by tests/test_fuzz_regressions.c. */
+/* fuzz_check.c — libFuzzer target over the front end and the teaching runtime: parse,
+ * fold and check any bytes as a .nn file; lower and run its minimize blocks (at most 20
+ * steps) with their trace, table and (for one input in eight) picture; and parse the
+ * bytes as a --set value and a schedule expression (lowered and evaluated when it checks).
+ * Built and run by `make fuzz`; inputs that crashed it are kept in tests/fuzz/regressions/
+ * and replayed by tests/test_fuzz_regressions.c. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +13,34 @@
 #include "check.h"
 #include "fold.h"
 #include "lower.h"
+#include "minimize.h"
 #include "parse.h"
 #include "schedule.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void run(const char *text, enum parse_mode mode)
+static void run_minimize(const struct ast *block, struct diag *d, bool draw)
+{
+	struct minimize_lowered m;
+	struct minimize_result r;
+	if (lower_minimize(block, &m, d) != 0)
+		return;
+	if (m.plan.steps > 20)
+		m.plan.steps = 20;
+	FILE *sink = fopen("/dev/null", "w");
+	if (sink && minimize_run(&m.plan, &r) == 0) {
+		minimize_write_trace(sink, &m.plan, &r);
+		minimize_print_table(sink, &m.plan, &r);
+		if (draw)
+			minimize_plot(sink, &m.plan, &r);
+		minimize_free(&r);
+	}
+	if (sink)
+		fclose(sink);
+	lower_minimize_free(&m);
+}
+
+static void run(const char *text, enum parse_mode mode, bool draw)
 {
 	struct diag d;
 	diag_init(&d, NULL); /* count, do not print */
@@ -23,8 +48,10 @@ static void run(const char *text, enum parse_mode mode)
 	if (!src)
 		return;
 	struct ast *tree = parse_source(src, mode, &d);
-	if (tree && mode == PARSE_FILE && fold_file(tree, &d))
-		check_file(tree, &d, NULL);
+	if (tree && mode == PARSE_FILE && fold_file(tree, &d) && check_file(tree, &d, NULL))
+		for (int i = 0; i < tree->nkids; i++)
+			if (tree->kids[i]->kind == AST_MINIMIZE)
+				run_minimize(tree->kids[i], &d, draw);
 	if (tree && mode == PARSE_EXPR && (tree = fold_expr(tree, NULL, &d))
 	    && d.errors == 0 && check_schedule_expr(tree, &d)) {
 		struct sched *s = lower_schedule(tree, 7, &d);
@@ -43,10 +70,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	run(text, PARSE_FILE);
+	run(text, PARSE_FILE, size % 8 == 0);
 	if (size < 512) {
-		run(text, PARSE_SET);
-		run(text, PARSE_EXPR);
+		run(text, PARSE_SET, false);
+		run(text, PARSE_EXPR, false);
 	}
 	free(text);
 	return 0;
