@@ -200,6 +200,25 @@ static bool fold_minimize(struct ast *decl, const struct fold_env *lets, struct 
 	return ok;
 }
 
+/* Reports node if substitution made it deeper than the later passes take. */
+static bool too_deep(const struct ast *node, struct diag *d)
+{
+	const struct ast *deep = ast_too_deep(node, 2 * AST_MAX_DEPTH);
+	if (deep)
+		diag_error(d, deep->loc, "this is nested too deeply once its constants are "
+		           "substituted (more than %d levels)", 2 * AST_MAX_DEPTH);
+	return deep != NULL;
+}
+
+/* Replaces *node by a NaN number at the same place: reported, nothing more to say. */
+static bool poison(struct ast **node)
+{
+	struct loc at = (*node)->loc;
+	ast_free(*node);
+	*node = ast_num(at, NAN);
+	return *node != NULL;
+}
+
 bool fold_file(struct ast *file, struct diag *d)
 {
 	struct fold_env *lets = calloc((size_t)file->nkids + 1, sizeof *lets);
@@ -214,21 +233,15 @@ bool fold_file(struct ast *file, struct diag *d)
 				diag_note(d, old->defined, "'%s' is first defined here", decl->str);
 			}
 			ok = (decl->a = fold_expr(decl->a, env, d)) != NULL;
+			if (ok && too_deep(decl->a, d))
+				ok = poison(&decl->a); /* its name stays defined, as NaN */
 			lets[i] = (struct fold_env){decl->str, decl->a, decl->name_loc, env};
 			env = &lets[i];
-		} else if (decl->kind == AST_MINIMIZE) {
-			ok = fold_minimize(decl, env, d);
 		} else {
-			ok = fold_block(decl, env, d);
-		}
-		/* constants inside constants can deepen a tree past what the parser allowed */
-		const struct ast *deep = ast_too_deep(decl, 2 * AST_MAX_DEPTH);
-		if (ok && deep) {
-			diag_error(d, deep->loc, "this is nested too deeply once its constants are "
-			           "substituted (more than %d levels)", 2 * AST_MAX_DEPTH);
-			ast_free(file->kids[i]);
-			file->kids[i] = ast_num(decl->loc, NAN); /* nothing more to say about it */
-			ok = file->kids[i] != NULL;
+			ok = decl->kind == AST_MINIMIZE ? fold_minimize(decl, env, d)
+				: fold_block(decl, env, d);
+			if (ok && too_deep(decl, d))
+				ok = poison(&file->kids[i]); /* check_file skips it */
 		}
 	}
 	free(lets);
