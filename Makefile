@@ -40,7 +40,7 @@ endif
 CPPFLAGS += -D_XOPEN_SOURCE=700 -Iinterp -Iruntime -I$(BUILD)/grammar
 CFLAGS   += -std=c11 -g $(OPT) $(SAN) -MMD -MP
 LDFLAGS  += $(SAN)
-LDLIBS   += -lm
+LDLIBS   += -lz -lm
 
 GEN_C   := $(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.c
 GEN_H   := $(BUILD)/grammar/parser.h $(BUILD)/grammar/lexer.h
@@ -85,6 +85,7 @@ deps:
 	@missing=""; \
 	command -v $(FLEX) >/dev/null || missing="$$missing flex"; \
 	command -v $(BISON) >/dev/null || missing="$$missing bison"; \
+	test -f /usr/include/zlib.h || missing="$$missing zlib1g-dev"; \
 	if [ -n "$$missing" ]; then \
 		echo "descent needs:$$missing"; \
 		echo "install with: sudo apt-get install$$missing"; exit 1; fi
@@ -118,7 +119,7 @@ fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang: sudo apt-get install clang"; exit 1; }
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang OPT=-O1 SANITIZE=fuzzer $(FUZZ_BUILD)/libdescent.a
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinterp -Iruntime \
-		-o $(FUZZ_BUILD)/fuzz_check tests/fuzz/fuzz_check.c $(FUZZ_BUILD)/libdescent.a -lm
+		-o $(FUZZ_BUILD)/fuzz_check tests/fuzz/fuzz_check.c $(FUZZ_BUILD)/libdescent.a -lz -lm
 	@mkdir -p $(FUZZ_BUILD)/corpus
 	$(FUZZ_BUILD)/fuzz_check -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-dict=tests/fuzz/nn.dict -artifact_prefix=$(FUZZ_BUILD)/ \

@@ -1,0 +1,875 @@
+/* data.c — loading, generating, splitting and batching data sets (see data.h).
+ *
+ * Files are read through zlib's gz* functions, which read gzip and plain files alike;
+ * offsets in messages count bytes of the (uncompressed) data. Buffers grow as data
+ * arrives, so a header that claims more than the file holds ends in "truncated at offset
+ * N", never in an allocation of what the header claims.
+ */
+#include "data.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "rng.h"
+
+enum { CHUNK = 64 << 20 }; /* bytes read, and grown, at a time */
+
+static int fail(struct data_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int fail(struct data_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ---- reading files ---- */
+
+struct reader {
+	gzFile f;         /* the open file */
+	const char *path; /* its name, for messages */
+	int64_t offset;   /* bytes of data read so far */
+};
+
+static int reader_open(struct reader *r, const char *path, struct data_error *err)
+{
+	errno = 0;
+	*r = (struct reader){gzopen(path, "rb"), path, 0};
+	if (!r->f)
+		return fail(err, "%s: cannot open: %s", path, strerror(errno ? errno : ENOMEM));
+	gzbuffer(r->f, 1 << 17);
+	return 0;
+}
+
+static void reader_close(struct reader *r)
+{
+	if (r->f)
+		gzclose(r->f);
+	r->f = NULL;
+}
+
+/* Reads up to n bytes; returns how many (fewer only at the end), or -1 (reported). */
+static int64_t reader_some(struct reader *r, void *buf, int64_t n, struct data_error *err)
+{
+	int64_t got = 0;
+	while (got < n) {
+		unsigned want = n - got > (1 << 30) ? 1u << 30 : (unsigned)(n - got);
+		int k = gzread(r->f, (char *)buf + got, want);
+		int code = Z_OK;
+		const char *why = k <= 0 ? gzerror(r->f, &code) : "";
+		if (k < 0 || code == Z_BUF_ERROR || code == Z_DATA_ERROR) {
+			if (code == Z_ERRNO)
+				return fail(err, "%s: offset %lld: cannot read: %s", r->path,
+				            (long long)(r->offset + got), strerror(errno));
+			size_t skip = strncmp(why, r->path, strlen(r->path)) == 0 ? strlen(r->path) + 2 : 0;
+			return fail(err, "%s: byte %lld of the file: the gzip data is %s (%s)", r->path,
+			            (long long)gzoffset(r->f), code == Z_BUF_ERROR ? "truncated" : "corrupt",
+			            strlen(why) >= skip ? why + skip : why);
+		}
+		if (k == 0)
+			break;
+		got += k;
+	}
+	r->offset += got;
+	return got;
+}
+
+/* Reads exactly n bytes of `what`, or says where the file ended. */
+static int reader_exact(struct reader *r, void *buf, int64_t n, const char *what,
+                        struct data_error *err)
+{
+	int64_t start = r->offset, got = reader_some(r, buf, n, err);
+	if (got < 0)
+		return -1;
+	if (got < n)
+		return fail(err, "%s: truncated at offset %lld: %s take %lld bytes from offset %lld, "
+		            "but only %lld are there", r->path, (long long)r->offset, what,
+		            (long long)n, (long long)start, (long long)got);
+	return 0;
+}
+
+/* Reads n bytes of `what` into a new buffer, grown as the data arrives. */
+static void *reader_alloc(struct reader *r, int64_t n, const char *what, struct data_error *err)
+{
+	int64_t start = r->offset, have = 0, got = 0;
+	char *buf = malloc(1);
+	while (buf && have < n) {
+		int64_t chunk = n - have < CHUNK ? n - have : CHUNK;
+		char *bigger = realloc(buf, (size_t)(have + chunk));
+		if (!bigger) {
+			free(buf);
+			fail(err, "%s: out of memory for %lld bytes of %s", r->path, (long long)n, what);
+			return NULL;
+		}
+		buf = bigger;
+		if ((got = reader_some(r, buf + have, chunk, err)) < 0)
+			break;
+		have += got;
+		if (got < chunk) {
+			fail(err, "%s: truncated at offset %lld: %s take %lld bytes from offset %lld, "
+			     "but only %lld are there", r->path, (long long)r->offset, what, (long long)n,
+			     (long long)start, (long long)have);
+			break;
+		}
+	}
+	if (buf && have < n) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Reads to the end of the file into a new NUL-terminated buffer. */
+static char *reader_all(struct reader *r, int64_t *len, struct data_error *err)
+{
+	int64_t cap = 1 << 16, n = 0, got;
+	char *buf = malloc((size_t)cap + 1);
+	while (buf && (got = reader_some(r, buf + n, cap - n, err)) > 0) {
+		n += got;
+		if (n == cap) {
+			char *bigger = realloc(buf, (size_t)(cap *= 2) + 1);
+			if (!bigger) {
+				free(buf);
+				buf = NULL;
+			}
+			buf = bigger;
+		}
+	}
+	if (!buf) {
+		fail(err, "%s: out of memory after %lld bytes", r->path, (long long)n);
+		return NULL;
+	}
+	if (got < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* Fails if anything follows offset: a file with more than its header describes. */
+static int reader_expect_end(struct reader *r, struct data_error *err)
+{
+	char extra;
+	int64_t got = reader_some(r, &extra, 1, err);
+	if (got < 0)
+		return -1;
+	if (got > 0)
+		return fail(err, "%s: offset %lld: more data than the header describes",
+		            r->path, (long long)(r->offset - 1));
+	return 0;
+}
+
+void data_free(struct dataset *ds)
+{
+	free(ds->u8);
+	free(ds->f32);
+	free(ds->y);
+	for (int c = 0; ds->names && c < ds->classes; c++)
+		free(ds->names[c]);
+	free(ds->names);
+	*ds = (struct dataset){0};
+}
+
+/* Sets classes to 1 + the largest label. */
+static void count_classes(struct dataset *ds)
+{
+	ds->classes = 0;
+	for (int64_t i = 0; i < ds->n; i++)
+		if (ds->y[i] + 1 > ds->classes)
+			ds->classes = ds->y[i] + 1;
+}
+
+/* ---- IDX ---- */
+
+/* Reads an IDX header of unsigned bytes with min_dims..max_dims dimensions; returns the
+ * number of samples (first dimension) and in *rest the product of the others. */
+static int64_t idx_header(struct reader *r, int min_dims, int max_dims, int64_t *rest,
+                          struct data_error *err)
+{
+	unsigned char magic[4], size[4];
+	if (reader_exact(r, magic, 4, "the IDX magic number", err) != 0)
+		return -1;
+	if (magic[0] != 0 || magic[1] != 0)
+		return fail(err, "%s: offset 0: not an IDX file (it starts with %02x %02x, not 00 00)",
+		            r->path, magic[0], magic[1]);
+	if (magic[2] != 0x08)
+		return fail(err, "%s: offset 2: IDX type 0x%02x is not supported (only 0x08, "
+		            "unsigned bytes)", r->path, magic[2]);
+	if (magic[3] < min_dims || magic[3] > max_dims)
+		return fail(err, "%s: offset 3: %d dimensions; expected %d%s", r->path, magic[3],
+		            min_dims, min_dims == max_dims ? "" : " or more");
+	int64_t n = 0;
+	*rest = 1;
+	for (int k = 0; k < magic[3]; k++) {
+		if (reader_exact(r, size, 4, "the IDX dimensions", err) != 0)
+			return -1;
+		int64_t dim = (int64_t)size[0] << 24 | size[1] << 16 | size[2] << 8 | size[3];
+		if (dim == 0)
+			return fail(err, "%s: offset %lld: dimension %d is 0", r->path,
+			            (long long)(r->offset - 4), k + 1);
+		if (k == 0)
+			n = dim;
+		else if ((*rest *= dim) > (int64_t)1 << 32)
+			return fail(err, "%s: offset %lld: %lld values per sample is absurd", r->path,
+			            (long long)(r->offset - 4), (long long)*rest);
+	}
+	return n;
+}
+
+int data_load_idx(const char *images, const char *labels, struct dataset *out,
+                  struct data_error *err)
+{
+	struct reader ri = {0}, rl = {0};
+	*out = (struct dataset){.type = DATA_U8};
+	int64_t d, one;
+	int64_t n = reader_open(&ri, images, err) == 0 ? idx_header(&ri, 2, 4, &d, err) : -1;
+	if (n > 0 && n > ((int64_t)1 << 40) / d) {
+		fail(err, "%s: offset 4: %lld images of %lld bytes is absurd", images, (long long)n,
+		     (long long)d);
+		goto fail;
+	}
+	if (n < 0 || !(out->u8 = reader_alloc(&ri, n * d, "the images", err))
+	    || reader_expect_end(&ri, err) != 0)
+		goto fail;
+	int64_t m = reader_open(&rl, labels, err) == 0 ? idx_header(&rl, 1, 1, &one, err) : -1;
+	if (m < 0)
+		goto fail;
+	if (m != n) {
+		fail(err, "%s holds %lld images but %s holds %lld labels", images, (long long)n,
+		     labels, (long long)m);
+		goto fail;
+	}
+	uint8_t *bytes = reader_alloc(&rl, n, "the labels", err);
+	if (!bytes || reader_expect_end(&rl, err) != 0 || !(out->y = malloc((size_t)n * sizeof *out->y))) {
+		free(bytes);
+		if (!out->y && bytes)
+			fail(err, "%s: out of memory", labels);
+		goto fail;
+	}
+	for (int64_t i = 0; i < n; i++)
+		out->y[i] = bytes[i];
+	free(bytes);
+	out->n = n;
+	out->d = d;
+	count_classes(out);
+	reader_close(&ri);
+	reader_close(&rl);
+	return 0;
+fail:
+	reader_close(&ri);
+	reader_close(&rl);
+	data_free(out);
+	return -1;
+}
+
+/* ---- CSV ---- */
+
+/* The fields of one line, split at commas; "quoted, fields" with "" for a quote. The
+ * line is cut in place. Returns the number of fields (at most max), or -1 for an
+ * unterminated quote. */
+static int csv_fields(char *line, char **fields, int max)
+{
+	int n = 0;
+	char *p = line;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		char *start = p, *w = p;
+		if (*p == '"') {
+			start = w = ++p;
+			for (;; p++) {
+				if (!*p)
+					return -1;
+				if (*p == '"' && p[1] == '"')
+					*w++ = *p++;
+				else if (*p == '"')
+					break;
+				else
+					*w++ = *p;
+			}
+			p++;
+			while (*p && *p != ',')
+				p++;
+		} else {
+			while (*p && *p != ',')
+				p++;
+			w = p;
+			while (w > start && (w[-1] == ' ' || w[-1] == '\t' || w[-1] == '\r'))
+				w--;
+		}
+		char sep = *p;
+		*w = '\0';
+		if (n < max)
+			fields[n] = start;
+		n++;
+		if (sep != ',')
+			return n;
+		p++;
+	}
+}
+
+/* A whole finite number: *out; false if text is not one. */
+static bool csv_number(const char *text, double *out)
+{
+	char *end;
+	*out = strtod(text, &end);
+	return *text && !*end;
+}
+
+/* The class id of a label name, adding it if new. */
+static int csv_class(struct dataset *ds, const char *name)
+{
+	for (int c = 0; c < ds->classes; c++)
+		if (strcmp(ds->names[c], name) == 0)
+			return c;
+	char **grown = realloc(ds->names, (size_t)(ds->classes + 1) * sizeof *grown);
+	if (!grown)
+		return -1;
+	ds->names = grown;
+	if (!(ds->names[ds->classes] = strdup(name)))
+		return -1;
+	return ds->classes++;
+}
+
+struct csv_table {
+	char **lines;   /* the data lines (cut in place), not empty */
+	int64_t *line_numbers; /* their 1-based numbers in the file */
+	int64_t rows;   /* entries */
+	int columns;    /* fields per line */
+	char **header;  /* column names (columns), or NULL */
+};
+
+enum { CSV_MAX_COLUMNS = 1 << 16 };
+
+/* Cuts text into lines; the first non-empty one is the header if header is true. */
+static int csv_lines(char *text, bool header, const char *path, struct csv_table *t,
+                     char **fields, struct data_error *err)
+{
+	int64_t cap = 1024, line_no = 0;
+	t->lines = malloc((size_t)cap * sizeof *t->lines);
+	t->line_numbers = malloc((size_t)cap * sizeof *t->line_numbers);
+	for (char *line = text, *next; t->lines && t->line_numbers && line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		line_no++;
+		if (line[strspn(line, " \t\r")] == '\0')
+			continue;
+		if (header && !t->header) {
+			int n = csv_fields(line, fields, CSV_MAX_COLUMNS);
+			if (n < 0 || n > CSV_MAX_COLUMNS)
+				return fail(err, "%s:%lld: %s", path, (long long)line_no,
+				            n < 0 ? "a quote is not closed" : "too many columns");
+			t->columns = n;
+			t->header = malloc((size_t)n * sizeof *t->header);
+			if (!t->header)
+				break;
+			memcpy(t->header, fields, (size_t)n * sizeof *fields);
+			continue;
+		}
+		if (t->rows == cap) {
+			cap *= 2;
+			char **l = realloc(t->lines, (size_t)cap * sizeof *l);
+			int64_t *ln = realloc(t->line_numbers, (size_t)cap * sizeof *ln);
+			if (l)
+				t->lines = l;
+			if (ln)
+				t->line_numbers = ln;
+			if (!l || !ln)
+				break;
+		}
+		t->line_numbers[t->rows] = line_no;
+		t->lines[t->rows++] = line;
+	}
+	if (!t->lines || !t->line_numbers || (header && t->columns && !t->header))
+		return fail(err, "%s: out of memory", path);
+	return 0;
+}
+
+static void csv_table_free(struct csv_table *t)
+{
+	free(t->lines);
+	free(t->line_numbers);
+	free(t->header);
+}
+
+/* Finds the label column: by name in the header, or by index. */
+static int csv_label_column(const struct csv_table *t, const char *path, const char *name,
+                            int64_t index, struct data_error *err)
+{
+	if (name) {
+		if (!t->header)
+			return fail(err, "%s: the label is the column named '%s', but the file has no "
+			            "header line", path, name);
+		for (int c = 0; c < t->columns; c++)
+			if (strcmp(t->header[c], name) == 0)
+				return c;
+		char list[256] = "";
+		for (int c = 0; c < t->columns && strlen(list) < 200; c++)
+			snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", c ? ", " : "",
+			         t->header[c]);
+		return fail(err, "%s:1: no column is named '%s'; the columns are %s", path, name, list);
+	}
+	if (index >= t->columns)
+		return fail(err, "%s: the label is column %lld, but the file has %d columns (0 to %d)",
+		            path, (long long)index, t->columns, t->columns - 1);
+	return (int)index;
+}
+
+/* Reads the rows: features into ds->f32, labels (numbers or names) into ds->y. */
+static int csv_rows(const struct csv_table *t, const char *path, int label, char **fields,
+                    struct dataset *ds, struct data_error *err)
+{
+	int64_t d = t->columns - 1;
+	bool names = false;
+	for (int64_t i = 0; i < t->rows && !names; i++) { /* are the labels names? */
+		char *copy = strdup(t->lines[i]);
+		double v;
+		if (copy && csv_fields(copy, fields, CSV_MAX_COLUMNS) > label)
+			names = !csv_number(fields[label], &v);
+		free(copy);
+	}
+	ds->f32 = malloc((size_t)(t->rows * (d ? d : 1)) * sizeof *ds->f32);
+	ds->y = malloc((size_t)(t->rows ? t->rows : 1) * sizeof *ds->y);
+	if (!ds->f32 || !ds->y)
+		return fail(err, "%s: out of memory for %lld rows", path, (long long)t->rows);
+	for (int64_t i = 0; i < t->rows; i++) {
+		long long line = (long long)t->line_numbers[i];
+		int n = csv_fields(t->lines[i], fields, CSV_MAX_COLUMNS);
+		if (n < 0)
+			return fail(err, "%s:%lld: a quote is not closed", path, line);
+		if (n != t->columns)
+			return fail(err, "%s:%lld: %d fields; the %s has %d", path, line, n,
+			            t->header ? "header" : "first line", t->columns);
+		for (int c = 0, j = 0; c < n; c++) {
+			double v;
+			char where[96];
+			if (t->header)
+				snprintf(where, sizeof where, "column '%.60s'", t->header[c]);
+			else
+				snprintf(where, sizeof where, "column %d", c);
+			if (c == label && names) {
+				if ((ds->y[i] = csv_class(ds, fields[c])) < 0)
+					return fail(err, "%s: out of memory", path);
+				continue;
+			}
+			if (!csv_number(fields[c], &v))
+				return fail(err, "%s:%lld: %s: '%.40s' is not a number", path, line, where,
+				            fields[c]);
+			if (!isfinite(v))
+				return fail(err, "%s:%lld: %s: %s is not a finite number", path, line, where,
+				            fields[c]);
+			if (c != label) {
+				ds->f32[i * d + j++] = (float)v;
+			} else if (v < 0 || v != floor(v) || v > 1e6) {
+				return fail(err, "%s:%lld: %s: the label %s is not a class id (a whole number "
+				            "from 0)", path, line, where, fields[c]);
+			} else {
+				ds->y[i] = (int32_t)v;
+			}
+		}
+	}
+	return 0;
+}
+
+int data_load_csv(const char *path, const char *label_name, int64_t label_index, bool header,
+                  struct dataset *out, struct data_error *err)
+{
+	struct reader r;
+	struct csv_table t = {0};
+	*out = (struct dataset){.type = DATA_F32};
+	int64_t len;
+	char *text = NULL, **fields = malloc(CSV_MAX_COLUMNS * sizeof *fields);
+	if (!fields) {
+		fail(err, "%s: out of memory", path);
+		return -1;
+	}
+	if (reader_open(&r, path, err) != 0)
+		goto fail;
+	text = reader_all(&r, &len, err);
+	reader_close(&r);
+	if (!text || csv_lines(text, header, path, &t, fields, err) != 0)
+		goto fail;
+	if (!t.header && t.rows > 0) { /* no header: the first line gives the width */
+		char *copy = strdup(t.lines[0]);
+		t.columns = copy ? csv_fields(copy, fields, CSV_MAX_COLUMNS) : 0;
+		free(copy);
+	}
+	if (t.rows == 0) {
+		fail(err, "%s: no data rows", path);
+		goto fail;
+	}
+	if (t.columns < 2) {
+		fail(err, "%s: %d column; a label and at least one feature are needed", path, t.columns);
+		goto fail;
+	}
+	int label = csv_label_column(&t, path, label_name, label_index, err);
+	if (label < 0 || csv_rows(&t, path, label, fields, out, err) != 0)
+		goto fail;
+	out->n = t.rows;
+	out->d = t.columns - 1;
+	if (!out->names)
+		count_classes(out);
+	csv_table_free(&t);
+	free(fields);
+	free(text);
+	return 0;
+fail:
+	csv_table_free(&t);
+	free(fields);
+	free(text);
+	data_free(out);
+	return -1;
+}
+
+/* ---- NPY ---- */
+
+struct npy_header {
+	char kind;       /* 'f' float, 'u' unsigned, 'i' signed */
+	int size;        /* bytes per value */
+	int64_t n, rest; /* first dimension, product of the others */
+};
+
+/* Parses the header dictionary of an NPY file. */
+static int npy_header(struct reader *r, struct npy_header *h, struct data_error *err)
+{
+	unsigned char head[10];
+	if (reader_exact(r, head, 8, "the 8 bytes of the NPY magic string", err) != 0)
+		return -1;
+	if (memcmp(head, "\x93NUMPY", 6) != 0)
+		return fail(err, "%s: offset 0: not an NPY file (no \\x93NUMPY magic string)", r->path);
+	int width = head[6] == 1 ? 2 : 4;
+	if (head[6] < 1 || head[6] > 3)
+		return fail(err, "%s: offset 6: NPY format %d.%d is not supported", r->path, head[6],
+		            head[7]);
+	if (reader_exact(r, head, width, "the NPY header length", err) != 0)
+		return -1;
+	int64_t len = head[0] | head[1] << 8 | (width == 4 ? (int64_t)head[2] << 16 | (int64_t)head[3] << 24 : 0);
+	if (len > 1 << 20)
+		return fail(err, "%s: offset 8: a header of %lld bytes is absurd", r->path, (long long)len);
+	char *dict = malloc((size_t)len + 1);
+	if (!dict || reader_exact(r, dict, len, "the NPY header", err) != 0) {
+		free(dict);
+		return dict ? -1 : fail(err, "%s: out of memory", r->path);
+	}
+	dict[len] = '\0';
+	const char *descr = strstr(dict, "'descr':"), *order = strstr(dict, "'fortran_order':");
+	const char *shape = strstr(dict, "'shape':");
+	int status = 0;
+	char endian = 0;
+	if (!descr || !order || !shape || sscanf(descr + 8, " '%c%c%d'", &endian, &h->kind, &h->size) != 3)
+		status = fail(err, "%s: offset %d: the NPY header lacks descr, fortran_order or shape",
+		              r->path, 8 + width);
+	else if (endian == '>' || (endian != '<' && endian != '|' && endian != '='))
+		status = fail(err, "%s: big-endian NPY data is not supported", r->path);
+	else if (strncmp(order + 16, " True", 5) == 0)
+		status = fail(err, "%s: Fortran-order NPY data is not supported; save it with "
+		              "numpy.ascontiguousarray", r->path);
+	else if (!((h->kind == 'f' && (h->size == 4 || h->size == 8))
+	           || ((h->kind == 'u' || h->kind == 'i') && (h->size == 1 || h->size == 4 || h->size == 8))))
+		status = fail(err, "%s: NPY type %c%d is not supported (float32, float64, uint8, int32, "
+		              "int64)", r->path, h->kind, h->size);
+	if (status == 0) {
+		const char *p = strchr(shape, '(');
+		h->n = -1;
+		h->rest = 1;
+		for (int k = 0; p && *p != ')'; k++) {
+			char *end;
+			long long dim = strtoll(p + 1, &end, 10);
+			if (end == p + 1)
+				break;
+			if (k == 0)
+				h->n = dim;
+			else if (dim <= 0 || (h->rest *= dim) > (int64_t)1 << 32)
+				h->n = -1;
+			p = end + strspn(end, " ,");
+			p--;
+		}
+		if (h->n <= 0 || h->n > ((int64_t)1 << 36) / h->rest)
+			status = fail(err, "%s: the NPY shape is empty or absurd", r->path);
+	}
+	free(dict);
+	return status;
+}
+
+/* Reads the NPY values as doubles into out (n·rest of them), checking they are finite. */
+static int npy_values(struct reader *r, const struct npy_header *h, double *out,
+                      struct data_error *err)
+{
+	int64_t count = h->n * h->rest;
+	unsigned char *raw = reader_alloc(r, count * h->size, "the NPY data", err);
+	if (!raw)
+		return -1;
+	for (int64_t i = 0; i < count; i++) {
+		const unsigned char *p = raw + i * h->size;
+		union { float f; double d; int32_t i4; int64_t i8; } v;
+		memcpy(&v, p, (size_t)h->size); /* little-endian machine, little-endian data */
+		out[i] = h->kind == 'f' ? (h->size == 4 ? v.f : v.d)
+			: h->size == 1 ? (h->kind == 'u' ? p[0] : (int8_t)p[0])
+			: h->size == 4 ? v.i4 : (double)v.i8;
+		if (!isfinite(out[i])) {
+			free(raw);
+			return fail(err, "%s: offset %lld: value %lld is not a finite number", r->path,
+			            (long long)(r->offset - (count - i) * h->size), (long long)i);
+		}
+	}
+	free(raw);
+	return reader_expect_end(r, err);
+}
+
+int data_load_npy(const char *x, const char *y, struct dataset *out, struct data_error *err)
+{
+	struct reader rx = {0}, ry = {0};
+	struct npy_header hx, hy;
+	double *vx = NULL, *vy = NULL;
+	*out = (struct dataset){.type = DATA_F32};
+	if (reader_open(&rx, x, err) != 0 || npy_header(&rx, &hx, err) != 0
+	    || reader_open(&ry, y, err) != 0 || npy_header(&ry, &hy, err) != 0)
+		goto fail;
+	if (hy.rest != 1 || hy.n != hx.n) {
+		fail(err, "%s holds %lld samples but %s holds %lld labels%s", x, (long long)hx.n, y,
+		     (long long)hy.n, hy.rest != 1 ? " per row: labels have shape (N,)" : "");
+		goto fail;
+	}
+	vx = malloc((size_t)(hx.n * hx.rest) * sizeof *vx);
+	vy = malloc((size_t)hy.n * sizeof *vy);
+	out->f32 = malloc((size_t)(hx.n * hx.rest) * sizeof *out->f32);
+	out->y = malloc((size_t)hy.n * sizeof *out->y);
+	if (!vx || !vy || !out->f32 || !out->y) {
+		fail(err, "%s: out of memory", x);
+		goto fail;
+	}
+	if (npy_values(&rx, &hx, vx, err) != 0 || npy_values(&ry, &hy, vy, err) != 0)
+		goto fail;
+	for (int64_t i = 0; i < hx.n * hx.rest; i++)
+		out->f32[i] = (float)vx[i];
+	for (int64_t i = 0; i < hy.n; i++) {
+		if (vy[i] < 0 || vy[i] != floor(vy[i]) || vy[i] > 1e6) {
+			fail(err, "%s: label %lld is %g, not a class id (a whole number from 0)", y,
+			     (long long)i, vy[i]);
+			goto fail;
+		}
+		out->y[i] = (int32_t)vy[i];
+	}
+	out->n = hx.n;
+	out->d = hx.rest;
+	count_classes(out);
+	free(vx);
+	free(vy);
+	reader_close(&rx);
+	reader_close(&ry);
+	return 0;
+fail:
+	free(vx);
+	free(vy);
+	reader_close(&rx);
+	reader_close(&ry);
+	data_free(out);
+	return -1;
+}
+
+/* ---- generated sets ---- */
+
+/* The counter of draw k of sample i of a part: parts are 2^40 draws apart. */
+static uint64_t draw(uint64_t part, int64_t i, int k)
+{
+	return (part << 40) + (uint64_t)i * 16 + (uint64_t)k;
+}
+
+static int generated(struct dataset *ds, int64_t n, int64_t d, int classes)
+{
+	*ds = (struct dataset){.n = n, .d = d, .type = DATA_F32, .classes = classes};
+	ds->f32 = malloc((size_t)(n * d) * sizeof *ds->f32);
+	ds->y = malloc((size_t)n * sizeof *ds->y);
+	if (!ds->f32 || !ds->y) {
+		data_free(ds);
+		return -1;
+	}
+	return 0;
+}
+
+/* CS231n's spirals: class c's points lie on the arm r·(sin t, cos t), t from 4c to
+ * 4c + 4 as r goes from 0 to 1, plus noise·N(0, 1) on each coordinate. */
+int data_spirals(int64_t n, int classes, double noise, uint64_t part, struct dataset *out)
+{
+	if (generated(out, n, 2, classes) != 0)
+		return -1;
+	for (int64_t i = 0; i < n; i++) {
+		int c = (int)(i % classes);
+		int64_t per = n / classes + (c < n % classes), k = i / classes;
+		double r = per > 1 ? (double)k / (double)(per - 1) : 0, t = 4.0 * (c + r);
+		out->f32[2 * i] = (float)(r * sin(t) + noise * rng_normal(0, RNG_DATA, draw(part, i, 0)));
+		out->f32[2 * i + 1] = (float)(r * cos(t) + noise * rng_normal(0, RNG_DATA, draw(part, i, 1)));
+		out->y[i] = c;
+	}
+	return 0;
+}
+
+/* As scikit-learn's make_blobs: centres uniform in [-10, 10]^dim (the same for every
+ * part), points centre + N(0, 1). */
+int data_blobs(int64_t n, int classes, int dim, uint64_t part, struct dataset *out)
+{
+	if (generated(out, n, dim, classes) != 0)
+		return -1;
+	for (int64_t i = 0; i < n; i++) {
+		int c = (int)(i % classes);
+		for (int j = 0; j < dim; j++) {
+			double centre = -10 + 20 * rng_uniform(1, RNG_DATA, (uint64_t)c * 65536 + (uint64_t)j);
+			out->f32[i * dim + j] = (float)(centre + rng_normal(0, RNG_DATA, draw(part, i, j)));
+		}
+		out->y[i] = c;
+	}
+	return 0;
+}
+
+/* Points uniform in [-1, 1]², class 1 where the signs of x and y differ. */
+int data_xor(int64_t n, uint64_t part, struct dataset *out)
+{
+	if (generated(out, n, 2, 2) != 0)
+		return -1;
+	for (int64_t i = 0; i < n; i++) {
+		double x = 2 * rng_uniform(0, RNG_DATA, draw(part, i, 0)) - 1;
+		double y = 2 * rng_uniform(0, RNG_DATA, draw(part, i, 1)) - 1;
+		out->f32[2 * i] = (float)x;
+		out->f32[2 * i + 1] = (float)y;
+		out->y[i] = (x > 0) != (y > 0);
+	}
+	return 0;
+}
+
+/* ---- splitting and batching ---- */
+
+/* A copy of the rows of src whose mask equals want, in order. */
+static int take_rows(const struct dataset *src, const unsigned char *mask, int want,
+                     struct dataset *dst)
+{
+	int64_t n = 0;
+	for (int64_t i = 0; i < src->n; i++)
+		n += mask[i] == want;
+	size_t width = src->type == DATA_U8 ? 1 : sizeof(float);
+	*dst = (struct dataset){.n = n, .d = src->d, .type = src->type, .classes = src->classes};
+	void *x = malloc((size_t)(n * src->d) * width + 1);
+	dst->y = malloc((size_t)n * sizeof *dst->y + 1);
+	if (src->names)
+		dst->names = calloc((size_t)src->classes, sizeof *dst->names);
+	if (src->type == DATA_U8)
+		dst->u8 = x;
+	else
+		dst->f32 = x;
+	if (!x || !dst->y || (src->names && !dst->names))
+		goto fail;
+	for (int c = 0; src->names && c < src->classes; c++)
+		if (!(dst->names[c] = strdup(src->names[c])))
+			goto fail;
+	const char *from = src->type == DATA_U8 ? (const void *)src->u8 : (const void *)src->f32;
+	for (int64_t i = 0, k = 0; i < src->n; i++)
+		if (mask[i] == want) {
+			memcpy((char *)x + (size_t)(k * src->d) * width, from + (size_t)(i * src->d) * width,
+			       (size_t)src->d * width);
+			dst->y[k++] = src->y[i];
+		}
+	return 0;
+fail:
+	data_free(dst);
+	return -1;
+}
+
+int data_split(const struct dataset *all, double fraction, uint64_t seed, struct dataset *train,
+               struct dataset *validation)
+{
+	int64_t nv = (int64_t)llround(fraction * (double)all->n);
+	int64_t *perm = malloc((size_t)(all->n ? all->n : 1) * sizeof *perm);
+	unsigned char *mask = calloc((size_t)(all->n ? all->n : 1), 1);
+	int status = -1;
+	*train = *validation = (struct dataset){0};
+	if (perm && mask) {
+		rng_permutation(seed, RNG_SPLIT, 0, perm, all->n);
+		for (int64_t i = 0; i < nv; i++)
+			mask[perm[i]] = 1;
+		status = take_rows(all, mask, 0, train) != 0 || take_rows(all, mask, 1, validation) != 0
+			? -1 : 0;
+	}
+	free(perm);
+	free(mask);
+	if (status != 0) {
+		data_free(train);
+		data_free(validation);
+	}
+	return status;
+}
+
+static double feature(const struct dataset *ds, int64_t i, int64_t j)
+{
+	return ds->type == DATA_U8 ? ds->u8[i * ds->d + j] : ds->f32[i * ds->d + j];
+}
+
+int data_fit(const struct dataset *train, double scale, enum data_normalize mode,
+             struct data_transform *tf)
+{
+	int64_t d = train->d;
+	*tf = (struct data_transform){.d = d, .scale = (float)scale};
+	tf->shift = calloc((size_t)(d ? d : 1), sizeof *tf->shift);
+	tf->mul = malloc((size_t)(d ? d : 1) * sizeof *tf->mul);
+	if (!tf->shift || !tf->mul) {
+		data_transform_free(tf);
+		return -1;
+	}
+	for (int64_t j = 0; j < d; j++) {
+		double lo = INFINITY, hi = -INFINITY, sum = 0, sq = 0;
+		for (int64_t i = 0; i < train->n; i++) {
+			double x = feature(train, i, j) * (float)scale;
+			lo = fmin(lo, x);
+			hi = fmax(hi, x);
+			sum += x;
+		}
+		double mean = train->n ? sum / (double)train->n : 0;
+		for (int64_t i = 0; i < train->n; i++) {
+			double x = feature(train, i, j) * (float)scale - mean;
+			sq += x * x;
+		}
+		double std = train->n ? sqrt(sq / (double)train->n) : 0; /* population, as StandardScaler */
+		tf->mul[j] = 1;
+		if (mode == NORMALIZE_STANDARD) {
+			tf->shift[j] = (float)mean;
+			tf->mul[j] = std > 0 ? (float)(1 / std) : 1;
+		} else if (mode == NORMALIZE_MINMAX) {
+			tf->shift[j] = (float)lo;
+			tf->mul[j] = hi > lo ? (float)(1 / (hi - lo)) : 1;
+		}
+	}
+	return 0;
+}
+
+void data_transform_free(struct data_transform *tf)
+{
+	free(tf->shift);
+	free(tf->mul);
+	*tf = (struct data_transform){0};
+}
+
+void data_batch(const struct dataset *ds, const struct data_transform *tf, const int64_t *rows,
+                int64_t count, float *x, int32_t *y)
+{
+	int64_t d = ds->d;
+	for (int64_t k = 0; k < count; k++) {
+		int64_t i = rows[k];
+		float *out = x + k * d;
+		if (ds->type == DATA_U8)
+			for (int64_t j = 0; j < d; j++)
+				out[j] = ((float)ds->u8[i * d + j] * tf->scale - tf->shift[j]) * tf->mul[j];
+		else
+			for (int64_t j = 0; j < d; j++)
+				out[j] = (ds->f32[i * d + j] * tf->scale - tf->shift[j]) * tf->mul[j];
+		y[k] = ds->y[i];
+	}
+}

@@ -1,0 +1,82 @@
+/* data.h — data sets in memory: loaded from IDX (gzip or not), CSV and NPY files, or
+ * generated (spirals, blobs, xor); split, and converted to float per batch.
+ *
+ * Legend: N samples, D features per sample. Images keep their file's type (uint8) in
+ * memory; data_batch converts the rows a batch needs. Every failure says which file and
+ * where (byte offset, or line for CSV). Not for: finding files (the caller resolves
+ * paths), or the language (interp/ decides what to load).
+ */
+#ifndef DESCENT_DATA_H
+#define DESCENT_DATA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum data_type {
+	DATA_U8,  /* uint8 features (images) */
+	DATA_F32, /* float features */
+};
+
+struct dataset {
+	int64_t n;            /* N */
+	int64_t d;            /* D */
+	enum data_type type;  /* which of u8, f32 holds the features */
+	uint8_t *u8;          /* (N, D) if DATA_U8, owned */
+	float *f32;           /* (N, D) if DATA_F32, owned */
+	int32_t *y;           /* (N) class ids 0..classes-1, owned */
+	int classes;          /* 1 + the largest class id */
+	char **names;         /* (classes) names of string labels, or NULL; owned */
+};
+
+/* What went wrong, as a sentence that names the file and the place. */
+struct data_error {
+	char message[512];
+};
+
+/* IDX images (type uint8, 2 or more dimensions: N × the rest) and labels (uint8, N). */
+int data_load_idx(const char *images, const char *labels, struct dataset *out,
+                  struct data_error *err);
+/* CSV with a header line (header) or not; the label column by name (label_name) or
+ * 0-based index (label_name NULL). Numeric labels must be whole numbers >= 0; if any is
+ * not a number, all are names, numbered in order of first appearance. */
+int data_load_csv(const char *path, const char *label_name, int64_t label_index, bool header,
+                  struct dataset *out, struct data_error *err);
+/* NPY arrays (format 1.0-3.0, C order, little-endian): features float32, float64 or
+ * uint8 of shape (N, ...); labels of shape (N,), integer or whole floats. */
+int data_load_npy(const char *x, const char *y, struct dataset *out, struct data_error *err);
+
+/* Generated sets; `part` keeps a test set apart from a train set of the same call. */
+int data_spirals(int64_t n, int classes, double noise, uint64_t part, struct dataset *out);
+int data_blobs(int64_t n, int classes, int dim, uint64_t part, struct dataset *out);
+int data_xor(int64_t n, uint64_t part, struct dataset *out);
+
+/* Splits all into train and validation: round(fraction·N) random rows (from seed) go to
+ * validation, the rest to train, both in their original order. */
+int data_split(const struct dataset *all, double fraction, uint64_t seed, struct dataset *train,
+               struct dataset *validation);
+
+void data_free(struct dataset *ds);
+
+enum data_normalize {
+	NORMALIZE_NONE,     /* x·scale */
+	NORMALIZE_STANDARD, /* (x·scale − mean) / std, per feature */
+	NORMALIZE_MINMAX,   /* (x·scale − min) / (max − min), per feature */
+};
+
+/* x → (x·scale − shift[j])·mul[j] for feature j. */
+struct data_transform {
+	int64_t d;   /* D */
+	float scale; /* applied first */
+	float *shift, *mul; /* (D), owned */
+};
+
+/* The transform of mode with statistics of train only (constant features: mul 1). */
+int data_fit(const struct dataset *train, double scale, enum data_normalize mode,
+             struct data_transform *tf);
+void data_transform_free(struct data_transform *tf);
+
+/* Rows rows[0..count) of ds, transformed, into x (count, D) and their labels into y. */
+void data_batch(const struct dataset *ds, const struct data_transform *tf, const int64_t *rows,
+                int64_t count, float *x, int32_t *y);
+
+#endif
