@@ -4,7 +4,8 @@
 #   make test        build and run the Criterion suites (unit and end to end)
 #   make test-asan   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo        the main job on the bundled data
-#   make fuzz        libFuzzer over parse + check (clang; FUZZ_SECONDS, default 60)
+#   make fuzz        libFuzzer over parse + check + minimize, then over the data loaders
+#                    (clang; FUZZ_SECONDS each, default 60)
 #   make bench       benchmarks (bench/RESULTS.md holds the figures)
 #   make examples    rerun every example and regenerate its pictures
 #   make clean
@@ -37,14 +38,15 @@ else
 $(error SANITIZE=$(SANITIZE) is unknown; use SANITIZE=address, SANITIZE=fuzzer or nothing)
 endif
 
-CPPFLAGS += -D_XOPEN_SOURCE=700 -Iinterp -Iruntime -I$(BUILD)/grammar
+CPPFLAGS += -D_XOPEN_SOURCE=700 -Iinterp -Iruntime -Iruntime/kernels -I$(BUILD)/grammar
 CFLAGS   += -std=c11 -g $(OPT) $(SAN) -MMD -MP
 LDFLAGS  += $(SAN)
 LDLIBS   += -lz -lm
 
 GEN_C   := $(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.c
 GEN_H   := $(BUILD)/grammar/parser.h $(BUILD)/grammar/lexer.h
-LIB_SRC := $(filter-out interp/cli.c,$(wildcard interp/*.c)) $(wildcard runtime/*.c)
+LIB_SRC := $(filter-out interp/cli.c,$(wildcard interp/*.c)) $(wildcard runtime/*.c) \
+           $(wildcard runtime/kernels/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_C:.c=.o)
 CLI_OBJ := $(BUILD)/interp/cli.o
 TEST_SRC := $(wildcard tests/*.c)
@@ -79,6 +81,12 @@ $(BUILD)/grammar/%.o: $(BUILD)/grammar/%.c $(GEN_H)
 $(BUILD)/%.o: %.c | $(GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+# The AVX2 kernels, and only they, are compiled for AVX2+FMA; they run only where CPUID
+# says the processor has both (runtime/kernels/gemm.c).
+$(BUILD)/runtime/kernels/%_avx2.o: runtime/kernels/%_avx2.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -mavx2 -mfma -c -o $@ $<
 
 # Packages the build needs; named with the command that installs them when missing.
 deps:
@@ -118,12 +126,16 @@ FUZZ_BUILD   := build-fuzz
 fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang: sudo apt-get install clang"; exit 1; }
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang OPT=-O1 SANITIZE=fuzzer $(FUZZ_BUILD)/libdescent.a
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinterp -Iruntime \
-		-o $(FUZZ_BUILD)/fuzz_check tests/fuzz/fuzz_check.c $(FUZZ_BUILD)/libdescent.a -lz -lm
-	@mkdir -p $(FUZZ_BUILD)/corpus
+	for target in fuzz_check fuzz_data; do \
+		clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinterp -Iruntime -Iruntime/kernels \
+			-o $(FUZZ_BUILD)/$$target tests/fuzz/$$target.c $(FUZZ_BUILD)/libdescent.a -lz -lm \
+			|| exit 1; done
+	@mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/corpus-data
 	$(FUZZ_BUILD)/fuzz_check -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-dict=tests/fuzz/nn.dict -artifact_prefix=$(FUZZ_BUILD)/ \
 		$(FUZZ_BUILD)/corpus examples tests/check tests/errors tests/fuzz/regressions
+	$(FUZZ_BUILD)/fuzz_data -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-artifact_prefix=$(FUZZ_BUILD)/data- $(FUZZ_BUILD)/corpus-data tests/data/good tests/data/bad
 
 bench: $(BIN)
 	bench/run.sh

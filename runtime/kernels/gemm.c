@@ -1,0 +1,105 @@
+/* gemm.c — the blocked, packed driver and the choice of micro-kernel (see gemm.h).
+ * Loops as in BLIS: jc over NC columns, pc over KC of the shared dimension (in order:
+ * the sums' order is fixed), ic over MC rows, then MR×NR micro-tiles. */
+#include "gemm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Packs op(B)[k0..k0+kc, j0..j0+nc] into panels of NR columns: panel q holds, for each
+ * p, the NR values of row p (zeros past the edge). */
+static void pack_b(bool transb, const float *b, int64_t ldb, int64_t k0, int64_t kc, int64_t j0,
+                   int64_t nc, float *restrict out)
+{
+	for (int64_t q = 0; q < nc; q += GEMM_NR) {
+		int64_t width = nc - q < GEMM_NR ? nc - q : GEMM_NR;
+		for (int64_t p = 0; p < kc; p++, out += GEMM_NR) {
+			for (int64_t j = 0; j < width; j++)
+				out[j] = transb ? b[(j0 + q + j) * ldb + k0 + p] : b[(k0 + p) * ldb + j0 + q + j];
+			for (int64_t j = width; j < GEMM_NR; j++)
+				out[j] = 0;
+		}
+	}
+}
+
+/* Packs op(A)[i0..i0+mc, k0..k0+kc] into panels of MR rows: panel holds, for each p, the
+ * MR values of column p (zeros past the edge). */
+static void pack_a(bool transa, const float *a, int64_t lda, int64_t i0, int64_t mc, int64_t k0,
+                   int64_t kc, float *restrict out)
+{
+	for (int64_t q = 0; q < mc; q += GEMM_MR) {
+		int64_t height = mc - q < GEMM_MR ? mc - q : GEMM_MR;
+		for (int64_t p = 0; p < kc; p++, out += GEMM_MR) {
+			for (int64_t r = 0; r < height; r++)
+				out[r] = transa ? a[(k0 + p) * lda + i0 + q + r] : a[(i0 + q + r) * lda + k0 + p];
+			for (int64_t r = height; r < GEMM_MR; r++)
+				out[r] = 0;
+		}
+	}
+}
+
+int64_t k_gemm_workspace(void)
+{
+	return (int64_t)GEMM_KC * (GEMM_NC + GEMM_NR) + (int64_t)GEMM_MC * GEMM_KC;
+}
+
+void k_gemm_with(gemm_micro_fn *micro, bool transa, bool transb, int64_t m, int64_t n,
+                 int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+                 float *c, int64_t ldc, bool accumulate, float *work)
+{
+	if (m <= 0 || n <= 0)
+		return;
+	if (k <= 0) { /* an empty sum: C stays, or becomes 0 */
+		for (int64_t i = 0; !accumulate && i < m; i++)
+			memset(c + i * ldc, 0, (size_t)n * sizeof *c);
+		return;
+	}
+	float *packed_b = work, *packed_a = work + (int64_t)GEMM_KC * (GEMM_NC + GEMM_NR);
+	for (int64_t jc = 0; jc < n; jc += GEMM_NC) {
+		int64_t nc = n - jc < GEMM_NC ? n - jc : GEMM_NC;
+		for (int64_t pc = 0; pc < k; pc += GEMM_KC) {
+			int64_t kc = k - pc < GEMM_KC ? k - pc : GEMM_KC;
+			bool add = accumulate || pc > 0;
+			pack_b(transb, b, ldb, pc, kc, jc, nc, packed_b);
+			for (int64_t ic = 0; ic < m; ic += GEMM_MC) {
+				int64_t mc = m - ic < GEMM_MC ? m - ic : GEMM_MC;
+				pack_a(transa, a, lda, ic, mc, pc, kc, packed_a);
+				for (int64_t jr = 0; jr < nc; jr += GEMM_NR)
+					for (int64_t ir = 0; ir < mc; ir += GEMM_MR)
+						micro(kc, packed_a + ir * kc, packed_b + jr * kc,
+						      c + (ic + ir) * ldc + jc + jr, ldc,
+						      (int)(mc - ir < GEMM_MR ? mc - ir : GEMM_MR),
+						      (int)(nc - jr < GEMM_NR ? nc - jr : GEMM_NR), add);
+			}
+		}
+	}
+}
+
+gemm_micro_fn *k_gemm_micro(const char **name)
+{
+	static gemm_micro_fn *chosen;
+	static const char *chosen_name;
+	if (!chosen) {
+		const char *want = getenv("DESCENT_KERNELS");
+		bool portable = want && strcmp(want, "portable") == 0;
+		__builtin_cpu_init();
+		if (!portable && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+			chosen = k_gemm_micro_avx2;
+			chosen_name = "avx2";
+		} else {
+			chosen = k_gemm_micro_ref;
+			chosen_name = "portable";
+		}
+	}
+	if (name)
+		*name = chosen_name;
+	return chosen;
+}
+
+void k_gemm(bool transa, bool transb, int64_t m, int64_t n, int64_t k, const float *a,
+            int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc, bool accumulate,
+            float *work)
+{
+	k_gemm_with(k_gemm_micro(NULL), transa, transb, m, n, k, a, lda, b, ldb, c, ldc,
+	            accumulate, work);
+}

@@ -1,0 +1,44 @@
+/* gemm.h — C = op(A)·op(B) (+ C), single precision, for the three products training
+ * needs: Y = X·Wᵀ (forward), dX = dY·W and dW = dYᵀ·X (backward).
+ *
+ * Legend: op(A) is M×K, op(B) is K×N, C is M×N; all row-major with leading dimensions
+ * lda, ldb, ldc. Blocked and packed after BLIS: panels of op(B) (KC×NR) and op(A) (MR×KC)
+ * in a workspace the caller provides (kernels never allocate), an MR×NR micro-kernel
+ * chosen once from CPUID: AVX2+FMA (gemm_avx2.c) or the portable reference
+ * (gemm_ref.c), which DESCENT_KERNELS=portable forces. K is always summed in the same
+ * order, so splitting M or N among threads cannot change a result.
+ */
+#ifndef DESCENT_GEMM_H
+#define DESCENT_GEMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { GEMM_MR = 6, GEMM_NR = 16, GEMM_KC = 256, GEMM_MC = 72, GEMM_NC = 3072 };
+
+/* An MR×NR tile of packed A (kc × MR) times packed B (kc × NR), written to the m×n corner
+ * of C (ldc), added to what is there if accumulate. */
+typedef void gemm_micro_fn(int64_t kc, const float *restrict a, const float *restrict b,
+                           float *restrict c, int64_t ldc, int m, int n, bool accumulate);
+
+gemm_micro_fn k_gemm_micro_ref;
+gemm_micro_fn k_gemm_micro_avx2;
+
+/* The micro-kernel in use and its name ("avx2" or "portable"), chosen on first use. */
+gemm_micro_fn *k_gemm_micro(const char **name);
+
+/* Floats of workspace k_gemm needs (for any sizes). */
+int64_t k_gemm_workspace(void);
+
+/* C = op(A)·op(B), plus C if accumulate. transa: A is stored K×M (op(A) = Aᵀ); transb: B
+ * is stored N×K. work: k_gemm_workspace() floats, 64-byte aligned. */
+void k_gemm(bool transa, bool transb, int64_t m, int64_t n, int64_t k, const float *a,
+            int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc, bool accumulate,
+            float *work);
+
+/* The same with a given micro-kernel, for tests and benchmarks. */
+void k_gemm_with(gemm_micro_fn *micro, bool transa, bool transb, int64_t m, int64_t n,
+                 int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+                 float *c, int64_t ldc, bool accumulate, float *work);
+
+#endif

@@ -1,0 +1,44 @@
+/* fuzz_data.c — libFuzzer target over the data loaders: the bytes are written to a scratch
+ * file and read as IDX images and labels, as NPY features and labels, and as CSV (with
+ * and without a header), gzip or not as the bytes happen to be. Built and run by
+ * `make fuzz` after fuzz_check. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "data.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/tmp/descent-fuzz-data-%d", (int)getpid());
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return 0;
+	fwrite(data, 1, size, f);
+	fclose(f);
+	struct dataset ds;
+	struct data_error err;
+	if (data_load_idx(path, path, &ds, &err) == 0)
+		data_free(&ds);
+	if (data_load_npy(path, path, &ds, &err) == 0)
+		data_free(&ds);
+	if (data_load_csv(path, NULL, 0, false, &ds, &err) == 0) {
+		struct dataset train, val;
+		struct data_transform tf;
+		if (data_split(&ds, 0.3, 1, &train, &val) == 0) {
+			if (data_fit(&train, 0.5, NORMALIZE_STANDARD, &tf) == 0)
+				data_transform_free(&tf);
+			data_free(&train);
+			data_free(&val);
+		}
+		data_free(&ds);
+	}
+	if (data_load_csv(path, "label", 0, true, &ds, &err) == 0)
+		data_free(&ds);
+	unlink(path);
+	return 0;
+}
