@@ -137,8 +137,13 @@ fuzz:
 	$(FUZZ_BUILD)/fuzz_data -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-artifact_prefix=$(FUZZ_BUILD)/data- $(FUZZ_BUILD)/corpus-data tests/data/good tests/data/bad
 
-bench: $(BIN)
+bench: $(BIN) $(BUILD)/bench/gemm
 	bench/run.sh
+	$(BUILD)/bench/gemm
+
+$(BUILD)/bench/gemm: bench/gemm.c $(BUILD)/libdescent.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ $(LDLIBS)
 
 # Reruns every runnable example, rewriting the traces and pictures committed beside them
 # (examples/fashion_mlp.nn waits for training, issue #4).

@@ -5,21 +5,31 @@
 
 #include <immintrin.h>
 
+/* One step of k: row r of A broadcast against B's two halves b0, b1. */
+#define ROW(r)                                                        \
+	do {                                                          \
+		__m256 ar = _mm256_broadcast_ss(a + (r));             \
+		c##r##0 = _mm256_fmadd_ps(ar, b0, c##r##0);           \
+		c##r##1 = _mm256_fmadd_ps(ar, b1, c##r##1);           \
+	} while (0)
+
 void k_gemm_micro_avx2(int64_t kc, const float *restrict a, const float *restrict b,
                        float *restrict c, int64_t ldc, int m, int n, bool accumulate)
 {
-	__m256 acc[GEMM_MR][2];
-	for (int r = 0; r < GEMM_MR; r++)
-		acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-	for (int64_t p = 0; p < kc; p++) {
-		/* the two halves of B's row p, then each row of A broadcast against them */
-		__m256 b0 = _mm256_load_ps(b + p * GEMM_NR), b1 = _mm256_load_ps(b + p * GEMM_NR + 8);
-		for (int r = 0; r < GEMM_MR; r++) {
-			__m256 ar = _mm256_broadcast_ss(a + p * GEMM_MR + r);
-			acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
-			acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
-		}
+	/* the twelve accumulators named, so that they stay in registers */
+	__m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+	__m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+	for (int64_t p = 0; p < kc; p++, a += GEMM_MR, b += GEMM_NR) {
+		__m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+		ROW(0);
+		ROW(1);
+		ROW(2);
+		ROW(3);
+		ROW(4);
+		ROW(5);
 	}
+	__m256 acc[GEMM_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41},
+	                          {c50, c51}};
 	if (m == GEMM_MR && n == GEMM_NR) { /* a whole tile: straight to C */
 		for (int r = 0; r < GEMM_MR; r++) {
 			float *row = c + r * ldc;
@@ -42,3 +52,5 @@ void k_gemm_micro_avx2(int64_t kc, const float *restrict a, const float *restric
 	}
 	_mm256_zeroupper();
 }
+
+#undef ROW
