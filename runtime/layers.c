@@ -1,0 +1,57 @@
+/* layers.c — instantiates layers_impl.h for float (through k_gemm) and double (through a
+ * plain product, for gradient checks), and initialises dense layers (see layers.h). */
+#include "layers.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "gemm.h"
+#include "rng.h"
+
+/* The double product: C = op(A)·op(B) (+ C), the textbook triple loop. */
+static void matmul_f64(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double *a,
+                       int64_t lda, const double *b, int64_t ldb, double *c, int64_t ldc,
+                       bool accumulate, float *work)
+{
+	(void)work;
+	for (int64_t i = 0; i < m; i++)
+		for (int64_t j = 0; j < n; j++) {
+			double sum = accumulate ? c[i * ldc + j] : 0;
+			for (int64_t p = 0; p < k; p++)
+				sum += (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+			c[i * ldc + j] = sum;
+		}
+}
+
+#define REAL float
+#define SUFFIX f32
+#define MATMUL k_gemm
+#include "layers_impl.h"
+#undef REAL
+#undef SUFFIX
+#undef MATMUL
+
+#define REAL double
+#define SUFFIX f64
+#define MATMUL matmul_f64
+#include "layers_impl.h"
+#undef REAL
+#undef SUFFIX
+#undef MATMUL
+
+void init_dense(float *w, float *b, int64_t I, int64_t O, enum init init, uint64_t seed,
+                int layer)
+{
+	uint64_t base = (uint64_t)layer << 40; /* each layer its own counters */
+	double bound = init == INIT_XAVIER ? sqrt(6.0 / (double)(I + O)) : 1 / sqrt((double)I);
+	for (int64_t i = 0; i < O * I; i++) {
+		uint64_t counter = base + (uint64_t)i;
+		w[i] = (float)(init == INIT_HE ? sqrt(2.0 / (double)I) * rng_normal(seed, RNG_INIT, counter)
+		               : bound * (2 * rng_uniform(seed, RNG_INIT, counter) - 1));
+	}
+	for (int64_t o = 0; b && o < O; o++)
+		b[o] = init == INIT_DEFAULT
+			? (float)(bound * (2 * rng_uniform(seed, RNG_INIT, base + (uint64_t)(O * I + o)) - 1))
+			: 0;
+}

@@ -1,0 +1,66 @@
+/* layers.h — the forward and backward rules of dense layers, activations and losses, in
+ * float (training, through k_gemm) and double (finite-difference checks), from one source
+ * (layers_impl.h); and weight initialisation.
+ *
+ * Legend: B batch, I inputs, O outputs, C classes; weights W (O, I) and bias b (O) as
+ * PyTorch's nn.Linear. Signatures: outputs first, inputs const, sizes last, d for
+ * gradients; backward functions accumulate (+=) into parameter gradients and overwrite
+ * input gradients. Not for: deciding the order of layers (the IR does).
+ */
+#ifndef DESCENT_LAYERS_H
+#define DESCENT_LAYERS_H
+
+#include <stdint.h>
+
+enum activation {
+	ACT_IDENTITY,   /* x */
+	ACT_RELU,       /* max(0, x); derivative 0 at 0, as PyTorch */
+	ACT_LEAKY_RELU, /* x, or slope·x below 0 */
+	ACT_TANH,       /* tanh x */
+	ACT_SIGMOID,    /* 1 / (1 + e^−x) */
+	ACT_GELU,       /* x·Φ(x), the exact form (PyTorch's default) */
+};
+
+enum loss {
+	LOSS_CROSS_ENTROPY, /* softmax then −log p[y], the softmax fused in */
+	LOSS_MSE,           /* (z − onehot(y))², PyTorch's MSELoss on one-hot targets */
+	LOSS_BCE,           /* BCEWithLogitsLoss; one output: y ∈ {0, 1}; more: one-hot */
+};
+
+enum init {
+	INIT_DEFAULT, /* W, b ~ U(±1/√I), as nn.Linear */
+	INIT_HE,      /* W ~ N(0, 2/I), b = 0 (Kaiming normal, fan_in) */
+	INIT_XAVIER,  /* W ~ U(±√(6/(I+O))), b = 0 (Glorot uniform) */
+};
+
+#define LAYER_DECLS(REAL, SUFFIX)                                                           \
+	void dense_forward_##SUFFIX(REAL *out, const REAL *in, const REAL *w, const REAL *b,   \
+	                            int64_t B, int64_t I, int64_t O, float *work);             \
+	void dense_backward_##SUFFIX(REAL *din, REAL *dw, REAL *db, const REAL *dout,          \
+	                             const REAL *in, const REAL *w, int64_t B, int64_t I,      \
+	                             int64_t O, float *work);                                   \
+	void act_forward_##SUFFIX(REAL *out, const REAL *in, int64_t n, enum activation act,   \
+	                          double slope);                                                \
+	void act_backward_##SUFFIX(REAL *din, const REAL *dout, const REAL *in, const REAL *out,\
+	                           int64_t n, enum activation act, double slope);              \
+	double loss_##SUFFIX(REAL *dz, const REAL *z, const int32_t *y, int64_t B, int64_t C,  \
+	                     enum loss loss, double scale);                                     \
+	int64_t correct_##SUFFIX(const REAL *z, const int32_t *y, int64_t B, int64_t C);
+
+/* dense_forward: out (B, O) = in (B, I)·Wᵀ + b. work: k_gemm_workspace() floats (float
+ * version; the double one ignores it). dense_backward: dW += doutᵀ·in, db += Σ dout,
+ * din = dout·W (din may be NULL for the first layer).
+ * act_forward/backward: element-wise; backward gets both the input and the output.
+ * loss: returns the sum over the batch of each sample's loss (mean over its C outputs
+ * for mse and bce, as PyTorch's mean reduction over B·C divided back by B); with dz,
+ * writes scale × the gradient of that sum (scale = 1/samples gives the mean's gradient).
+ * correct: how many argmax(z) equal y (one output: z > 0 means class 1). */
+LAYER_DECLS(float, f32)
+LAYER_DECLS(double, f64)
+
+/* Initialises W (O, I) and b (O) of dense layer number `layer` from seed: a pure function
+ * of (seed, layer, element), so the same file gives the same weights. */
+void init_dense(float *w, float *b, int64_t I, int64_t O, enum init init, uint64_t seed,
+                int layer);
+
+#endif

@@ -1,0 +1,125 @@
+/* layers_impl.h — the layer and loss rules, written once for a type REAL. Included only
+ * by layers.c, once per type, with REAL, SUFFIX and MATMUL defined; not a header to
+ * include elsewhere. MATMUL(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work)
+ * is k_gemm for float and a plain triple loop for double. */
+
+#define CAT_(a, b) a##_##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(name) CAT(name, SUFFIX)
+
+void FN(dense_forward)(REAL *out, const REAL *in, const REAL *w, const REAL *b, int64_t B,
+                       int64_t I, int64_t O, float *work)
+{
+	MATMUL(false, true, B, O, I, in, I, w, I, out, O, false, work);
+	for (int64_t r = 0; b && r < B; r++)
+		for (int64_t o = 0; o < O; o++)
+			out[r * O + o] += b[o];
+}
+
+void FN(dense_backward)(REAL *din, REAL *dw, REAL *db, const REAL *dout, const REAL *in,
+                        const REAL *w, int64_t B, int64_t I, int64_t O, float *work)
+{
+	MATMUL(true, false, O, I, B, dout, O, in, I, dw, I, true, work); /* dW += doutᵀ·in */
+	for (int64_t r = 0; db && r < B; r++)                            /* db += Σ_r dout */
+		for (int64_t o = 0; o < O; o++)
+			db[o] += dout[r * O + o];
+	if (din)                                                         /* din = dout·W */
+		MATMUL(false, false, B, I, O, dout, O, w, I, din, I, false, work);
+}
+
+void FN(act_forward)(REAL *out, const REAL *in, int64_t n, enum activation act, double slope)
+{
+	const REAL s = (REAL)slope;
+	for (int64_t i = 0; i < n; i++) {
+		REAL x = in[i];
+		switch (act) {
+		case ACT_IDENTITY: out[i] = x; break;
+		case ACT_RELU: out[i] = x > 0 ? x : 0; break;
+		case ACT_LEAKY_RELU: out[i] = x > 0 ? x : s * x; break;
+		case ACT_TANH: out[i] = (REAL)tanh(x); break;
+		case ACT_SIGMOID: out[i] = (REAL)(1 / (1 + exp(-(double)x))); break;
+		case ACT_GELU: out[i] = (REAL)(0.5 * x * (1 + erf(x * M_SQRT1_2))); break;
+		}
+	}
+}
+
+void FN(act_backward)(REAL *din, const REAL *dout, const REAL *in, const REAL *out, int64_t n,
+                      enum activation act, double slope)
+{
+	const REAL s = (REAL)slope;
+	for (int64_t i = 0; i < n; i++) {
+		REAL x = in[i], y = out[i], g = dout[i];
+		switch (act) {
+		case ACT_IDENTITY: din[i] = g; break;
+		case ACT_RELU: din[i] = x > 0 ? g : 0; break;
+		case ACT_LEAKY_RELU: din[i] = x > 0 ? g : s * g; break;
+		case ACT_TANH: din[i] = g * (1 - y * y); break;
+		case ACT_SIGMOID: din[i] = g * y * (1 - y); break;
+		case ACT_GELU: /* Φ(x) + x·φ(x) */
+			din[i] = (REAL)(g * (0.5 * (1 + erf(x * M_SQRT1_2))
+			                     + x * exp(-0.5 * (double)x * x) * 0.3989422804014327));
+			break;
+		}
+	}
+}
+
+/* Cross-entropy of one sample's logits z (C): log Σ e^z − z[y] with the max taken out;
+ * the gradient softmax(z) − onehot(y), times scale. */
+static double FN(cross_entropy_row)(REAL *dz, const REAL *z, int32_t y, int64_t C, double scale)
+{
+	double top = z[0], sum = 0;
+	for (int64_t c = 1; c < C; c++)
+		top = z[c] > top ? z[c] : top;
+	for (int64_t c = 0; c < C; c++)
+		sum += exp((double)z[c] - top);
+	for (int64_t c = 0; dz && c < C; c++)
+		dz[c] = (REAL)(scale * (exp((double)z[c] - top) / sum - (c == y)));
+	return top + log(sum) - (double)z[y];
+}
+
+double FN(loss)(REAL *dz, const REAL *z, const int32_t *y, int64_t B, int64_t C, enum loss loss,
+                double scale)
+{
+	double total = 0;
+	for (int64_t r = 0; r < B; r++) {
+		const REAL *zr = z + r * C;
+		REAL *dr = dz ? dz + r * C : NULL;
+		if (loss == LOSS_CROSS_ENTROPY) {
+			total += FN(cross_entropy_row)(dr, zr, y[r], C, scale);
+			continue;
+		}
+		double row = 0;
+		for (int64_t c = 0; c < C; c++) {
+			double t = C == 1 ? y[r] : c == y[r], x = zr[c];
+			if (loss == LOSS_MSE) {
+				row += (x - t) * (x - t);
+				if (dr)
+					dr[c] = (REAL)(scale * 2 * (x - t) / (double)C);
+			} else { /* max(x, 0) − x·t + log(1 + e^−|x|), as BCEWithLogitsLoss */
+				row += (x > 0 ? x : 0) - x * t + log1p(exp(-fabs(x)));
+				if (dr)
+					dr[c] = (REAL)(scale * (1 / (1 + exp(-x)) - t) / (double)C);
+			}
+		}
+		total += row / (double)C;
+	}
+	return total;
+}
+
+int64_t FN(correct)(const REAL *z, const int32_t *y, int64_t B, int64_t C)
+{
+	int64_t hits = 0;
+	for (int64_t r = 0; r < B; r++) {
+		const REAL *zr = z + r * C;
+		int64_t best = 0;
+		for (int64_t c = 1; c < C; c++)
+			if (zr[c] > zr[best])
+				best = c;
+		hits += C == 1 ? (zr[0] > 0) == (y[r] == 1) : best == y[r];
+	}
+	return hits;
+}
+
+#undef CAT_
+#undef CAT
+#undef FN

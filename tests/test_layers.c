@@ -1,0 +1,165 @@
+/* test_layers.c — dense layers, activations and losses: gradients against central finite
+ * differences in double through a small network, for every activation and loss; the
+ * float path (k_gemm) against the double one; loss values against closed forms; and the
+ * initialisers' ranges and variances. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gemm.h"
+#include "layers.h"
+
+enum { B = 3, I = 4, H = 5 };
+
+/* The parameters and input of in (B, I) → dense(H) → act → dense(C) → loss. */
+struct net {
+	double x[B * I], w1[H * I], b1[H], w2[H * 3], b2[3];
+};
+
+static double forward(struct net *n, int64_t C, enum activation act, enum loss loss,
+                      const int32_t *y, struct net *grad)
+{
+	double h[B * H], a[B * H], z[B * 3], dz[B * 3], da[B * H], dh[B * H];
+	dense_forward_f64(h, n->x, n->w1, n->b1, B, I, H, NULL);
+	act_forward_f64(a, h, B * H, act, 0.1);
+	dense_forward_f64(z, a, n->w2, n->b2, B, H, C, NULL);
+	double total = loss_f64(grad ? dz : NULL, z, y, B, C, loss, 1.0 / B) / B;
+	if (grad) {
+		memset(grad, 0, sizeof *grad);
+		dense_backward_f64(da, grad->w2, grad->b2, dz, a, n->w2, B, H, C, NULL);
+		act_backward_f64(dh, da, h, a, B * H, act, 0.1);
+		dense_backward_f64(grad->x, grad->w1, grad->b1, dh, n->x, n->w1, B, I, H, NULL);
+	}
+	return total;
+}
+
+static void gradient_check(enum activation act, enum loss loss, int64_t C)
+{
+	struct net n, g;
+	double *p = (double *)&n;
+	size_t count = sizeof n / sizeof(double);
+	for (size_t i = 0; i < count; i++)
+		p[i] = sin(1.7 * (double)i + act + 3 * loss) * 1.3;
+	int32_t y[B] = {1 % (int32_t)C, 0, C > 2 ? 2 : 1};
+	forward(&n, C, act, loss, y, &g);
+	double *dp = (double *)&g;
+	for (size_t i = 0; i < count; i++) {
+		if (i >= offsetof(struct net, w2) / sizeof(double) + (size_t)(H * C)
+		    && i < offsetof(struct net, b2) / sizeof(double))
+			continue; /* rows of w2 beyond C are unused */
+		if (i >= offsetof(struct net, b2) / sizeof(double) + (size_t)C)
+			continue;
+		double keep = p[i], h = 1e-6;
+		p[i] = keep + h;
+		double up = forward(&n, C, act, loss, y, NULL);
+		p[i] = keep - h;
+		double down = forward(&n, C, act, loss, y, NULL);
+		p[i] = keep;
+		double fd = (up - down) / (2 * h);
+		cr_expect_leq(fabs(dp[i] - fd), 1e-6 * fmax(1, fabs(fd)),
+		              "act %d loss %d C %ld, parameter %zu: %.10g vs %.10g", act, loss, (long)C, i,
+		              dp[i], fd);
+	}
+}
+
+Test(layers, gradients_match_finite_differences_for_every_activation_and_loss)
+{
+	for (int act = ACT_IDENTITY; act <= ACT_GELU; act++) {
+		gradient_check(act, LOSS_CROSS_ENTROPY, 3);
+		gradient_check(act, LOSS_MSE, 3);
+		gradient_check(act, LOSS_BCE, 3);
+		gradient_check(act, LOSS_BCE, 1);
+	}
+}
+
+Test(layers, float_path_follows_the_double_one)
+{
+	enum { NB = 37, NI = 29, NO = 19 };
+	static float x[NB * NI], w[NO * NI], b[NO], out[NB * NO], dout[NB * NO], din[NB * NI];
+	static float dw[NO * NI], db[NO];
+	static double xd[NB * NI], wd[NO * NI], bd[NO], outd[NB * NO], doutd[NB * NO];
+	static double dind[NB * NI], dwd[NO * NI], dbd[NO];
+	float *work = aligned_alloc(64, (size_t)k_gemm_workspace() * sizeof *work);
+	for (int i = 0; i < NB * NI; i++)
+		xd[i] = x[i] = (float)sin(i * 0.3);
+	for (int i = 0; i < NO * NI; i++)
+		wd[i] = w[i] = (float)cos(i * 0.7);
+	for (int i = 0; i < NO; i++)
+		bd[i] = b[i] = (float)(i * 0.01);
+	for (int i = 0; i < NB * NO; i++)
+		doutd[i] = dout[i] = (float)sin(i * 1.1);
+	dense_forward_f32(out, x, w, b, NB, NI, NO, work);
+	dense_forward_f64(outd, xd, wd, bd, NB, NI, NO, NULL);
+	dense_backward_f32(din, dw, db, dout, x, w, NB, NI, NO, work);
+	dense_backward_f64(dind, dwd, dbd, doutd, xd, wd, NB, NI, NO, NULL);
+	for (int i = 0; i < NB * NO; i++)
+		cr_expect_leq(fabs(out[i] - outd[i]), 1e-5 * (1 + fabs(outd[i])), "out %d", i);
+	for (int i = 0; i < NB * NI; i++)
+		cr_expect_leq(fabs(din[i] - dind[i]), 1e-5 * (1 + fabs(dind[i])), "din %d", i);
+	for (int i = 0; i < NO * NI; i++)
+		cr_expect_leq(fabs(dw[i] - dwd[i]), 1e-5 * (1 + fabs(dwd[i])), "dw %d", i);
+	for (int i = 0; i < NO; i++)
+		cr_expect_leq(fabs(db[i] - dbd[i]), 1e-5 * (1 + fabs(dbd[i])), "db %d", i);
+	free(work);
+}
+
+Test(layers, losses_have_their_closed_form_values)
+{
+	const double z[3] = {1, 2, 3};
+	const int32_t y[1] = {2};
+	/* log(e + e² + e³) − 3 */
+	cr_expect_float_eq(loss_f64(NULL, z, y, 1, 3, LOSS_CROSS_ENTROPY, 1), 0.40760596444438030,
+	                   1e-15);
+	/* ((1−0)² + (2−0)² + (3−1)²) / 3 */
+	cr_expect_float_eq(loss_f64(NULL, z, y, 1, 3, LOSS_MSE, 1), 3.0, 1e-15);
+	/* one logit 0.5 with label 1: log(1 + e^−0.5) */
+	const double one[1] = {0.5};
+	const int32_t pos[1] = {1};
+	cr_expect_float_eq(loss_f64(NULL, one, pos, 1, 1, LOSS_BCE, 1), log1p(exp(-0.5)), 1e-15);
+	/* a huge logit does not overflow */
+	const double big[2] = {1000, -1000};
+	const int32_t first[1] = {0};
+	cr_expect_float_eq(loss_f64(NULL, big, first, 1, 2, LOSS_CROSS_ENTROPY, 1), 0, 1e-12);
+	cr_expect(isfinite(loss_f64(NULL, big, first, 1, 2, LOSS_BCE, 1)));
+}
+
+Test(layers, counts_correct_predictions)
+{
+	const float z[6] = {0.1f, 0.9f, 0.0f, 2, 1, 3}; /* argmaxes 1 and 2 */
+	const int32_t y[2] = {1, 0};
+	cr_expect_eq(correct_f32(z, y, 2, 3), 1);
+	const float logit[3] = {-1, 2, 0.5f};
+	const int32_t binary[3] = {0, 1, 0};
+	cr_expect_eq(correct_f32(logit, binary, 3, 1), 2);
+}
+
+Test(layers, initialises_within_each_scheme_and_the_same_way_twice)
+{
+	enum { IN = 400, OUT = 300 };
+	static float w[IN * OUT], w2[IN * OUT], b[OUT];
+	for (int scheme = INIT_DEFAULT; scheme <= INIT_XAVIER; scheme++) {
+		init_dense(w, b, IN, OUT, scheme, 42, 1);
+		init_dense(w2, NULL, IN, OUT, scheme, 42, 1);
+		cr_expect_eq(memcmp(w, w2, sizeof w), 0, "scheme %d is not deterministic", scheme);
+		double sum = 0, sq = 0, top = 0;
+		for (int i = 0; i < IN * OUT; i++) {
+			sum += w[i];
+			sq += (double)w[i] * w[i];
+			top = fmax(top, fabs(w[i]));
+		}
+		double mean = sum / (IN * OUT), var = sq / (IN * OUT) - mean * mean;
+		double want = scheme == INIT_HE ? 2.0 / IN : scheme == INIT_XAVIER
+			? 6.0 / (IN + OUT) / 3 : 1.0 / IN / 3; /* U(±a) has variance a²/3 */
+		cr_expect_leq(fabs(mean), 5 * sqrt(want / (IN * OUT)), "scheme %d mean %g", scheme, mean);
+		cr_expect_leq(fabs(var / want - 1), 0.02, "scheme %d variance %g, want %g", scheme, var, want);
+		if (scheme != INIT_HE)
+			cr_expect_leq(top, scheme == INIT_XAVIER ? sqrt(6.0 / (IN + OUT)) : 1 / sqrt(IN));
+		for (int o = 0; o < OUT; o++)
+			cr_expect(scheme == INIT_DEFAULT ? fabs(b[o]) <= 1 / sqrt(IN) : b[o] == 0);
+	}
+	init_dense(w2, NULL, IN, OUT, INIT_DEFAULT, 42, 2);
+	init_dense(w, NULL, IN, OUT, INIT_DEFAULT, 42, 1);
+	cr_expect_neq(memcmp(w, w2, sizeof w), 0, "two layers got the same weights");
+}
