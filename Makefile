@@ -110,16 +110,15 @@ test: $(BIN) $(TEST_BIN)
 test-asan:
 	$(MAKE) BUILD=build-asan BIN=build-asan/descent SANITIZE=address OPT=-O1 test
 
-# Until training lands (issue #4), the main job is the front end on the main example:
-# check it, then draw its learning-rate schedule over its 10 epochs of Fashion-MNIST
-# (54,000 training images after the 10% validation split, batch 128: 422 steps an epoch).
+# The main job on the bundled data: train the digits MLP (examples/digits.nn; its log,
+# weights and picture go to examples/runs/), and draw a learning-rate schedule.
 demo: $(BIN)
-	./$(BIN) check examples/fashion_mlp.nn
+	./$(BIN) run examples/digits.nn
 	@mkdir -p $(BUILD)
 	./$(BIN) schedule 'warmup(1 epochs) then cosine_restart(T0 = 3 epochs, T_mult = 2)' \
 		--lr 1e-3 --steps 4220 --steps-per-epoch 422 --plot $(BUILD)/demo-schedule.svg \
 		> $(BUILD)/demo-schedule.csv
-	@echo "wrote $(BUILD)/demo-schedule.csv and $(BUILD)/demo-schedule.svg"
+	@echo "wrote examples/runs/digits.{jsonl,safetensors,svg} and $(BUILD)/demo-schedule.svg"
 
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := build-fuzz
@@ -146,9 +145,9 @@ $(BUILD)/bench/gemm: bench/gemm.c $(BUILD)/libdescent.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ $(LDLIBS)
 
 # Reruns every runnable example, rewriting the traces and pictures committed beside them
-# (examples/fashion_mlp.nn waits for training, issue #4).
+# (examples/fashion_mlp.nn needs Debian's dataset-fashion-mnist and batchnorm/dropout).
 examples: $(BIN)
-	@for f in examples/teaching/*.nn; do \
+	@for f in examples/teaching/*.nn examples/iris.nn examples/digits.nn; do \
 		echo "descent run $$f"; ./$(BIN) run --quiet $$f || exit 1; done
 
 clean:

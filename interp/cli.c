@@ -18,8 +18,10 @@
 #include "diag.h"
 #include "fold.h"
 #include "lower.h"
+#include "net.h"
 #include "minimize.h"
 #include "parse.h"
+#include "run.h"
 #include "schedule.h"
 #include "svg.h"
 
@@ -68,18 +70,24 @@ static const char schedule_help[] =
 static const char run_help[] =
 	"usage: descent run FILE.nn [--set K=V]... [--threads N] [--resume] [--quiet]\n"
 	"\n"
-	"Checks FILE, then runs its blocks in file order. A minimize block runs every\n"
-	"optimizer from every start, prints a table of the steps (--quiet: not), and writes\n"
-	"its trace (CSV) and plot (SVG); output paths are relative to FILE's folder.\n"
-	"Not implemented yet: train blocks (issue #4), --set (#6), --resume (#6);\n"
-	"a file with train blocks runs its minimize blocks, then exits with status 2.\n"
-	"exit status: 0 success, 1 an error in the input, 2 misuse, 3 a run diverged.\n";
+	"Checks FILE, then runs its train and minimize blocks in file order.\n"
+	"A train block trains its network on its data (a live progress line on a terminal,\n"
+	"a line an epoch otherwise), writes its log (JSON Lines), save (safetensors) and\n"
+	"plot (SVG), and prints a table of its epochs. A minimize block runs every\n"
+	"optimizer from every start, prints a table of the steps, and writes its trace\n"
+	"(CSV) and plot (SVG). Output paths are relative to FILE's folder; --quiet prints\n"
+	"only the final tables.\n"
+	"Not implemented yet: dropout and batchnorm layers, checkpoint, --set, --resume, and\n"
+	"threads (--threads is accepted; one thread runs).\n"
+	"exit status: 0 success, 1 an error in the input, 2 misuse or not implemented yet,\n"
+	"3 a run diverged.\n";
 
 static const char ir_help[] =
 	"usage: descent ir FILE.nn\n"
 	"\n"
-	"Checks FILE, then prints the IR of each train block.\n"
-	"Not implemented yet: this version checks the file and stops (exit status 2).\n";
+	"Checks FILE, loads each train block's data, and prints the block's IR: its buffers\n"
+	"with their shapes, the forward, backward and update operations, and the memory of\n"
+	"parameters, gradients, optimizer state and activations (one arena a run).\n";
 
 static const char sweep_help[] =
 	"usage: descent sweep FILE.nn [--jobs N] [--shard I/N]\n"
@@ -322,125 +330,6 @@ static int cmd_schedule(int argc, char **argv)
 	return status;
 }
 
-/* ---- run ---- */
-
-/* Where an output path given in a file goes: relative to the file's folder. */
-static void output_path(const char *file, const char *given, char *out, size_t size)
-{
-	const char *slash = strrchr(file, '/');
-	if (given[0] == '/' || strcmp(file, "-") == 0 || !slash)
-		snprintf(out, size, "%s", given);
-	else
-		snprintf(out, size, "%.*s/%s", (int)(slash - file), file, given);
-}
-
-/* Creates the folders above path, as mkdir -p. */
-static void make_parents(const char *path)
-{
-	char dir[4096];
-	snprintf(dir, sizeof dir, "%s", path);
-	for (char *p = dir + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		mkdir(dir, 0777);
-		*p = '/';
-	}
-}
-
-/* Writes a file through write(out, data): into PATH.tmp, renamed over PATH only once
- * complete, so a failed run never leaves half a file where a good one was. */
-static int write_output(const char *path, int (*write)(FILE *, const void *), const void *data)
-{
-	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	make_parents(path);
-	FILE *out = fopen(tmp, "w");
-	int failed = !out || write(out, data) != 0;
-	if (out)
-		failed |= fclose(out) != 0;
-	if (failed || rename(tmp, path) != 0) {
-		fprintf(stderr, "descent run: cannot write %s: %s\n", path, strerror(errno));
-		unlink(tmp);
-		return EXIT_INPUT;
-	}
-	return EXIT_OK;
-}
-
-struct minimize_output {
-	const struct minimize_plan *plan;
-	const struct minimize_result *result;
-};
-
-static int write_trace(FILE *out, const void *data)
-{
-	const struct minimize_output *o = data;
-	return minimize_write_trace(out, o->plan, o->result);
-}
-
-static int write_plot(FILE *out, const void *data)
-{
-	const struct minimize_output *o = data;
-	return minimize_plot(out, o->plan, o->result);
-}
-
-/* Says why a path stopped: where in f, at which step, at which point, and a hint. */
-static void report_failure(struct diag *d, const struct minimize_lowered *m,
-                           const struct ast *block, const struct minimize_path *path)
-{
-	const struct minimize_plan *p = &m->plan;
-	const double *x = &path->x[path->failed_step * p->nvars]; /* the point at fault */
-	double lr = path->failed_step > 0 ? path->lr[path->failed_step - 1] : p->opts[path->opt].lr;
-	char point[256] = "";
-	for (int v = 0; v < p->nvars && strlen(point) < 200; v++)
-		snprintf(point + strlen(point), sizeof point - strlen(point), "%s%s = %.6g",
-		         v ? ", " : "", p->vars[v], x[v]);
-	struct loc at = path->error.instr >= 0 ? m->locs[path->error.instr] : block->name_loc;
-	bool diverged = path->error.instr < 0
-		|| strstr(path->error.what, "not a finite number") != NULL;
-	diag_error(d, at, "%s: %s from start %d %s at step %d: %s (%g)", p->name,
-	           p->opt_labels[path->opt], path->start, diverged ? "diverged" : "stopped",
-	           path->failed_step, path->error.what, path->error.operand);
-	diag_help(d, "at %s, reached with lr = %g", point, lr);
-	diag_help(d, diverged ? "the steps grew without bound: try a smaller lr"
-	          : "the path left the domain of f: a smaller lr or another start may stay in it");
-}
-
-/* Runs one minimize block; returns an exit status. */
-static int run_minimize(const char *file, const struct ast *block, bool quiet, struct diag *d)
-{
-	struct minimize_lowered m;
-	struct minimize_result r;
-	if (lower_minimize(block, &m, d) != 0)
-		return EXIT_INPUT;
-	if (minimize_run(&m.plan, &r) != 0) {
-		fprintf(stderr, "descent run: out of memory running %s\n", block->str);
-		lower_minimize_free(&m);
-		return EXIT_INPUT;
-	}
-	if (!quiet)
-		minimize_print_table(stdout, &m.plan, &r);
-	int status = EXIT_OK;
-	for (int i = 0; i < r.npaths; i++)
-		if (r.paths[i].failed) {
-			report_failure(d, &m, block, &r.paths[i]);
-			status = EXIT_DIVERGED;
-		}
-	struct minimize_output o = {&m.plan, &r};
-	char path[4096];
-	if (m.trace) {
-		output_path(file, m.trace->str, path, sizeof path);
-		if (write_output(path, write_trace, &o) != EXIT_OK && status == EXIT_OK)
-			status = EXIT_INPUT;
-	}
-	if (m.plot) {
-		output_path(file, m.plot->str, path, sizeof path);
-		if (write_output(path, write_plot, &o) != EXIT_OK && status == EXIT_OK)
-			status = EXIT_INPUT;
-	}
-	minimize_free(&r);
-	lower_minimize_free(&m);
-	return status;
-}
-
 static int cmd_run(int argc, char **argv)
 {
 	const char *path = NULL;
@@ -467,21 +356,53 @@ static int cmd_run(int argc, char **argv)
 	struct diag d;
 	struct source *src;
 	struct ast *file;
-	struct check_summary summary;
 	diag_setup(&d);
-	int status = load_file(path, &d, &src, &file, &summary);
+	int status = load_file(path, &d, &src, &file, NULL);
 	bool checked = status == EXIT_OK;
-	for (int i = 0; checked && i < file->nkids; i++)
-		if (file->kids[i]->kind == AST_MINIMIZE) {
-			int s = run_minimize(path, file->kids[i], quiet, &d);
-			status = s > status ? s : status;
-		}
-	report_errors(&d);
-	if (status == EXIT_OK && summary.trains > 0) {
-		fprintf(stderr, "descent run: %s has %d train block%s; training is not implemented "
-		        "yet\n", path, summary.trains, summary.trains == 1 ? "" : "s");
-		status = EXIT_USAGE;
+	for (int i = 0, trains = 0; checked && i < file->nkids; i++) {
+		const struct ast *decl = file->kids[i];
+		int s = EXIT_OK;
+		if (decl->kind == AST_MINIMIZE)
+			s = run_minimize(path, decl, quiet, &d);
+		else if (decl->kind == AST_BLOCK && decl->op == BLOCK_TRAIN)
+			s = run_train(path, file, decl, ++trains, quiet, &d);
+		status = s > status ? s : status;
 	}
+	report_errors(&d);
+	ast_free(file);
+	source_free(src);
+	return status;
+}
+
+static int cmd_ir(int argc, char **argv)
+{
+	const char *path;
+	int status = file_argument("ir", argc, argv, &path);
+	if (status != EXIT_OK)
+		return status;
+	struct diag d;
+	struct source *src;
+	struct ast *file;
+	diag_setup(&d);
+	status = load_file(path, &d, &src, &file, NULL);
+	for (int i = 0, trains = 0; status == EXIT_OK && i < file->nkids; i++) {
+		const struct ast *decl = file->kids[i];
+		if (decl->kind != AST_BLOCK || decl->op != BLOCK_TRAIN)
+			continue;
+		struct train_lowered t;
+		int s = lower_train(file, decl, ++trains, path, &t, &d);
+		if (s != 0) {
+			status = s == 2 ? EXIT_USAGE : EXIT_INPUT;
+			break;
+		}
+		char title[400];
+		snprintf(title, sizeof title, "%strain %s: network %s, data %s (%lld samples, %lld "
+		         "steps an epoch)", trains > 1 ? "\n" : "", t.name, t.network, t.data,
+		         (long long)t.train.n, (long long)t.steps_per_epoch);
+		net_print(stdout, &t.net, title);
+		lower_train_free(&t);
+	}
+	report_errors(&d);
 	ast_free(file);
 	source_free(src);
 	return status;
@@ -493,7 +414,6 @@ struct command {
 	int (*run)(int argc, char **argv);
 };
 
-static int cmd_ir(int argc, char **argv) { return cmd_not_yet("ir", argc, argv); }
 static int cmd_sweep(int argc, char **argv) { return cmd_not_yet("sweep", argc, argv); }
 
 static const struct command commands[] = {

@@ -10,10 +10,13 @@
 
 #include "ast.h"
 #include "diag.h"
+#include "data.h"
 #include "minimize.h"
+#include "net.h"
 #include "optim.h"
 #include "scalar.h"
 #include "schedule.h"
+#include "train.h"
 
 /* The runtime schedule of a checked schedule expression; `N epochs` becomes
  * round(N × steps_per_epoch) steps (steps_per_epoch 0: not known, and an epoch duration
@@ -42,5 +45,26 @@ struct minimize_lowered {
 /* Lowers a checked minimize block; 0, or -1 when memory runs out (reported to d). */
 int lower_minimize(const struct ast *block, struct minimize_lowered *m, struct diag *d);
 void lower_minimize_free(struct minimize_lowered *m);
+
+/* A train block ready to run: its network, data and settings (all owned). */
+struct train_lowered {
+	char name[64];             /* the block's name, or "train1", "train2", ... */
+	char network[64], data[64]; /* the names of its blocks */
+	struct net net;            /* planned, not yet initialised */
+	struct dataset train, val, test; /* val and test empty (n 0) when absent */
+	struct data_transform tf;  /* fitted on train */
+	struct train_config config;
+	struct sched *schedule, *momentum_schedule; /* NULL: none */
+	const struct ast *log, *save, *load, *plot; /* the paths given, or NULL */
+	int64_t steps_per_epoch;
+};
+
+/* Lowers the checked train block (the index-th of the file, from 1) of the file at
+ * nn_path: loads its data, builds and plans its network. Returns 0; 1 after reporting an
+ * error in the input (a data file, shapes that do not fit); 2 after reporting something
+ * not implemented yet. */
+int lower_train(const struct ast *file, const struct ast *block, int index, const char *nn_path,
+                struct train_lowered *t, struct diag *d);
+void lower_train_free(struct train_lowered *t);
 
 #endif

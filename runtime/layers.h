@@ -43,6 +43,9 @@ enum init {
 	                          double slope);                                                \
 	void act_backward_##SUFFIX(REAL *din, const REAL *dout, const REAL *in, const REAL *out,\
 	                           int64_t n, enum activation act, double slope);              \
+	void softmax_forward_##SUFFIX(REAL *out, const REAL *in, int64_t B, int64_t C);        \
+	void softmax_backward_##SUFFIX(REAL *din, const REAL *dout, const REAL *out, int64_t B, \
+	                               int64_t C);                                             \
 	double loss_##SUFFIX(REAL *dz, const REAL *z, const int32_t *y, int64_t B, int64_t C,  \
 	                     enum loss loss, double scale);                                     \
 	int64_t correct_##SUFFIX(const REAL *z, const int32_t *y, int64_t B, int64_t C);
@@ -51,6 +54,7 @@ enum init {
  * version; the double one ignores it). dense_backward: dW += doutᵀ·in, db += Σ dout,
  * din = dout·W (din may be NULL for the first layer).
  * act_forward/backward: element-wise; backward gets both the input and the output.
+ * softmax_forward/backward: row-wise, for a softmax that is not fused into cross-entropy.
  * loss: returns the sum over the batch of each sample's loss (mean over its C outputs
  * for mse and bce, as PyTorch's mean reduction over B·C divided back by B); with dz,
  * writes scale × the gradient of that sum (scale = 1/samples gives the mean's gradient).

@@ -63,6 +63,33 @@ void FN(act_backward)(REAL *din, const REAL *dout, const REAL *in, const REAL *o
 	}
 }
 
+void FN(softmax_forward)(REAL *out, const REAL *in, int64_t B, int64_t C)
+{
+	for (int64_t r = 0; r < B; r++) {
+		const REAL *x = in + r * C;
+		REAL *y = out + r * C;
+		double top = x[0], sum = 0;
+		for (int64_t c = 1; c < C; c++)
+			top = x[c] > top ? x[c] : top;
+		for (int64_t c = 0; c < C; c++)
+			sum += exp((double)x[c] - top);
+		for (int64_t c = 0; c < C; c++)
+			y[c] = (REAL)(exp((double)x[c] - top) / sum);
+	}
+}
+
+/* dx = y ⊙ (dy − Σ dy⊙y), row by row. */
+void FN(softmax_backward)(REAL *din, const REAL *dout, const REAL *out, int64_t B, int64_t C)
+{
+	for (int64_t r = 0; r < B; r++) {
+		double dot = 0;
+		for (int64_t c = 0; c < C; c++)
+			dot += (double)dout[r * C + c] * out[r * C + c];
+		for (int64_t c = 0; c < C; c++)
+			din[r * C + c] = (REAL)(out[r * C + c] * (dout[r * C + c] - dot));
+	}
+}
+
 /* Cross-entropy of one sample's logits z (C): log Σ e^z − z[y] with the max taken out;
  * the gradient softmax(z) − onehot(y), times scale. */
 static double FN(cross_entropy_row)(REAL *dz, const REAL *z, int32_t y, int64_t C, double scale)

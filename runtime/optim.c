@@ -27,3 +27,16 @@ double optim_state_norm_f64(const struct optim_config *c, const struct optim_ste
 		sum += a[i] * scale * a[i] * scale;
 	return sqrt(sum);
 }
+
+unsigned optim_needs(const struct optim_config *c)
+{
+	switch (c->kind) {
+	case OPT_SGD: return c->momentum != 0 ? OPT_NEEDS_BUF : 0;
+	case OPT_MOMENTUM: return OPT_NEEDS_BUF;
+	case OPT_ADAGRAD: return OPT_NEEDS_SQ;
+	case OPT_RMSPROP:
+		return OPT_NEEDS_SQ | (c->centered ? OPT_NEEDS_AVG : 0) | (c->momentum > 0 ? OPT_NEEDS_BUF : 0);
+	case OPT_ADAM: return OPT_NEEDS_SQ | OPT_NEEDS_AVG | (c->amsgrad ? OPT_NEEDS_MAX : 0);
+	}
+	return 0;
+}

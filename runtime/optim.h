@@ -53,8 +53,12 @@ struct optim_state_f32 {
 	float *buf, *sq, *avg, *max; /* as in optim_state_f64 */
 };
 
+/* Which state arrays a kind uses, as a mask of OPT_NEEDS_*: the others may be NULL. */
+enum { OPT_NEEDS_BUF = 1, OPT_NEEDS_SQ = 2, OPT_NEEDS_AVG = 4, OPT_NEEDS_MAX = 8 };
+unsigned optim_needs(const struct optim_config *c);
+
 /* Sets the state of n elements to its start (adagrad's G to `initial`, all else 0);
- * every array must be there (minimize keeps all four; networks will ask optim_needs). */
+ * arrays the kind does not use may be NULL. */
 void optim_init_f64(const struct optim_config *c, struct optim_state_f64 *st, size_t n);
 void optim_init_f32(const struct optim_config *c, struct optim_state_f32 *st, size_t n);
 

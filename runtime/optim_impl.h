@@ -104,10 +104,12 @@ static void FN(adam)(const struct optim_config *c, const struct optim_step *s,
 
 void FN(optim_init)(const struct optim_config *c, STATE *st, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		st->buf[i] = st->avg[i] = st->max[i] = 0;
+	REAL *zero[] = {st->buf, st->avg, st->max};
+	for (int a = 0; a < 3; a++)
+		for (size_t i = 0; zero[a] && i < n; i++)
+			zero[a][i] = 0;
+	for (size_t i = 0; st->sq && i < n; i++)
 		st->sq[i] = c->kind == OPT_ADAGRAD ? (REAL)c->initial : 0;
-	}
 }
 
 void FN(optim_update)(const struct optim_config *c, const struct optim_step *s, REAL *theta,

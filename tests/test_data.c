@@ -262,9 +262,9 @@ Test(data, reads_the_bundled_iris_and_digits)
 	             "%s", err.message);
 	cr_expect(iris.n == 150 && iris.d == 4 && iris.classes == 3);
 	cr_expect_str_eq(iris.names[0], "setosa");
-	cr_assert_eq(data_load_csv("examples/data/digits.csv", "digit", 0, true, &digits, &err), 0,
-	             "%s", err.message);
-	cr_expect(digits.n == 1797 && digits.d == 64 && digits.classes == 10 && !digits.names);
+	cr_assert_eq(data_load_csv("examples/data/digits_train.csv", "digit", 0, true, &digits, &err),
+	             0, "%s", err.message);
+	cr_expect(digits.n == 1438 && digits.d == 64 && digits.classes == 10 && !digits.names);
 	data_free(&iris);
 	data_free(&digits);
 }

@@ -1,0 +1,36 @@
+/* run.h — `descent run`'s work on each block, and the output files it writes.
+ *
+ * For: cli.c, which parses the command line and calls these in file order. Not for:
+ * lowering (lower.c, lower_train.c) or the loops themselves (runtime/).
+ * Each returns an exit status: RUN_OK, RUN_INPUT (an error in the input, reported),
+ * RUN_NOT_YET (something not implemented yet, reported), RUN_DIVERGED.
+ */
+#ifndef DESCENT_RUN_H
+#define DESCENT_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ast.h"
+#include "diag.h"
+
+enum run_status { RUN_OK = 0, RUN_INPUT = 1, RUN_NOT_YET = 2, RUN_DIVERGED = 3 };
+
+/* Runs a checked minimize block of the file at file: table on stdout, trace, plot. */
+int run_minimize(const char *file, const struct ast *block, bool quiet, struct diag *d);
+
+/* Runs the index-th (from 1) checked train block of the parsed file at file: progress on
+ * stderr (a live line on a terminal), log, save, plot, and a table on stdout. */
+int run_train(const char *file, const struct ast *tree, const struct ast *block, int index,
+              bool quiet, struct diag *d);
+
+/* Where an output path given in a file goes: relative to the file's folder. */
+void run_output_path(const char *file, const char *given, char *out, size_t size);
+/* Creates the folders above path, as mkdir -p. */
+void run_make_parents(const char *path);
+/* Writes a file through write(out, data): into PATH.tmp, renamed over PATH only once
+ * complete, so a failed run never leaves half a file where a good one was. */
+int run_write_output(const char *path, int (*write)(FILE *, const void *), const void *data);
+
+#endif

@@ -1,0 +1,250 @@
+/* run_train.c — `descent run` on a train block: lower it, initialise or load its weights,
+ * train with a progress line, write the JSON Lines log as each epoch ends, then the
+ * weights (safetensors) and the picture, and print a table (see run.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lower.h"
+#include "run.h"
+#include "safetensors.h"
+#include "train.h"
+
+#define DESCENT_VERSION "0.1.0"
+
+/* What the hooks of one run share. */
+struct run_ctx {
+	const struct train_lowered *t;
+	bool quiet, live;            /* no progress at all; a live line (a terminal) */
+	FILE *log;                   /* the JSON Lines log, or NULL */
+	struct train_metrics *epochs; /* (config.epochs) for the table and the picture */
+	int done;                    /* epochs filled */
+	double last_draw;            /* when the live line was last drawn (samples seen) */
+};
+
+static void progress(void *ctx, int epoch, int64_t batch, int64_t batches, double loss, double lr,
+                     double samples_per_second)
+{
+	struct run_ctx *r = ctx;
+	if (r->quiet || !r->live || (batch % 8 != 0 && batch != batches))
+		return;
+	double left = (double)((r->t->config.epochs - epoch) * batches + (batches - batch))
+		* (double)r->t->config.batch / samples_per_second;
+	fprintf(stderr, "\r\033[K%s: epoch %d/%d  batch %lld/%lld  loss %.4f  lr %.3g  %.0f samples/s"
+	        "  ETA %d:%02d", r->t->name, epoch, r->t->config.epochs, (long long)batch,
+	        (long long)batches, loss, lr, samples_per_second, (int)left / 60, (int)left % 60);
+}
+
+/* One line of the log: the fields of LANGUAGE.md section 8, absent parts omitted. */
+static void write_log_line(FILE *out, const char *run, const struct train_metrics *m)
+{
+	fprintf(out, "{\"run\": \"%s\", \"epoch\": %d, \"step\": %lld, \"lr\": %.17g, "
+	        "\"train_loss\": %.17g, \"train_acc\": %.17g", run, m->epoch, (long long)m->step,
+	        m->lr, m->train_loss, m->train_acc);
+	if (m->has_val)
+		fprintf(out, ", \"val_loss\": %.17g, \"val_acc\": %.17g", m->val_loss, m->val_acc);
+	if (m->has_test)
+		fprintf(out, ", \"test_loss\": %.17g, \"test_acc\": %.17g", m->test_loss, m->test_acc);
+	fprintf(out, ", \"seconds\": %.3f}\n", m->seconds);
+}
+
+static void print_row(FILE *out, const struct train_metrics *m)
+{
+	fprintf(out, "%6d  %10.4f  %9.4f", m->epoch, m->train_loss, m->train_acc);
+	if (m->has_val)
+		fprintf(out, "  %8.4f  %7.4f", m->val_loss, m->val_acc);
+	if (m->has_test)
+		fprintf(out, "  %9.4f  %8.4f", m->test_loss, m->test_acc);
+	fprintf(out, "  %7.2f\n", m->seconds);
+}
+
+static void print_header(FILE *out, bool val, bool test)
+{
+	fprintf(out, "%6s  %10s  %9s%s%s  %7s\n", "epoch", "train_loss", "train_acc",
+	        val ? "  val_loss  val_acc" : "", test ? "  test_loss  test_acc" : "", "seconds");
+}
+
+static int epoch_end(void *ctx, const struct train_metrics *m)
+{
+	struct run_ctx *r = ctx;
+	r->epochs[r->done++] = *m;
+	if (r->log) {
+		write_log_line(r->log, r->t->name, m);
+		fflush(r->log);
+	}
+	if (r->quiet)
+		return 0;
+	if (r->live) {
+		fputs("\r\033[K", stderr);
+		return 0;
+	}
+	fprintf(stderr, "%s: epoch %d/%d  loss %.4f", r->t->name, m->epoch, r->t->config.epochs,
+	        m->train_loss);
+	if (m->has_val)
+		fprintf(stderr, "  val_acc %.4f", m->val_acc);
+	if (m->has_test)
+		fprintf(stderr, "  test_acc %.4f", m->test_acc);
+	fprintf(stderr, "  %.1f s\n", m->seconds);
+	return 0;
+}
+
+/* The text of a block, for the metadata of saved weights. */
+static char *block_text(const struct ast *block)
+{
+	const struct source *src = block->loc.src;
+	const char *p = src->text, *end = src->text + src->len;
+	for (int line = 1; line < block->loc.first_line && p < end; p++)
+		if (*p == '\n')
+			line++;
+	const char *q = p;
+	for (int line = block->loc.first_line; line <= block->loc.last_line && q < end; q++)
+		if (*q == '\n')
+			line++;
+	return strndup(p, (size_t)(q - p));
+}
+
+/* The network's tensors, as safetensors sees them; names in names (64 bytes each). */
+static struct st_tensor *tensors_of(struct net *n, char (*names)[96], int count)
+{
+	struct st_tensor *t = calloc((size_t)count, sizeof *t);
+	for (int i = 0; t && i < count; i++) {
+		net_tensor(n, i, names[i], sizeof names[i], &t[i].ndim, t[i].shape, &t[i].data);
+		t[i].name = names[i];
+	}
+	return t;
+}
+
+/* Loads (load) or saves (!load) the weights at the path given by node; 0 or an exit status. */
+static int weights_file(const char *file, const struct ast *block, struct train_lowered *t,
+                        const struct ast *node, bool load, struct diag *d)
+{
+	int count = net_tensor_count(&t->net), status = RUN_OK;
+	char (*names)[96] = calloc((size_t)count + 1, sizeof *names), path[4096], err[600];
+	struct st_tensor *tensors = names ? tensors_of(&t->net, names, count) : NULL;
+	char *text = load ? NULL : block_text(block);
+	run_output_path(file, node->str, path, sizeof path);
+	if (!tensors) {
+		status = RUN_INPUT;
+		diag_error(d, node->loc, "out of memory");
+	} else if (load && st_load(path, tensors, count, err, sizeof err) != 0) {
+		status = RUN_INPUT;
+		diag_error(d, node->loc, "%s", err);
+	} else if (!load) {
+		struct st_meta meta[] = {{"program", "descent " DESCENT_VERSION},
+		                         {"train", text ? text : ""}, {"network", t->network}};
+		run_make_parents(path);
+		if (st_save(path, tensors, count, meta, 3, err, sizeof err) != 0) {
+			status = RUN_INPUT;
+			fprintf(stderr, "descent run: %s\n", err);
+		}
+	}
+	free(text);
+	free(tensors);
+	free(names);
+	return status;
+}
+
+struct plot_data {
+	const struct run_ctx *r;
+	const double *lr;
+	int64_t steps;
+};
+
+static int write_plot(FILE *out, const void *data)
+{
+	const struct plot_data *p = data;
+	return train_plot(out, p->r->t->name, p->r->epochs, p->r->done, p->lr, p->steps);
+}
+
+/* The picture: the rate of every step comes from the schedule, as training used it. */
+static int plot_run(const char *file, const struct run_ctx *r)
+{
+	const struct train_lowered *t = r->t;
+	int64_t steps = t->steps_per_epoch * r->done;
+	double *lr = malloc((size_t)(steps ? steps : 1) * sizeof *lr);
+	char path[4096];
+	if (!lr)
+		return RUN_INPUT;
+	for (int64_t s = 0; s < steps; s++)
+		lr[s] = t->schedule ? sched_value(t->schedule, t->net.opt.lr, (double)s) : t->net.opt.lr;
+	run_output_path(file, t->plot->str, path, sizeof path);
+	struct plot_data data = {r, lr, steps};
+	int status = run_write_output(path, write_plot, &data);
+	free(lr);
+	return status;
+}
+
+/* Opens the log for writing (its folder made), or reports why not. */
+static FILE *open_log(const char *file, const struct ast *node)
+{
+	char path[4096];
+	run_output_path(file, node->str, path, sizeof path);
+	run_make_parents(path);
+	FILE *out = fopen(path, "w");
+	if (!out)
+		fprintf(stderr, "descent run: cannot write %s: %s\n", path, strerror(errno));
+	return out;
+}
+
+static int train_block(const char *file, const struct ast *block, struct train_lowered *t,
+                       bool quiet, struct diag *d)
+{
+	struct run_ctx r = {t, quiet, isatty(STDERR_FILENO), NULL,
+	                    calloc((size_t)t->config.epochs, sizeof *r.epochs), 0, 0};
+	int status = r.epochs ? RUN_OK : RUN_INPUT;
+	if (status == RUN_OK && t->load)
+		status = weights_file(file, block, t, t->load, true, d);
+	else
+		net_init(&t->net, t->config.seed);
+	net_reset_state(&t->net);
+	if (status == RUN_OK && t->log && !(r.log = open_log(file, t->log)))
+		status = RUN_INPUT;
+	struct train_failure failure;
+	struct train_hooks hooks = {progress, epoch_end, &r};
+	enum train_status how = status == RUN_OK ? train_run(&t->net, &t->train,
+		t->val.n ? &t->val : NULL, t->test.n ? &t->test : NULL, &t->tf, &t->config, &hooks,
+		&failure) : TRAIN_OK;
+	if (r.live && !quiet)
+		fputs("\r\033[K", stderr);
+	if (how == TRAIN_NO_MEMORY) {
+		fprintf(stderr, "descent run: out of memory training %s\n", t->name);
+		status = RUN_INPUT;
+	} else if (how == TRAIN_DIVERGED) {
+		diag_error(d, block->name_loc, "%s diverged at step %lld (epoch %d): the loss is %g",
+		           t->name, (long long)failure.step, failure.epoch, failure.loss);
+		diag_help(d, "the rate was %g; try a smaller lr, a warmup, or normalize = standard "
+		          "in the data", failure.lr);
+		status = RUN_DIVERGED;
+	}
+	if (r.log)
+		fclose(r.log);
+	if (status == RUN_OK && t->save)
+		status = weights_file(file, block, t, t->save, false, d);
+	if (status == RUN_OK && t->plot && r.done > 0)
+		status = plot_run(file, &r);
+	if (r.done > 0) {
+		const struct train_metrics *m = &r.epochs[r.done - 1];
+		printf("%s: network %s on data %s, %d epoch%s, %lld steps, %.2f s\n", t->name,
+		       t->network, t->data, r.done, r.done == 1 ? "" : "s", (long long)m->step,
+		       m->seconds);
+		print_header(stdout, m->has_val, m->has_test);
+		for (int e = 0; e < r.done; e++)
+			print_row(stdout, &r.epochs[e]);
+	}
+	free(r.epochs);
+	return status;
+}
+
+int run_train(const char *file, const struct ast *tree, const struct ast *block, int index,
+              bool quiet, struct diag *d)
+{
+	struct train_lowered t;
+	int status = lower_train(tree, block, index, file, &t, d);
+	if (status != 0)
+		return status == 2 ? RUN_NOT_YET : RUN_INPUT;
+	status = train_block(file, block, &t, quiet, d);
+	lower_train_free(&t);
+	return status;
+}

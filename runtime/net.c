@@ -1,0 +1,374 @@
+/* net.c — the planner and executor of a network's IR (see net.h). */
+#include "net.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gemm.h"
+
+static struct net_layer *add(struct net *n, enum net_op op, const char *name, int64_t in,
+                             int64_t out)
+{
+	if (n->nlayers == NET_MAX_LAYERS)
+		return NULL;
+	struct net_layer *l = &n->layers[n->nlayers++];
+	*l = (struct net_layer){.op = op, .in = in, .out = out, .w = -1, .b = -1};
+	snprintf(l->name, sizeof l->name, "%s", name);
+	return l;
+}
+
+int net_add_dense(struct net *n, const char *name, int64_t in, int64_t units, bool bias,
+                  enum init init)
+{
+	struct net_layer *l = add(n, NET_DENSE, name, in, units);
+	if (!l)
+		return -1;
+	l->bias = bias;
+	l->init = init;
+	l->w = n->nparams;
+	n->nparams += in * units;
+	if (bias) {
+		l->b = n->nparams;
+		n->nparams += units;
+	}
+	return 0;
+}
+
+int net_add_act(struct net *n, const char *name, int64_t width, enum activation act, double slope)
+{
+	struct net_layer *l = add(n, NET_ACT, name, width, width);
+	if (!l)
+		return -1;
+	l->act = act;
+	l->slope = slope;
+	return 0;
+}
+
+int net_add_softmax(struct net *n, const char *name, int64_t width)
+{
+	return add(n, NET_SOFTMAX, name, width, width) ? 0 : -1;
+}
+
+/* Rounds a count of floats up to a whole cache line. */
+static int64_t lines(int64_t floats)
+{
+	return (floats + 15) / 16 * 16;
+}
+
+int net_plan(struct net *n, int64_t batch, char *err, size_t size)
+{
+	struct net_layer *last = &n->layers[n->nlayers - 1];
+	n->batch = batch;
+	n->fused_softmax = last->op == NET_SOFTMAX && n->loss == LOSS_CROSS_ENTROPY;
+	int64_t widest = n->layers[0].in, at = batch * n->layers[0].in;
+	for (int i = 0; i < n->nlayers; i++) {
+		struct net_layer *l = &n->layers[i];
+		l->x = i == 0 ? 0 : n->layers[i - 1].y;
+		widest = l->out > widest ? l->out : widest;
+		if (l == last && n->fused_softmax) {
+			l->y = l->x; /* the logits themselves: the loss applies the softmax */
+			continue;
+		}
+		l->y = at;
+		at += batch * l->out;
+	}
+	unsigned needs = optim_needs(&n->opt);
+	int arrays = !!(needs & OPT_NEEDS_BUF) + !!(needs & OPT_NEEDS_SQ) + !!(needs & OPT_NEEDS_AVG)
+		+ !!(needs & OPT_NEEDS_MAX);
+	n->nact = at;
+	n->ndelta = batch * widest;
+	n->nstate = arrays * n->nparams;
+	n->nwork = k_gemm_workspace();
+	double total = 4.0 * (double)(2 * lines(n->nparams) + arrays * lines(n->nparams)
+	                              + lines(n->nact) + 2 * lines(n->ndelta) + lines(n->nwork));
+	if (total > 16e9) {
+		snprintf(err, size, "this network needs %.1f GB (%lld parameters, %lld activation "
+		         "values at batch %lld); more than this machine should give it", total / 1e9,
+		         (long long)n->nparams, (long long)n->nact, (long long)batch);
+		return -1;
+	}
+	n->arena = aligned_alloc(64, (size_t)total);
+	if (!n->arena) {
+		snprintf(err, size, "cannot allocate %.1f MB for the network", total / 1e6);
+		return -1;
+	}
+	float *p = n->arena;
+	n->params = p, p += lines(n->nparams);
+	n->grads = p, p += lines(n->nparams);
+	float **arrays_of[] = {&n->state.buf, &n->state.sq, &n->state.avg, &n->state.max};
+	for (int a = 0; a < 4; a++)
+		if (needs & (1u << a))
+			*arrays_of[a] = p, p += lines(n->nparams);
+	n->acts = p, p += lines(n->nact);
+	n->delta[0] = p, p += lines(n->ndelta);
+	n->delta[1] = p, p += lines(n->ndelta);
+	n->work = p;
+	return 0;
+}
+
+void net_free(struct net *n)
+{
+	free(n->arena);
+	n->arena = NULL;
+}
+
+void net_init(struct net *n, uint64_t seed)
+{
+	for (int i = 0; i < n->nlayers; i++) {
+		const struct net_layer *l = &n->layers[i];
+		if (l->op == NET_DENSE)
+			init_dense(n->params + l->w, l->bias ? n->params + l->b : NULL, l->in, l->out,
+			           l->init, seed, i);
+	}
+}
+
+void net_reset_state(struct net *n)
+{
+	optim_init_f32(&n->opt, &n->state, (size_t)n->nparams);
+}
+
+float *net_input(struct net *n)
+{
+	return n->acts;
+}
+
+const float *net_forward(struct net *n, int64_t rows)
+{
+	float *a = n->acts, *p = n->params;
+	for (int i = 0; i < n->nlayers; i++) {
+		const struct net_layer *l = &n->layers[i];
+		switch (l->op) {
+		case NET_DENSE:
+			dense_forward_f32(a + l->y, a + l->x, p + l->w, l->bias ? p + l->b : NULL, rows,
+			                  l->in, l->out, n->work);
+			break;
+		case NET_ACT:
+			act_forward_f32(a + l->y, a + l->x, rows * l->out, l->act, l->slope);
+			break;
+		case NET_SOFTMAX:
+			if (l->y != l->x)
+				softmax_forward_f32(a + l->y, a + l->x, rows, l->out);
+			break;
+		}
+	}
+	return a + n->layers[n->nlayers - 1].y;
+}
+
+/* The backward pass from the loss's gradient in delta[0]. */
+static void backward(struct net *n, int64_t rows)
+{
+	float *a = n->acts, *p = n->params, *g = n->grads;
+	int cur = 0; /* delta[cur]: the gradient of the current layer's output */
+	memset(g, 0, (size_t)n->nparams * sizeof *g);
+	for (int i = n->nlayers - 1; i >= 0; i--) {
+		const struct net_layer *l = &n->layers[i];
+		float *dout = n->delta[cur], *din = i > 0 ? n->delta[1 - cur] : NULL;
+		switch (l->op) {
+		case NET_DENSE:
+			dense_backward_f32(din, g + l->w, l->bias ? g + l->b : NULL, dout, a + l->x,
+			                   p + l->w, rows, l->in, l->out, n->work);
+			break;
+		case NET_ACT:
+			if (din)
+				act_backward_f32(din, dout, a + l->x, a + l->y, rows * l->out, l->act, l->slope);
+			break;
+		case NET_SOFTMAX:
+			if (l->y == l->x)
+				continue; /* fused: the loss gave the logits' gradient already */
+			if (din)
+				softmax_backward_f32(din, dout, a + l->y, rows, l->out);
+			break;
+		}
+		cur = 1 - cur;
+	}
+}
+
+double net_loss(struct net *n, const int32_t *y, int64_t rows, bool do_backward, int64_t *correct)
+{
+	const struct net_layer *last = &n->layers[n->nlayers - 1];
+	const float *z = n->acts + last->y;
+	double sum = loss_f32(do_backward ? n->delta[0] : NULL, z, y, rows, last->out, n->loss,
+	                      1.0 / (double)rows);
+	if (correct)
+		*correct = correct_f32(z, y, rows, last->out);
+	if (do_backward)
+		backward(n, rows);
+	return sum;
+}
+
+/* The state arrays of the parameter slice at offset. */
+static struct optim_state_f32 state_at(const struct net *n, int64_t offset)
+{
+	const struct optim_state_f32 *s = &n->state;
+	return (struct optim_state_f32){
+		s->buf ? s->buf + offset : NULL, s->sq ? s->sq + offset : NULL,
+		s->avg ? s->avg + offset : NULL, s->max ? s->max + offset : NULL,
+	};
+}
+
+/* Updates one tensor: l2 into its gradient, then the optimizer (decay only if decayed). */
+static void update_tensor(struct net *n, int64_t offset, int64_t count, bool decayed,
+                          const struct optim_step *step)
+{
+	struct optim_config c = n->opt;
+	float *theta = n->params + offset, *g = n->grads + offset;
+	if (!decayed)
+		c.wd = 0;
+	else if (n->l2 != 0)
+		for (int64_t i = 0; i < count; i++)
+			g[i] += (float)n->l2 * theta[i];
+	struct optim_state_f32 st = state_at(n, offset);
+	optim_update_f32(&c, step, theta, g, &st, (size_t)count);
+}
+
+void net_update(struct net *n, const struct optim_step *step)
+{
+	for (int i = 0; i < n->nlayers; i++) {
+		const struct net_layer *l = &n->layers[i];
+		if (l->op != NET_DENSE)
+			continue;
+		update_tensor(n, l->w, l->in * l->out, true, step);
+		if (l->bias)
+			update_tensor(n, l->b, l->out, n->decay_biases, step);
+	}
+}
+
+int net_tensor_count(const struct net *n)
+{
+	int count = 0;
+	for (int i = 0; i < n->nlayers; i++)
+		count += n->layers[i].op == NET_DENSE ? 1 + n->layers[i].bias : 0;
+	return count;
+}
+
+void net_tensor(const struct net *n, int index, char *name, size_t size, int *ndim,
+                int64_t shape[2], float **data)
+{
+	for (int i = 0; i < n->nlayers; i++) {
+		const struct net_layer *l = &n->layers[i];
+		if (l->op != NET_DENSE)
+			continue;
+		if (index == 0) {
+			snprintf(name, size, "%s.weight", l->name);
+			*ndim = 2;
+			shape[0] = l->out;
+			shape[1] = l->in;
+			*data = n->params + l->w;
+			return;
+		}
+		if (l->bias && index == 1) {
+			snprintf(name, size, "%s.bias", l->name);
+			*ndim = 1;
+			shape[0] = l->out;
+			shape[1] = 1;
+			*data = n->params + l->b;
+			return;
+		}
+		index -= 1 + l->bias;
+	}
+}
+
+static const char *act_name(enum activation act)
+{
+	static const char *const names[] = {
+		[ACT_IDENTITY] = "identity", [ACT_RELU] = "relu", [ACT_LEAKY_RELU] = "leaky_relu",
+		[ACT_TANH] = "tanh", [ACT_SIGMOID] = "sigmoid", [ACT_GELU] = "gelu",
+	};
+	return names[act];
+}
+
+static const char *loss_name(enum loss loss)
+{
+	static const char *const names[] = {
+		[LOSS_CROSS_ENTROPY] = "cross_entropy", [LOSS_MSE] = "mse", [LOSS_BCE] = "bce",
+	};
+	return names[loss];
+}
+
+/* The name of the value layer i reads: the input, or the layer before. */
+static const char *input_of(const struct net *n, int i)
+{
+	return i == 0 ? "x" : n->layers[i - 1].name;
+}
+
+static void print_bytes(FILE *out, const char *what, int64_t floats)
+{
+	fprintf(out, "  %-18s %12lld floats %10.3f MB\n", what, (long long)floats,
+	        4.0 * (double)floats / 1e6);
+}
+
+void net_print(FILE *out, const struct net *n, const char *title)
+{
+	int64_t B = n->batch;
+	fprintf(out, "%s: batch %lld, %d layers, loss %s%s\n\nbuffers\n", title, (long long)B,
+	        n->nlayers, loss_name(n->loss), n->fused_softmax ? " (softmax fused)" : "");
+	fprintf(out, "  %-24s activation (%lld, %lld)\n", "x", (long long)B, (long long)n->layers[0].in);
+	for (int i = 0; i < n->nlayers; i++) {
+		const struct net_layer *l = &n->layers[i];
+		if (l->op == NET_DENSE) {
+			char name[96];
+			snprintf(name, sizeof name, "%s.weight", l->name);
+			fprintf(out, "  %-24s parameter  (%lld, %lld), and its gradient\n", name,
+			        (long long)l->out, (long long)l->in);
+			snprintf(name, sizeof name, "%s.bias", l->name);
+			if (l->bias)
+				fprintf(out, "  %-24s parameter  (%lld), and its gradient\n", name,
+				        (long long)l->out);
+		}
+		if (l->y != l->x || i == 0)
+			fprintf(out, "  %-24s activation (%lld, %lld)\n", l->name, (long long)B,
+			        (long long)l->out);
+	}
+	fputs("\nforward\n", out);
+	for (int i = 0; i < n->nlayers; i++) {
+		const struct net_layer *l = &n->layers[i];
+		if (l->op == NET_DENSE)
+			fprintf(out, "  %s = %s · %s.weightᵀ%s%s\n", l->name, input_of(n, i), l->name,
+			        l->bias ? " + " : "", l->bias ? "bias" : "");
+		else if (l->op == NET_ACT)
+			fprintf(out, "  %s = %s(%s)\n", l->name, act_name(l->act), input_of(n, i));
+		else if (l->y != l->x)
+			fprintf(out, "  %s = softmax(%s)\n", l->name, input_of(n, i));
+	}
+	const struct net_layer *last = &n->layers[n->nlayers - 1];
+	fprintf(out, "  loss = %s(%s, y)\n\nbackward\n", loss_name(n->loss),
+	        n->fused_softmax ? input_of(n, n->nlayers - 1) : last->name);
+	fprintf(out, "  d%s = gradient of the mean loss\n",
+	        n->fused_softmax ? input_of(n, n->nlayers - 1) : last->name);
+	for (int i = n->nlayers - 1; i >= 0; i--) {
+		const struct net_layer *l = &n->layers[i];
+		const char *in = input_of(n, i);
+		if (l->op == NET_DENSE) {
+			fprintf(out, "  d%s.weight += d%sᵀ · %s\n", l->name, l->name, in);
+			if (l->bias)
+				fprintf(out, "  d%s.bias += Σ d%s\n", l->name, l->name);
+			if (i > 0)
+				fprintf(out, "  d%s = d%s · %s.weight\n", in, l->name, l->name);
+		} else if (l->op == NET_ACT && i > 0) {
+			fprintf(out, "  d%s = d%s ⊙ %s'(%s)\n", in, l->name, act_name(l->act), in);
+		} else if (l->op == NET_SOFTMAX && l->y != l->x && i > 0) {
+			fprintf(out, "  d%s = softmax backward of d%s\n", in, l->name);
+		}
+	}
+	fputs("\nupdate\n", out);
+	for (int t = 0; t < net_tensor_count(n); t++) {
+		char name[96];
+		int ndim;
+		int64_t shape[2];
+		float *data;
+		net_tensor(n, t, name, sizeof name, &ndim, shape, &data);
+		bool bias = ndim == 1;
+		fprintf(out, "  %s ← update(%s, d%s)%s%s\n", name, name, name,
+		        n->l2 != 0 && (!bias || n->decay_biases) ? ", with l2" : "",
+		        n->opt.wd != 0 && (!bias || n->decay_biases) ? ", with decoupled wd" : "");
+	}
+	fputs("\nmemory (one arena)\n", out);
+	print_bytes(out, "parameters", n->nparams);
+	print_bytes(out, "gradients", n->nparams);
+	print_bytes(out, "optimizer state", n->nstate);
+	print_bytes(out, "activations", n->nact);
+	print_bytes(out, "deltas (2, reused)", 2 * n->ndelta);
+	print_bytes(out, "gemm workspace", n->nwork);
+	print_bytes(out, "total", 2 * n->nparams + n->nstate + n->nact + 2 * n->ndelta + n->nwork);
+}

@@ -1,0 +1,35 @@
+/* safetensors.h — weights in the safetensors format: an 8-byte little-endian header
+ * length, a JSON header {"__metadata__": {...}, "NAME": {"dtype": "F32", "shape": [...],
+ * "data_offsets": [begin, end]}, ...}, then the raw little-endian data.
+ *
+ * For: `save`, `load` and checkpoints, with PyTorch's tensor names and layouts, so that
+ * torch and the safetensors package read our files and we read theirs (float32 only).
+ * Not for: knowing which tensors a network has (the caller lists them).
+ */
+#ifndef DESCENT_SAFETENSORS_H
+#define DESCENT_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct st_tensor {
+	const char *name;  /* "dense1.weight" */
+	int ndim;          /* 1 or 2 */
+	int64_t shape[2];  /* (O, I) or (O) */
+	float *data;       /* shape[0]·shape[1] floats; read into, or written from */
+};
+
+struct st_meta {
+	const char *key, *value; /* a string pair of __metadata__ */
+};
+
+/* Writes the tensors and metadata to path atomically (path.tmp, fsync, rename); 0, or -1
+ * with a message in err (size bytes). */
+int st_save(const char *path, const struct st_tensor *tensors, int n, const struct st_meta *meta,
+            int nmeta, char *err, size_t size);
+
+/* Reads every tensor listed from path: each must exist with dtype F32 and exactly that
+ * shape; tensors of the file not listed are an error too. 0, or -1 with a message. */
+int st_load(const char *path, struct st_tensor *tensors, int n, char *err, size_t size);
+
+#endif

@@ -1,0 +1,164 @@
+/* train.c — the training loop (see train.h). */
+#include "train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "rng.h"
+#include "svg.h"
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void train_evaluate(struct net *n, const struct dataset *ds, const struct data_transform *tf,
+                    int32_t *labels, int64_t *rows, double *loss, double *acc)
+{
+	double sum = 0;
+	int64_t right = 0;
+	for (int64_t start = 0; start < ds->n; start += n->batch) {
+		int64_t count = ds->n - start < n->batch ? ds->n - start : n->batch, hits;
+		for (int64_t k = 0; k < count; k++)
+			rows[k] = start + k;
+		data_batch(ds, tf, rows, count, net_input(n), labels);
+		net_forward(n, count);
+		sum += net_loss(n, labels, count, false, &hits);
+		right += hits;
+	}
+	*loss = ds->n ? sum / (double)ds->n : NAN;
+	*acc = ds->n ? (double)right / (double)ds->n : NAN;
+}
+
+/* The rows of one epoch, shuffled from (seed, epoch) or in the file's order. */
+static void epoch_order(int64_t *order, int64_t n, const struct train_config *c, int epoch)
+{
+	if (c->shuffle)
+		rng_permutation(c->seed, RNG_SHUFFLE, (uint64_t)epoch << 40, order, n);
+	else
+		for (int64_t i = 0; i < n; i++)
+			order[i] = i;
+}
+
+enum train_status train_run(struct net *n, const struct dataset *train, const struct dataset *val,
+                            const struct dataset *test, const struct data_transform *tf,
+                            const struct train_config *c, const struct train_hooks *hooks,
+                            struct train_failure *failure)
+{
+	int64_t *order = malloc((size_t)train->n * sizeof *order);
+	int64_t *rows = malloc((size_t)n->batch * sizeof *rows);
+	int32_t *labels = malloc((size_t)n->batch * sizeof *labels);
+	enum train_status status = order && rows && labels ? TRAIN_OK : TRAIN_NO_MEMORY;
+	int64_t batches = (train->n + c->batch - 1) / c->batch, step = 0;
+	double start = now();
+	for (int epoch = 1; status == TRAIN_OK && epoch <= c->epochs; epoch++) {
+		epoch_order(order, train->n, c, epoch);
+		double loss_sum = 0, lr = n->opt.lr;
+		int64_t right = 0;
+		for (int64_t b = 0; b < batches; b++) {
+			int64_t first = b * c->batch;
+			int64_t count = train->n - first < c->batch ? train->n - first : c->batch, hits;
+			data_batch(train, tf, order + first, count, net_input(n), labels);
+			net_forward(n, count);
+			double sum = net_loss(n, labels, count, true, &hits);
+			struct optim_step s = {
+				.lr = c->schedule ? sched_value(c->schedule, n->opt.lr, (double)step) : n->opt.lr,
+				.momentum = c->momentum_schedule
+					? sched_value(c->momentum_schedule, n->opt.momentum, (double)step)
+					: n->opt.momentum,
+				.t = step + 1,
+			};
+			lr = s.lr;
+			if (!isfinite(sum)) {
+				*failure = (struct train_failure){epoch, step + 1, s.lr, sum / (double)count};
+				status = TRAIN_DIVERGED;
+				break;
+			}
+			net_update(n, &s);
+			step++;
+			loss_sum += sum;
+			right += hits;
+			if (hooks && hooks->progress)
+				hooks->progress(hooks->ctx, epoch, b + 1, batches, sum / (double)count, s.lr,
+				                (double)(step * c->batch) / (now() - start));
+		}
+		if (status != TRAIN_OK)
+			break;
+		struct train_metrics m = {
+			.epoch = epoch, .step = step, .lr = lr,
+			.train_loss = loss_sum / (double)train->n,
+			.train_acc = (double)right / (double)train->n,
+			.has_val = val != NULL, .has_test = test != NULL,
+		};
+		if (val)
+			train_evaluate(n, val, tf, labels, rows, &m.val_loss, &m.val_acc);
+		if (test)
+			train_evaluate(n, test, tf, labels, rows, &m.test_loss, &m.test_acc);
+		m.seconds = now() - start;
+		if (hooks && hooks->epoch_end && hooks->epoch_end(hooks->ctx, &m) != 0)
+			status = TRAIN_STOPPED;
+	}
+	free(order);
+	free(rows);
+	free(labels);
+	return status;
+}
+
+int train_plot(FILE *out, const char *title, const struct train_metrics *m, int epochs,
+               const double *lr, int64_t steps)
+{
+	double *x = malloc((size_t)(epochs + 1) * 7 * sizeof *x), *t = malloc((size_t)steps * sizeof *t);
+	if (!x || !t) {
+		free(x);
+		free(t);
+		return -1;
+	}
+	double *col[7];
+	for (int c = 0; c < 7; c++)
+		col[c] = x + c * (epochs + 1);
+	for (int e = 0; e < epochs; e++) {
+		col[0][e] = m[e].epoch;
+		col[1][e] = m[e].train_loss;
+		col[2][e] = m[e].has_val ? m[e].val_loss : NAN;
+		col[3][e] = m[e].has_test ? m[e].test_loss : NAN;
+		col[4][e] = m[e].train_acc;
+		col[5][e] = m[e].has_val ? m[e].val_acc : NAN;
+		col[6][e] = m[e].has_test ? m[e].test_acc : NAN;
+	}
+	for (int64_t s = 0; s < steps; s++)
+		t[s] = (double)s;
+	bool val = epochs > 0 && m[0].has_val, test = epochs > 0 && m[0].has_test;
+	struct svg_series loss[3] = {{"train", col[0], col[1], epochs},
+	                             {val ? "validation" : NULL, col[0], col[2], val ? epochs : 0},
+	                             {test ? "test" : NULL, col[0], col[3], test ? epochs : 0}};
+	struct svg_series acc[3] = {{"train", col[0], col[4], epochs},
+	                            {val ? "validation" : NULL, col[0], col[5], val ? epochs : 0},
+	                            {test ? "test" : NULL, col[0], col[6], test ? epochs : 0}};
+	struct svg_series rate = {NULL, t, lr, (int)steps};
+	struct svg_panel p[3] = {{.left = 80, .top = 40, .width = 300, .height = 300},
+	                         {.left = 460, .top = 40, .width = 300, .height = 300},
+	                         {.left = 840, .top = 40, .width = 300, .height = 300}};
+	svg_fit(&p[0], loss, 3);
+	svg_fit(&p[1], acc, 3);
+	svg_fit(&p[2], &rate, 1);
+	svg_begin(out, 1180, 400);
+	char heading[160];
+	snprintf(heading, sizeof heading, "%s: loss per epoch", title);
+	svg_axes(out, &p[0], &(struct svg_axes){heading, "epoch", "mean loss"});
+	svg_axes(out, &p[1], &(struct svg_axes){"accuracy per epoch", "epoch", "accuracy"});
+	svg_axes(out, &p[2], &(struct svg_axes){"learning rate per step", "step", "lr"});
+	for (int s = 0; s < 3; s++) {
+		svg_line(out, &p[0], &loss[s], svg_color(s), 1.8);
+		svg_markers(out, &p[0], &loss[s], svg_color(s), 2.5);
+		svg_line(out, &p[1], &acc[s], svg_color(s), 1.8);
+		svg_markers(out, &p[1], &acc[s], svg_color(s), 2.5);
+	}
+	svg_line(out, &p[2], &rate, svg_color(0), 1.4);
+	svg_legend(out, &p[0], loss, 3);
+	free(x);
+	free(t);
+	return svg_end(out);
+}

@@ -1,0 +1,74 @@
+/* train.h — the training loop: epochs of batches through a planned network, with the
+ * learning rate and momentum from their schedules, evaluation of the validation and test
+ * sets after every epoch, and a stop at the first loss that is not finite.
+ *
+ * For: train blocks. Not for: printing or files; the caller's hooks see the progress and
+ * every epoch's metrics (interp/cli.c writes the log, the table, the plot).
+ */
+#ifndef DESCENT_TRAIN_H
+#define DESCENT_TRAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "data.h"
+#include "net.h"
+#include "schedule.h"
+
+struct train_config {
+	int epochs;                         /* how many */
+	int64_t batch;                      /* samples per step; the last batch is smaller */
+	uint64_t seed;                      /* the order of the batches derives from it */
+	bool shuffle;                       /* a new order every epoch, or the file's order */
+	const struct sched *schedule;       /* the learning rate's, or NULL */
+	const struct sched *momentum_schedule; /* the momentum's, or NULL */
+};
+
+/* One epoch's figures (means over samples; accuracies in [0, 1]). */
+struct train_metrics {
+	int epoch;                  /* 1, 2, ... */
+	int64_t step;               /* optimizer steps so far */
+	double lr;                  /* the rate of the epoch's last step */
+	double train_loss, train_acc;
+	bool has_val, has_test;     /* whether those sets exist */
+	double val_loss, val_acc, test_loss, test_acc;
+	double seconds;             /* since the run began */
+};
+
+struct train_hooks {
+	/* after every step: where it is, the batch's mean loss, the rate, samples per second */
+	void (*progress)(void *ctx, int epoch, int64_t batch, int64_t batches, double loss,
+	                 double lr, double samples_per_second);
+	/* after every epoch; a non-zero return stops the run */
+	int (*epoch_end)(void *ctx, const struct train_metrics *m);
+	void *ctx;
+};
+
+/* Where a run stopped because its loss was not finite. */
+struct train_failure {
+	int epoch;       /* 1, 2, ... */
+	int64_t step;    /* the step whose loss it was, 1, 2, ... */
+	double lr;       /* that step's rate */
+	double loss;     /* the batch's mean loss (inf or nan) */
+};
+
+enum train_status { TRAIN_OK = 0, TRAIN_DIVERGED = 1, TRAIN_STOPPED = 2, TRAIN_NO_MEMORY = -1 };
+
+/* Trains n (planned, initialised) on train, evaluating val and test (either may be NULL)
+ * after every epoch; inputs go through tf. */
+enum train_status train_run(struct net *n, const struct dataset *train, const struct dataset *val,
+                            const struct dataset *test, const struct data_transform *tf,
+                            const struct train_config *c, const struct train_hooks *hooks,
+                            struct train_failure *failure);
+
+/* Mean loss and accuracy of n on ds, in batches of the planned size, in the file's order. */
+void train_evaluate(struct net *n, const struct dataset *ds, const struct data_transform *tf,
+                    int32_t *labels, int64_t *rows, double *loss, double *acc);
+
+/* The picture of a run: loss and accuracy per epoch (train, validation, test), and the
+ * learning rate per step (lr, steps values). */
+int train_plot(FILE *out, const char *title, const struct train_metrics *m, int epochs,
+               const double *lr, int64_t steps);
+
+#endif
