@@ -212,8 +212,9 @@ static int train_block(const char *file, const struct ast *block, struct train_l
 		fprintf(stderr, "descent run: out of memory training %s\n", t->name);
 		status = RUN_INPUT;
 	} else if (how == TRAIN_DIVERGED) {
-		diag_error(d, block->name_loc, "%s diverged at step %lld (epoch %d): the loss is %g",
-		           t->name, (long long)failure.step, failure.epoch, failure.loss);
+		diag_error(d, block->name_loc, "%s diverged at step %lld (epoch %d): the loss is %s",
+		           t->name, (long long)failure.step, failure.epoch,
+		           isnan(failure.loss) ? "nan" : failure.loss > 0 ? "inf" : "-inf");
 		diag_help(d, "the rate was %g; try a smaller lr, a warmup, or normalize = standard "
 		          "in the data", failure.lr);
 		status = RUN_DIVERGED;

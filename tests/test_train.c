@@ -1,0 +1,274 @@
+/* test_train.c — train blocks end to end: agreement with PyTorch step by step
+ * (tests/golden/train/, made by make_goldens.py), the digits demo's accuracy, determinism,
+ * safetensors round trips, the IR printout, and failures (divergence, bad data). */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "safetensors.h"
+
+/* A scratch folder; its path in dir (64 bytes). */
+static void scratch(char *dir)
+{
+	strcpy(dir, "/tmp/descent-train-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_dir(const char *dir)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	cr_expect_eq(system(cmd), 0);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The values of "key": in each line of a JSON Lines file; returns how many. */
+static int log_values(const char *path, const char *key, double *out, int max)
+{
+	char *text = slurp(path, NULL), pattern[64];
+	cr_assert_not_null(text, "no log %s", path);
+	snprintf(pattern, sizeof pattern, "\"%s\": ", key);
+	int n = 0;
+	for (char *p = text; n < max && (p = strstr(p, pattern)); p += strlen(pattern))
+		out[n++] = strtod(p + strlen(pattern), NULL);
+	free(text);
+	return n;
+}
+
+enum { TENSORS = 4 };
+static const char *const names[TENSORS] = {"dense1.weight", "dense1.bias", "dense2.weight",
+                                           "dense2.bias"};
+static const int64_t shapes[TENSORS][2] = {{32, 64}, {32, 1}, {10, 32}, {10, 1}};
+
+static void load_weights(const char *path, float *data[TENSORS])
+{
+	struct st_tensor t[TENSORS];
+	char err[256];
+	for (int i = 0; i < TENSORS; i++) {
+		data[i] = malloc((size_t)(shapes[i][0] * shapes[i][1]) * sizeof(float));
+		t[i] = (struct st_tensor){names[i], shapes[i][1] == 1 ? 1 : 2,
+		                          {shapes[i][0], shapes[i][1]}, data[i]};
+	}
+	cr_assert_eq(st_load(path, t, TENSORS, err, sizeof err), 0, "%s", err);
+}
+
+static void compare_with_torch(const char *name, const char *optimizer, bool decay_biases)
+{
+	char dir[64], nn[128], text[1400], log[128], saved[128], golden[128];
+	scratch(dir);
+	char *cwd = getcwd(NULL, 0);
+	snprintf(nn, sizeof nn, "%s/t.nn", dir);
+	snprintf(text, sizeof text,
+	         "data d {\n train = csv(\"%s/tests/golden/train/tiny.csv\", label = \"digit\")\n"
+	         " scale = 1/16\n shuffle = false\n}\nnetwork n {\n dense(32)\n relu\n dense(10)\n}\n"
+	         "train t {\n network = n\n data = d\n optimizer = %s\n decay_biases = %s\n"
+	         " epochs = 20\n batch = 64\n load = \"%s/tests/golden/train/init.safetensors\"\n"
+	         " log = \"t.jsonl\"\n save = \"t.safetensors\"\n}\n", cwd, optimizer,
+	         decay_biases ? "true" : "false", cwd);
+	write_text(nn, text);
+	char *err;
+	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", nn, NULL}, NULL, NULL, &err),
+	             0, "%s", err);
+	free(err);
+	double ours[20], torch[20];
+	snprintf(log, sizeof log, "%s/t.jsonl", dir);
+	cr_assert_eq(log_values(log, "train_loss", ours, 20), 20);
+	snprintf(golden, sizeof golden, "tests/golden/train/%s.losses", name);
+	FILE *f = fopen(golden, "r");
+	for (int s = 0; s < 20; s++) {
+		cr_assert_eq(fscanf(f, "%lf", &torch[s]), 1);
+		cr_expect_leq(fabs(ours[s] - torch[s]), 1e-4 * fabs(torch[s]), "%s step %d: %.9g vs %.9g",
+		              name, s + 1, ours[s], torch[s]);
+	}
+	fclose(f);
+	float *a[TENSORS], *b[TENSORS];
+	snprintf(saved, sizeof saved, "%s/t.safetensors", dir);
+	snprintf(golden, sizeof golden, "tests/golden/train/%s.safetensors", name);
+	load_weights(saved, a);
+	load_weights(golden, b);
+	for (int i = 0; i < TENSORS; i++) {
+		for (int64_t k = 0; k < shapes[i][0] * shapes[i][1]; k++)
+			cr_expect_leq(fabs(a[i][k] - b[i][k]), 1e-4 * fabs(b[i][k]) + 1e-6, "%s %s[%ld]: %g vs %g",
+			              name, names[i], (long)k, (double)a[i][k], (double)b[i][k]);
+		free(a[i]);
+		free(b[i]);
+	}
+	free(cwd);
+	remove_dir(dir);
+}
+
+Test(train, matches_pytorch_for_20_steps_with_sgd_momentum_and_adamw)
+{
+	compare_with_torch("sgd_momentum", "sgd(lr = 0.1, momentum = 0.9)", false);
+	compare_with_torch("adamw", "adamw(lr = 0.01, wd = 0.01)", true);
+}
+
+/* Runs examples/digits.nn in a scratch folder (its data found through DESCENT_DATA). */
+static void run_digits(const char *dir)
+{
+	char nn[128], *cwd = getcwd(NULL, 0), data[4200];
+	snprintf(data, sizeof data, "%s/examples", cwd);
+	setenv("DESCENT_DATA", data, 1);
+	snprintf(nn, sizeof nn, "%s/digits.nn", dir);
+	char *text = slurp("examples/digits.nn", NULL);
+	write_text(nn, text);
+	free(text);
+	char *err;
+	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", nn, NULL}, NULL, NULL, &err),
+	             0, "%s", err);
+	free(err);
+	free(cwd);
+}
+
+Test(train, the_digits_demo_reaches_95_percent_test_accuracy)
+{
+	char dir[64], log[128];
+	scratch(dir);
+	run_digits(dir);
+	double acc[64];
+	snprintf(log, sizeof log, "%s/runs/digits.jsonl", dir);
+	int epochs = log_values(log, "test_acc", acc, 64);
+	cr_expect_eq(epochs, 30);
+	cr_expect_geq(acc[epochs - 1], 0.95, "test accuracy %g", acc[epochs - 1]);
+	remove_dir(dir);
+}
+
+/* A log without its "seconds" fields. */
+static char *log_without_seconds(const char *path)
+{
+	char *text = slurp(path, NULL);
+	cr_assert_not_null(text);
+	for (char *p = text; (p = strstr(p, ", \"seconds\": "));)
+		memmove(p, strchr(p, '}'), strlen(strchr(p, '}')) + 1);
+	return text;
+}
+
+Test(train, the_same_seed_gives_the_same_weights_and_log)
+{
+	char one[64], two[64], path[128];
+	scratch(one);
+	scratch(two);
+	run_digits(one);
+	run_digits(two);
+	size_t len_one, len_two;
+	snprintf(path, sizeof path, "%s/runs/digits.safetensors", one);
+	char *a = slurp(path, &len_one);
+	snprintf(path, sizeof path, "%s/runs/digits.safetensors", two);
+	char *b = slurp(path, &len_two);
+	cr_assert(a && b);
+	cr_expect(len_one == len_two && memcmp(a, b, len_one) == 0, "the weights differ");
+	free(a);
+	free(b);
+	snprintf(path, sizeof path, "%s/runs/digits.jsonl", one);
+	a = log_without_seconds(path);
+	snprintf(path, sizeof path, "%s/runs/digits.jsonl", two);
+	b = log_without_seconds(path);
+	cr_expect_str_eq(a, b);
+	free(a);
+	free(b);
+	remove_dir(one);
+	remove_dir(two);
+}
+
+Test(train, safetensors_round_trip_bit_exactly_and_refuse_wrong_shapes)
+{
+	char dir[64], path[128], err[300];
+	scratch(dir);
+	snprintf(path, sizeof path, "%s/w.safetensors", dir);
+	float w[6] = {1.5f, -2, 3e-8f, 4, NAN, -0.0f}, b[3] = {7, 8, 9}, w2[6], b2[3];
+	struct st_tensor out[2] = {{"l.weight", 2, {3, 2}, w}, {"l.bias", 1, {3, 1}, b}};
+	struct st_meta meta[1] = {{"note", "quote \" and backslash \\"}};
+	cr_assert_eq(st_save(path, out, 2, meta, 1, err, sizeof err), 0, "%s", err);
+	struct st_tensor in[2] = {{"l.bias", 1, {3, 1}, b2}, {"l.weight", 2, {3, 2}, w2}};
+	cr_assert_eq(st_load(path, in, 2, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(memcmp(w, w2, sizeof w), 0);
+	cr_expect_eq(memcmp(b, b2, sizeof b), 0);
+	struct st_tensor wrong[2] = {{"l.bias", 1, {3, 1}, b2}, {"l.weight", 2, {2, 3}, w2}};
+	cr_expect_eq(st_load(path, wrong, 2, err, sizeof err), -1);
+	cr_expect(strstr(err, "'l.weight' is F32 [3, 2]; the network needs F32 [2, 3]") != NULL, "%s", err);
+	struct st_tensor missing[1] = {{"l.bias", 1, {3, 1}, b2}};
+	cr_expect_eq(st_load(path, missing, 1, err, sizeof err), -1);
+	cr_expect(strstr(err, "holds 'l.weight', which the network does not have") != NULL, "%s", err);
+	FILE *f = fopen(path, "r+b"); /* a header longer than the file */
+	fputc(0xFF, f);
+	fclose(f);
+	cr_expect_eq(st_load(path, in, 2, err, sizeof err), -1);
+	cr_expect(strstr(err, "does not fit the file") != NULL, "%s", err);
+	remove_dir(dir);
+}
+
+Test(train, prints_the_ir_with_its_memory)
+{
+	char *out, *err, *cwd = getcwd(NULL, 0), data[4200];
+	snprintf(data, sizeof data, "%s/examples", cwd);
+	setenv("DESCENT_DATA", data, 1);
+	cr_assert_eq(run_descent((const char *const[]){"ir", "examples/digits.nn", NULL}, NULL, &out,
+	                         &err), 0, "%s", err);
+	cr_expect(strstr(out, "dense1.weight            parameter  (128, 64)") != NULL, "%s", out);
+	cr_expect(strstr(out, "ddense1.weight += ddense1ᵀ · x") != NULL, "%s", out);
+	cr_expect(strstr(out, "dense2.weight ← update(dense2.weight, ddense2.weight), with decoupled wd")
+	          != NULL, "%s", out);
+	cr_expect(strstr(out, "  parameters                 9610 floats") != NULL, "%s", out);
+	free(out);
+	free(err);
+	free(cwd);
+}
+
+Test(train, stops_a_diverging_run_with_its_step_and_rate)
+{
+	char *err;
+	int status = run_descent((const char *const[]){"run", "--quiet", "-", NULL},
+		"data d { train = blobs(200, classes = 3, dim = 4) }\n"
+		"network n {\n dense(16)\n dense(3)\n}\n"
+		"train big {\n network = n\n data = d\n optimizer = sgd(lr = 1e3)\n epochs = 5\n}\n",
+		NULL, &err);
+	cr_expect_eq(status, 3, "%s", err);
+	cr_expect(strstr(err, "<stdin>:6:7: error: big diverged at step ") != NULL, "%s", err);
+	cr_expect(strstr(err, "the loss is nan") != NULL || strstr(err, "the loss is inf") != NULL,
+	          "%s", err);
+	cr_expect(strstr(err, "help: the rate was 1000; try a smaller lr") != NULL, "%s", err);
+	free(err);
+}
+
+Test(train, names_the_file_and_line_of_bad_data)
+{
+	char dir[64], nn[128], csv[128], text[512];
+	scratch(dir);
+	snprintf(csv, sizeof csv, "%s/bad.csv", dir);
+	write_text(csv, "a,b,label\n1,2,0\n3,oops,1\n");
+	snprintf(nn, sizeof nn, "%s/t.nn", dir);
+	snprintf(text, sizeof text, "data d { train = csv(\"bad.csv\", label = \"label\") }\n"
+	         "network n { dense(2) }\ntrain { network = n\n data = d\n optimizer = sgd(lr = 0.1)\n"
+	         " epochs = 1 }\n");
+	write_text(nn, text);
+	char *err;
+	cr_expect_eq(run_descent((const char *const[]){"run", nn, NULL}, NULL, NULL, &err), 1);
+	cr_expect(strstr(err, "t.nn:1:18: error: ") != NULL, "%s", err);
+	cr_expect(strstr(err, "bad.csv:3: column 'b': 'oops' is not a number") != NULL, "%s", err);
+	free(err);
+	remove_dir(dir);
+}
+
+Test(train, refuses_a_network_whose_outputs_do_not_fit_the_classes)
+{
+	char *err;
+	int status = run_descent((const char *const[]){"run", "-", NULL},
+		"data d { train = blobs(100, classes = 4) }\nnetwork n { dense(3) }\n"
+		"train { network = n\n data = d\n optimizer = sgd(lr = 0.1)\n epochs = 1 }\n", NULL, &err);
+	cr_expect_eq(status, 1);
+	cr_expect(strstr(err, "network 'n' ends with 3 outputs, but data 'd' has 4 classes") != NULL,
+	          "%s", err);
+	cr_expect(strstr(err, "help: make the last dense layer dense(4)") != NULL, "%s", err);
+	free(err);
+}
