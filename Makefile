@@ -39,8 +39,8 @@ $(error SANITIZE=$(SANITIZE) is unknown; use SANITIZE=address, SANITIZE=fuzzer o
 endif
 
 CPPFLAGS += -D_XOPEN_SOURCE=700 -Iinterp -Iruntime -Iruntime/kernels -I$(BUILD)/grammar
-CFLAGS   += -std=c11 -g $(OPT) $(SAN) -MMD -MP
-LDFLAGS  += $(SAN)
+CFLAGS   += -std=c11 -g $(OPT) $(SAN) -fopenmp -MMD -MP
+LDFLAGS  += $(SAN) -fopenmp
 LDLIBS   += -lz -lm
 
 GEN_C   := $(BUILD)/grammar/parser.c $(BUILD)/grammar/lexer.c
@@ -123,10 +123,10 @@ demo: $(BIN)
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := build-fuzz
 fuzz:
-	@command -v clang >/dev/null || { echo "make fuzz needs clang: sudo apt-get install clang"; exit 1; }
+	@command -v clang >/dev/null || { echo "make fuzz needs clang (with its OpenMP runtime): sudo apt-get install clang libomp-dev"; exit 1; }
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang OPT=-O1 SANITIZE=fuzzer $(FUZZ_BUILD)/libdescent.a
 	for target in fuzz_check fuzz_data; do \
-		clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinterp -Iruntime -Iruntime/kernels \
+		clang -g -O1 -fopenmp -fsanitize=fuzzer,address,undefined -Iinterp -Iruntime -Iruntime/kernels \
 			-o $(FUZZ_BUILD)/$$target tests/fuzz/$$target.c $(FUZZ_BUILD)/libdescent.a -lz -lm \
 			|| exit 1; done
 	@mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/corpus-data

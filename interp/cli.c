@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,8 +78,9 @@ static const char run_help[] =
 	"optimizer from every start, prints a table of the steps, and writes its trace\n"
 	"(CSV) and plot (SVG). Output paths are relative to FILE's folder; --quiet prints\n"
 	"only the final tables.\n"
-	"Not implemented yet: dropout and batchnorm layers, checkpoint, --set, --resume, and\n"
-	"threads (--threads is accepted; one thread runs).\n"
+	"--threads N (default: every core) splits the matrix products; results are the\n"
+	"same whatever N is.\n"
+	"Not implemented yet: dropout and batchnorm layers, checkpoint, --set, --resume.\n"
 	"exit status: 0 success, 1 an error in the input, 2 misuse or not implemented yet,\n"
 	"3 a run diverged.\n";
 
@@ -340,8 +342,11 @@ static int cmd_run(int argc, char **argv)
 		if (strcmp(argv[i], "--quiet") == 0)
 			quiet = true;
 		else if ((v = option_value(argc, argv, &i, "--threads"))) {
-			if (!parse_number(v, &threads) || threads < 1 || threads != floor(threads))
-				return usage_error("run", "--threads takes a whole number >= 1, not '%s'", v);
+			if (!parse_number(v, &threads) || threads < 1 || threads > 1024
+			    || threads != floor(threads))
+				return usage_error("run", "--threads takes a whole number from 1 to 1024, not "
+				                   "'%s'", v);
+			omp_set_num_threads((int)threads);
 		} else if (strncmp(argv[i], "--set", 5) == 0 || strcmp(argv[i], "--resume") == 0)
 			return usage_error("run", "%s is not implemented yet", argv[i]);
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')

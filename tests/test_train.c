@@ -114,8 +114,9 @@ Test(train, matches_pytorch_for_20_steps_with_sgd_momentum_and_adamw)
 	compare_with_torch("adamw", "adamw(lr = 0.01, wd = 0.01)", true);
 }
 
-/* Runs examples/digits.nn in a scratch folder (its data found through DESCENT_DATA). */
-static void run_digits(const char *dir)
+/* Runs examples/digits.nn in a scratch folder (its data found through DESCENT_DATA),
+ * with --threads threads. */
+static void run_digits_threads(const char *dir, const char *threads)
 {
 	char nn[128], *cwd = getcwd(NULL, 0), data[4200];
 	snprintf(data, sizeof data, "%s/examples", cwd);
@@ -125,10 +126,15 @@ static void run_digits(const char *dir)
 	write_text(nn, text);
 	free(text);
 	char *err;
-	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", nn, NULL}, NULL, NULL, &err),
-	             0, "%s", err);
+	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", "--threads", threads, nn, NULL},
+	                         NULL, NULL, &err), 0, "%s", err);
 	free(err);
 	free(cwd);
+}
+
+static void run_digits(const char *dir)
+{
+	run_digits_threads(dir, "2");
 }
 
 Test(train, the_digits_demo_reaches_95_percent_test_accuracy)
@@ -154,13 +160,14 @@ static char *log_without_seconds(const char *path)
 	return text;
 }
 
-Test(train, the_same_seed_gives_the_same_weights_and_log)
+/* Runs digits twice (with these thread counts) and compares weights and logs. */
+static void expect_same_runs(const char *threads_one, const char *threads_two)
 {
 	char one[64], two[64], path[128];
 	scratch(one);
 	scratch(two);
-	run_digits(one);
-	run_digits(two);
+	run_digits_threads(one, threads_one);
+	run_digits_threads(two, threads_two);
 	size_t len_one, len_two;
 	snprintf(path, sizeof path, "%s/runs/digits.safetensors", one);
 	char *a = slurp(path, &len_one);
@@ -179,6 +186,16 @@ Test(train, the_same_seed_gives_the_same_weights_and_log)
 	free(b);
 	remove_dir(one);
 	remove_dir(two);
+}
+
+Test(train, the_same_seed_gives_the_same_weights_and_log)
+{
+	expect_same_runs("2", "2");
+}
+
+Test(train, one_thread_and_two_give_the_same_weights_and_log)
+{
+	expect_same_runs("1", "2");
 }
 
 Test(train, safetensors_round_trip_bit_exactly_and_refuse_wrong_shapes)

@@ -6,6 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#else
+static int omp_get_max_threads(void) { return 1; }
+static int omp_get_thread_num(void) { return 0; }
+#endif
+
 /* Packs op(B)[k0..k0+kc, j0..j0+nc] into panels of NR columns: panel q holds, for each
  * p, the NR values of row p (zeros past the edge). */
 static void pack_b(bool transb, const float *b, int64_t ldb, int64_t k0, int64_t kc, int64_t j0,
@@ -40,7 +47,9 @@ static void pack_a(bool transa, const float *a, int64_t lda, int64_t i0, int64_t
 
 int64_t k_gemm_workspace(void)
 {
-	return (int64_t)GEMM_KC * (GEMM_NC + GEMM_NR) + (int64_t)GEMM_MC * GEMM_KC;
+	/* one packed B, and a packed A for each thread */
+	return (int64_t)GEMM_KC * (GEMM_NC + GEMM_NR)
+		+ (int64_t)omp_get_max_threads() * GEMM_MC * GEMM_KC;
 }
 
 void k_gemm_with(gemm_micro_fn *micro, bool transa, bool transb, int64_t m, int64_t n,
@@ -54,15 +63,19 @@ void k_gemm_with(gemm_micro_fn *micro, bool transa, bool transb, int64_t m, int6
 			memset(c + i * ldc, 0, (size_t)n * sizeof *c);
 		return;
 	}
-	float *packed_b = work, *packed_a = work + (int64_t)GEMM_KC * (GEMM_NC + GEMM_NR);
+	float *packed_b = work, *packed_a0 = work + (int64_t)GEMM_KC * (GEMM_NC + GEMM_NR);
 	for (int64_t jc = 0; jc < n; jc += GEMM_NC) {
 		int64_t nc = n - jc < GEMM_NC ? n - jc : GEMM_NC;
 		for (int64_t pc = 0; pc < k; pc += GEMM_KC) {
 			int64_t kc = k - pc < GEMM_KC ? k - pc : GEMM_KC;
 			bool add = accumulate || pc > 0;
 			pack_b(transb, b, ldb, pc, kc, jc, nc, packed_b);
+			/* row blocks to threads: each element of C is still summed by one thread,
+			 * over k in the same order, whatever the number of threads */
+#pragma omp parallel for schedule(static) if (m > GEMM_MC)
 			for (int64_t ic = 0; ic < m; ic += GEMM_MC) {
 				int64_t mc = m - ic < GEMM_MC ? m - ic : GEMM_MC;
+				float *packed_a = packed_a0 + (int64_t)omp_get_thread_num() * GEMM_MC * GEMM_KC;
 				pack_a(transa, a, lda, ic, mc, pc, kc, packed_a);
 				for (int64_t jr = 0; jr < nc; jr += GEMM_NR)
 					for (int64_t ir = 0; ir < mc; ir += GEMM_MR)

@@ -5,8 +5,9 @@
  * lda, ldb, ldc. Blocked and packed after BLIS: panels of op(B) (KC×NR) and op(A) (MR×KC)
  * in a workspace the caller provides (kernels never allocate), an MR×NR micro-kernel
  * chosen once from CPUID: AVX2+FMA (gemm_avx2.c) or the portable reference
- * (gemm_ref.c), which DESCENT_KERNELS=portable forces. K is always summed in the same
- * order, so splitting M or N among threads cannot change a result.
+ * (gemm_ref.c), which DESCENT_KERNELS=portable forces. Blocks of MC rows go to OpenMP
+ * threads; K is always summed in the same order by one thread for each element, so the
+ * number of threads cannot change a result.
  */
 #ifndef DESCENT_GEMM_H
 #define DESCENT_GEMM_H
@@ -27,7 +28,7 @@ gemm_micro_fn k_gemm_micro_avx2;
 /* The micro-kernel in use and its name ("avx2" or "portable"), chosen on first use. */
 gemm_micro_fn *k_gemm_micro(const char **name);
 
-/* Floats of workspace k_gemm needs (for any sizes). */
+/* Floats of workspace k_gemm needs (for any sizes, at the current number of threads). */
 int64_t k_gemm_workspace(void);
 
 /* C = op(A)·op(B), plus C if accumulate. transa: A is stored K×M (op(A) = Aᵀ); transb: B
