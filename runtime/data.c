@@ -217,11 +217,14 @@ static int64_t idx_header(struct reader *r, int min_dims, int max_dims, int64_t 
 		if (dim == 0)
 			return fail(err, "%s: offset %lld: dimension %d is 0", r->path,
 			            (long long)(r->offset - 4), k + 1);
-		if (k == 0)
+		if (k == 0) {
 			n = dim;
-		else if ((*rest *= dim) > (int64_t)1 << 32)
-			return fail(err, "%s: offset %lld: %lld values per sample is absurd", r->path,
-			            (long long)(r->offset - 4), (long long)*rest);
+		} else if (dim > ((int64_t)1 << 32) / *rest) { /* checked before it can overflow */
+			return fail(err, "%s: offset %lld: %lld × %lld values per sample is absurd",
+			            r->path, (long long)(r->offset - 4), (long long)*rest, (long long)dim);
+		} else {
+			*rest *= dim;
+		}
 	}
 	return n;
 }

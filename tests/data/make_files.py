@@ -67,6 +67,7 @@ def main():
     bad("idx", "truncated.idx", images[:-5], "truncated at offset 23: the images take 12 bytes from offset 16, but only 7 are there", "labels.idx")
     bad("idx", "huge.idx", idx([1000000, 200, 200], []), "truncated at offset 16: the images take 40000000000 bytes from offset 16, but only 0 are there", "labels.idx")
     bad("idx", "absurd.idx", idx([4000000000, 2000, 2000], []), "offset 4: 4000000000 images of 4000000 bytes is absurd", "labels.idx")
+    bad("idx", "overflow.idx", bytes([0, 0, 8, 3]) + b"\xff" * 12, "4294967295 × 4294967295 values per sample is absurd", "labels.idx")  # found by fuzz_data
     bad("idx", "trailing.idx", images + b"\x00\x00", "offset 28: more data than the header describes", "labels.idx")
     bad("idx", "zero.idx", idx([0, 2, 2], []), "dimension 1 is 0", "labels.idx")
     bad("idx", "labels_short.idx", idx([2], [0, 1]), "holds 3 images but", "<images.idx")
