@@ -27,3 +27,19 @@ for lines in 2000 20000; do
 	fi
 	/usr/bin/time -f "  peak RSS %M KiB" "$bin" check "$out/big$lines.nn" > /dev/null
 done
+
+# Fashion-MNIST MLP against PyTorch (bench/torch_mlp.py), when both are installed.
+if [ -d /usr/share/datasets/fashion-mnist ]; then
+	for threads in 1 2; do
+		"$bin" run --quiet --threads "$threads" examples/fashion_mlp.nn > /dev/null
+		/usr/bin/time -f "  descent threads $threads: peak RSS %M KiB" \
+			"$bin" run --quiet --threads "$threads" examples/fashion_mlp.nn > "$out/table"
+		awk -v t="$threads" 'NR > 2 { printf "descent threads %d epoch %d: %.3f s, test_acc %s\n",
+			t, $1, $7 - last, $6; last = $7 }' "$out/table"
+		if /usr/bin/python3 -c "import torch" 2>/dev/null; then
+			/usr/bin/python3 bench/torch_mlp.py "$threads" 2>/dev/null
+		fi
+	done
+else
+	echo "Fashion-MNIST comparison skipped: sudo apt-get install dataset-fashion-mnist"
+fi

@@ -289,3 +289,36 @@ Test(train, refuses_a_network_whose_outputs_do_not_fit_the_classes)
 	cr_expect(strstr(err, "help: make the last dense layer dense(4)") != NULL, "%s", err);
 	free(err);
 }
+
+Test(train, saved_weights_predict_the_same_in_plain_python)
+{
+	if (system("python3 -c 'import json, struct' 2>/dev/null") != 0)
+		cr_skip_test("python3 is not installed");
+	char dir[64], nn[128], cmd[1200], *cwd = getcwd(NULL, 0), text[900];
+	scratch(dir);
+	snprintf(nn, sizeof nn, "%s/p.nn", dir);
+	snprintf(text, sizeof text,
+	         "data d {\n train = csv(\"%s/examples/data/digits_train.csv\", label = \"digit\")\n"
+	         " test = csv(\"%s/examples/data/digits_test.csv\", label = \"digit\")\n scale = 1/16\n}\n"
+	         "network n {\n dense(32)\n relu\n dense(10)\n}\ntrain p {\n network = n\n data = d\n"
+	         " optimizer = adam(lr = 3e-3)\n epochs = 5\n log = \"p.jsonl\"\n save = \"p.safetensors\"\n}\n",
+	         cwd, cwd);
+	write_text(nn, text);
+	char *err;
+	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", nn, NULL}, NULL, NULL, &err),
+	             0, "%s", err);
+	free(err);
+	double acc[8];
+	snprintf(cmd, sizeof cmd, "%s/p.jsonl", dir);
+	cr_assert_eq(log_values(cmd, "test_acc", acc, 8), 5);
+	snprintf(cmd, sizeof cmd, "python3 tests/golden/train/predict.py %s/p.safetensors "
+	         "examples/data/digits_test.csv digit 0.0625", dir);
+	FILE *p = popen(cmd, "r");
+	int right = -1;
+	cr_assert_eq(fscanf(p, "%d", &right), 1);
+	pclose(p);
+	cr_expect_eq(right, (int)lround(acc[4] * 359), "python counts %d right, descent's log says %g",
+	             right, acc[4] * 359);
+	free(cwd);
+	remove_dir(dir);
+}
