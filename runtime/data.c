@@ -605,29 +605,41 @@ static int npy_header(struct reader *r, struct npy_header *h, struct data_error 
 	return status;
 }
 
-/* Reads the NPY values as doubles into out (n·rest of them), checking they are finite. */
-static int npy_values(struct reader *r, const struct npy_header *h, double *out,
+/* Reads the NPY values as doubles into a new *out (n·rest of them), checking they are
+ * finite. The raw data is read first, so a header that claims more than the file holds
+ * ends in "truncated", not in an allocation of what it claims. */
+static int npy_values(struct reader *r, const struct npy_header *h, double **out,
                       struct data_error *err)
 {
 	int64_t count = h->n * h->rest;
 	unsigned char *raw = reader_alloc(r, count * h->size, "the NPY data", err);
-	if (!raw)
+	*out = NULL;
+	if (!raw || reader_expect_end(r, err) != 0) {
+		free(raw);
 		return -1;
+	}
+	double *v = malloc((size_t)count * sizeof *v);
+	if (!v) {
+		free(raw);
+		return fail(err, "%s: out of memory for %lld values", r->path, (long long)count);
+	}
 	for (int64_t i = 0; i < count; i++) {
 		const unsigned char *p = raw + i * h->size;
-		union { float f; double d; int32_t i4; int64_t i8; } v;
-		memcpy(&v, p, (size_t)h->size); /* little-endian machine, little-endian data */
-		out[i] = h->kind == 'f' ? (h->size == 4 ? v.f : v.d)
+		union { float f; double d; int32_t i4; int64_t i8; } u;
+		memcpy(&u, p, (size_t)h->size); /* little-endian machine, little-endian data */
+		v[i] = h->kind == 'f' ? (h->size == 4 ? u.f : u.d)
 			: h->size == 1 ? (h->kind == 'u' ? p[0] : (int8_t)p[0])
-			: h->size == 4 ? v.i4 : (double)v.i8;
-		if (!isfinite(out[i])) {
+			: h->size == 4 ? u.i4 : (double)u.i8;
+		if (!isfinite(v[i])) {
 			free(raw);
+			free(v);
 			return fail(err, "%s: offset %lld: value %lld is not a finite number", r->path,
 			            (long long)(r->offset - (count - i) * h->size), (long long)i);
 		}
 	}
 	free(raw);
-	return reader_expect_end(r, err);
+	*out = v;
+	return 0;
 }
 
 int data_load_npy(const char *x, const char *y, struct dataset *out, struct data_error *err)
@@ -644,16 +656,14 @@ int data_load_npy(const char *x, const char *y, struct dataset *out, struct data
 		     (long long)hy.n, hy.rest != 1 ? " per row: labels have shape (N,)" : "");
 		goto fail;
 	}
-	vx = malloc((size_t)(hx.n * hx.rest) * sizeof *vx);
-	vy = malloc((size_t)hy.n * sizeof *vy);
+	if (npy_values(&rx, &hx, &vx, err) != 0 || npy_values(&ry, &hy, &vy, err) != 0)
+		goto fail;
 	out->f32 = malloc((size_t)(hx.n * hx.rest) * sizeof *out->f32);
 	out->y = malloc((size_t)hy.n * sizeof *out->y);
-	if (!vx || !vy || !out->f32 || !out->y) {
+	if (!out->f32 || !out->y) {
 		fail(err, "%s: out of memory", x);
 		goto fail;
 	}
-	if (npy_values(&rx, &hx, vx, err) != 0 || npy_values(&ry, &hy, vy, err) != 0)
-		goto fail;
 	for (int64_t i = 0; i < hx.n * hx.rest; i++)
 		out->f32[i] = (float)vx[i];
 	for (int64_t i = 0; i < hy.n; i++) {

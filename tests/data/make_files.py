@@ -54,7 +54,9 @@ def main():
         """A broken file `name`; `second` (in good/) is the loader's other file, and a
         second starting with '<' goes first (the broken file is then the labels)."""
         write(BAD, name, data if data is not None else b"")
-        paths = ["bad/" + name, "good/" + second.lstrip("<") if second else "-"]
+        other = second.lstrip("<") if second else None
+        paths = ["bad/" + name, other if other and other.startswith("bad/")
+                 else "good/" + other if other else "-"]
         if second and second.startswith("<"):
             paths.reverse()
         cases.append((loader, paths[0], paths[1], expected))
@@ -89,6 +91,7 @@ def main():
     bad("npy", "short.npy", npy("<f4", (3, 2), b"\x00" * 20), "truncated at offset 148: the NPY data take 24 bytes from offset 128", "y_i8.npy")
     bad("npy", "rows.npy", npy("<f4", (4, 2), b"\x00" * 32), "holds 4 samples but", "y_i8.npy")
     bad("npy", "absurd.npy", npy("<f4", (10 ** 18, 2), b""), "the NPY shape is empty or absurd", "y_i8.npy")
+    bad("npy", "claims_more.npy", npy("<f4", (10 ** 9,), b"\x00" * 16), "truncated at offset 144: the NPY data take 4000000000 bytes from offset 128, but only 16 are there", "bad/claims_more.npy")  # found by fuzz_data
     bad("npy", "nan.npy", npy("<f4", (3, 2), struct.pack("<6f", 1, 2, float("nan"), 4, 5, 6)), "value 2 is not a finite number", "y_i8.npy")
     with open(os.path.join(HERE, "bad.tsv"), "w") as f:
         f.write("# loader\tpath\tsecond path\texpected words in the message\n")
