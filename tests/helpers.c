@@ -82,6 +82,20 @@ char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+int each_case(const char *path, void (*each)(char *line))
+{
+	char *text = slurp(path, NULL), *save;
+	int n = 0;
+	for (char *line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (line[0] != '#') {
+			each(line);
+			n++;
+		}
+	free(text);
+	return n;
+}
+
 static int compare_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

@@ -31,6 +31,10 @@ int run_descent(const char *const *args, const char *input, char **out, char **e
 
 /* The whole file at path, NUL-terminated (NULL if unreadable); *len its size. */
 char *slurp(const char *path, size_t *len);
+/* Calls each(line) for every line of the manifest at path that is not a '#' comment (the
+ * line is writable); returns how many. */
+int each_case(const char *path, void (*each)(char *line));
+
 /* The files in dir whose names end with suffix, sorted, NULL-terminated; *n their count.
  * Each name is "dir/file". Free with free_names. */
 char **list_files(const char *dir, const char *suffix, int *n);

@@ -100,17 +100,7 @@ static void expect_failure(char *line)
 
 Test(data, names_the_file_and_the_place_of_every_broken_file)
 {
-	char *cases = slurp("tests/data/bad.tsv", NULL);
-	cr_assert_not_null(cases);
-	int n = 0;
-	char *save;
-	for (char *line = strtok_r(cases, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (line[0] != '#') {
-			expect_failure(line);
-			n++;
-		}
-	cr_expect_geq(n, 25);
-	free(cases);
+	cr_expect_geq(each_case("tests/data/bad.tsv", expect_failure), 25);
 }
 
 Test(data, generates_the_same_set_twice_and_another_for_another_part)

@@ -151,17 +151,7 @@ static void run_case(char *line)
 
 Test(minimize, every_optimizer_matches_torch_for_50_steps)
 {
-	char *cases = slurp("tests/golden/optim/cases.tsv", NULL);
-	cr_assert_not_null(cases);
-	int n = 0;
-	char *save;
-	for (char *line = strtok_r(cases, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (line[0] != '#') {
-			run_case(line);
-			n++;
-		}
-	cr_expect_geq(n, 60);
-	free(cases);
+	cr_expect_geq(each_case("tests/golden/optim/cases.tsv", run_case), 60);
 }
 
 /* ---- l2 against decoupled weight decay ---- */

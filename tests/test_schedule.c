@@ -67,17 +67,7 @@ static void compare_case(char *line)
 
 Test(schedule, matches_pytorch_and_closed_form_goldens)
 {
-	char *cases = slurp("tests/golden/schedules/cases.tsv", NULL);
-	cr_assert_not_null(cases);
-	int n = 0;
-	char *save;
-	for (char *line = strtok_r(cases, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (line[0] != '#') {
-			compare_case(line);
-			n++;
-		}
-	cr_expect_geq(n, 20, "only %d cases", n);
-	free(cases);
+	cr_expect_geq(each_case("tests/golden/schedules/cases.tsv", compare_case), 20);
 }
 
 Test(schedule, gives_compositions_the_sum_of_their_lengths)
