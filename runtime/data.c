@@ -593,8 +593,10 @@ static int npy_header(struct reader *r, struct npy_header *h, struct data_error 
 				break;
 			if (k == 0)
 				h->n = dim;
-			else if (dim <= 0 || (h->rest *= dim) > (int64_t)1 << 32)
+			else if (dim <= 0 || dim > ((int64_t)1 << 32) / h->rest) /* before it overflows */
 				h->n = -1;
+			else
+				h->rest *= dim;
 			p = end + strspn(end, " ,");
 			p--;
 		}
