@@ -35,7 +35,7 @@ if [ -d /usr/share/datasets/fashion-mnist ]; then
 		/usr/bin/time -f "  descent threads $threads: peak RSS %M KiB" \
 			"$bin" run --quiet --threads "$threads" examples/fashion_mlp.nn > "$out/table"
 		awk -v t="$threads" 'NR > 2 { printf "descent threads %d epoch %d: %.3f s, test_acc %s\n",
-			t, $1, $7 - last, $6; last = $7 }' "$out/table"
+			t, $1, $NF - last, $(NF - 1); last = $NF }' "$out/table"
 		if /usr/bin/python3 -c "import torch" 2>/dev/null; then
 			/usr/bin/python3 bench/torch_mlp.py "$threads" 2>/dev/null
 		fi

@@ -1,6 +1,7 @@
 /* lower_train.c — a checked train block to what runtime/train.c runs: its data (found by
  * the path search of LANGUAGE.md section 3, loaded, split, transformed), its network
  * (built, checked against the data, planned) and its settings (see lower.h). */
+#include <assert.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -258,8 +259,10 @@ int lower_train(const struct ast *file, const struct ast *block, int index, cons
 	else
 		snprintf(t->name, sizeof t->name, "train%d", index);
 	const struct ast *net_name = value_of(block, "network"), *data_name = value_of(block, "data");
+	assert(net_name && data_name); /* required keys: check.c saw to them */
 	const struct ast *network = check_find_block(file, BLOCK_NETWORK, net_name->str);
 	const struct ast *data = check_find_block(file, BLOCK_DATA, data_name->str);
+	assert(network && data);
 	snprintf(t->network, sizeof t->network, "%s", network->str);
 	snprintf(t->data, sizeof t->data, "%s", data->str);
 	int status = lower_settings(block, t, d);

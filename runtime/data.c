@@ -831,37 +831,46 @@ static double feature(const struct dataset *ds, int64_t i, int64_t j)
 int data_fit(const struct dataset *train, double scale, enum data_normalize mode,
              struct data_transform *tf)
 {
-	int64_t d = train->d;
+	int64_t d = train->d, n = train->n;
 	*tf = (struct data_transform){.d = d, .scale = (float)scale};
 	tf->shift = calloc((size_t)(d ? d : 1), sizeof *tf->shift);
 	tf->mul = malloc((size_t)(d ? d : 1) * sizeof *tf->mul);
-	if (!tf->shift || !tf->mul) {
+	double *lo = malloc((size_t)(d ? d : 1) * 4 * sizeof *lo), *hi = lo + d, *sum = hi + d, *sq = sum + d;
+	if (!tf->shift || !tf->mul || !lo) {
+		free(lo);
 		data_transform_free(tf);
 		return -1;
 	}
 	for (int64_t j = 0; j < d; j++) {
-		double lo = INFINITY, hi = -INFINITY, sum = 0, sq = 0;
-		for (int64_t i = 0; i < train->n; i++) {
-			double x = feature(train, i, j) * (float)scale;
-			lo = fmin(lo, x);
-			hi = fmax(hi, x);
-			sum += x;
-		}
-		double mean = train->n ? sum / (double)train->n : 0;
-		for (int64_t i = 0; i < train->n; i++) {
-			double x = feature(train, i, j) * (float)scale - mean;
-			sq += x * x;
-		}
-		double std = train->n ? sqrt(sq / (double)train->n) : 0; /* population, as StandardScaler */
+		lo[j] = INFINITY;
+		hi[j] = -INFINITY;
+		sum[j] = sq[j] = 0;
 		tf->mul[j] = 1;
+	}
+	/* row by row, as the data lies in memory: sums, then squared deviations */
+	for (int64_t i = 0; mode != NORMALIZE_NONE && i < n; i++)
+		for (int64_t j = 0; j < d; j++) {
+			double x = feature(train, i, j) * (float)scale;
+			lo[j] = x < lo[j] ? x : lo[j];
+			hi[j] = x > hi[j] ? x : hi[j];
+			sum[j] += x;
+		}
+	for (int64_t i = 0; mode == NORMALIZE_STANDARD && i < n; i++)
+		for (int64_t j = 0; j < d; j++) {
+			double x = feature(train, i, j) * (float)scale - sum[j] / (double)n;
+			sq[j] += x * x;
+		}
+	for (int64_t j = 0; j < d && n > 0; j++) {
+		double mean = sum[j] / (double)n, std = sqrt(sq[j] / (double)n); /* population, as StandardScaler */
 		if (mode == NORMALIZE_STANDARD) {
 			tf->shift[j] = (float)mean;
 			tf->mul[j] = std > 0 ? (float)(1 / std) : 1;
 		} else if (mode == NORMALIZE_MINMAX) {
-			tf->shift[j] = (float)lo;
-			tf->mul[j] = hi > lo ? (float)(1 / (hi - lo)) : 1;
+			tf->shift[j] = (float)lo[j];
+			tf->mul[j] = hi[j] > lo[j] ? (float)(1 / (hi[j] - lo[j])) : 1;
 		}
 	}
+	free(lo);
 	return 0;
 }
 

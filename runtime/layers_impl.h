@@ -27,39 +27,71 @@ void FN(dense_backward)(REAL *din, REAL *dw, REAL *db, const REAL *dout, const R
 		MATMUL(false, false, B, I, O, dout, O, w, I, din, I, false, work);
 }
 
-void FN(act_forward)(REAL *out, const REAL *in, int64_t n, enum activation act, double slope)
+/* Element-wise loops, one per activation so that each vectorizes. */
+void FN(act_forward)(REAL *restrict out, const REAL *restrict in, int64_t n, enum activation act,
+                     double slope)
 {
 	const REAL s = (REAL)slope;
-	for (int64_t i = 0; i < n; i++) {
-		REAL x = in[i];
-		switch (act) {
-		case ACT_IDENTITY: out[i] = x; break;
-		case ACT_RELU: out[i] = x > 0 ? x : 0; break;
-		case ACT_LEAKY_RELU: out[i] = x > 0 ? x : s * x; break;
-		case ACT_TANH: out[i] = (REAL)tanh(x); break;
-		case ACT_SIGMOID: out[i] = (REAL)(1 / (1 + exp(-(double)x))); break;
-		case ACT_GELU: out[i] = (REAL)(0.5 * x * (1 + erf(x * M_SQRT1_2))); break;
-		}
+	switch (act) {
+	case ACT_IDENTITY:
+		for (int64_t i = 0; i < n; i++)
+			out[i] = in[i];
+		break;
+	case ACT_RELU:
+		for (int64_t i = 0; i < n; i++)
+			out[i] = in[i] > 0 ? in[i] : 0;
+		break;
+	case ACT_LEAKY_RELU:
+		for (int64_t i = 0; i < n; i++)
+			out[i] = in[i] > 0 ? in[i] : s * in[i];
+		break;
+	case ACT_TANH:
+		for (int64_t i = 0; i < n; i++)
+			out[i] = (REAL)tanh(in[i]);
+		break;
+	case ACT_SIGMOID:
+		for (int64_t i = 0; i < n; i++)
+			out[i] = (REAL)(1 / (1 + exp(-(double)in[i])));
+		break;
+	case ACT_GELU:
+		for (int64_t i = 0; i < n; i++)
+			out[i] = (REAL)(0.5 * in[i] * (1 + erf(in[i] * M_SQRT1_2)));
+		break;
 	}
 }
 
-void FN(act_backward)(REAL *din, const REAL *dout, const REAL *in, const REAL *out, int64_t n,
-                      enum activation act, double slope)
+void FN(act_backward)(REAL *restrict din, const REAL *restrict dout, const REAL *restrict in,
+                      const REAL *restrict out, int64_t n, enum activation act, double slope)
 {
 	const REAL s = (REAL)slope;
-	for (int64_t i = 0; i < n; i++) {
-		REAL x = in[i], y = out[i], g = dout[i];
-		switch (act) {
-		case ACT_IDENTITY: din[i] = g; break;
-		case ACT_RELU: din[i] = x > 0 ? g : 0; break;
-		case ACT_LEAKY_RELU: din[i] = x > 0 ? g : s * g; break;
-		case ACT_TANH: din[i] = g * (1 - y * y); break;
-		case ACT_SIGMOID: din[i] = g * y * (1 - y); break;
-		case ACT_GELU: /* Φ(x) + x·φ(x) */
-			din[i] = (REAL)(g * (0.5 * (1 + erf(x * M_SQRT1_2))
-			                     + x * exp(-0.5 * (double)x * x) * 0.3989422804014327));
-			break;
+	switch (act) {
+	case ACT_IDENTITY:
+		for (int64_t i = 0; i < n; i++)
+			din[i] = dout[i];
+		break;
+	case ACT_RELU:
+		for (int64_t i = 0; i < n; i++)
+			din[i] = in[i] > 0 ? dout[i] : 0;
+		break;
+	case ACT_LEAKY_RELU:
+		for (int64_t i = 0; i < n; i++)
+			din[i] = in[i] > 0 ? dout[i] : s * dout[i];
+		break;
+	case ACT_TANH:
+		for (int64_t i = 0; i < n; i++)
+			din[i] = dout[i] * (1 - out[i] * out[i]);
+		break;
+	case ACT_SIGMOID:
+		for (int64_t i = 0; i < n; i++)
+			din[i] = dout[i] * out[i] * (1 - out[i]);
+		break;
+	case ACT_GELU: /* Φ(x) + x·φ(x) */
+		for (int64_t i = 0; i < n; i++) {
+			double x = in[i];
+			din[i] = (REAL)(dout[i] * (0.5 * (1 + erf(x * M_SQRT1_2))
+			                           + x * exp(-0.5 * x * x) * 0.3989422804014327));
 		}
+		break;
 	}
 }
 

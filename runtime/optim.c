@@ -6,15 +6,19 @@
 
 #define REAL double
 #define SUFFIX f64
+#define SQRT sqrt
 #include "optim_impl.h"
 #undef REAL
 #undef SUFFIX
+#undef SQRT
 
 #define REAL float
 #define SUFFIX f32
+#define SQRT sqrtf
 #include "optim_impl.h"
 #undef REAL
 #undef SUFFIX
+#undef SQRT
 
 double optim_state_norm_f64(const struct optim_config *c, const struct optim_step *s,
                             const struct optim_state_f64 *st, size_t n)

@@ -1,6 +1,6 @@
 /* optim_impl.h — the update rules, written once for a type REAL (double or float).
- * Included only by optim.c, once per type, with REAL and SUFFIX defined; not a header to
- * include elsewhere. Each loop follows PyTorch 1.13's operation order, so that in double
+ * Included only by optim.c, once per type, with REAL, SUFFIX and SQRT (sqrt or sqrtf)
+ * defined; not a header to include elsewhere. Each loop follows PyTorch 1.13's operation order, so that in double
  * our trajectories and torch.optim's agree to rounding. */
 
 #define CAT_(a, b) a##_##b
@@ -22,14 +22,23 @@ static void FN(sgd)(const struct optim_config *c, const struct optim_step *s,
                     REAL *restrict theta, const REAL *restrict g, REAL *restrict b, size_t n)
 {
 	const REAL lr = (REAL)s->lr, mu = (REAL)s->momentum, undamped = (REAL)(1 - c->dampening);
-	for (size_t i = 0; i < n; i++) {
-		REAL d = g[i];
-		if (mu != 0) {
-			b[i] = s->t == 1 ? g[i] : b[i] * mu + g[i] * undamped;
-			d = c->nesterov ? g[i] + b[i] * mu : b[i];
-		}
-		theta[i] += -lr * d;
+	if (mu == 0) {
+		for (size_t i = 0; i < n; i++)
+			theta[i] += -lr * g[i];
+		return;
 	}
+	if (s->t == 1)
+		for (size_t i = 0; i < n; i++)
+			b[i] = g[i];
+	else
+		for (size_t i = 0; i < n; i++)
+			b[i] = b[i] * mu + g[i] * undamped;
+	if (c->nesterov)
+		for (size_t i = 0; i < n; i++)
+			theta[i] += -lr * (g[i] + b[i] * mu);
+	else
+		for (size_t i = 0; i < n; i++)
+			theta[i] += -lr * b[i];
 }
 
 /* The course's eq. (1): v₀ = 0; v ← γv + (1−γ)g; θ ← θ − ηv. */
@@ -52,29 +61,29 @@ static void FN(adagrad)(const struct optim_config *c, const struct optim_step *s
 	const REAL eps = (REAL)c->eps;
 	for (size_t i = 0; i < n; i++) {
 		sum[i] += g[i] * g[i];
-		theta[i] += -clr * (g[i] / (sqrt(sum[i]) + eps));
+		theta[i] += -clr * (g[i] / (SQRT(sum[i]) + eps));
 	}
 }
 
 /* RMSProp: v ← αv + (1−α)g²; a = √(v − ḡ²) + eps (centered, ḡ ← αḡ + (1−α)g) or √v + eps;
- * μ > 0: b ← μb + g/a, θ ← θ − ηb; else θ ← θ − η g/a. */
+ * μ > 0: b ← μb + g/a, θ ← θ − ηb; else θ ← θ − η g/a. The options are decided outside
+ * the loops, so that each loop vectorizes. */
 static void FN(rmsprop)(const struct optim_config *c, const struct optim_step *s,
                         REAL *restrict theta, const REAL *restrict g, STATE *st, size_t n)
 {
 	const REAL lr = (REAL)s->lr, mu = (REAL)s->momentum, eps = (REAL)c->eps;
 	const REAL alpha = (REAL)c->alpha, rest = (REAL)(1 - c->alpha);
+	REAL *restrict v = st->sq, *restrict gbar = st->avg, *restrict b = st->buf;
+	for (size_t i = 0; i < n; i++)
+		v[i] = v[i] * alpha + rest * g[i] * g[i];
+	if (c->centered)
+		for (size_t i = 0; i < n; i++)
+			gbar[i] = gbar[i] * alpha + rest * g[i];
 	for (size_t i = 0; i < n; i++) {
-		st->sq[i] = st->sq[i] * alpha + rest * g[i] * g[i];
-		REAL a;
-		if (c->centered) {
-			st->avg[i] = st->avg[i] * alpha + rest * g[i];
-			a = (REAL)sqrt(st->sq[i] + -1 * st->avg[i] * st->avg[i]) + eps;
-		} else {
-			a = (REAL)sqrt(st->sq[i]) + eps;
-		}
+		REAL a = (c->centered ? SQRT(v[i] + -1 * gbar[i] * gbar[i]) : SQRT(v[i])) + eps;
 		if (mu > 0) {
-			st->buf[i] = st->buf[i] * mu + g[i] / a;
-			theta[i] += -lr * st->buf[i];
+			b[i] = b[i] * mu + g[i] / a;
+			theta[i] += -lr * b[i];
 		} else {
 			theta[i] += -lr * (g[i] / a);
 		}
@@ -91,15 +100,18 @@ static void FN(adam)(const struct optim_config *c, const struct optim_step *s,
 	const REAL b2 = (REAL)beta2, rest2 = (REAL)(1 - beta2), eps = (REAL)c->eps;
 	const REAL step_size = (REAL)(s->lr / (1 - pow(beta1, (double)s->t)));
 	const REAL correction2 = (REAL)sqrt(1 - pow(beta2, (double)s->t));
+	REAL *restrict m = st->avg, *restrict v = st->sq, *restrict top = st->max;
 	for (size_t i = 0; i < n; i++) {
-		st->avg[i] = st->avg[i] * b1 + rest1 * g[i];
-		st->sq[i] = st->sq[i] * b2 + rest2 * g[i] * g[i];
-		REAL v = st->sq[i];
-		if (c->amsgrad)
-			v = st->max[i] = st->max[i] > v ? st->max[i] : v;
-		REAL denom = (REAL)sqrt(v) / correction2 + eps;
-		theta[i] += -step_size * (st->avg[i] / denom);
+		m[i] = m[i] * b1 + rest1 * g[i];
+		v[i] = v[i] * b2 + rest2 * g[i] * g[i];
 	}
+	if (c->amsgrad) {
+		for (size_t i = 0; i < n; i++)
+			top[i] = top[i] > v[i] ? top[i] : v[i];
+		v = top;
+	}
+	for (size_t i = 0; i < n; i++)
+		theta[i] += -step_size * (m[i] / (SQRT(v[i]) / correction2 + eps));
 }
 
 void FN(optim_init)(const struct optim_config *c, STATE *st, size_t n)
