@@ -141,9 +141,12 @@ bench: $(BIN) $(BUILD)/bench/gemm
 	bench/run.sh
 	$(BUILD)/bench/gemm
 
+# OpenBLAS, when installed (libopenblas-dev), only as a comparison in the GEMM benchmark.
+OPENBLAS := $(if $(wildcard /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h),\
+	-DHAVE_OPENBLAS -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas)
 $(BUILD)/bench/gemm: bench/gemm.c $(BUILD)/libdescent.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ $(OPENBLAS) $(LDLIBS)
 
 # Reruns every runnable example, rewriting the traces and pictures committed beside them
 # (examples/fashion_mlp.nn needs Debian's dataset-fashion-mnist and batchnorm/dropout).
