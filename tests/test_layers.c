@@ -163,3 +163,84 @@ Test(layers, initialises_within_each_scheme_and_the_same_way_twice)
 	init_dense(w, NULL, IN, OUT, INIT_DEFAULT, 42, 1);
 	cr_expect_neq(memcmp(w, w2, sizeof w), 0, "two layers got the same weights");
 }
+
+Test(layers, float_kernels_follow_the_double_reference_at_odd_sizes)
+{
+	static const int64_t sizes[] = {1, 7, 17, 129};
+	for (size_t k = 0; k < 4; k++) {
+		int64_t n = sizes[k], rows = n, cols = 10;
+		float *x = malloc((size_t)(n * cols) * sizeof *x), *y = malloc((size_t)(n * cols) * sizeof *y);
+		float *dy = malloc((size_t)(n * cols) * sizeof *dy), *dx = malloc((size_t)(n * cols) * sizeof *dx);
+		double *xd = malloc((size_t)(n * cols) * sizeof *xd), *yd = malloc((size_t)(n * cols) * sizeof *yd);
+		double *dyd = malloc((size_t)(n * cols) * sizeof *dyd), *dxd = malloc((size_t)(n * cols) * sizeof *dxd);
+		int32_t *labels = malloc((size_t)rows * sizeof *labels);
+		for (int64_t i = 0; i < n * cols; i++) {
+			xd[i] = x[i] = (float)(3 * sin(1.3 * (double)i));
+			dyd[i] = dy[i] = (float)cos(0.7 * (double)i);
+		}
+		for (int64_t r = 0; r < rows; r++)
+			labels[r] = (int32_t)(r % cols);
+		for (int act = ACT_IDENTITY; act <= ACT_GELU; act++) {
+			act_forward_f32(y, x, n * cols, act, 0.1);
+			act_forward_f64(yd, xd, n * cols, act, 0.1);
+			act_backward_f32(dx, dy, x, y, n * cols, act, 0.1);
+			act_backward_f64(dxd, dyd, xd, yd, n * cols, act, 0.1);
+			for (int64_t i = 0; i < n * cols; i++) {
+				cr_expect_leq(fabs(y[i] - yd[i]), 1e-6 * (1 + fabs(yd[i])), "act %d n %ld", act, (long)n);
+				cr_expect_leq(fabs(dx[i] - dxd[i]), 1e-6 * (1 + fabs(dxd[i])), "act %d n %ld", act, (long)n);
+			}
+		}
+		softmax_forward_f32(y, x, rows, cols);
+		softmax_forward_f64(yd, xd, rows, cols);
+		softmax_backward_f32(dx, dy, y, rows, cols);
+		softmax_backward_f64(dxd, dyd, yd, rows, cols);
+		for (int64_t i = 0; i < n * cols; i++) {
+			cr_expect_leq(fabs(y[i] - yd[i]), 1e-6, "softmax n %ld", (long)n);
+			cr_expect_leq(fabs(dx[i] - dxd[i]), 1e-6, "softmax backward n %ld", (long)n);
+		}
+		for (int loss = LOSS_CROSS_ENTROPY; loss <= LOSS_BCE; loss++) {
+			double lf = loss_f32(dx, x, labels, rows, cols, loss, 1.0 / (double)rows);
+			double ld = loss_f64(dxd, xd, labels, rows, cols, loss, 1.0 / (double)rows);
+			cr_expect_leq(fabs(lf - ld), 1e-5 * (1 + fabs(ld)), "loss %d n %ld", loss, (long)n);
+			for (int64_t i = 0; i < n * cols; i++)
+				cr_expect_leq(fabs(dx[i] - dxd[i]), 1e-6, "loss %d gradient n %ld", loss, (long)n);
+		}
+		cr_expect_eq(correct_f32(x, labels, rows, cols), correct_f64(xd, labels, rows, cols));
+		void *blocks[] = {x, y, dy, dx, xd, yd, dyd, dxd, labels};
+		for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++)
+			free(blocks[b]);
+	}
+}
+
+Test(layers, gradients_match_finite_differences_from_every_init)
+{
+	for (int scheme = INIT_DEFAULT; scheme <= INIT_XAVIER; scheme++) {
+		struct net n, g;
+		float w1[H * I], b1[H], w2[3 * H], b2[3];
+		init_dense(w1, b1, I, H, scheme, 5, 1);
+		init_dense(w2, b2, H, 3, scheme, 5, 2);
+		for (int i = 0; i < B * I; i++)
+			n.x[i] = sin(0.9 * i);
+		for (int i = 0; i < H * I; i++)
+			n.w1[i] = w1[i];
+		for (int i = 0; i < H; i++)
+			n.b1[i] = b1[i];
+		for (int i = 0; i < 3 * H; i++)
+			n.w2[i] = w2[i];
+		for (int i = 0; i < 3; i++)
+			n.b2[i] = b2[i];
+		int32_t y[B] = {0, 2, 1};
+		forward(&n, 3, ACT_TANH, LOSS_CROSS_ENTROPY, y, &g);
+		double *p = (double *)&n, *dp = (double *)&g;
+		for (size_t i = 0; i < sizeof n / sizeof(double); i++) {
+			double keep = p[i], h = 1e-6;
+			p[i] = keep + h;
+			double up = forward(&n, 3, ACT_TANH, LOSS_CROSS_ENTROPY, y, NULL);
+			p[i] = keep - h;
+			double down = forward(&n, 3, ACT_TANH, LOSS_CROSS_ENTROPY, y, NULL);
+			p[i] = keep;
+			cr_expect_leq(fabs(dp[i] - (up - down) / (2 * h)), 1e-6 * fmax(1, fabs(dp[i])),
+			              "init %d parameter %zu", scheme, i);
+		}
+	}
+}
