@@ -19,7 +19,8 @@ static const struct ast *entry(const struct ast *file, const char *block_name, c
 			if (b->kids[j]->str && strcmp(b->kids[j]->str, key) == 0)
 				return b->kids[j]->a;
 	}
-	return NULL;
+	cr_assert_fail("no %s in %s", key, block_name);
+	abort(); /* not reached: the failed assertion ends the test */
 }
 
 static const char net[] = "data d { train = xor(64) }\nnetwork n { dense(2) }\n";
