@@ -156,7 +156,14 @@ static int add_layer(const struct ast *stmt, int64_t *width, int counts[16], str
 		}
 		return 0;
 	}
-	if (strcmp(sig->name, "dropout") == 0 || strcmp(sig->name, "batchnorm") == 0) {
+	if (strcmp(sig->name, "dropout") == 0) {
+		const struct ast *rate = vals[schema_index(sig, "rate")], *keep = vals[schema_index(sig, "keep")];
+		const struct ast *scaling = vals[schema_index(sig, "scaling")];
+		double q = keep ? keep->num : 1 - rate->num;
+		bool inverted = !scaling || strcmp(scaling->str, "train") == 0;
+		return net_add_dropout(n, name, *width, q, inverted) == 0 ? 0 : too_many_layers(layer, d);
+	}
+	if (strcmp(sig->name, "batchnorm") == 0) {
 		diag_error(d, layer->loc, "%s is checked, but running it is not implemented yet",
 		           sig->name);
 		diag_help(d, "it comes with the regularization issue; remove it to train now");

@@ -24,6 +24,13 @@ static void matmul_f64(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const 
 		}
 }
 
+bool dropout_keeps(const struct dropout *d, int64_t index)
+{
+	uint64_t counter = (uint64_t)d->step << 40 | (uint64_t)(d->layer & 0xff) << 32
+		| (uint64_t)index;
+	return rng_uniform(d->seed, RNG_DROPOUT, counter) < d->keep;
+}
+
 #define REAL float
 #define SUFFIX f32
 #define MATMUL k_gemm

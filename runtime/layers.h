@@ -10,6 +10,7 @@
 #ifndef DESCENT_LAYERS_H
 #define DESCENT_LAYERS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum activation {
@@ -33,6 +34,21 @@ enum init {
 	INIT_XAVIER,  /* W ~ U(±√(6/(I+O))), b = 0 (Glorot uniform) */
 };
 
+/* A dropout layer at one step. Unit u of row r is kept with probability keep, drawn from
+ * the counter-based generator at (seed, step, layer, r·width + u): the mask depends on
+ * nothing else, so the backward pass draws it again instead of storing it. */
+struct dropout {
+	double keep;      /* q = 1 − rate */
+	bool inverted;    /* scaling = train: kept units ×1/q in training, identity at evaluation;
+	                   * scaling = test: kept units as they are, all ×q at evaluation */
+	uint64_t seed;    /* the run's seed */
+	int64_t step;     /* the optimizer step (0-based) */
+	int layer;        /* the layer's index in the network */
+};
+
+/* Whether dropout d keeps unit `index` (row·width + unit). */
+bool dropout_keeps(const struct dropout *d, int64_t index);
+
 #define LAYER_DECLS(REAL, SUFFIX)                                                           \
 	void dense_forward_##SUFFIX(REAL *out, const REAL *in, const REAL *w, const REAL *b,   \
 	                            int64_t B, int64_t I, int64_t O, float *work);             \
@@ -46,6 +62,10 @@ enum init {
 	void softmax_forward_##SUFFIX(REAL *out, const REAL *in, int64_t B, int64_t C);        \
 	void softmax_backward_##SUFFIX(REAL *din, const REAL *dout, const REAL *out, int64_t B, \
 	                               int64_t C);                                             \
+	void dropout_forward_##SUFFIX(REAL *out, const REAL *in, int64_t rows, int64_t width,    \
+	                              const struct dropout *d, bool training);                 \
+	void dropout_backward_##SUFFIX(REAL *din, const REAL *dout, int64_t rows, int64_t width, \
+	                               const struct dropout *d);                               \
 	double loss_##SUFFIX(REAL *dz, const REAL *z, const int32_t *y, int64_t B, int64_t C,  \
 	                     enum loss loss, double scale);                                     \
 	int64_t correct_##SUFFIX(const REAL *z, const int32_t *y, int64_t B, int64_t C);
@@ -55,6 +75,8 @@ enum init {
  * din = dout·W (din may be NULL for the first layer).
  * act_forward/backward: element-wise; backward gets both the input and the output.
  * softmax_forward/backward: row-wise, for a softmax that is not fused into cross-entropy.
+ * dropout_forward: in training, the mask of d (scaled if inverted); at evaluation, the
+ * identity (inverted) or ×keep. dropout_backward: the same mask on the gradient.
  * loss: returns the sum over the batch of each sample's loss (mean over its C outputs
  * for mse and bce, as PyTorch's mean reduction over B·C divided back by B); with dz,
  * writes scale × the gradient of that sum (scale = 1/samples gives the mean's gradient).

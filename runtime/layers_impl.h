@@ -122,6 +122,28 @@ void FN(softmax_backward)(REAL *din, const REAL *dout, const REAL *out, int64_t 
 	}
 }
 
+void FN(dropout_forward)(REAL *out, const REAL *in, int64_t rows, int64_t width,
+                         const struct dropout *d, bool training)
+{
+	int64_t n = rows * width;
+	const REAL keep = (REAL)d->keep, kept = d->inverted ? (REAL)(1 / d->keep) : 1;
+	if (!training) {
+		for (int64_t i = 0; i < n; i++)
+			out[i] = d->inverted ? in[i] : keep * in[i];
+		return;
+	}
+	for (int64_t i = 0; i < n; i++)
+		out[i] = dropout_keeps(d, i) ? in[i] * kept : 0;
+}
+
+void FN(dropout_backward)(REAL *din, const REAL *dout, int64_t rows, int64_t width,
+                          const struct dropout *d)
+{
+	const REAL kept = d->inverted ? (REAL)(1 / d->keep) : 1;
+	for (int64_t i = 0; i < rows * width; i++)
+		din[i] = dropout_keeps(d, i) ? dout[i] * kept : 0;
+}
+
 /* Cross-entropy of one sample's logits z (C): log Σ e^z − z[y] with the max taken out;
  * the gradient softmax(z) − onehot(y), times scale. */
 static double FN(cross_entropy_row)(REAL *dz, const REAL *z, int32_t y, int64_t C, double scale)

@@ -50,6 +50,22 @@ int net_add_softmax(struct net *n, const char *name, int64_t width)
 	return add(n, NET_SOFTMAX, name, width, width) ? 0 : -1;
 }
 
+int net_add_dropout(struct net *n, const char *name, int64_t width, double keep, bool inverted)
+{
+	struct net_layer *l = add(n, NET_DROPOUT, name, width, width);
+	if (!l)
+		return -1;
+	l->keep = keep;
+	l->inverted = inverted;
+	return 0;
+}
+
+/* The dropout of layer i at the current step. */
+static struct dropout dropout_of(const struct net *n, int i)
+{
+	return (struct dropout){n->layers[i].keep, n->layers[i].inverted, n->seed, n->step, i};
+}
+
 /* Rounds a count of floats up to a whole cache line. */
 static int64_t lines(int64_t floats)
 {
@@ -150,6 +166,11 @@ const float *net_forward(struct net *n, int64_t rows)
 			if (l->y != l->x)
 				softmax_forward_f32(a + l->y, a + l->x, rows, l->out);
 			break;
+		case NET_DROPOUT: {
+			struct dropout d = dropout_of(n, i);
+			dropout_forward_f32(a + l->y, a + l->x, rows, l->out, &d, n->training);
+			break;
+		}
 		}
 	}
 	return a + n->layers[n->nlayers - 1].y;
@@ -178,6 +199,12 @@ static void backward(struct net *n, int64_t rows)
 				continue; /* fused: the loss gave the logits' gradient already */
 			if (din)
 				softmax_backward_f32(din, dout, a + l->y, rows, l->out);
+			break;
+		case NET_DROPOUT:
+			if (din) {
+				struct dropout d = dropout_of(n, i);
+				dropout_backward_f32(din, dout, rows, l->out, &d);
+			}
 			break;
 		}
 		cur = 1 - cur;
@@ -328,6 +355,9 @@ void net_print(FILE *out, const struct net *n, const char *title)
 			        l->bias ? " + " : "", l->bias ? "bias" : "");
 		else if (l->op == NET_ACT)
 			fprintf(out, "  %s = %s(%s)\n", l->name, act_name(l->act), input_of(n, i));
+		else if (l->op == NET_DROPOUT)
+			fprintf(out, "  %s = dropout(%s, keep %g, %s scaling; mask from seed, step, layer, "
+			        "unit)\n", l->name, input_of(n, i), l->keep, l->inverted ? "train" : "test");
 		else if (l->y != l->x)
 			fprintf(out, "  %s = softmax(%s)\n", l->name, input_of(n, i));
 	}
@@ -347,6 +377,8 @@ void net_print(FILE *out, const struct net *n, const char *title)
 				fprintf(out, "  d%s = d%s · %s.weight\n", in, l->name, l->name);
 		} else if (l->op == NET_ACT && i > 0) {
 			fprintf(out, "  d%s = d%s ⊙ %s'(%s)\n", in, l->name, act_name(l->act), in);
+		} else if (l->op == NET_DROPOUT && i > 0) {
+			fprintf(out, "  d%s = d%s ⊙ the same mask\n", in, l->name);
 		} else if (l->op == NET_SOFTMAX && l->y != l->x && i > 0) {
 			fprintf(out, "  d%s = softmax backward of d%s\n", in, l->name);
 		}

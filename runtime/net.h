@@ -24,6 +24,7 @@ enum net_op {
 	NET_DENSE,   /* y = x·Wᵀ + b */
 	NET_ACT,     /* y = act(x) */
 	NET_SOFTMAX, /* y = softmax(x); the identity when fused into cross-entropy */
+	NET_DROPOUT, /* y = mask ⊙ x in training (layers.h, struct dropout) */
 };
 
 enum { NET_MAX_LAYERS = 256 };
@@ -36,6 +37,8 @@ struct net_layer {
 	double slope;         /* leaky_relu */
 	bool bias;            /* NET_DENSE: has b */
 	enum init init;       /* NET_DENSE */
+	double keep;          /* NET_DROPOUT: 1 − rate */
+	bool inverted;        /* NET_DROPOUT: scaling = train */
 	int64_t w, b;         /* offsets of W (out, in) and b (out) in the parameters, b -1 if none */
 	int64_t x, y;         /* offsets of the input (B, in) and output (B, out) activations */
 };
@@ -49,6 +52,9 @@ struct net {
 	struct optim_config opt; /* the optimizer, as given */
 	double l2;              /* λ of regularize = l2(λ), or 0 */
 	bool decay_biases;      /* whether l2 and wd touch biases too */
+	bool training;          /* forward as in training (dropout on) or evaluation */
+	uint64_t seed;          /* the run's seed, for dropout masks */
+	int64_t step;           /* the optimizer step being computed, for dropout masks */
 	/* sizes in floats, by category */
 	int64_t nparams, nstate, nact, ndelta, nwork;
 	float *arena;           /* the one allocation */
@@ -61,6 +67,7 @@ int net_add_dense(struct net *n, const char *name, int64_t in, int64_t units, bo
                   enum init init);
 int net_add_act(struct net *n, const char *name, int64_t width, enum activation act, double slope);
 int net_add_softmax(struct net *n, const char *name, int64_t width);
+int net_add_dropout(struct net *n, const char *name, int64_t width, double keep, bool inverted);
 
 /* Plans the memory for batch B and allocates the arena; 0, or -1 when it does not fit
  * (err says how much it wanted). */
@@ -74,7 +81,8 @@ void net_reset_state(struct net *n);
 
 /* The input activations (B, W0): where a batch goes before net_forward. */
 float *net_input(struct net *n);
-/* Forward pass over rows rows of the input; returns the outputs (rows, WL). */
+/* Forward pass over rows rows of the input (as in training if n->training, with the
+ * dropout masks of n->step); returns the outputs (rows, WL). */
 const float *net_forward(struct net *n, int64_t rows);
 /* Loss of the last forward pass against y (rows): its sum over the rows; with backward,
  * also the gradients of the mean loss (over `total` samples of the step), which then

@@ -20,6 +20,7 @@ void train_evaluate(struct net *n, const struct dataset *ds, const struct data_t
 {
 	double sum = 0;
 	int64_t right = 0;
+	n->training = false;
 	for (int64_t start = 0; start < ds->n; start += n->batch) {
 		int64_t count = ds->n - start < n->batch ? ds->n - start : n->batch, hits;
 		for (int64_t k = 0; k < count; k++)
@@ -62,6 +63,9 @@ enum train_status train_run(struct net *n, const struct dataset *train, const st
 			int64_t first = b * c->batch;
 			int64_t count = train->n - first < c->batch ? train->n - first : c->batch, hits;
 			data_batch(train, tf, order + first, count, net_input(n), labels);
+			n->training = true;
+			n->step = step;
+			n->seed = c->seed;
 			net_forward(n, count);
 			double sum = net_loss(n, labels, count, true, &hits);
 			struct optim_step s = {

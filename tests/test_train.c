@@ -322,3 +322,32 @@ Test(train, saved_weights_predict_the_same_in_plain_python)
 	free(cwd);
 	remove_dir(dir);
 }
+
+Test(train, dropout_masks_do_not_depend_on_threads)
+{
+	char dirs[2][64], nn[256], path[256], text[700];
+	char *weights[2];
+	size_t len[2];
+	for (int k = 0; k < 2; k++) {
+		scratch(dirs[k]);
+		snprintf(nn, sizeof nn, "%.64s/d.nn", dirs[k]);
+		snprintf(text, sizeof text, "data d { train = blobs(600, classes = 3, dim = 8) }\n"
+		         "network n {\n dropout(rate = 0.1)\n dense(150)\n relu\n dropout(keep = 0.5, "
+		         "scaling = test)\n dense(3)\n}\ntrain t {\n network = n\n data = d\n"
+		         " optimizer = sgd(lr = 0.05, momentum = 0.9)\n epochs = 3\n batch = 100\n"
+		         " seed = 4\n save = \"d.safetensors\"\n}\n");
+		write_text(nn, text);
+		char *err;
+		cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", "--threads", k ? "2" : "1",
+		                                                nn, NULL}, NULL, NULL, &err), 0, "%s", err);
+		free(err);
+		snprintf(path, sizeof path, "%.64s/d.safetensors", dirs[k]);
+		weights[k] = slurp(path, &len[k]);
+		cr_assert_not_null(weights[k]);
+	}
+	cr_expect(len[0] == len[1] && memcmp(weights[0], weights[1], len[0]) == 0);
+	for (int k = 0; k < 2; k++) {
+		free(weights[k]);
+		remove_dir(dirs[k]);
+	}
+}
