@@ -163,12 +163,10 @@ static int add_layer(const struct ast *stmt, int64_t *width, int counts[16], str
 		bool inverted = !scaling || strcmp(scaling->str, "train") == 0;
 		return net_add_dropout(n, name, *width, q, inverted) == 0 ? 0 : too_many_layers(layer, d);
 	}
-	if (strcmp(sig->name, "batchnorm") == 0) {
-		diag_error(d, layer->loc, "%s is checked, but running it is not implemented yet",
-		           sig->name);
-		diag_help(d, "it comes with the regularization issue; remove it to train now");
-		return 2;
-	}
+	if (strcmp(sig->name, "batchnorm") == 0)
+		return net_add_batchnorm(n, name, *width, schema_number(sig, vals, "momentum"),
+		                         schema_number(sig, vals, "eps")) == 0 ? 0
+			: too_many_layers(layer, d);
 	if (strcmp(sig->name, "dense") == 0) {
 		const struct ast *init = vals[2];
 		int64_t units = (int64_t)vals[0]->num;

@@ -110,7 +110,7 @@ static struct st_tensor *tensors_of(struct net *n, char (*names)[96], int count)
 {
 	struct st_tensor *t = calloc((size_t)count, sizeof *t);
 	for (int i = 0; t && i < count; i++) {
-		net_tensor(n, i, names[i], sizeof names[i], &t[i].ndim, t[i].shape, &t[i].data);
+		net_tensor(n, i, names[i], sizeof names[i], &t[i].ndim, t[i].shape, &t[i].data, &t[i].i64);
 		t[i].name = names[i];
 	}
 	return t;

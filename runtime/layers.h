@@ -66,6 +66,13 @@ bool dropout_keeps(const struct dropout *d, int64_t index);
 	                              const struct dropout *d, bool training);                 \
 	void dropout_backward_##SUFFIX(REAL *din, const REAL *dout, int64_t rows, int64_t width, \
 	                               const struct dropout *d);                               \
+	void batchnorm_forward_##SUFFIX(REAL *out, REAL *saved, REAL *running_mean,              \
+	                                REAL *running_var, const REAL *in, const REAL *gamma,    \
+	                                const REAL *beta, int64_t B, int64_t W,                 \
+	                                double momentum, double eps, bool training);            \
+	void batchnorm_backward_##SUFFIX(REAL *din, REAL *dgamma, REAL *dbeta, const REAL *dout,\
+	                                 const REAL *in, const REAL *saved, const REAL *gamma,  \
+	                                 int64_t B, int64_t W);                                 \
 	double loss_##SUFFIX(REAL *dz, const REAL *z, const int32_t *y, int64_t B, int64_t C,  \
 	                     enum loss loss, double scale);                                     \
 	int64_t correct_##SUFFIX(const REAL *z, const int32_t *y, int64_t B, int64_t C);
@@ -77,6 +84,12 @@ bool dropout_keeps(const struct dropout *d, int64_t index);
  * softmax_forward/backward: row-wise, for a softmax that is not fused into cross-entropy.
  * dropout_forward: in training, the mask of d (scaled if inverted); at evaluation, the
  * identity (inverted) or ×keep. dropout_backward: the same mask on the gradient.
+ * batchnorm_forward, per feature of in (B, W): in training, x̂ = (x − μ)/√(σ² + eps) with
+ * the batch mean μ and biased variance σ², out = γ·x̂ + β, saved (2, W) gets μ and
+ * 1/√(σ² + eps), and the running mean and variance move by momentum towards μ and the
+ * unbiased variance (PyTorch's rule); at evaluation, the running statistics replace the
+ * batch's. batchnorm_backward (training mode): dγ += Σ dout·x̂, dβ += Σ dout, and
+ * din = γ/√(σ²+eps) · (dout − mean(dout) − x̂·mean(dout·x̂)).
  * loss: returns the sum over the batch of each sample's loss (mean over its C outputs
  * for mse and bce, as PyTorch's mean reduction over B·C divided back by B); with dz,
  * writes scale × the gradient of that sum (scale = 1/samples gives the mean's gradient).

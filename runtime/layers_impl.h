@@ -144,6 +144,56 @@ void FN(dropout_backward)(REAL *din, const REAL *dout, int64_t rows, int64_t wid
 		din[i] = dropout_keeps(d, i) ? dout[i] * kept : 0;
 }
 
+void FN(batchnorm_forward)(REAL *out, REAL *saved, REAL *running_mean, REAL *running_var,
+                           const REAL *in, const REAL *gamma, const REAL *beta, int64_t B,
+                           int64_t W, double momentum, double eps, bool training)
+{
+	for (int64_t j = 0; j < W; j++) {
+		double mean, inv;
+		if (training) {
+			double sum = 0, sq = 0;
+			for (int64_t r = 0; r < B; r++)
+				sum += in[r * W + j];
+			mean = sum / (double)B;
+			for (int64_t r = 0; r < B; r++)
+				sq += ((double)in[r * W + j] - mean) * ((double)in[r * W + j] - mean);
+			double var = sq / (double)B;
+			inv = 1 / sqrt(var + eps);
+			saved[j] = (REAL)mean;
+			saved[W + j] = (REAL)inv;
+			double unbiased = B > 1 ? sq / (double)(B - 1) : var;
+			running_mean[j] = (REAL)((1 - momentum) * running_mean[j] + momentum * mean);
+			running_var[j] = (REAL)((1 - momentum) * running_var[j] + momentum * unbiased);
+		} else {
+			mean = running_mean[j];
+			inv = 1 / sqrt((double)running_var[j] + eps);
+		}
+		for (int64_t r = 0; r < B; r++)
+			out[r * W + j] = (REAL)(gamma[j] * (((double)in[r * W + j] - mean) * inv) + beta[j]);
+	}
+}
+
+void FN(batchnorm_backward)(REAL *din, REAL *dgamma, REAL *dbeta, const REAL *dout,
+                            const REAL *in, const REAL *saved, const REAL *gamma, int64_t B,
+                            int64_t W)
+{
+	for (int64_t j = 0; j < W; j++) {
+		double mean = saved[j], inv = saved[W + j], sum = 0, dot = 0;
+		for (int64_t r = 0; r < B; r++) {
+			double xhat = ((double)in[r * W + j] - mean) * inv;
+			sum += dout[r * W + j];
+			dot += dout[r * W + j] * xhat;
+		}
+		dgamma[j] += (REAL)dot;
+		dbeta[j] += (REAL)sum;
+		for (int64_t r = 0; din && r < B; r++) {
+			double xhat = ((double)in[r * W + j] - mean) * inv;
+			din[r * W + j] = (REAL)(gamma[j] * inv
+			                        * (dout[r * W + j] - sum / (double)B - xhat * dot / (double)B));
+		}
+	}
+}
+
 /* Cross-entropy of one sample's logits z (C): log Σ e^z − z[y] with the max taken out;
  * the gradient softmax(z) − onehot(y), times scale. */
 static double FN(cross_entropy_row)(REAL *dz, const REAL *z, int32_t y, int64_t C, double scale)

@@ -60,6 +60,22 @@ int net_add_dropout(struct net *n, const char *name, int64_t width, double keep,
 	return 0;
 }
 
+int net_add_batchnorm(struct net *n, const char *name, int64_t width, double momentum, double eps)
+{
+	struct net_layer *l = add(n, NET_BATCHNORM, name, width, width);
+	if (!l)
+		return -1;
+	l->momentum = momentum;
+	l->eps = eps;
+	l->bias = true;
+	l->w = n->nparams;
+	l->b = n->nparams + width;
+	n->nparams += 2 * width;
+	l->stats = n->nstats;
+	n->nstats += 2 * width;
+	return 0;
+}
+
 /* The dropout of layer i at the current step. */
 static struct dropout dropout_of(const struct net *n, int i)
 {
@@ -88,6 +104,10 @@ int net_plan(struct net *n, int64_t batch, char *err, size_t size)
 		}
 		l->y = at;
 		at += batch * l->out;
+		if (l->op == NET_BATCHNORM) {
+			l->saved = at;
+			at += 2 * l->out;
+		}
 	}
 	unsigned needs = optim_needs(&n->opt);
 	int arrays = !!(needs & OPT_NEEDS_BUF) + !!(needs & OPT_NEEDS_SQ) + !!(needs & OPT_NEEDS_AVG)
@@ -97,7 +117,8 @@ int net_plan(struct net *n, int64_t batch, char *err, size_t size)
 	n->nstate = arrays * n->nparams;
 	n->nwork = k_gemm_workspace();
 	double total = 4.0 * (double)(2 * lines(n->nparams) + arrays * lines(n->nparams)
-	                              + lines(n->nact) + 2 * lines(n->ndelta) + lines(n->nwork));
+	                              + lines(n->nact) + 2 * lines(n->ndelta) + lines(n->nwork)
+	                              + lines(n->nstats));
 	if (total > 16e9) {
 		snprintf(err, size, "this network needs %.1f GB (%lld parameters, %lld activation "
 		         "values at batch %lld); more than this machine should give it", total / 1e9,
@@ -117,6 +138,7 @@ int net_plan(struct net *n, int64_t batch, char *err, size_t size)
 		if (needs & (1u << a))
 			*arrays_of[a] = p, p += lines(n->nparams);
 	n->acts = p, p += lines(n->nact);
+	n->stats = p, p += lines(n->nstats);
 	n->delta[0] = p, p += lines(n->ndelta);
 	n->delta[1] = p, p += lines(n->ndelta);
 	n->work = p;
@@ -132,10 +154,19 @@ void net_free(struct net *n)
 void net_init(struct net *n, uint64_t seed)
 {
 	for (int i = 0; i < n->nlayers; i++) {
-		const struct net_layer *l = &n->layers[i];
+		struct net_layer *l = &n->layers[i];
 		if (l->op == NET_DENSE)
 			init_dense(n->params + l->w, l->bias ? n->params + l->b : NULL, l->in, l->out,
 			           l->init, seed, i);
+		if (l->op != NET_BATCHNORM)
+			continue;
+		for (int64_t j = 0; j < l->out; j++) { /* γ = 1, β = 0; mean 0, variance 1 */
+			n->params[l->w + j] = 1;
+			n->params[l->b + j] = 0;
+			n->stats[l->stats + j] = 0;
+			n->stats[l->stats + l->out + j] = 1;
+		}
+		l->tracked = 0;
 	}
 }
 
@@ -153,7 +184,7 @@ const float *net_forward(struct net *n, int64_t rows)
 {
 	float *a = n->acts, *p = n->params;
 	for (int i = 0; i < n->nlayers; i++) {
-		const struct net_layer *l = &n->layers[i];
+		struct net_layer *l = &n->layers[i];
 		switch (l->op) {
 		case NET_DENSE:
 			dense_forward_f32(a + l->y, a + l->x, p + l->w, l->bias ? p + l->b : NULL, rows,
@@ -171,6 +202,12 @@ const float *net_forward(struct net *n, int64_t rows)
 			dropout_forward_f32(a + l->y, a + l->x, rows, l->out, &d, n->training);
 			break;
 		}
+		case NET_BATCHNORM:
+			batchnorm_forward_f32(a + l->y, a + l->saved, n->stats + l->stats,
+			                      n->stats + l->stats + l->out, a + l->x, p + l->w, p + l->b,
+			                      rows, l->out, l->momentum, l->eps, n->training);
+			l->tracked += n->training;
+			break;
 		}
 	}
 	return a + n->layers[n->nlayers - 1].y;
@@ -205,6 +242,10 @@ static void backward(struct net *n, int64_t rows)
 				struct dropout d = dropout_of(n, i);
 				dropout_backward_f32(din, dout, rows, l->out, &d);
 			}
+			break;
+		case NET_BATCHNORM:
+			batchnorm_backward_f32(din, g + l->w, g + l->b, dout, a + l->x, a + l->saved,
+			                       p + l->w, rows, l->out);
 			break;
 		}
 		cur = 1 - cur;
@@ -253,11 +294,14 @@ void net_update(struct net *n, const struct optim_step *step)
 {
 	for (int i = 0; i < n->nlayers; i++) {
 		const struct net_layer *l = &n->layers[i];
-		if (l->op != NET_DENSE)
-			continue;
-		update_tensor(n, l->w, l->in * l->out, true, step);
-		if (l->bias)
+		if (l->op == NET_DENSE) {
+			update_tensor(n, l->w, l->in * l->out, true, step);
+			if (l->bias)
+				update_tensor(n, l->b, l->out, n->decay_biases, step);
+		} else if (l->op == NET_BATCHNORM) { /* γ and β decay only with decay_biases */
+			update_tensor(n, l->w, l->out, n->decay_biases, step);
 			update_tensor(n, l->b, l->out, n->decay_biases, step);
+		}
 	}
 }
 
@@ -265,34 +309,41 @@ int net_tensor_count(const struct net *n)
 {
 	int count = 0;
 	for (int i = 0; i < n->nlayers; i++)
-		count += n->layers[i].op == NET_DENSE ? 1 + n->layers[i].bias : 0;
+		count += n->layers[i].op == NET_DENSE ? 1 + n->layers[i].bias
+			: n->layers[i].op == NET_BATCHNORM ? 5 : 0;
 	return count;
 }
 
-void net_tensor(const struct net *n, int index, char *name, size_t size, int *ndim,
-                int64_t shape[2], float **data)
+void net_tensor(struct net *n, int index, char *name, size_t size, int *ndim, int64_t shape[2],
+                float **data, int64_t **i64)
 {
+	static const char *const bn_parts[] = {"weight", "bias", "running_mean", "running_var",
+	                                       "num_batches_tracked"};
+	*i64 = NULL;
 	for (int i = 0; i < n->nlayers; i++) {
-		const struct net_layer *l = &n->layers[i];
-		if (l->op != NET_DENSE)
+		struct net_layer *l = &n->layers[i];
+		int parts = l->op == NET_DENSE ? 1 + l->bias : l->op == NET_BATCHNORM ? 5 : 0;
+		if (index >= parts) {
+			index -= parts;
 			continue;
-		if (index == 0) {
-			snprintf(name, size, "%s.weight", l->name);
-			*ndim = 2;
-			shape[0] = l->out;
-			shape[1] = l->in;
-			*data = n->params + l->w;
+		}
+		*ndim = l->op == NET_DENSE && index == 0 ? 2 : 1;
+		shape[0] = l->out;
+		shape[1] = *ndim == 2 ? l->in : 1;
+		if (l->op == NET_DENSE) {
+			snprintf(name, size, "%s.%s", l->name, index == 0 ? "weight" : "bias");
+			*data = n->params + (index == 0 ? l->w : l->b);
 			return;
 		}
-		if (l->bias && index == 1) {
-			snprintf(name, size, "%s.bias", l->name);
-			*ndim = 1;
-			shape[0] = l->out;
-			shape[1] = 1;
-			*data = n->params + l->b;
-			return;
+		snprintf(name, size, "%s.%s", l->name, bn_parts[index]);
+		float *where[] = {n->params + l->w, n->params + l->b, n->stats + l->stats,
+		                  n->stats + l->stats + l->out, NULL};
+		*data = where[index];
+		if (index == 4) {
+			*ndim = 0;
+			*i64 = &l->tracked;
 		}
-		index -= 1 + l->bias;
+		return;
 	}
 }
 
@@ -358,6 +409,10 @@ void net_print(FILE *out, const struct net *n, const char *title)
 		else if (l->op == NET_DROPOUT)
 			fprintf(out, "  %s = dropout(%s, keep %g, %s scaling; mask from seed, step, layer, "
 			        "unit)\n", l->name, input_of(n, i), l->keep, l->inverted ? "train" : "test");
+		else if (l->op == NET_BATCHNORM)
+			fprintf(out, "  %s = %s.weight ⊙ normalize(%s) + %s.bias (batch statistics in "
+			        "training, running ones at evaluation; momentum %g, eps %g)\n", l->name,
+			        l->name, input_of(n, i), l->name, l->momentum, l->eps);
 		else if (l->y != l->x)
 			fprintf(out, "  %s = softmax(%s)\n", l->name, input_of(n, i));
 	}
@@ -377,6 +432,11 @@ void net_print(FILE *out, const struct net *n, const char *title)
 				fprintf(out, "  d%s = d%s · %s.weight\n", in, l->name, l->name);
 		} else if (l->op == NET_ACT && i > 0) {
 			fprintf(out, "  d%s = d%s ⊙ %s'(%s)\n", in, l->name, act_name(l->act), in);
+		} else if (l->op == NET_BATCHNORM) {
+			fprintf(out, "  d%s.weight += Σ d%s ⊙ x̂, d%s.bias += Σ d%s\n", l->name, l->name,
+			        l->name, l->name);
+			if (i > 0)
+				fprintf(out, "  d%s = batchnorm backward of d%s\n", in, l->name);
 		} else if (l->op == NET_DROPOUT && i > 0) {
 			fprintf(out, "  d%s = d%s ⊙ the same mask\n", in, l->name);
 		} else if (l->op == NET_SOFTMAX && l->y != l->x && i > 0) {
@@ -384,23 +444,29 @@ void net_print(FILE *out, const struct net *n, const char *title)
 		}
 	}
 	fputs("\nupdate\n", out);
-	for (int t = 0; t < net_tensor_count(n); t++) {
-		char name[96];
-		int ndim;
-		int64_t shape[2];
-		float *data;
-		net_tensor(n, t, name, sizeof name, &ndim, shape, &data);
-		bool bias = ndim == 1;
-		fprintf(out, "  %s ← update(%s, d%s)%s%s\n", name, name, name,
-		        n->l2 != 0 && (!bias || n->decay_biases) ? ", with l2" : "",
-		        n->opt.wd != 0 && (!bias || n->decay_biases) ? ", with decoupled wd" : "");
+	for (int i = 0; i < n->nlayers; i++) {
+		const struct net_layer *l = &n->layers[i];
+		if (l->op != NET_DENSE && l->op != NET_BATCHNORM)
+			continue;
+		for (int part = 0; part < 2; part++) {
+			if (part == 1 && !l->bias)
+				continue;
+			char name[96];
+			snprintf(name, sizeof name, "%s.%s", l->name, part ? "bias" : "weight");
+			bool bias = part == 1 || l->op == NET_BATCHNORM;
+			fprintf(out, "  %s ← update(%s, d%s)%s%s\n", name, name, name,
+			        n->l2 != 0 && (!bias || n->decay_biases) ? ", with l2" : "",
+			        n->opt.wd != 0 && (!bias || n->decay_biases) ? ", with decoupled wd" : "");
+		}
 	}
 	fputs("\nmemory (one arena)\n", out);
 	print_bytes(out, "parameters", n->nparams);
 	print_bytes(out, "gradients", n->nparams);
 	print_bytes(out, "optimizer state", n->nstate);
 	print_bytes(out, "activations", n->nact);
+	print_bytes(out, "running statistics", n->nstats);
 	print_bytes(out, "deltas (2, reused)", 2 * n->ndelta);
 	print_bytes(out, "gemm workspace", n->nwork);
-	print_bytes(out, "total", 2 * n->nparams + n->nstate + n->nact + 2 * n->ndelta + n->nwork);
+	print_bytes(out, "total", 2 * n->nparams + n->nstate + n->nact + n->nstats + 2 * n->ndelta
+	            + n->nwork);
 }

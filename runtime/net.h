@@ -25,6 +25,7 @@ enum net_op {
 	NET_ACT,     /* y = act(x) */
 	NET_SOFTMAX, /* y = softmax(x); the identity when fused into cross-entropy */
 	NET_DROPOUT, /* y = mask ⊙ x in training (layers.h, struct dropout) */
+	NET_BATCHNORM, /* y = γ·x̂ + β per feature, batch or running statistics */
 };
 
 enum { NET_MAX_LAYERS = 256 };
@@ -39,6 +40,10 @@ struct net_layer {
 	enum init init;       /* NET_DENSE */
 	double keep;          /* NET_DROPOUT: 1 − rate */
 	bool inverted;        /* NET_DROPOUT: scaling = train */
+	double momentum, eps; /* NET_BATCHNORM (γ at w, β at b in the parameters) */
+	int64_t stats;        /* NET_BATCHNORM: running mean (out), then variance (out) */
+	int64_t saved;        /* NET_BATCHNORM: batch mean and 1/σ (2, out) in the activations */
+	int64_t tracked;      /* NET_BATCHNORM: num_batches_tracked */
 	int64_t w, b;         /* offsets of W (out, in) and b (out) in the parameters, b -1 if none */
 	int64_t x, y;         /* offsets of the input (B, in) and output (B, out) activations */
 };
@@ -56,9 +61,10 @@ struct net {
 	uint64_t seed;          /* the run's seed, for dropout masks */
 	int64_t step;           /* the optimizer step being computed, for dropout masks */
 	/* sizes in floats, by category */
-	int64_t nparams, nstate, nact, ndelta, nwork;
+	int64_t nparams, nstate, nact, ndelta, nwork, nstats;
 	float *arena;           /* the one allocation */
 	float *params, *grads, *acts, *delta[2], *work;
+	float *stats;           /* batchnorm's running statistics (nstats): not trained */
 	struct optim_state_f32 state; /* each nparams long, or NULL where unused */
 };
 
@@ -68,6 +74,7 @@ int net_add_dense(struct net *n, const char *name, int64_t in, int64_t units, bo
 int net_add_act(struct net *n, const char *name, int64_t width, enum activation act, double slope);
 int net_add_softmax(struct net *n, const char *name, int64_t width);
 int net_add_dropout(struct net *n, const char *name, int64_t width, double keep, bool inverted);
+int net_add_batchnorm(struct net *n, const char *name, int64_t width, double momentum, double eps);
 
 /* Plans the memory for batch B and allocates the arena; 0, or -1 when it does not fit
  * (err says how much it wanted). */
@@ -91,10 +98,12 @@ double net_loss(struct net *n, const int32_t *y, int64_t rows, bool backward, in
 /* One optimizer update of every parameter tensor with the step's rate and momentum. */
 void net_update(struct net *n, const struct optim_step *step);
 
-/* The parameter tensors in PyTorch's names and layouts, for save and load. */
+/* The tensors of the network in PyTorch's names and layouts, for save and load: each
+ * dense layer's weight and bias, each batchnorm's weight, bias, running_mean,
+ * running_var and num_batches_tracked (an int64 scalar: *i64 set, *data NULL). */
 int net_tensor_count(const struct net *n);
-void net_tensor(const struct net *n, int i, char *name, size_t size, int *ndim, int64_t shape[2],
-                float **data);
+void net_tensor(struct net *n, int i, char *name, size_t size, int *ndim, int64_t shape[2],
+                float **data, int64_t **i64);
 
 /* Prints the IR: buffers with shapes and sizes, the forward, backward and update ops, and
  * the memory of each category. */

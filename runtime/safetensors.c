@@ -39,7 +39,12 @@ static void json_string(FILE *out, const char *s)
 
 static int64_t count_of(const struct st_tensor *t)
 {
-	return t->ndim == 1 ? t->shape[0] : t->shape[0] * t->shape[1];
+	return t->i64 ? 1 : t->ndim == 1 ? t->shape[0] : t->shape[0] * t->shape[1];
+}
+
+static int64_t bytes_of(const struct st_tensor *t)
+{
+	return count_of(t) * (t->i64 ? 8 : 4);
 }
 
 int st_save(const char *path, const struct st_tensor *tensors, int n, const struct st_meta *meta,
@@ -60,11 +65,14 @@ int st_save(const char *path, const struct st_tensor *tensors, int n, const stru
 	fputc('}', h);
 	int64_t offset = 0;
 	for (int i = 0; i < n; i++) {
-		int64_t bytes = count_of(&tensors[i]) * 4;
+		int64_t bytes = bytes_of(&tensors[i]);
 		fputc(',', h);
 		json_string(h, tensors[i].name);
-		fprintf(h, ":{\"dtype\":\"F32\",\"shape\":[%lld", (long long)tensors[i].shape[0]);
-		if (tensors[i].ndim == 2)
+		if (tensors[i].i64)
+			fputs(":{\"dtype\":\"I64\",\"shape\":[", h);
+		else
+			fprintf(h, ":{\"dtype\":\"F32\",\"shape\":[%lld", (long long)tensors[i].shape[0]);
+		if (!tensors[i].i64 && tensors[i].ndim == 2)
 			fprintf(h, ",%lld", (long long)tensors[i].shape[1]);
 		fprintf(h, "],\"data_offsets\":[%lld,%lld]}", (long long)offset, (long long)(offset + bytes));
 		offset += bytes;
@@ -81,9 +89,10 @@ int st_save(const char *path, const struct st_tensor *tensors, int n, const stru
 	for (int b = 0; b < 8; b++)
 		prefix[b] = (unsigned char)((uint64_t)len >> (8 * b));
 	ok = ok && fwrite(prefix, 1, 8, out) == 8 && fwrite(header, 1, len, out) == len;
-	for (int i = 0; ok && i < n; i++) /* little-endian machine: the floats as they are */
-		ok = fwrite(tensors[i].data, 4, (size_t)count_of(&tensors[i]), out)
-			== (size_t)count_of(&tensors[i]);
+	for (int i = 0; ok && i < n; i++) /* little-endian machine: the values as they are */
+		ok = tensors[i].i64 ? fwrite(tensors[i].i64, 8, 1, out) == 1
+			: fwrite(tensors[i].data, 4, (size_t)count_of(&tensors[i]), out)
+				== (size_t)count_of(&tensors[i]);
 	ok = ok && fflush(out) == 0 && fsync(fileno(out)) == 0;
 	if (out)
 		ok = fclose(out) == 0 && ok;
@@ -227,24 +236,29 @@ static bool scan_entry(struct scanner *s, struct entry *e)
 static int read_tensor(FILE *f, const char *path, int64_t data_start, int64_t file_size,
                        const struct entry *e, struct st_tensor *t, char *err, size_t size)
 {
-	bool same = strcmp(e->dtype, "F32") == 0 && e->ndim == t->ndim && e->shape[0] == t->shape[0]
-		&& (t->ndim == 1 || e->shape[1] == t->shape[1]);
+	bool same = t->i64 ? strcmp(e->dtype, "I64") == 0 && e->ndim == 0
+		: strcmp(e->dtype, "F32") == 0 && e->ndim == t->ndim && e->shape[0] == t->shape[0]
+		  && (t->ndim == 1 || e->shape[1] == t->shape[1]);
 	if (!same) {
 		char want[64], got[128] = "";
-		snprintf(want, sizeof want, t->ndim == 1 ? "F32 [%lld]" : "F32 [%lld, %lld]",
-		         (long long)t->shape[0], (long long)t->shape[1]);
+		if (t->i64)
+			snprintf(want, sizeof want, "I64 []");
+		else
+			snprintf(want, sizeof want, t->ndim == 1 ? "F32 [%lld]" : "F32 [%lld, %lld]",
+			         (long long)t->shape[0], (long long)t->shape[1]);
 		for (int d = 0; d < e->ndim && strlen(got) < 100; d++)
 			snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? ", " : "",
 			         (long long)e->shape[d]);
 		return fail(err, size, "%s: '%s' is %s [%s]; the network needs %s", path, e->name,
 		            e->dtype, got, want);
 	}
-	int64_t bytes = count_of(t) * 4;
+	int64_t bytes = bytes_of(t);
 	if (e->end - e->begin != bytes || e->begin < 0 || data_start + e->end > file_size)
 		return fail(err, size, "%s: the data of '%s' (bytes %lld to %lld) is not inside the "
 		            "file or not its size", path, e->name, (long long)e->begin, (long long)e->end);
 	if (fseek(f, (long)(data_start + e->begin), SEEK_SET) != 0
-	    || fread(t->data, 4, (size_t)count_of(t), f) != (size_t)count_of(t))
+	    || (t->i64 ? fread(t->i64, 8, 1, f) != 1
+	        : fread(t->data, 4, (size_t)count_of(t), f) != (size_t)count_of(t)))
 		return fail(err, size, "%s: cannot read '%s'", path, e->name);
 	return 0;
 }

@@ -3,7 +3,8 @@
  * "data_offsets": [begin, end]}, ...}, then the raw little-endian data.
  *
  * For: `save`, `load` and checkpoints, with PyTorch's tensor names and layouts, so that
- * torch and the safetensors package read our files and we read theirs (float32 only).
+ * torch and the safetensors package read our files and we read theirs (float32 tensors,
+ * and int64 scalars such as batchnorm's num_batches_tracked).
  * Not for: knowing which tensors a network has (the caller lists them).
  */
 #ifndef DESCENT_SAFETENSORS_H
@@ -14,9 +15,10 @@
 
 struct st_tensor {
 	const char *name;  /* "dense1.weight" */
-	int ndim;          /* 1 or 2 */
+	int ndim;          /* 1 or 2 for F32; 0 for an I64 scalar */
 	int64_t shape[2];  /* (O, I) or (O) */
-	float *data;       /* shape[0]·shape[1] floats; read into, or written from */
+	float *data;       /* shape[0]·shape[1] floats (F32), read into or written from */
+	int64_t *i64;      /* instead of data: one I64 value, shape [] (num_batches_tracked) */
 };
 
 struct st_meta {

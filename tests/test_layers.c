@@ -321,3 +321,60 @@ Test(dropout, gradient_matches_finite_differences_with_a_fixed_mask)
 		cr_expect_leq(fabs(dx[i] - (up - down) / (2 * h)), 1e-8, "unit %d", i);
 	}
 }
+
+/* The loss of x (6, 4) → batchnorm (training) → Σ c ⊙ out, for the gradient check. */
+static double batchnorm_loss(const double *x, const double *gamma, const double *beta,
+                             const double *c, double *dx, double *dgamma, double *dbeta)
+{
+	double out[24], saved[8], mean[4] = {0}, var[4] = {1, 1, 1, 1}, loss = 0;
+	batchnorm_forward_f64(out, saved, mean, var, x, gamma, beta, 6, 4, 0.1, 1e-5, true);
+	for (int i = 0; i < 24; i++)
+		loss += c[i] * out[i];
+	if (dx) {
+		memset(dgamma, 0, 4 * sizeof *dgamma);
+		memset(dbeta, 0, 4 * sizeof *dbeta);
+		batchnorm_backward_f64(dx, dgamma, dbeta, c, x, saved, gamma, 6, 4);
+	}
+	return loss;
+}
+
+Test(batchnorm, gradients_match_finite_differences_in_training_mode)
+{
+	double x[24], gamma[4] = {1.5, 0.7, -1.1, 2}, beta[4] = {0.1, -0.2, 0.3, 0}, c[24];
+	double dx[24], dgamma[4], dbeta[4];
+	for (int i = 0; i < 24; i++) {
+		x[i] = sin(1.9 * i) * 2 + (i % 4);
+		c[i] = cos(0.8 * i);
+	}
+	batchnorm_loss(x, gamma, beta, c, dx, dgamma, dbeta);
+	double *params[] = {x, gamma, beta}, *grads[] = {dx, dgamma, dbeta};
+	int counts[] = {24, 4, 4};
+	for (int p = 0; p < 3; p++)
+		for (int i = 0; i < counts[p]; i++) {
+			double keep = params[p][i], h = 1e-6;
+			params[p][i] = keep + h;
+			double up = batchnorm_loss(x, gamma, beta, c, NULL, NULL, NULL);
+			params[p][i] = keep - h;
+			double down = batchnorm_loss(x, gamma, beta, c, NULL, NULL, NULL);
+			params[p][i] = keep;
+			cr_expect_leq(fabs(grads[p][i] - (up - down) / (2 * h)), 1e-6,
+			              "tensor %d element %d: %.10g vs %.10g", p, i, grads[p][i],
+			              (up - down) / (2 * h));
+		}
+}
+
+Test(batchnorm, updates_running_statistics_as_pytorch_and_uses_them_at_evaluation)
+{
+	/* two features over a batch of 4: {1, 2, 3, 4} and {0, -3, 3, 0}: means 2.5 and 0,
+	 * biased variances 1.25 and 4.5, unbiased 5/3 and 6 */
+	const float x[8] = {1, 0, 2, -3, 3, 3, 4, 0};
+	const float gamma[2] = {1, 1}, beta[2] = {0, 0};
+	float out[8], saved[4], mean[2] = {0, 0}, var[2] = {1, 1};
+	batchnorm_forward_f32(out, saved, mean, var, x, gamma, beta, 4, 2, 0.1, 1e-5, true);
+	cr_expect_float_eq(mean[0], 0.25f, 1e-7);            /* 0.9·0 + 0.1·2.5 */
+	cr_expect_float_eq(var[0], 0.9f + 0.1f * 5 / 3, 1e-6); /* unbiased: 1.25·4/3 */
+	cr_expect_float_eq(var[1], 0.9f + 0.1f * 6, 1e-6);
+	cr_expect_float_eq(out[0], (float)((1 - 2.5) / sqrt(1.25 + 1e-5)), 1e-6);
+	batchnorm_forward_f32(out, saved, mean, var, x, gamma, beta, 4, 2, 0.1, 1e-5, false);
+	cr_expect_float_eq(out[0], (float)((1 - 0.25) / sqrt(var[0] + 1e-5)), 1e-6);
+}
