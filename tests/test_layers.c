@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -377,4 +378,65 @@ Test(batchnorm, updates_running_statistics_as_pytorch_and_uses_them_at_evaluatio
 	cr_expect_float_eq(out[0], (float)((1 - 2.5) / sqrt(1.25 + 1e-5)), 1e-6);
 	batchnorm_forward_f32(out, saved, mean, var, x, gamma, beta, 4, 2, 0.1, 1e-5, false);
 	cr_expect_float_eq(out[0], (float)((1 - 0.25) / sqrt(var[0] + 1e-5)), 1e-6);
+}
+
+/* One line "name v1 v2 ..." of bn_unit.txt into values; returns how many. */
+static int golden_line(FILE *f, const char *name, double *values, int max)
+{
+	char word[32];
+	cr_assert_eq(fscanf(f, "%31s", word), 1);
+	cr_assert_str_eq(word, name);
+	int n = 0;
+	while (n < max && fscanf(f, " %lf", &values[n]) == 1)
+		n++;
+	return n;
+}
+
+Test(batchnorm, matches_pytorch_forward_backward_and_running_statistics)
+{
+	FILE *f = fopen("tests/golden/train/bn_unit.txt", "r");
+	cr_assert_not_null(f);
+	double x[40], gamma[5], beta[5], dout[40], y[40], dx[40], dgamma[5], dbeta[5], rm[5], rv[5];
+	static const char *const names[] = {"x", "gamma", "beta", "dout", "y", "dx", "dgamma",
+	                                     "dbeta", "running_mean", "running_var"};
+	double *into[] = {x, gamma, beta, dout, y, dx, dgamma, dbeta, rm, rv};
+	for (int k = 0; k < 10; k++) {
+		int want = k == 0 || k == 3 || k == 4 || k == 5 ? 40 : 5;
+		cr_assert_eq(golden_line(f, names[k], into[k], want), want, "%s", names[k]);
+	}
+	fclose(f);
+	float xf[40], gf[5], bf[5], df[40], out[40], saved[10], mean[5] = {0}, var[5] = {1, 1, 1, 1, 1};
+	float dxf[40], dg[5] = {0}, db[5] = {0};
+	for (int i = 0; i < 40; i++) {
+		xf[i] = (float)x[i];
+		df[i] = (float)dout[i];
+	}
+	for (int j = 0; j < 5; j++) {
+		gf[j] = (float)gamma[j];
+		bf[j] = (float)beta[j];
+	}
+	batchnorm_forward_f32(out, saved, mean, var, xf, gf, bf, 8, 5, 0.1, 1e-5, true);
+	batchnorm_backward_f32(dxf, dg, db, df, xf, saved, gf, 8, 5);
+	for (int i = 0; i < 40; i++) {
+		cr_expect_leq(fabs(out[i] - y[i]), 1e-5 * fabs(y[i]) + 1e-6, "y[%d] %g vs %g", i,
+		              (double)out[i], y[i]);
+		cr_expect_leq(fabs(dxf[i] - dx[i]), 1e-5 * fabs(dx[i]) + 1e-6, "dx[%d] %g vs %g", i,
+		              (double)dxf[i], dx[i]);
+	}
+	for (int j = 0; j < 5; j++) {
+		cr_expect_leq(fabs(dg[j] - dgamma[j]), 1e-5 * fabs(dgamma[j]) + 1e-6, "dgamma[%d]", j);
+		cr_expect_leq(fabs(db[j] - dbeta[j]), 1e-5 * fabs(dbeta[j]) + 1e-6, "dbeta[%d]", j);
+	}
+	for (int i = 0; i < 40; i++) /* the two more batches PyTorch saw */
+		xf[i] = (float)(x[i] * 2);
+	batchnorm_forward_f32(out, saved, mean, var, xf, gf, bf, 8, 5, 0.1, 1e-5, true);
+	for (int i = 0; i < 40; i++)
+		xf[i] = (float)(x[i] - 1);
+	batchnorm_forward_f32(out, saved, mean, var, xf, gf, bf, 8, 5, 0.1, 1e-5, true);
+	for (int j = 0; j < 5; j++) {
+		cr_expect_leq(fabs(mean[j] - rm[j]), 1e-5 * fabs(rm[j]) + 1e-6, "running_mean[%d] %g vs %g",
+		              j, (double)mean[j], rm[j]);
+		cr_expect_leq(fabs(var[j] - rv[j]), 1e-5 * fabs(rv[j]) + 1e-6, "running_var[%d] %g vs %g",
+		              j, (double)var[j], rv[j]);
+	}
 }

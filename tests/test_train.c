@@ -46,36 +46,59 @@ static int log_values(const char *path, const char *key, double *out, int max)
 	return n;
 }
 
-enum { TENSORS = 4 };
-static const char *const names[TENSORS] = {"dense1.weight", "dense1.bias", "dense2.weight",
-                                           "dense2.bias"};
-static const int64_t shapes[TENSORS][2] = {{32, 64}, {32, 1}, {10, 32}, {10, 1}};
+/* The tensors of a network as saved: name and shape (cols 1 for vectors, 0 for the I64
+ * scalar num_batches_tracked). */
+struct spec {
+	const char *name;
+	int64_t rows, cols;
+};
 
-static void load_weights(const char *path, float *data[TENSORS])
+static const struct spec plain[] = {
+	{"dense1.weight", 32, 64}, {"dense1.bias", 32, 1}, {"dense2.weight", 10, 32},
+	{"dense2.bias", 10, 1}, {NULL, 0, 0},
+};
+static const struct spec with_batchnorm[] = {
+	{"dense1.weight", 32, 64}, {"batchnorm1.weight", 32, 1}, {"batchnorm1.bias", 32, 1},
+	{"batchnorm1.running_mean", 32, 1}, {"batchnorm1.running_var", 32, 1},
+	{"batchnorm1.num_batches_tracked", 1, 0}, {"dense2.weight", 10, 32}, {"dense2.bias", 10, 1},
+	{NULL, 0, 0},
+};
+
+enum { MAX_TENSORS = 16 };
+
+/* Loads the tensors of specs from path into new arrays (data[i]; counts[i] for I64). */
+static int load_weights(const char *path, const struct spec *specs, float *data[MAX_TENSORS],
+                        int64_t counts[MAX_TENSORS])
 {
-	struct st_tensor t[TENSORS];
+	struct st_tensor t[MAX_TENSORS];
 	char err[256];
-	for (int i = 0; i < TENSORS; i++) {
-		data[i] = malloc((size_t)(shapes[i][0] * shapes[i][1]) * sizeof(float));
-		t[i] = (struct st_tensor){names[i], shapes[i][1] == 1 ? 1 : 2,
-		                          {shapes[i][0], shapes[i][1]}, data[i]};
+	int n = 0;
+	for (; specs[n].name; n++) {
+		data[n] = malloc((size_t)(specs[n].rows * (specs[n].cols ? specs[n].cols : 1)) * sizeof(float));
+		t[n] = (struct st_tensor){specs[n].name, specs[n].cols == 1 ? 1 : specs[n].cols ? 2 : 0,
+		                          {specs[n].rows, specs[n].cols}, specs[n].cols ? data[n] : NULL,
+		                          specs[n].cols ? NULL : &counts[n]};
 	}
-	cr_assert_eq(st_load(path, t, TENSORS, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(st_load(path, t, n, err, sizeof err), 0, "%s", err);
+	return n;
 }
 
-static void compare_with_torch(const char *name, const char *optimizer, bool decay_biases)
+/* Trains network (text) from init for 20 full-batch steps of optimizer and compares the
+ * losses and final tensors with PyTorch's golden NAME.losses and NAME.safetensors. */
+static void compare_with_torch(const char *name, const char *optimizer, bool decay_biases,
+                               const char *network, const char *init, const struct spec *specs)
 {
-	char dir[64], nn[128], text[1400], log[128], saved[128], golden[128];
+	char dir[64], nn[128], text[1600], log[128], saved[128], golden[128];
 	scratch(dir);
 	char *cwd = getcwd(NULL, 0);
 	snprintf(nn, sizeof nn, "%s/t.nn", dir);
 	snprintf(text, sizeof text,
 	         "data d {\n train = csv(\"%s/tests/golden/train/tiny.csv\", label = \"digit\")\n"
-	         " scale = 1/16\n shuffle = false\n}\nnetwork n {\n dense(32)\n relu\n dense(10)\n}\n"
+	         " scale = 1/16\n shuffle = false\n}\nnetwork n {\n%s}\n"
 	         "train t {\n network = n\n data = d\n optimizer = %s\n decay_biases = %s\n"
-	         " epochs = 20\n batch = 64\n load = \"%s/tests/golden/train/init.safetensors\"\n"
-	         " log = \"t.jsonl\"\n save = \"t.safetensors\"\n}\n", cwd, optimizer,
-	         decay_biases ? "true" : "false", cwd);
+	         " epochs = 20\n batch = 64\n load = \"%s/tests/golden/train/%s\"\n"
+	         " log = \"t.jsonl\"\n save = \"t.safetensors\"\n}\n", cwd, network, optimizer,
+	         decay_biases ? "true" : "false", cwd, init);
 	write_text(nn, text);
 	char *err;
 	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", nn, NULL}, NULL, NULL, &err),
@@ -92,15 +115,19 @@ static void compare_with_torch(const char *name, const char *optimizer, bool dec
 		              name, s + 1, ours[s], torch[s]);
 	}
 	fclose(f);
-	float *a[TENSORS], *b[TENSORS];
+	float *a[MAX_TENSORS], *b[MAX_TENSORS];
+	int64_t ca[MAX_TENSORS], cb[MAX_TENSORS];
 	snprintf(saved, sizeof saved, "%s/t.safetensors", dir);
 	snprintf(golden, sizeof golden, "tests/golden/train/%s.safetensors", name);
-	load_weights(saved, a);
-	load_weights(golden, b);
-	for (int i = 0; i < TENSORS; i++) {
-		for (int64_t k = 0; k < shapes[i][0] * shapes[i][1]; k++)
+	int n = load_weights(saved, specs, a, ca);
+	load_weights(golden, specs, b, cb);
+	for (int i = 0; i < n; i++) {
+		if (!specs[i].cols)
+			cr_expect_eq(ca[i], cb[i], "%s %s: %ld vs %ld", name, specs[i].name, (long)ca[i],
+			             (long)cb[i]);
+		for (int64_t k = 0; specs[i].cols && k < specs[i].rows * specs[i].cols; k++)
 			cr_expect_leq(fabs(a[i][k] - b[i][k]), 1e-4 * fabs(b[i][k]) + 1e-6, "%s %s[%ld]: %g vs %g",
-			              name, names[i], (long)k, (double)a[i][k], (double)b[i][k]);
+			              name, specs[i].name, (long)k, (double)a[i][k], (double)b[i][k]);
 		free(a[i]);
 		free(b[i]);
 	}
@@ -110,8 +137,20 @@ static void compare_with_torch(const char *name, const char *optimizer, bool dec
 
 Test(train, matches_pytorch_for_20_steps_with_sgd_momentum_and_adamw)
 {
-	compare_with_torch("sgd_momentum", "sgd(lr = 0.1, momentum = 0.9)", false);
-	compare_with_torch("adamw", "adamw(lr = 0.01, wd = 0.01)", true);
+	const char *network = " dense(32)\n relu\n dense(10)\n";
+	compare_with_torch("sgd_momentum", "sgd(lr = 0.1, momentum = 0.9)", false, network,
+	                   "init.safetensors", plain);
+	compare_with_torch("adamw", "adamw(lr = 0.01, wd = 0.01)", true, network, "init.safetensors",
+	                   plain);
+}
+
+Test(train, matches_pytorch_with_batchnorm_for_20_steps)
+{
+	const char *network = " dense(32, bias = false)\n batchnorm()\n relu\n dense(10)\n";
+	compare_with_torch("bn_sgd_momentum", "sgd(lr = 0.1, momentum = 0.9)", false, network,
+	                   "init_bn.safetensors", with_batchnorm);
+	compare_with_torch("bn_adamw", "adamw(lr = 0.01, wd = 0.01)", true, network,
+	                   "init_bn.safetensors", with_batchnorm);
 }
 
 /* Runs examples/digits.nn in a scratch folder (its data found through DESCENT_DATA),

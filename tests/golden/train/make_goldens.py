@@ -22,8 +22,11 @@ ROOT = os.path.join(HERE, "..", "..", "..")
 def write_safetensors(path, tensors):
     header, blobs, offset = {}, [], 0
     for name, t in tensors.items():
-        data = t.detach().contiguous().to(torch.float32).numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        if t.dtype == torch.int64:  # num_batches_tracked: an I64 scalar
+            data, dtype = struct.pack("<q", int(t.item())), "I64"
+        else:
+            data, dtype = t.detach().contiguous().to(torch.float32).numpy().tobytes(), "F32"
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
     text = json.dumps(header).encode()
@@ -68,7 +71,73 @@ def main():
         write_safetensors(os.path.join(HERE, name + ".safetensors"),
                           {"dense1.weight": model[0].weight, "dense1.bias": model[0].bias,
                            "dense2.weight": model[2].weight, "dense2.bias": model[2].bias})
-    print("torch", torch.__version__, "wrote", len(cases), "cases")
+    batchnorm_goldens(x, y)
+    print("torch", torch.__version__, "wrote", len(cases), "cases and the batchnorm goldens")
+
+
+def batchnorm_goldens(x, y):
+    """bn_unit.txt: one BatchNorm1d(5) in training mode (output, input gradient, weight and
+    bias gradients for an upstream gradient dout), then its running statistics after
+    three batches; bn_NAME.losses/.safetensors: Linear(64, 32, bias=False),
+    BatchNorm1d(32), ReLU, Linear(32, 10) trained as the cases above (init_bn.safetensors)."""
+    torch.manual_seed(1)
+    bn = torch.nn.BatchNorm1d(5)
+    with torch.no_grad():
+        bn.weight.copy_(torch.randn(5))
+        bn.bias.copy_(torch.randn(5))
+    inp = (torch.randn(8, 5) * 3 + 1).requires_grad_(True)
+    dout = torch.randn(8, 5)
+    out = bn(inp)
+    out.backward(dout)
+    bn(inp.detach() * 2)
+    bn(inp.detach() - 1)
+    with open(os.path.join(HERE, "bn_unit.txt"), "w") as f:
+        for name, t in [("x", inp), ("gamma", bn.weight), ("beta", bn.bias), ("dout", dout),
+                        ("y", out), ("dx", inp.grad), ("dgamma", bn.weight.grad),
+                        ("dbeta", bn.bias.grad), ("running_mean", bn.running_mean),
+                        ("running_var", bn.running_var)]:
+            f.write(name + " " + " ".join("%r" % v for v in t.detach().flatten().tolist()) + "\n")
+    torch.manual_seed(2)
+    first, norm, second = torch.nn.Linear(64, 32, bias=False), torch.nn.BatchNorm1d(32), torch.nn.Linear(32, 10)
+    with torch.no_grad():
+        norm.weight.copy_(1 + 0.1 * torch.randn(32))
+        norm.bias.copy_(0.1 * torch.randn(32))
+    init = {"dense1.weight": first.weight, "batchnorm1.weight": norm.weight,
+            "batchnorm1.bias": norm.bias, "batchnorm1.running_mean": norm.running_mean,
+            "batchnorm1.running_var": norm.running_var,
+            "batchnorm1.num_batches_tracked": norm.num_batches_tracked,
+            "dense2.weight": second.weight, "dense2.bias": second.bias}
+    write_safetensors(os.path.join(HERE, "init_bn.safetensors"), init)
+    cases = {
+        "bn_sgd_momentum": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+        "bn_adamw": lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.01),
+    }
+    for name, make in cases.items():
+        model = torch.nn.Sequential(torch.nn.Linear(64, 32, bias=False), torch.nn.BatchNorm1d(32),
+                                    torch.nn.ReLU(), torch.nn.Linear(32, 10))
+        model.load_state_dict({"0.weight": first.weight, "1.weight": norm.weight,
+                               "1.bias": norm.bias, "1.running_mean": norm.running_mean,
+                               "1.running_var": norm.running_var,
+                               "1.num_batches_tracked": norm.num_batches_tracked,
+                               "3.weight": second.weight, "3.bias": second.bias})
+        opt = make(model.parameters())
+        losses = []
+        for _ in range(20):
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            losses.append(loss.item())
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        with open(os.path.join(HERE, name + ".losses"), "w") as f:
+            f.write("".join("%r\n" % v for v in losses))
+        sd = model.state_dict()
+        write_safetensors(os.path.join(HERE, name + ".safetensors"),
+                          {"dense1.weight": sd["0.weight"], "batchnorm1.weight": sd["1.weight"],
+                           "batchnorm1.bias": sd["1.bias"],
+                           "batchnorm1.running_mean": sd["1.running_mean"],
+                           "batchnorm1.running_var": sd["1.running_var"],
+                           "batchnorm1.num_batches_tracked": sd["1.num_batches_tracked"],
+                           "dense2.weight": sd["3.weight"], "dense2.bias": sd["3.bias"]})
 
 
 if __name__ == "__main__":
