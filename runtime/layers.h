@@ -71,7 +71,7 @@ bool dropout_keeps(const struct dropout *d, int64_t index);
 	                                const REAL *beta, int64_t B, int64_t W,                 \
 	                                double momentum, double eps, bool training);            \
 	void batchnorm_backward_##SUFFIX(REAL *din, REAL *dgamma, REAL *dbeta, const REAL *dout,\
-	                                 const REAL *in, const REAL *saved, const REAL *gamma,  \
+	                                 const REAL *in, REAL *saved, const REAL *gamma,        \
 	                                 int64_t B, int64_t W);                                 \
 	double loss_##SUFFIX(REAL *dz, const REAL *z, const int32_t *y, int64_t B, int64_t C,  \
 	                     enum loss loss, double scale);                                     \
@@ -85,8 +85,9 @@ bool dropout_keeps(const struct dropout *d, int64_t index);
  * dropout_forward: in training, the mask of d (scaled if inverted); at evaluation, the
  * identity (inverted) or ×keep. dropout_backward: the same mask on the gradient.
  * batchnorm_forward, per feature of in (B, W): in training, x̂ = (x − μ)/√(σ² + eps) with
- * the batch mean μ and biased variance σ², out = γ·x̂ + β, saved (2, W) gets μ and
- * 1/√(σ² + eps), and the running mean and variance move by momentum towards μ and the
+ * the batch mean μ and biased variance σ², out = γ·x̂ + β, saved (4, W) gets μ and
+ * 1/√(σ² + eps) (and room for the backward pass's sums), and the running mean and
+ * variance move by momentum towards μ and the
  * unbiased variance (PyTorch's rule); at evaluation, the running statistics replace the
  * batch's. batchnorm_backward (training mode): dγ += Σ dout·x̂, dβ += Σ dout, and
  * din = γ/√(σ²+eps) · (dout − mean(dout) − x̂·mean(dout·x̂)).

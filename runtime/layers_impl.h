@@ -144,54 +144,65 @@ void FN(dropout_backward)(REAL *din, const REAL *dout, int64_t rows, int64_t wid
 		din[i] = dropout_keeps(d, i) ? dout[i] * kept : 0;
 }
 
+/* Row by row, so that every inner loop runs over contiguous features and vectorizes;
+ * saved (4, W) holds the batch mean, 1/√(σ² + eps), and the backward pass's two sums. */
 void FN(batchnorm_forward)(REAL *out, REAL *saved, REAL *running_mean, REAL *running_var,
                            const REAL *in, const REAL *gamma, const REAL *beta, int64_t B,
                            int64_t W, double momentum, double eps, bool training)
 {
-	for (int64_t j = 0; j < W; j++) {
-		double mean, inv;
-		if (training) {
-			double sum = 0, sq = 0;
-			for (int64_t r = 0; r < B; r++)
-				sum += in[r * W + j];
-			mean = sum / (double)B;
-			for (int64_t r = 0; r < B; r++)
-				sq += ((double)in[r * W + j] - mean) * ((double)in[r * W + j] - mean);
-			double var = sq / (double)B;
-			inv = 1 / sqrt(var + eps);
-			saved[j] = (REAL)mean;
-			saved[W + j] = (REAL)inv;
-			double unbiased = B > 1 ? sq / (double)(B - 1) : var;
-			running_mean[j] = (REAL)((1 - momentum) * running_mean[j] + momentum * mean);
-			running_var[j] = (REAL)((1 - momentum) * running_var[j] + momentum * unbiased);
-		} else {
-			mean = running_mean[j];
-			inv = 1 / sqrt((double)running_var[j] + eps);
-		}
+	REAL *restrict mean = saved, *restrict inv = saved + W;
+	if (training) {
+		for (int64_t j = 0; j < W; j++)
+			mean[j] = inv[j] = 0;
 		for (int64_t r = 0; r < B; r++)
-			out[r * W + j] = (REAL)(gamma[j] * (((double)in[r * W + j] - mean) * inv) + beta[j]);
+			for (int64_t j = 0; j < W; j++)
+				mean[j] += in[r * W + j];
+		for (int64_t j = 0; j < W; j++)
+			mean[j] /= (REAL)B;
+		for (int64_t r = 0; r < B; r++) /* inv first holds the sum of squared deviations */
+			for (int64_t j = 0; j < W; j++)
+				inv[j] += (in[r * W + j] - mean[j]) * (in[r * W + j] - mean[j]);
+		for (int64_t j = 0; j < W; j++) {
+			double squares = inv[j], unbiased = B > 1 ? squares / (double)(B - 1) : squares;
+			running_mean[j] = (REAL)((1 - momentum) * running_mean[j] + momentum * mean[j]);
+			running_var[j] = (REAL)((1 - momentum) * running_var[j] + momentum * unbiased);
+			inv[j] = (REAL)(1 / sqrt(squares / (double)B + eps));
+		}
+	} else {
+		for (int64_t j = 0; j < W; j++) {
+			mean[j] = running_mean[j];
+			inv[j] = (REAL)(1 / sqrt((double)running_var[j] + eps));
+		}
 	}
+	for (int64_t r = 0; r < B; r++)
+		for (int64_t j = 0; j < W; j++)
+			out[r * W + j] = gamma[j] * ((in[r * W + j] - mean[j]) * inv[j]) + beta[j];
 }
 
 void FN(batchnorm_backward)(REAL *din, REAL *dgamma, REAL *dbeta, const REAL *dout,
-                            const REAL *in, const REAL *saved, const REAL *gamma, int64_t B,
+                            const REAL *in, REAL *saved, const REAL *gamma, int64_t B,
                             int64_t W)
 {
+	const REAL *restrict mean = saved, *restrict inv = saved + W;
+	REAL *restrict sum = saved + 2 * W, *restrict dot = saved + 3 * W;
+	for (int64_t j = 0; j < W; j++)
+		sum[j] = dot[j] = 0;
+	for (int64_t r = 0; r < B; r++)
+		for (int64_t j = 0; j < W; j++) {
+			sum[j] += dout[r * W + j];
+			dot[j] += dout[r * W + j] * ((in[r * W + j] - mean[j]) * inv[j]);
+		}
 	for (int64_t j = 0; j < W; j++) {
-		double mean = saved[j], inv = saved[W + j], sum = 0, dot = 0;
-		for (int64_t r = 0; r < B; r++) {
-			double xhat = ((double)in[r * W + j] - mean) * inv;
-			sum += dout[r * W + j];
-			dot += dout[r * W + j] * xhat;
-		}
-		dgamma[j] += (REAL)dot;
-		dbeta[j] += (REAL)sum;
-		for (int64_t r = 0; din && r < B; r++) {
-			double xhat = ((double)in[r * W + j] - mean) * inv;
-			din[r * W + j] = (REAL)(gamma[j] * inv
-			                        * (dout[r * W + j] - sum / (double)B - xhat * dot / (double)B));
-		}
+		dgamma[j] += dot[j];
+		dbeta[j] += sum[j];
 	}
+	const REAL rows = (REAL)B;
+	for (int64_t r = 0; din && r < B; r++)
+		for (int64_t j = 0; j < W; j++) {
+			REAL xhat = (in[r * W + j] - mean[j]) * inv[j];
+			din[r * W + j] = gamma[j] * inv[j] * (dout[r * W + j] - sum[j] / rows
+			                                      - xhat * dot[j] / rows);
+		}
 }
 
 /* Cross-entropy of one sample's logits z (C): log Σ e^z − z[y] with the max taken out;

@@ -106,7 +106,7 @@ int net_plan(struct net *n, int64_t batch, char *err, size_t size)
 		at += batch * l->out;
 		if (l->op == NET_BATCHNORM) {
 			l->saved = at;
-			at += 2 * l->out;
+			at += 4 * l->out; /* mean, 1/σ, and the backward pass's two sums */
 		}
 	}
 	unsigned needs = optim_needs(&n->opt);

@@ -327,7 +327,7 @@ Test(dropout, gradient_matches_finite_differences_with_a_fixed_mask)
 static double batchnorm_loss(const double *x, const double *gamma, const double *beta,
                              const double *c, double *dx, double *dgamma, double *dbeta)
 {
-	double out[24], saved[8], mean[4] = {0}, var[4] = {1, 1, 1, 1}, loss = 0;
+	double out[24], saved[16], mean[4] = {0}, var[4] = {1, 1, 1, 1}, loss = 0;
 	batchnorm_forward_f64(out, saved, mean, var, x, gamma, beta, 6, 4, 0.1, 1e-5, true);
 	for (int i = 0; i < 24; i++)
 		loss += c[i] * out[i];
@@ -370,7 +370,7 @@ Test(batchnorm, updates_running_statistics_as_pytorch_and_uses_them_at_evaluatio
 	 * biased variances 1.25 and 4.5, unbiased 5/3 and 6 */
 	const float x[8] = {1, 0, 2, -3, 3, 3, 4, 0};
 	const float gamma[2] = {1, 1}, beta[2] = {0, 0};
-	float out[8], saved[4], mean[2] = {0, 0}, var[2] = {1, 1};
+	float out[8], saved[8], mean[2] = {0, 0}, var[2] = {1, 1};
 	batchnorm_forward_f32(out, saved, mean, var, x, gamma, beta, 4, 2, 0.1, 1e-5, true);
 	cr_expect_float_eq(mean[0], 0.25f, 1e-7);            /* 0.9·0 + 0.1·2.5 */
 	cr_expect_float_eq(var[0], 0.9f + 0.1f * 5 / 3, 1e-6); /* unbiased: 1.25·4/3 */
@@ -405,7 +405,7 @@ Test(batchnorm, matches_pytorch_forward_backward_and_running_statistics)
 		cr_assert_eq(golden_line(f, names[k], into[k], want), want, "%s", names[k]);
 	}
 	fclose(f);
-	float xf[40], gf[5], bf[5], df[40], out[40], saved[10], mean[5] = {0}, var[5] = {1, 1, 1, 1, 1};
+	float xf[40], gf[5], bf[5], df[40], out[40], saved[20], mean[5] = {0}, var[5] = {1, 1, 1, 1, 1};
 	float dxf[40], dg[5] = {0}, db[5] = {0};
 	for (int i = 0; i < 40; i++) {
 		xf[i] = (float)x[i];

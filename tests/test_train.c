@@ -390,3 +390,49 @@ Test(train, dropout_masks_do_not_depend_on_threads)
 		remove_dir(dirs[k]);
 	}
 }
+
+/* The weights of a small network after 50 full-batch steps of optimizer, with extra keys. */
+static void weights_after(const char *optimizer, const char *extra, float *out, int64_t count,
+                          char **messages)
+{
+	char dir[64], nn[256], text[900], path[256];
+	scratch(dir);
+	snprintf(nn, sizeof nn, "%.64s/r.nn", dir);
+	snprintf(text, sizeof text, "data d { train = blobs(64, classes = 3, dim = 6) }\n"
+	         "network n {\n dense(16)\n tanh\n dense(3)\n}\ntrain t {\n network = n\n data = d\n"
+	         " optimizer = %s\n%s epochs = 50\n batch = 64\n seed = 3\n decay_biases = true\n"
+	         " save = \"r.safetensors\"\n}\n", optimizer, extra);
+	write_text(nn, text);
+	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", nn, NULL}, NULL, NULL,
+	                         messages), 0, "%s", *messages);
+	snprintf(path, sizeof path, "%.64s/r.safetensors", dir);
+	size_t len;
+	char *file = slurp(path, &len);
+	cr_assert(file && len >= (size_t)count * 4);
+	memcpy(out, file + len - (size_t)count * 4, (size_t)count * 4); /* the last tensors' data */
+	free(file);
+	remove_dir(dir);
+}
+
+Test(train, l2_and_wd_agree_for_plain_sgd_and_differ_for_adam_on_a_network)
+{
+	enum { COUNT = 16 * 6 + 16 + 3 * 16 + 3 };
+	float a[COUNT], b[COUNT];
+	char *messages;
+	weights_after("sgd(lr = 0.05)", " regularize = l2(0.1)\n", a, COUNT, &messages);
+	free(messages);
+	weights_after("sgd(lr = 0.05, wd = 0.1)", "", b, COUNT, &messages);
+	free(messages);
+	for (int i = 0; i < COUNT; i++) /* the same algebra; only rounding may differ */
+		cr_expect_leq(fabs(a[i] - b[i]), 1e-5 * fabs(a[i]) + 1e-6, "sgd: %d: %g vs %g", i,
+		              (double)a[i], (double)b[i]);
+	weights_after("adam(lr = 0.01)", " regularize = l2(0.1)\n", a, COUNT, &messages);
+	cr_expect(strstr(messages, "warning: l2 with adam") != NULL, "%s", messages);
+	free(messages);
+	weights_after("adam(lr = 0.01, wd = 0.1)", "", b, COUNT, &messages);
+	free(messages);
+	double differ = 0;
+	for (int i = 0; i < COUNT; i++)
+		differ = fmax(differ, fabs(a[i] - b[i]));
+	cr_expect_gt(differ, 1e-3, "adam: l2 and wd gave the same weights");
+}
