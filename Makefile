@@ -149,10 +149,15 @@ $(BUILD)/bench/gemm: bench/gemm.c $(BUILD)/libdescent.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ $(OPENBLAS) $(LDLIBS)
 
 # Reruns every runnable example, rewriting the traces and pictures committed beside them
-# (examples/fashion_mlp.nn needs Debian's dataset-fashion-mnist and batchnorm/dropout).
+# (the Fashion-MNIST ones when Debian's dataset-fashion-mnist is installed).
 examples: $(BIN)
-	@for f in examples/teaching/*.nn examples/iris.nn examples/digits.nn; do \
-		echo "descent run $$f"; ./$(BIN) run --quiet $$f || exit 1; done
+	@for f in examples/teaching/*.nn examples/iris.nn examples/digits.nn \
+	          examples/regularization/dropout.nn examples/regularization/l2_vs_wd.nn; do \
+		echo "descent run $$f"; ./$(BIN) run --quiet $$f > /dev/null || exit 1; done
+	@if [ -d /usr/share/datasets/fashion-mnist ]; then \
+		for f in examples/fashion_mlp.nn examples/regularization/batchnorm_placement.nn; do \
+			echo "descent run $$f"; ./$(BIN) run --quiet $$f > /dev/null || exit 1; done; \
+	else echo "skipped the Fashion-MNIST examples: sudo apt-get install dataset-fashion-mnist"; fi
 
 clean:
 	rm -rf build build-asan build-fuzz $(BIN)
