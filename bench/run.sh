@@ -28,17 +28,22 @@ for lines in 2000 20000; do
 	/usr/bin/time -f "  peak RSS %M KiB" "$bin" check "$out/big$lines.nn" > /dev/null
 done
 
-# Fashion-MNIST MLP against PyTorch (bench/torch_mlp.py), when both are installed.
+# Fashion-MNIST MLP against PyTorch (bench/torch_mlp.py), when both are installed: the
+# plain network, then with a batchnorm and a dropout layer (bench/fashion_regularized.nn).
 if [ -d /usr/share/datasets/fashion-mnist ]; then
-	for threads in 1 2; do
-		"$bin" run --quiet --threads "$threads" examples/fashion_mlp.nn > /dev/null
-		/usr/bin/time -f "  descent threads $threads: peak RSS %M KiB" \
-			"$bin" run --quiet --threads "$threads" examples/fashion_mlp.nn > "$out/table"
-		awk -v t="$threads" 'NR > 2 { printf "descent threads %d epoch %d: %.3f s, test_acc %s\n",
-			t, $1, $NF - last, $(NF - 1); last = $NF }' "$out/table"
-		if /usr/bin/python3 -c "import torch" 2>/dev/null; then
-			/usr/bin/python3 bench/torch_mlp.py "$threads" 2>/dev/null
-		fi
+	for variant in plain regularized; do
+		file=examples/fashion_mlp.nn
+		[ "$variant" = regularized ] && file=bench/fashion_regularized.nn
+		for threads in 1 2; do
+			/usr/bin/time -f "  descent $variant threads $threads: peak RSS %M KiB" \
+				"$bin" run --quiet --threads "$threads" "$file" > "$out/table"
+			awk -v t="$threads" -v v="$variant" 'NR > 2 {
+				printf "descent %s threads %d epoch %d: %.3f s, test_acc %s\n",
+				v, t, $1, $NF - last, $(NF - 1); last = $NF }' "$out/table"
+			if /usr/bin/python3 -c "import torch" 2>/dev/null; then
+				/usr/bin/python3 bench/torch_mlp.py "$threads" "$variant" 2>/dev/null
+			fi
+		done
 	done
 else
 	echo "Fashion-MNIST comparison skipped: sudo apt-get install dataset-fashion-mnist"

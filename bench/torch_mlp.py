@@ -4,7 +4,10 @@ batch and epochs of examples/fashion_mlp.nn (784-256-128-10, ReLU, AdamW(lr = 1e
 weight_decay = 0.01), batch 128, 3 epochs, pixels / 255, a new order every epoch).
 Each epoch's time includes evaluating the 10,000 test images, as descent's log does.
 
-usage: /usr/bin/python3 bench/torch_mlp.py THREADS   (prints one line per epoch, then RSS)
+usage: /usr/bin/python3 bench/torch_mlp.py THREADS [regularized]
+(prints one line per epoch, then RSS). With `regularized`: the network of
+bench/fashion_regularized.nn, with BatchNorm1d after the first Linear (no bias) and
+Dropout(0.2) after its ReLU.
 Needs Debian's python3-torch and dataset-fashion-mnist.
 """
 import gzip
@@ -34,11 +37,17 @@ def main():
     y = torch.from_numpy(idx("train-labels-idx1-ubyte.gz").astype(np.int64))
     xt = torch.from_numpy(idx("t10k-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32)) / 255
     yt = torch.from_numpy(idx("t10k-labels-idx1-ubyte.gz").astype(np.int64))
-    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128),
-                                torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    if len(sys.argv) > 2 and sys.argv[2] == "regularized":
+        model = torch.nn.Sequential(torch.nn.Linear(784, 256, bias=False), torch.nn.BatchNorm1d(256),
+                                    torch.nn.ReLU(), torch.nn.Dropout(0.2), torch.nn.Linear(256, 128),
+                                    torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    else:
+        model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128),
+                                    torch.nn.ReLU(), torch.nn.Linear(128, 10))
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
     for epoch in range(1, 4):
         start = time.perf_counter()
+        model.train()
         order = torch.randperm(len(x))
         for i in range(0, len(x), 128):
             rows = order[i:i + 128]
@@ -46,6 +55,7 @@ def main():
             opt.zero_grad()
             loss.backward()
             opt.step()
+        model.eval()
         with torch.no_grad():
             correct = sum((model(xt[i:i + 1000]).argmax(1) == yt[i:i + 1000]).sum().item()
                           for i in range(0, len(xt), 1000))
