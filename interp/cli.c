@@ -80,7 +80,7 @@ static const char run_help[] =
 	"only the final tables.\n"
 	"--threads N (default: every core) splits the matrix products; results are the\n"
 	"same whatever N is.\n"
-	"Not implemented yet: the batchnorm layer, checkpoint, --set, --resume.\n"
+	"Not implemented yet: checkpoint, --set, --resume.\n"
 	"exit status: 0 success, 1 an error in the input, 2 misuse or not implemented yet,\n"
 	"3 a run diverged.\n";
 
