@@ -19,6 +19,7 @@
 #include "diag.h"
 #include "fold.h"
 #include "lower.h"
+#include "override.h"
 #include "net.h"
 #include "minimize.h"
 #include "parse.h"
@@ -80,7 +81,10 @@ static const char run_help[] =
 	"only the final tables.\n"
 	"--threads N (default: every core) splits the matrix products; results are the\n"
 	"same whatever N is.\n"
-	"Not implemented yet: checkpoint, --set, --resume.\n"
+	"--set KEY=VALUE replaces a train key before the file is checked: a key (epochs=5),\n"
+	"a parameter of the optimizer or schedule (optimizer.lr=3e-4, schedule.T0=2 epochs),\n"
+	"in one block (baseline.epochs=5) or in all; VALUE is an expression of the language.\n"
+	"Not implemented yet: checkpoint, --resume.\n"
 	"exit status: 0 success, 1 an error in the input, 2 misuse or not implemented yet,\n"
 	"3 a run diverged.\n";
 
@@ -127,9 +131,26 @@ static bool parse_number(const char *text, double *out)
 	return *text && !*end && errno == 0 && isfinite(*out);
 }
 
-/* Reads, folds and checks a file; *file gets the tree (caller frees both). */
+/* The --set values of a command: each parsed from its own source. */
+struct overrides {
+	int n;                         /* how many */
+	struct source *src[64];        /* the text of each, "--set" in messages */
+	struct ast *entry[64];         /* KEY = VALUE, or NULL where it did not parse */
+};
+
+static void overrides_free(struct overrides *o)
+{
+	for (int i = 0; i < o->n; i++) {
+		ast_free(o->entry[i]);
+		source_free(o->src[i]);
+	}
+	o->n = 0;
+}
+
+/* Reads, folds and checks a file after applying the --set values in sets (may be NULL);
+ * *file gets the tree (caller frees both). */
 static int load_file(const char *path, struct diag *d, struct source **src, struct ast **file,
-                     struct check_summary *summary)
+                     struct check_summary *summary, const struct overrides *sets)
 {
 	*file = NULL;
 	if (!(*src = source_read(path))) {
@@ -138,6 +159,13 @@ static int load_file(const char *path, struct diag *d, struct source **src, stru
 	}
 	*file = parse_source(*src, PARSE_FILE, d);
 	if (!*file)
+		return EXIT_INPUT;
+	for (int i = 0; sets && i < sets->n; i++)
+		if (sets->entry[i] && !override_apply(*file, sets->entry[i], d)) {
+			fprintf(stderr, "descent: out of memory\n");
+			return EXIT_INPUT;
+		}
+	if (d->errors)
 		return EXIT_INPUT;
 	if (!fold_file(*file, d)) {
 		fprintf(stderr, "descent: out of memory\n");
@@ -181,7 +209,7 @@ static int cmd_check(int argc, char **argv)
 	struct ast *file;
 	struct check_summary s;
 	diag_setup(&d);
-	status = load_file(path, &d, &src, &file, &s);
+	status = load_file(path, &d, &src, &file, &s, NULL);
 	if (status == EXIT_OK)
 		printf("%s: ok (%d let, %d data, %d network, %d train, %d sweep, %d minimize; "
 		       "%d warning%s)\n", src->name, s.lets, s.data, s.networks, s.trains, s.sweeps,
@@ -206,7 +234,7 @@ static int cmd_not_yet(const char *command, int argc, char **argv)
 	struct source *src;
 	struct ast *file;
 	diag_setup(&d);
-	int status = load_file(path, &d, &src, &file, NULL);
+	int status = load_file(path, &d, &src, &file, NULL, NULL);
 	report_errors(&d);
 	ast_free(file);
 	source_free(src);
@@ -336,10 +364,22 @@ static int cmd_run(int argc, char **argv)
 {
 	const char *path = NULL;
 	bool quiet = false;
+	struct diag d;
+	struct overrides sets = {0};
+	diag_setup(&d);
 	for (int i = 0; i < argc; i++) {
 		const char *v;
 		double threads;
-		if (strcmp(argv[i], "--quiet") == 0)
+		if ((v = option_value(argc, argv, &i, "--set"))) {
+			if (sets.n == 64) {
+				overrides_free(&sets);
+				return usage_error("run", "at most 64 --set values");
+			}
+			sets.src[sets.n] = source_from_string("--set", v);
+			sets.entry[sets.n] = sets.src[sets.n]
+				? parse_source(sets.src[sets.n], PARSE_SET, &d) : NULL;
+			sets.n++;
+		} else if (strcmp(argv[i], "--quiet") == 0)
 			quiet = true;
 		else if ((v = option_value(argc, argv, &i, "--threads"))) {
 			if (!parse_number(v, &threads) || threads < 1 || threads > 1024
@@ -347,22 +387,25 @@ static int cmd_run(int argc, char **argv)
 				return usage_error("run", "--threads takes a whole number from 1 to 1024, not "
 				                   "'%s'", v);
 			omp_set_num_threads((int)threads);
-		} else if (strncmp(argv[i], "--set", 5) == 0 || strcmp(argv[i], "--resume") == 0)
-			return usage_error("run", "%s is not implemented yet", argv[i]);
-		else if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return usage_error("run", "unknown option '%s'", argv[i]);
-		else if (path)
-			return usage_error("run", "one file at a time; '%s' is one too many", argv[i]);
-		else
+		} else if (strcmp(argv[i], "--resume") == 0 || strcmp(argv[i], "--set") == 0) {
+			overrides_free(&sets);
+			return usage_error("run", strcmp(argv[i], "--set") == 0 ? "--set needs KEY=VALUE"
+			                   : "--resume is not implemented yet");
+		} else if ((argv[i][0] == '-' && argv[i][1] != '\0') || path) {
+			overrides_free(&sets);
+			return path ? usage_error("run", "one file at a time; '%s' is one too many", argv[i])
+				: usage_error("run", "unknown option '%s'", argv[i]);
+		} else {
 			path = argv[i];
+		}
 	}
-	if (!path)
+	if (!path) {
+		overrides_free(&sets);
 		return usage_error("run", "which file?");
-	struct diag d;
-	struct source *src;
-	struct ast *file;
-	diag_setup(&d);
-	int status = load_file(path, &d, &src, &file, NULL);
+	}
+	struct source *src = NULL;
+	struct ast *file = NULL;
+	int status = d.errors ? EXIT_INPUT : load_file(path, &d, &src, &file, NULL, &sets);
 	bool checked = status == EXIT_OK;
 	for (int i = 0, trains = 0; checked && i < file->nkids; i++) {
 		const struct ast *decl = file->kids[i];
@@ -376,6 +419,7 @@ static int cmd_run(int argc, char **argv)
 	report_errors(&d);
 	ast_free(file);
 	source_free(src);
+	overrides_free(&sets);
 	return status;
 }
 
@@ -389,7 +433,7 @@ static int cmd_ir(int argc, char **argv)
 	struct source *src;
 	struct ast *file;
 	diag_setup(&d);
-	status = load_file(path, &d, &src, &file, NULL);
+	status = load_file(path, &d, &src, &file, NULL, NULL);
 	for (int i = 0, trains = 0; status == EXIT_OK && i < file->nkids; i++) {
 		const struct ast *decl = file->kids[i];
 		if (decl->kind != AST_BLOCK || decl->op != BLOCK_TRAIN)

@@ -128,3 +128,65 @@ Test(cli, checks_before_saying_what_is_not_implemented_yet)
 	cr_expect(strstr(err, "unknown optimizer 'adamx'") != NULL, "%s", err);
 	free(err);
 }
+
+static const char two_blocks[] =
+	"let base = 0.05\n"
+	"data d { train = blobs(64, classes = 2) }\nnetwork n { dense(2) }\n"
+	"train a {\n network = n\n data = d\n optimizer = sgd(lr = base)\n epochs = 2\n}\n"
+	"train b {\n network = n\n data = d\n optimizer = sgd(lr = base)\n"
+	" schedule = warmup(2) then cosine(total = 10)\n epochs = 2\n}\n";
+
+/* How many lines of the final tables start with "  " and an epoch number. */
+static int epochs_printed(const char *out, const char *block)
+{
+	const char *p = strstr(out, block);
+	int n = 0;
+	for (p = p ? strchr(p, '\n') : NULL; p && (p = strchr(p + 1, '\n'));) {
+		int epoch;
+		if (sscanf(p + 1, "%d", &epoch) != 1)
+			break;
+		n++;
+	}
+	return n;
+}
+
+Test(cli, sets_keys_and_parameters_from_the_command_line)
+{
+	char *out, *err;
+	int status = run_descent((const char *const[]){"run", "--quiet", "--set", "a.epochs=1",
+		"--set", "optimizer.lr = base * 2", "--set", "schedule.total=3", "-", NULL},
+		two_blocks, &out, &err);
+	cr_assert_eq(status, 0, "%s", err);
+	cr_expect_eq(epochs_printed(out, "a: network"), 1, "%s", out);
+	cr_expect_eq(epochs_printed(out, "b: network"), 2, "%s", out);
+	free(out);
+	free(err);
+}
+
+Test(cli, reports_a_bad_set_key_in_the_command_line)
+{
+	char *err;
+	int status = run_descent((const char *const[]){"run", "--set", "b.epoch=1", "-", NULL},
+	                         two_blocks, NULL, &err);
+	cr_expect_eq(status, 1);
+	cr_expect(strstr(err, "--set:1:1: error: unknown key 'epoch'\n    1 | b.epoch=1\n") != NULL,
+	          "%s", err);
+	cr_expect(strstr(err, "help: did you mean 'epochs'?") != NULL, "%s", err);
+	free(err);
+	status = run_descent((const char *const[]){"run", "--set", "optimizer.momentun=0.9", "-", NULL},
+	                     two_blocks, NULL, &err);
+	cr_expect_eq(status, 1);
+	cr_expect(strstr(err, "did you mean 'momentum'?") != NULL, "%s", err);
+	free(err);
+	status = run_descent((const char *const[]){"run", "--set", "epochs=\"two\"", "-", NULL},
+	                     two_blocks, NULL, &err);
+	cr_expect_eq(status, 1);
+	cr_expect(strstr(err, "--set:1:8: error: 'epochs' expects a whole number, found a string")
+	          != NULL, "%s", err);
+	free(err);
+	status = run_descent((const char *const[]){"run", "--set", "epochs 2", "-", NULL},
+	                     two_blocks, NULL, &err);
+	cr_expect_eq(status, 1, "%s", err);
+	cr_expect(strncmp(err, "--set:1:", 8) == 0, "%s", err);
+	free(err);
+}
