@@ -1,0 +1,152 @@
+/* sweep.c — expanding sweep blocks into trials (see sweep.h). */
+#include "sweep.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rng.h"
+#include "schema.h"
+
+enum { MAX_AXES = 32, MAX_TRIALS = 100000 };
+
+/* One axis: its key and either listed values (a list, or a range expanded) or a sampler. */
+struct axis {
+	const char *key;
+	const struct ast *list;   /* AST_LIST of values, or NULL */
+	int64_t lo, hi;           /* an AST_RANGE lo..hi, when list is NULL and !sampler */
+	const struct ast *sampler; /* a loguniform/uniform/choice call, or NULL */
+	bool is_seed;             /* the key is `seed` */
+};
+
+static int axis_count(const struct axis *a)
+{
+	return a->list ? a->list->nkids : (int)(a->hi - a->lo + 1);
+}
+
+/* The k-th listed value of a grid axis, as a new node. */
+static struct ast *axis_value(const struct axis *a, int k)
+{
+	if (a->list)
+		return ast_copy_at(a->list->kids[k], a->list->kids[k]->loc);
+	return ast_num(a->sampler ? a->sampler->loc : (struct loc){0}, (double)(a->lo + k));
+}
+
+/* A value drawn for a sampled axis in configuration c (axis number j). */
+static struct ast *draw(const struct axis *a, uint64_t seed, int c, int j)
+{
+	const struct sig *sig = schema_find(schema_samplers, a->sampler->str);
+	const struct ast *vals[SIG_MAX_PARAMS];
+	schema_bind(sig, a->sampler, vals, NULL);
+	double u = rng_uniform(seed, RNG_SAMPLE, (uint64_t)c * MAX_AXES + (uint64_t)j);
+	if (strcmp(sig->name, "choice") == 0) {
+		const struct ast *list = vals[0];
+		int k = (int)(u * list->nkids);
+		return ast_copy_at(list->kids[k < list->nkids ? k : list->nkids - 1], list->loc);
+	}
+	double lo = vals[0]->num, hi = vals[1]->num;
+	double x = strcmp(sig->name, "loguniform") == 0 ? exp(log(lo) + u * (log(hi) - log(lo)))
+		: lo + u * (hi - lo);
+	return ast_num(a->sampler->loc, x);
+}
+
+static int read_axes(const struct ast *sweep, struct axis *axes, int64_t *trials, uint64_t *seed)
+{
+	int n = 0;
+	*trials = 0;
+	*seed = 0;
+	for (int i = 0; i < sweep->nkids; i++) {
+		const struct ast *s = sweep->kids[i];
+		if (s->kind == AST_ENTRY && strcmp(s->str, "trials") == 0)
+			*trials = (int64_t)s->a->num;
+		if (s->kind == AST_ENTRY && strcmp(s->str, "sample_seed") == 0)
+			*seed = (uint64_t)s->a->num;
+		if (s->kind != AST_AXIS || n == MAX_AXES)
+			continue;
+		struct axis *a = &axes[n++];
+		*a = (struct axis){.key = s->str, .is_seed = strcmp(s->str, "seed") == 0};
+		if (s->a->kind == AST_LIST)
+			a->list = s->a;
+		else if (s->a->kind == AST_RANGE) {
+			a->lo = (int64_t)s->a->a->num;
+			a->hi = (int64_t)s->a->b->num;
+		} else
+			a->sampler = s->a;
+		/* choice([...]) without trials is checked away; a sampler needs trials */
+	}
+	return n;
+}
+
+int sweep_expand(const struct ast *sweep, struct sweep_plan *plan, struct diag *d)
+{
+	struct axis axes[MAX_AXES];
+	int64_t trials;
+	uint64_t seed;
+	int n = read_axes(sweep, axes, &trials, &seed);
+	*plan = (struct sweep_plan){0};
+	/* the grid: every axis not sampled; configurations: drawn ones (or 1) × grid without seed */
+	int64_t grid = 1, seeds = 1;
+	for (int j = 0; j < n; j++)
+		if (!axes[j].sampler) {
+			grid *= axis_count(&axes[j]);
+			seeds *= axes[j].is_seed ? axis_count(&axes[j]) : 1;
+		}
+	int64_t draws = trials > 0 ? trials : 1, total = draws * grid;
+	if (total > MAX_TRIALS) {
+		diag_error(d, sweep->name_loc, "this sweep has %lld trials; at most %d", (long long)total,
+		           MAX_TRIALS);
+		return -1;
+	}
+	plan->trials = calloc((size_t)total, sizeof *plan->trials);
+	if (!plan->trials)
+		return -1;
+	plan->ntrials = (int)total;
+	plan->nconfigs = (int)(draws * (grid / seeds));
+	for (int64_t t = 0; t < total; t++) {
+		struct sweep_trial *trial = &plan->trials[t];
+		int64_t c = t / grid, rest = t % grid, config_grid = 0;
+		trial->index = (int)t;
+		trial->values = calloc((size_t)(n ? n : 1), sizeof *trial->values);
+		if (!trial->values)
+			goto fail;
+		/* mixed radix over the grid axes, the first slowest */
+		int64_t stride = grid;
+		for (int j = 0; j < n; j++) {
+			struct sweep_value *v = &trial->values[trial->nvalues++];
+			v->key = axes[j].key;
+			if (axes[j].sampler) {
+				v->value = draw(&axes[j], seed, (int)c, j);
+			} else {
+				stride /= axis_count(&axes[j]);
+				int k = (int)(rest / stride);
+				rest %= stride;
+				v->value = axis_value(&axes[j], k);
+				if (!axes[j].is_seed)
+					config_grid = config_grid * axis_count(&axes[j]) + k;
+			}
+			if (!v->value)
+				goto fail;
+		}
+		trial->config = (int)(c * (grid / seeds) + config_grid);
+	}
+	return 0;
+fail:
+	sweep_free(plan);
+	return -1;
+}
+
+void sweep_free(struct sweep_plan *plan)
+{
+	for (int t = 0; plan->trials && t < plan->ntrials; t++) {
+		for (int v = 0; v < plan->trials[t].nvalues; v++)
+			ast_free(plan->trials[t].values[v].value);
+		free(plan->trials[t].values);
+	}
+	free(plan->trials);
+	*plan = (struct sweep_plan){0};
+}
+
+bool sweep_in_shard(int index, int shard, int shards)
+{
+	return shards <= 1 || index % shards == shard;
+}

@@ -1,0 +1,43 @@
+/* sweep.h — a checked sweep block as a list of trials: the Cartesian product of its grid
+ * axes, or, with `trials = N`, N configurations drawn from its sampled axes (with the
+ * sweep's sample_seed) times the grid of the rest; and the share of one shard.
+ *
+ * For: `descent sweep`, which runs each trial as its train block with the trial's values
+ * set (override.h). Not for: running anything.
+ */
+#ifndef DESCENT_SWEEP_H
+#define DESCENT_SWEEP_H
+
+#include <stdbool.h>
+
+#include "ast.h"
+#include "diag.h"
+
+/* One value of one axis in a trial. */
+struct sweep_value {
+	const char *key;   /* the axis's key, "optimizer.lr" (points into the tree) */
+	struct ast *value; /* owned: a copy of a listed value, or a drawn number */
+};
+
+struct sweep_trial {
+	int index;                 /* 0, 1, ... in the sweep's order */
+	int config;                /* trials differing only in `seed` share it */
+	struct sweep_value *values; /* (nvalues), owned */
+	int nvalues;
+};
+
+struct sweep_plan {
+	struct sweep_trial *trials; /* (ntrials), owned */
+	int ntrials;
+	int nconfigs;
+};
+
+/* Expands a checked sweep block; 0, or -1 when memory runs out or the sweep is larger than
+ * 100,000 trials (reported). The first axis varies slowest, as itertools.product. */
+int sweep_expand(const struct ast *sweep, struct sweep_plan *plan, struct diag *d);
+void sweep_free(struct sweep_plan *plan);
+
+/* Whether trial index belongs to shard `shard` of `shards` (index ≡ shard mod shards). */
+bool sweep_in_shard(int index, int shard, int shards);
+
+#endif
