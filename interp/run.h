@@ -25,6 +25,20 @@ int run_minimize(const char *file, const struct ast *block, bool quiet, struct d
 int run_train(const char *file, const struct ast *tree, const struct ast *block, int index,
               bool quiet, struct diag *d);
 
+/* One trial of a sweep: trains the block quietly, logging to log_path, and gives the last
+ * epoch's metrics in *last; weights and pictures of the block are written as usual. */
+struct train_metrics;
+int run_train_trial(const char *file, const struct ast *tree, const struct ast *block, int index,
+                    const char *log_path, struct train_metrics *last, struct diag *d);
+
+/* Runs the first sweep block of the checked file at file (see run_sweep.c). */
+struct sweep_options {
+	int jobs;           /* worker processes at once */
+	int shard, shards;  /* run the trials with index ≡ shard mod shards */
+	bool quiet;         /* no progress lines */
+};
+int run_sweep(const char *file, struct ast *tree, const struct sweep_options *o, struct diag *d);
+
 /* Where an output path given in a file goes: relative to the file's folder. */
 void run_output_path(const char *file, const char *given, char *out, size_t size);
 /* Creates the folders above path, as mkdir -p. */

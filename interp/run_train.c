@@ -188,8 +188,11 @@ static FILE *open_log(const char *file, const struct ast *node)
 	return out;
 }
 
+/* Trains a lowered block; with log_path, the log goes there instead of the block's own;
+ * with last, the last epoch's metrics are copied there (epoch 0 if none). */
 static int train_block(const char *file, const struct ast *block, struct train_lowered *t,
-                       bool quiet, struct diag *d)
+                       bool quiet, const char *log_path, struct train_metrics *last,
+                       struct diag *d)
 {
 	struct run_ctx r = {t, quiet, isatty(STDERR_FILENO), NULL,
 	                    calloc((size_t)t->config.epochs, sizeof *r.epochs), 0, 0};
@@ -199,8 +202,15 @@ static int train_block(const char *file, const struct ast *block, struct train_l
 	else
 		net_init(&t->net, t->config.seed);
 	net_reset_state(&t->net);
-	if (status == RUN_OK && t->log && !(r.log = open_log(file, t->log)))
+	if (status == RUN_OK && log_path) {
+		run_make_parents(log_path);
+		if (!(r.log = fopen(log_path, "w"))) {
+			fprintf(stderr, "descent: cannot write %s: %s\n", log_path, strerror(errno));
+			status = RUN_INPUT;
+		}
+	} else if (status == RUN_OK && t->log && !(r.log = open_log(file, t->log))) {
 		status = RUN_INPUT;
+	}
 	struct train_failure failure;
 	struct train_hooks hooks = {progress, epoch_end, &r};
 	enum train_status how = status == RUN_OK ? train_run(&t->net, &t->train,
@@ -225,7 +235,9 @@ static int train_block(const char *file, const struct ast *block, struct train_l
 		status = weights_file(file, block, t, t->save, false, d);
 	if (status == RUN_OK && t->plot && r.done > 0)
 		status = plot_run(file, &r);
-	if (r.done > 0) {
+	if (last)
+		*last = r.done > 0 ? r.epochs[r.done - 1] : (struct train_metrics){0};
+	if (r.done > 0 && !last) {
 		const struct train_metrics *m = &r.epochs[r.done - 1];
 		printf("%s: network %s on data %s, %d epoch%s, %lld steps, %.2f s\n", t->name,
 		       t->network, t->data, r.done, r.done == 1 ? "" : "s", (long long)m->step,
@@ -245,7 +257,19 @@ int run_train(const char *file, const struct ast *tree, const struct ast *block,
 	int status = lower_train(tree, block, index, file, &t, d);
 	if (status != 0)
 		return status == 2 ? RUN_NOT_YET : RUN_INPUT;
-	status = train_block(file, block, &t, quiet, d);
+	status = train_block(file, block, &t, quiet, NULL, NULL, d);
+	lower_train_free(&t);
+	return status;
+}
+
+int run_train_trial(const char *file, const struct ast *tree, const struct ast *block, int index,
+                    const char *log_path, struct train_metrics *last, struct diag *d)
+{
+	struct train_lowered t;
+	int status = lower_train(tree, block, index, file, &t, d);
+	if (status != 0)
+		return status == 2 ? RUN_NOT_YET : RUN_INPUT;
+	status = train_block(file, block, &t, true, log_path, last, d);
 	lower_train_free(&t);
 	return status;
 }

@@ -95,3 +95,174 @@ Test(sweep, shards_partition_the_trials)
 		cr_expect_eq(seen[t], 1, "trial %d in %d shards", t, seen[t]);
 	cr_expect(sweep_in_shard(41, 0, 1));
 }
+
+/* ---- descent sweep end to end ---- */
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char sweep_file[] =
+	"data d { train = blobs(300, classes = 3, dim = 4)\n test = blobs(90, classes = 3, dim = 4) }\n"
+	"data missing { train = csv(\"no_such.csv\", label = 0) }\n"
+	"network n {\n dense(64)\n relu\n dense(3)\n}\n"
+	"train t {\n network = n\n data = d\n optimizer = sgd(lr = 0.05)\n epochs = %d\n}\n"
+	"sweep {\n optimizer.lr in [%s]\n seed in 1..%d\n metric = max test_acc\n}\n";
+
+/* Writes the sweep file into a new scratch folder; dir gets its path. */
+static void sweep_scratch(char *dir, int epochs, const char *rates, int seeds, char *nn)
+{
+	strcpy(dir, "/tmp/descent-sweep-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	sprintf(nn, "%s/s.nn", dir);
+	FILE *f = fopen(nn, "w");
+	fprintf(f, sweep_file, epochs, rates, seeds);
+	fclose(f);
+}
+
+/* results.csv's rows without their seconds (the rest must not depend on the run). */
+static char **rows_of(const char *dir, int *n)
+{
+	char path[200];
+	snprintf(path, sizeof path, "%s/runs/s-sweep/results.csv", dir);
+	char *text = slurp(path, NULL), *save;
+	cr_assert_not_null(text, "no %s", path);
+	char **rows = calloc(1000, sizeof *rows);
+	*n = 0;
+	for (char *line = strtok_r(text, "\n", &save); line && *n < 1000;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "trial,", 6) == 0)
+			continue;
+		/* cut seconds and message: after trial, status, 2 swept values and 6 metrics */
+		char *seconds = line;
+		for (int k = 0; k < 10 && seconds; k++)
+			seconds = strchr(seconds + 1, ',');
+		if (seconds)
+			*seconds = '\0';
+		rows[(*n)++] = strdup(line);
+	}
+	free(text);
+	return rows;
+}
+
+static int compare_rows(const void *a, const void *b)
+{
+	return atoi(*(char *const *)a) - atoi(*(char *const *)b);
+}
+
+static void remove_tree(const char *dir)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	cr_expect_eq(system(cmd), 0);
+}
+
+Test(sweep, runs_every_trial_once_and_skips_finished_ones_on_rerun)
+{
+	char dir[64], nn[128], *out;
+	sweep_scratch(dir, 2, "0.01, 0.05, 1e4", 2, nn);
+	cr_assert_eq(run_descent((const char *const[]){"sweep", "--quiet", "--jobs", "2", nn, NULL},
+	                         NULL, &out, NULL), 0);
+	cr_expect(strstr(out, "sweep of t: 6 trials, 3 configurations, ranked by max test_acc") != NULL,
+	          "%s", out);
+	free(out);
+	int n;
+	char **rows = rows_of(dir, &n);
+	cr_expect_eq(n, 6);
+	int diverged = 0;
+	for (int i = 0; i < n; i++) {
+		diverged += strstr(rows[i], ",diverged,") != NULL;
+		free(rows[i]);
+	}
+	free(rows);
+	cr_expect_eq(diverged, 2, "lr = 1e4 diverges, and the sweep goes on");
+	cr_assert_eq(run_descent((const char *const[]){"sweep", "--quiet", nn, NULL}, NULL, NULL, NULL), 0);
+	rows = rows_of(dir, &n);
+	cr_expect_eq(n, 6, "a rerun added rows");
+	for (int i = 0; i < n; i++)
+		free(rows[i]);
+	free(rows);
+	remove_tree(dir);
+}
+
+Test(sweep, survives_a_sigkill_and_ends_as_an_uninterrupted_sweep)
+{
+	char whole[64], killed[64], nn_whole[128], nn_killed[128];
+	sweep_scratch(whole, 40, "0.01, 0.02, 0.05", 4, nn_whole);
+	sweep_scratch(killed, 40, "0.01, 0.02, 0.05", 4, nn_killed);
+	cr_assert_eq(run_descent((const char *const[]){"sweep", "--quiet", "--jobs", "1", nn_whole,
+	                                                NULL}, NULL, NULL, NULL), 0);
+	/* start the other sweep in a process group of its own, kill it all after two rows */
+	pid_t pid = fork();
+	if (pid == 0) {
+		setpgid(0, 0);
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		const char *bin = getenv("DESCENT") ? getenv("DESCENT") : "./descent";
+		execl(bin, bin, "sweep", "--quiet", "--jobs", "1", nn_killed, (char *)NULL);
+		_exit(127);
+	}
+	char results[200];
+	snprintf(results, sizeof results, "%s/runs/s-sweep/results.csv", killed);
+	for (int waited = 0; waited < 3000; waited++) { /* at most 30 s */
+		char *text = slurp(results, NULL);
+		int lines = 0;
+		for (char *p = text; p && (p = strchr(p, '\n')); p++)
+			lines++;
+		free(text);
+		if (lines >= 3)
+			break;
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
+	}
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	int before;
+	char **rows = rows_of(killed, &before);
+	for (int i = 0; i < before; i++)
+		free(rows[i]);
+	free(rows);
+	cr_expect(before >= 2 && before < 12, "killed after %d rows", before);
+	cr_assert_eq(run_descent((const char *const[]){"sweep", "--quiet", "--jobs", "1", nn_killed,
+	                                                NULL}, NULL, NULL, NULL), 0);
+	int n_whole, n_killed;
+	char **a = rows_of(whole, &n_whole), **b = rows_of(killed, &n_killed);
+	cr_assert_eq(n_whole, 12);
+	cr_assert_eq(n_killed, 12, "each trial exactly once after the rerun");
+	qsort(b, (size_t)n_killed, sizeof *b, compare_rows);
+	for (int i = 0; i < 12; i++) {
+		cr_expect_str_eq(a[i], b[i]);
+		free(a[i]);
+		free(b[i]);
+	}
+	free(a);
+	free(b);
+	remove_tree(whole);
+	remove_tree(killed);
+}
+
+Test(sweep, records_a_failed_trial_with_its_message_and_goes_on)
+{
+	char dir[64], nn[128];
+	strcpy(dir, "/tmp/descent-sweep-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	sprintf(nn, "%s/s.nn", dir);
+	FILE *f = fopen(nn, "w");
+	fputs("data d { train = xor(64) }\ndata missing { train = csv(\"no_such.csv\", label = 0) }\n"
+	      "network n { dense(2) }\ntrain t {\n network = n\n data = d\n optimizer = sgd(lr = 0.1)\n"
+	      " epochs = 1\n}\nsweep {\n data in [missing, d]\n}\n", f);
+	fclose(f);
+	cr_assert_eq(run_descent((const char *const[]){"sweep", "--quiet", nn, NULL}, NULL, NULL, NULL), 0);
+	char path[200];
+	snprintf(path, sizeof path, "%s/runs/s-sweep/results.csv", dir);
+	char *text = slurp(path, NULL);
+	cr_assert_not_null(text);
+	cr_expect(strstr(text, "0,failed,\"missing\",") != NULL, "%s", text);
+	cr_expect(strstr(text, "cannot find the data file \\\"no_such.csv\\\"") != NULL
+	          || strstr(text, "cannot find the data file 'no_such.csv'") != NULL, "%s", text);
+	cr_expect(strstr(text, "\n1,ok,\"d\",") != NULL, "%s", text);
+	free(text);
+	remove_tree(dir);
+}
