@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -23,6 +24,7 @@
 #include "override.h"
 #include "run.h"
 #include "stats.h"
+#include "svg.h"
 #include "sweep.h"
 #include "train.h"
 
@@ -142,6 +144,35 @@ static void append_row(const char *results, const struct sweep_trial *t, const c
 	}
 }
 
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void read_metrics(const char *results, const struct sweep_plan *plan, int metric,
+                         double *value);
+
+/* Done / running / left, the best metric so far, and an ETA: a live line on a terminal. */
+static void progress(const struct sweep_setup *s, const struct sweep_plan *plan,
+                     const char *results, int finished, int running, int pending, double elapsed)
+{
+	double *value = calloc((size_t)plan->ntrials, sizeof *value), best = NAN;
+	if (value)
+		read_metrics(results, plan, s->metric, value);
+	for (int t = 0; value && t < plan->ntrials; t++)
+		if (!isnan(value[t]) && (isnan(best) || (s->maximize ? value[t] > best : value[t] < best)))
+			best = value[t];
+	free(value);
+	int left = pending - finished - running;
+	double eta = finished > 0 ? elapsed / finished * (left + running) : 0;
+	bool live = isatty(STDERR_FILENO);
+	fprintf(stderr, "%ssweep: %d done, %d running, %d left; best %s %.4f; ETA %d:%02d%s",
+	        live ? "\r\033[K" : "", finished, running, left, metric_names[s->metric], best,
+	        (int)eta / 60, (int)eta % 60, live ? (left + running == 0 ? "\n" : "") : "\n");
+}
+
 /* The worker: one trial on a copy of the tree (this process is a fork). */
 static int run_trial(const char *file, struct ast *tree, const struct sweep_setup *s,
                      const struct sweep_trial *t, int threads, const char *results)
@@ -249,13 +280,68 @@ static int compare_configs(const void *a, const void *b)
 	return (x->mean < y->mean) - (x->mean > y->mean);
 }
 
+/* summary.svg: the metric of every trial, one column of points per configuration in
+ * ranked order (a strip plot over seeds), the mean as a short bar. */
+static void strip_plot(const char *path, const struct sweep_setup *s, const struct sweep_plan *plan,
+                       const struct config_summary *c, const double *value, char (*labels)[160])
+{
+	FILE *out = fopen(path, "w");
+	int k_max = plan->nconfigs;
+	double *x = calloc((size_t)plan->ntrials + 1, sizeof *x), *y = calloc((size_t)plan->ntrials + 1, sizeof *y);
+	struct svg_series *series = calloc((size_t)k_max + 1, sizeof *series);
+	if (!out || !x || !y || !series)
+		goto done;
+	int at = 0;
+	for (int k = 0; k < k_max; k++) {
+		series[k] = (struct svg_series){labels[k], x + at, y + at, 0};
+		for (int t = 0, seed = 0; t < plan->ntrials; t++)
+			if (plan->trials[t].config == c[k].config && !isnan(value[t])) {
+				x[at] = k + 1 + 0.08 * (seed++ % 5 - 2); /* spread the seeds a little */
+				y[at++] = value[t];
+				series[k].n++;
+			}
+	}
+	struct svg_panel panel = {.left = 80, .top = 40, .width = 560, .height = 340};
+	double lo = INFINITY, hi = -INFINITY;
+	for (int i = 0; i < at; i++) {
+		lo = fmin(lo, y[i]);
+		hi = fmax(hi, y[i]);
+	}
+	double pad = hi > lo ? (hi - lo) * 0.08 : 0.01 * fmax(1, fabs(hi));
+	panel.x0 = 0.5;
+	panel.x1 = k_max + 0.5;
+	panel.y0 = at ? lo - pad : 0;
+	panel.y1 = at ? hi + pad : 1;
+	char title[160];
+	snprintf(title, sizeof title, "%s per trial, configurations ranked (%s is best)",
+	         metric_names[s->metric], s->maximize ? "higher" : "lower");
+	svg_begin(out, 1320, 440);
+	svg_axes(out, &panel, &(struct svg_axes){title, "rank of the configuration",
+	                                         metric_names[s->metric]});
+	for (int k = 0; k < k_max; k++) {
+		svg_markers(out, &panel, &series[k], svg_color(k), 3.5);
+		double mean = s->maximize ? c[k].mean : -c[k].mean, bx[2] = {k + 0.7, k + 1.3}, by[2] = {mean, mean};
+		svg_line(out, &panel, &(struct svg_series){NULL, bx, by, 2}, svg_color(k), 2);
+	}
+	struct svg_panel beside = {.left = 660, .top = 40, .width = 660, .height = 340};
+	svg_legend(out, &beside, series, k_max); /* to the right of the points */
+	svg_end(out);
+done:
+	if (out)
+		fclose(out);
+	free(x);
+	free(y);
+	free(series);
+}
+
 /* summary.csv and the ranked table. */
 static int summarize(const struct sweep_setup *s, const struct sweep_plan *plan,
                      const char *results)
 {
 	double *value = calloc((size_t)plan->ntrials, sizeof *value), *group = calloc((size_t)plan->ntrials, sizeof *group);
 	struct config_summary *c = calloc((size_t)plan->nconfigs, sizeof *c);
-	if (!value || !group || !c)
+	char (*labels)[160] = calloc((size_t)plan->nconfigs, sizeof *labels);
+	if (!value || !group || !c || !labels)
 		return RUN_INPUT;
 	read_metrics(results, plan, s->metric, value);
 	for (int k = 0; k < plan->nconfigs; k++) {
@@ -306,6 +392,7 @@ static int summarize(const struct sweep_setup *s, const struct sweep_plan *plan,
 			value_text(t->values[v].value, text, sizeof text, false);
 			snprintf(values + strlen(values), sizeof values - strlen(values), "%s%s=%s",
 			         *values ? " " : "", t->values[v].key, text);
+			snprintf(labels[k], sizeof labels[k], "%d: %.140s", k + 1, values);
 			value_text(t->values[v].value, text, sizeof text, true);
 			if (f)
 				fprintf(f, ",%s", text);
@@ -320,9 +407,12 @@ static int summarize(const struct sweep_setup *s, const struct sweep_plan *plan,
 	}
 	if (f)
 		fclose(f);
+	snprintf(path, sizeof path, "%s/summary.svg", s->out);
+	strip_plot(path, s, plan, c, value, labels);
 	free(value);
 	free(group);
 	free(c);
+	free(labels);
 	return RUN_OK;
 }
 
@@ -357,6 +447,7 @@ int run_sweep(const char *file, struct ast *tree, const struct sweep_options *o,
 	for (int t = 0; t < plan.ntrials; t++)
 		pending += !done[t] && sweep_in_shard(t, o->shard, o->shards);
 	fflush(NULL);
+	double start = now();
 	for (int t = 0; t < plan.ntrials || running > 0;) {
 		if (t < plan.ntrials && (done[t] || !sweep_in_shard(t, o->shard, o->shards))) {
 			t++;
@@ -375,8 +466,7 @@ int run_sweep(const char *file, struct ast *tree, const struct sweep_options *o,
 			running--;
 			finished++;
 			if (!o->quiet)
-				fprintf(stderr, "sweep: %d of %d trials done, %d running, %d left\n", finished,
-				        pending, running, pending - finished - running);
+				progress(&s, &plan, results, finished, running, pending, now() - start);
 		}
 	}
 	status = summarize(&s, &plan, results);

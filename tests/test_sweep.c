@@ -178,6 +178,17 @@ Test(sweep, runs_every_trial_once_and_skips_finished_ones_on_rerun)
 	}
 	free(rows);
 	cr_expect_eq(diverged, 2, "lr = 1e4 diverges, and the sweep goes on");
+	char path[200];
+	snprintf(path, sizeof path, "%s/runs/s-sweep/summary.csv", dir);
+	char *summary = slurp(path, NULL);
+	cr_assert_not_null(summary);
+	cr_expect(strncmp(summary, "config,optimizer.lr,n,mean,std,min,max,p_vs_best\n", 49) == 0,
+	          "%s", summary);
+	free(summary);
+	snprintf(path, sizeof path, "%s/runs/s-sweep/summary.svg", dir);
+	char *svg = slurp(path, NULL);
+	cr_expect(svg && strstr(svg, "<circle") && strstr(svg, "rank of the configuration"));
+	free(svg);
 	cr_assert_eq(run_descent((const char *const[]){"sweep", "--quiet", nn, NULL}, NULL, NULL, NULL), 0);
 	rows = rows_of(dir, &n);
 	cr_expect_eq(n, 6, "a rerun added rows");
