@@ -97,7 +97,7 @@ static const char ir_help[] =
 	"parameters, gradients, optimizer state and activations (one arena a run).\n";
 
 static const char sweep_help[] =
-	"usage: descent sweep FILE.nn [--jobs N] [--shard I/N] [--quiet]\n"
+	"usage: descent sweep FILE.nn [--set K=V]... [--jobs N] [--shard I/N] [--quiet]\n"
 	"\n"
 	"Checks FILE, then runs the trials of its sweep block, N at a time (default: one per\n"
 	"core) in worker processes, each with cores/N threads. Into the output folder\n"
@@ -106,7 +106,9 @@ static const char sweep_help[] =
 	"trial, and summary.csv over seeds; then a table ranked by the metric, marking the\n"
 	"configurations within seed noise of the best (Welch's t-test, p > 0.05).\n"
 	"Rerunning skips the trials results.csv already holds, so a killed sweep resumes.\n"
-	"--shard I/N runs the trials whose index is I mod N (machines sharing the folder).\n";
+	"--shard I/N runs the trials whose index is I mod N (machines sharing the folder).\n"
+	"--set KEY=VALUE changes the base train block as in 'descent run' (epochs=1 for a\n"
+	"quick try); the sweep's own values win over it.\n";
 
 static int usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -152,6 +154,18 @@ static void overrides_free(struct overrides *o)
 		source_free(o->src[i]);
 	}
 	o->n = 0;
+}
+
+/* Parses one --set value into o; a parse error goes to d, checked with the file. */
+static int overrides_add(struct overrides *o, const char *command, const char *value,
+                         struct diag *d)
+{
+	if (o->n == 64)
+		return usage_error(command, "at most 64 --set values");
+	o->src[o->n] = source_from_string("--set", value);
+	o->entry[o->n] = o->src[o->n] ? parse_source(o->src[o->n], PARSE_SET, d) : NULL;
+	o->n++;
+	return EXIT_OK;
 }
 
 /* Reads, folds and checks a file after applying the --set values in sets (may be NULL);
@@ -353,14 +367,8 @@ static int cmd_run(int argc, char **argv)
 		const char *v;
 		double threads;
 		if ((v = option_value(argc, argv, &i, "--set"))) {
-			if (sets.n == 64) {
-				overrides_free(&sets);
-				return usage_error("run", "at most 64 --set values");
-			}
-			sets.src[sets.n] = source_from_string("--set", v);
-			sets.entry[sets.n] = sets.src[sets.n]
-				? parse_source(sets.src[sets.n], PARSE_SET, &d) : NULL;
-			sets.n++;
+			if (overrides_add(&sets, "run", v, &d) != EXIT_OK)
+				return overrides_free(&sets), EXIT_USAGE;
 		} else if (strcmp(argv[i], "--quiet") == 0)
 			quiet = true;
 		else if ((v = option_value(argc, argv, &i, "--threads"))) {
@@ -449,38 +457,50 @@ static int cmd_sweep(int argc, char **argv)
 {
 	struct sweep_options o = {.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), .shards = 1};
 	const char *path = NULL;
-	for (int i = 0; i < argc; i++) {
+	struct diag d;
+	struct overrides sets = {0};
+	int status = EXIT_OK;
+	diag_setup(&d);
+	for (int i = 0; status == EXIT_OK && i < argc; i++) {
 		const char *v;
 		double jobs;
-		if ((v = option_value(argc, argv, &i, "--jobs"))) {
+		if ((v = option_value(argc, argv, &i, "--set"))) {
+			status = overrides_add(&sets, "sweep", v, &d);
+		} else if ((v = option_value(argc, argv, &i, "--jobs"))) {
 			if (!parse_number(v, &jobs) || jobs < 1 || jobs > 256 || jobs != floor(jobs))
-				return usage_error("sweep", "--jobs takes a whole number from 1 to 256, not '%s'", v);
-			o.jobs = (int)jobs;
+				status = usage_error("sweep", "--jobs takes a whole number from 1 to 256, "
+				                     "not '%s'", v);
+			else
+				o.jobs = (int)jobs;
 		} else if ((v = option_value(argc, argv, &i, "--shard"))) {
 			if (sscanf(v, "%d/%d", &o.shard, &o.shards) != 2 || o.shards < 1 || o.shard < 0
 			    || o.shard >= o.shards)
-				return usage_error("sweep", "--shard takes I/N with 0 <= I < N, not '%s'", v);
+				status = usage_error("sweep", "--shard takes I/N with 0 <= I < N, not '%s'", v);
 		} else if (strcmp(argv[i], "--quiet") == 0) {
 			o.quiet = true;
+		} else if (strcmp(argv[i], "--set") == 0) {
+			status = usage_error("sweep", "--set needs KEY=VALUE");
 		} else if ((argv[i][0] == '-' && argv[i][1] != '\0') || path) {
-			return path ? usage_error("sweep", "one file at a time; '%s' is one too many", argv[i])
+			status = path ? usage_error("sweep", "one file at a time; '%s' is one too many",
+			                            argv[i])
 				: usage_error("sweep", "unknown option '%s'", argv[i]);
 		} else {
 			path = argv[i];
 		}
 	}
-	if (!path)
-		return usage_error("sweep", "which file?");
-	struct diag d;
-	struct source *src;
-	struct ast *file;
-	diag_setup(&d);
-	int status = load_file(path, &d, &src, &file, NULL, NULL);
+	if (status == EXIT_OK && !path)
+		status = usage_error("sweep", "which file?");
+	if (status != EXIT_OK)
+		return overrides_free(&sets), status;
+	struct source *src = NULL;
+	struct ast *file = NULL;
+	status = d.errors ? EXIT_INPUT : load_file(path, &d, &src, &file, NULL, &sets);
 	if (status == EXIT_OK)
 		status = run_sweep(path, file, &o, &d);
 	report_errors(&d);
 	ast_free(file);
 	source_free(src);
+	overrides_free(&sets);
 	return status;
 }
 

@@ -277,3 +277,30 @@ Test(sweep, records_a_failed_trial_with_its_message_and_goes_on)
 	free(text);
 	remove_tree(dir);
 }
+
+Test(sweep, takes_set_values_for_the_base_block_and_its_own_values_win)
+{
+	char dir[64], nn[128], path[200];
+	sweep_scratch(dir, 3, "0.05", 1, nn);
+	/* epochs=1 shortens every trial; the sweep's own lr overrides the diverging 1e4 */
+	cr_assert_eq(run_descent((const char *const[]){"sweep", "--quiet", "--set", "epochs=1",
+	                                               "--set", "optimizer.lr=1e4", nn, NULL},
+	                         NULL, NULL, NULL), 0);
+	snprintf(path, sizeof path, "%s/runs/s-sweep/trial-0.jsonl", dir);
+	char *log = slurp(path, NULL);
+	cr_assert_not_null(log, "no %s", path);
+	cr_expect(strstr(log, "\"epoch\": 1,") && !strstr(log, "\"epoch\": 2,"), "%s", log);
+	free(log);
+	int n;
+	char **rows = rows_of(dir, &n);
+	cr_assert_eq(n, 1);
+	cr_expect(strncmp(rows[0], "0,ok,0.05", 9) == 0, "%s", rows[0]);
+	free(rows[0]);
+	free(rows);
+	char *err;
+	cr_expect_eq(run_descent((const char *const[]){"sweep", "--set", "epoch=1", nn, NULL},
+	                         NULL, NULL, &err), 1);
+	cr_expect(strstr(err, "--set:1:1: error: unknown key 'epoch'"), "%s", err);
+	free(err);
+	remove_tree(dir);
+}
