@@ -250,26 +250,28 @@ static int train_block(const char *file, const struct ast *block, struct train_l
 	return status;
 }
 
-int run_train(const char *file, const struct ast *tree, const struct ast *block, int index,
-              bool quiet, struct diag *d)
+/* Lowers block and trains it: what run_train and run_train_trial share. */
+static int lower_and_train(const char *file, const struct ast *tree, const struct ast *block,
+                           int index, bool quiet, const char *log_path,
+                           struct train_metrics *last, struct diag *d)
 {
 	struct train_lowered t;
 	int status = lower_train(tree, block, index, file, &t, d);
 	if (status != 0)
 		return status == 2 ? RUN_NOT_YET : RUN_INPUT;
-	status = train_block(file, block, &t, quiet, NULL, NULL, d);
+	status = train_block(file, block, &t, quiet, log_path, last, d);
 	lower_train_free(&t);
 	return status;
+}
+
+int run_train(const char *file, const struct ast *tree, const struct ast *block, int index,
+              bool quiet, struct diag *d)
+{
+	return lower_and_train(file, tree, block, index, quiet, NULL, NULL, d);
 }
 
 int run_train_trial(const char *file, const struct ast *tree, const struct ast *block, int index,
                     const char *log_path, struct train_metrics *last, struct diag *d)
 {
-	struct train_lowered t;
-	int status = lower_train(tree, block, index, file, &t, d);
-	if (status != 0)
-		return status == 2 ? RUN_NOT_YET : RUN_INPUT;
-	status = train_block(file, block, &t, true, log_path, last, d);
-	lower_train_free(&t);
-	return status;
+	return lower_and_train(file, tree, block, index, true, log_path, last, d);
 }
