@@ -373,9 +373,10 @@ static int summarize(const struct sweep_setup *s, const struct sweep_plan *plan,
 				fprintf(f, ",%s", first->values[v].key);
 		fprintf(f, ",n,mean,std,min,max,p_vs_best\n");
 	}
-	printf("sweep of %s: %d trials, %d configurations, ranked by %s %s\n",
-	       s->train->str ? s->train->str : "train", plan->ntrials, plan->nconfigs,
-	       s->maximize ? "max" : "min", metric_names[s->metric]);
+	printf("sweep of %s: %d trial%s, %d configuration%s, ranked by %s %s\n",
+	       s->train->str ? s->train->str : "train", plan->ntrials, plan->ntrials == 1 ? "" : "s",
+	       plan->nconfigs, plan->nconfigs == 1 ? "" : "s", s->maximize ? "max" : "min",
+	       metric_names[s->metric]);
 	for (int k = 0; k < plan->nconfigs; k++) {
 		double mean = s->maximize ? c[k].mean : -c[k].mean;
 		c[k].p = k == 0 || c[k].n < 2 || c[0].n < 2 ? NAN

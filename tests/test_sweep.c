@@ -280,12 +280,14 @@ Test(sweep, records_a_failed_trial_with_its_message_and_goes_on)
 
 Test(sweep, takes_set_values_for_the_base_block_and_its_own_values_win)
 {
-	char dir[64], nn[128], path[200];
+	char dir[64], nn[128], path[200], *out;
 	sweep_scratch(dir, 3, "0.05", 1, nn);
 	/* epochs=1 shortens every trial; the sweep's own lr overrides the diverging 1e4 */
 	cr_assert_eq(run_descent((const char *const[]){"sweep", "--quiet", "--set", "epochs=1",
 	                                               "--set", "optimizer.lr=1e4", nn, NULL},
-	                         NULL, NULL, NULL), 0);
+	                         NULL, &out, NULL), 0);
+	cr_expect(strstr(out, "sweep of t: 1 trial, 1 configuration, ranked by") != NULL, "%s", out);
+	free(out);
 	snprintf(path, sizeof path, "%s/runs/s-sweep/trial-0.jsonl", dir);
 	char *log = slurp(path, NULL);
 	cr_assert_not_null(log, "no %s", path);
