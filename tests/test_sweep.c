@@ -306,3 +306,45 @@ Test(sweep, takes_set_values_for_the_base_block_and_its_own_values_win)
 	free(err);
 	remove_tree(dir);
 }
+
+Test(sweep, shards_sharing_a_folder_merge_into_one_summary)
+{
+	char dir[64], nn[128], path[200];
+	sweep_scratch(dir, 1, "0.01, 0.05", 3, nn);
+	cr_assert_eq(run_descent((const char *const[]){"sweep", "--quiet", "--shard", "0/2", nn,
+	                                               NULL}, NULL, NULL, NULL), 0);
+	int n;
+	char **rows = rows_of(dir, &n);
+	cr_expect_eq(n, 3, "shard 0/2 of 6 trials");
+	for (int i = 0; i < n; i++) {
+		cr_expect_eq(atoi(rows[i]) % 2, 0, "%s", rows[i]);
+		free(rows[i]);
+	}
+	free(rows);
+	cr_assert_eq(run_descent((const char *const[]){"sweep", "--quiet", "--shard", "1/2", nn,
+	                                               NULL}, NULL, NULL, NULL), 0);
+	rows = rows_of(dir, &n);
+	qsort(rows, n, sizeof *rows, compare_rows);
+	cr_expect_eq(n, 6);
+	for (int i = 0; i < n; i++) {
+		cr_expect_eq(atoi(rows[i]), i, "each trial once: %s", rows[i]);
+		free(rows[i]);
+	}
+	free(rows);
+	snprintf(path, sizeof path, "%s/runs/s-sweep/summary.csv", dir);
+	char *summary = slurp(path, NULL);
+	cr_assert_not_null(summary);
+	/* both configurations over all three seeds: n (the third field) is 3 in each row */
+	int configs = 0;
+	char *save;
+	for (char *line = strtok_r(summary, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "config,", 7) == 0)
+			continue;
+		const char *n_field = strchr(strchr(line, ',') + 1, ',') + 1;
+		cr_expect_eq(atoi(n_field), 3, "%s", line);
+		configs++;
+	}
+	cr_expect_eq(configs, 2);
+	free(summary);
+	remove_tree(dir);
+}
