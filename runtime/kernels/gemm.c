@@ -13,34 +13,20 @@ static int omp_get_max_threads(void) { return 1; }
 static int omp_get_thread_num(void) { return 0; }
 #endif
 
-/* Packs op(B)[k0..k0+kc, j0..j0+nc] into panels of NR columns: panel q holds, for each
- * p, the NR values of row p (zeros past the edge). */
-static void pack_b(bool transb, const float *b, int64_t ldb, int64_t k0, int64_t kc, int64_t j0,
-                   int64_t nc, float *restrict out)
+/* Packs columns j0..j0+nc of the kc rows k0.. of M (M[p][j] is m[j * ld + p] when
+ * transposed, m[p * ld + j] otherwise) into panels of `panel` columns: a panel holds, for
+ * each p, its `panel` values of row p (zeros past the edge). op(B) packs as M = op(B) in
+ * panels of NR, op(A) as M = op(A) transposed in panels of MR. */
+static void pack(bool transposed, const float *m, int64_t ld, int64_t k0, int64_t kc,
+                 int64_t j0, int64_t nc, int64_t panel, float *restrict out)
 {
-	for (int64_t q = 0; q < nc; q += GEMM_NR) {
-		int64_t width = nc - q < GEMM_NR ? nc - q : GEMM_NR;
-		for (int64_t p = 0; p < kc; p++, out += GEMM_NR) {
+	for (int64_t q = 0; q < nc; q += panel) {
+		int64_t width = nc - q < panel ? nc - q : panel;
+		for (int64_t p = 0; p < kc; p++, out += panel) {
 			for (int64_t j = 0; j < width; j++)
-				out[j] = transb ? b[(j0 + q + j) * ldb + k0 + p] : b[(k0 + p) * ldb + j0 + q + j];
-			for (int64_t j = width; j < GEMM_NR; j++)
+				out[j] = transposed ? m[(j0 + q + j) * ld + k0 + p] : m[(k0 + p) * ld + j0 + q + j];
+			for (int64_t j = width; j < panel; j++)
 				out[j] = 0;
-		}
-	}
-}
-
-/* Packs op(A)[i0..i0+mc, k0..k0+kc] into panels of MR rows: panel holds, for each p, the
- * MR values of column p (zeros past the edge). */
-static void pack_a(bool transa, const float *a, int64_t lda, int64_t i0, int64_t mc, int64_t k0,
-                   int64_t kc, float *restrict out)
-{
-	for (int64_t q = 0; q < mc; q += GEMM_MR) {
-		int64_t height = mc - q < GEMM_MR ? mc - q : GEMM_MR;
-		for (int64_t p = 0; p < kc; p++, out += GEMM_MR) {
-			for (int64_t r = 0; r < height; r++)
-				out[r] = transa ? a[(k0 + p) * lda + i0 + q + r] : a[(i0 + q + r) * lda + k0 + p];
-			for (int64_t r = height; r < GEMM_MR; r++)
-				out[r] = 0;
 		}
 	}
 }
@@ -69,14 +55,14 @@ void k_gemm_with(gemm_micro_fn *micro, bool transa, bool transb, int64_t m, int6
 		for (int64_t pc = 0; pc < k; pc += GEMM_KC) {
 			int64_t kc = k - pc < GEMM_KC ? k - pc : GEMM_KC;
 			bool add = accumulate || pc > 0;
-			pack_b(transb, b, ldb, pc, kc, jc, nc, packed_b);
+			pack(transb, b, ldb, pc, kc, jc, nc, GEMM_NR, packed_b);
 			/* row blocks to threads: each element of C is still summed by one thread,
 			 * over k in the same order, whatever the number of threads */
 #pragma omp parallel for schedule(static) if (m > GEMM_MC)
 			for (int64_t ic = 0; ic < m; ic += GEMM_MC) {
 				int64_t mc = m - ic < GEMM_MC ? m - ic : GEMM_MC;
 				float *packed_a = packed_a0 + (int64_t)omp_get_thread_num() * GEMM_MC * GEMM_KC;
-				pack_a(transa, a, lda, ic, mc, pc, kc, packed_a);
+				pack(!transa, a, lda, pc, kc, ic, mc, GEMM_MR, packed_a);
 				for (int64_t jr = 0; jr < nc; jr += GEMM_NR)
 					for (int64_t ir = 0; ir < mc; ir += GEMM_MR)
 						micro(kc, packed_a + ir * kc, packed_b + jr * kc,
