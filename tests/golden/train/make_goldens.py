@@ -58,21 +58,27 @@ def main():
             model[0].bias.copy_(first.bias)
             model[2].weight.copy_(second.weight)
             model[2].bias.copy_(second.bias)
-        opt = make(model.parameters())
-        losses = []
-        for _ in range(20):
-            loss = torch.nn.functional.cross_entropy(model(x), y)
-            losses.append(loss.item())
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        with open(os.path.join(HERE, name + ".losses"), "w") as f:
-            f.write("".join("%r\n" % v for v in losses))
+        train_20_steps(model, make, x, y, name)
         write_safetensors(os.path.join(HERE, name + ".safetensors"),
                           {"dense1.weight": model[0].weight, "dense1.bias": model[0].bias,
                            "dense2.weight": model[2].weight, "dense2.bias": model[2].bias})
     batchnorm_goldens(x, y)
     print("torch", torch.__version__, "wrote", len(cases), "cases and the batchnorm goldens")
+
+
+def train_20_steps(model, make, x, y, name):
+    """Trains model on the whole batch (x, y) for 20 steps of the optimizer make builds,
+    writing each step's loss (before the step) to NAME.losses."""
+    opt = make(model.parameters())
+    losses = []
+    for _ in range(20):
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        losses.append(loss.item())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with open(os.path.join(HERE, name + ".losses"), "w") as f:
+        f.write("".join("%r\n" % v for v in losses))
 
 
 def batchnorm_goldens(x, y):
@@ -120,16 +126,7 @@ def batchnorm_goldens(x, y):
                                "1.running_var": norm.running_var,
                                "1.num_batches_tracked": norm.num_batches_tracked,
                                "3.weight": second.weight, "3.bias": second.bias})
-        opt = make(model.parameters())
-        losses = []
-        for _ in range(20):
-            loss = torch.nn.functional.cross_entropy(model(x), y)
-            losses.append(loss.item())
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        with open(os.path.join(HERE, name + ".losses"), "w") as f:
-            f.write("".join("%r\n" % v for v in losses))
+        train_20_steps(model, make, x, y, name)
         sd = model.state_dict()
         write_safetensors(os.path.join(HERE, name + ".safetensors"),
                           {"dense1.weight": sd["0.weight"], "batchnorm1.weight": sd["1.weight"],
