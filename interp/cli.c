@@ -203,7 +203,7 @@ static void report_errors(const struct diag *d)
 		        d->warnings, d->warnings == 1 ? "" : "s");
 }
 
-/* One FILE argument and no options: what check, and for now run, ir and sweep take. */
+/* One FILE argument and no options: what check and ir take. */
 static int file_argument(const char *command, int argc, char **argv, const char **path)
 {
 	*path = NULL;
