@@ -260,6 +260,14 @@ const struct ast *ast_call_arg(const struct ast *call, const char *name)
 	return NULL;
 }
 
+struct ast *ast_entry(const struct ast *block, const char *key)
+{
+	for (int i = 0; block && i < block->nkids; i++)
+		if (block->kids[i]->kind == AST_ENTRY && strcmp(block->kids[i]->str, key) == 0)
+			return block->kids[i];
+	return NULL;
+}
+
 const char *ast_describe(const struct ast *node, char *buf, size_t size)
 {
 	switch (node->kind) {

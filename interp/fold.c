@@ -141,15 +141,6 @@ struct ast *fold_expr(struct ast *node, const struct fold_env *env, struct diag 
 	}
 }
 
-/* The first entry `key = ...` of a block, or NULL. */
-static struct ast *find_entry(const struct ast *block, const char *key)
-{
-	for (int i = 0; i < block->nkids; i++)
-		if (block->kids[i]->kind == AST_ENTRY && strcmp(block->kids[i]->str, key) == 0)
-			return block->kids[i];
-	return NULL;
-}
-
 /* Folds the statements of a block; a train block first folds its `batch` and `epochs`,
  * which the others may then use by name. */
 static bool fold_block(struct ast *block, const struct fold_env *lets, struct diag *d)
@@ -162,7 +153,7 @@ static bool fold_block(struct ast *block, const struct fold_env *lets, struct di
 	bool ok = true;
 	if (block->kind == AST_BLOCK && block->op == BLOCK_TRAIN) {
 		for (int i = 0; i < 2 && ok; i++) {
-			struct ast *entry = first_pass[i] = find_entry(block, local_names[i]);
+			struct ast *entry = first_pass[i] = ast_entry(block, local_names[i]);
 			if (entry)
 				ok = (entry->a = fold_expr(entry->a, lets, d)) != NULL;
 			else if (i == 0)

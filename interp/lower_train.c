@@ -15,10 +15,8 @@
 /* The value of key in a block, or NULL. */
 static const struct ast *value_of(const struct ast *block, const char *key)
 {
-	for (int i = 0; block && i < block->nkids; i++)
-		if (block->kids[i]->kind == AST_ENTRY && strcmp(block->kids[i]->str, key) == 0)
-			return block->kids[i]->a;
-	return NULL;
+	const struct ast *entry = ast_entry(block, key);
+	return entry ? entry->a : NULL;
 }
 
 static double number_or(const struct ast *v, double otherwise)

@@ -16,20 +16,11 @@
 
 enum { MAX_NAMES = 64 };
 
-/* The entry `key = ...` of block, or NULL. */
-static struct ast *entry_of(struct ast *block, const char *key)
-{
-	for (int i = 0; i < block->nkids; i++)
-		if (block->kids[i]->kind == AST_ENTRY && strcmp(block->kids[i]->str, key) == 0)
-			return block->kids[i];
-	return NULL;
-}
-
 /* Sets key of block to a copy of value (the copy keeps value's locations). */
 static bool set_key(struct ast *block, const char *key, const struct ast *value, struct loc at)
 {
 	struct ast *copy = ast_copy_at(value, value->loc);
-	struct ast *entry = entry_of(block, key);
+	struct ast *entry = ast_entry(block, key);
 	if (!copy)
 		return false;
 	if (entry) {
@@ -131,7 +122,7 @@ static int apply(struct ast *block, const char *key, const struct ast *value, st
 			           "do", key);
 		return 0;
 	}
-	struct ast *entry = entry_of(block, optimizer ? "optimizer" : "schedule");
+	struct ast *entry = ast_entry(block, optimizer ? "optimizer" : "schedule");
 	struct ast *call = NULL;
 	if (entry && optimizer && (entry->a->kind == AST_CALL || entry->a->kind == AST_NAME)) {
 		const struct sig *sig = schema_find(schema_optimizers, entry->a->str);
