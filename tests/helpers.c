@@ -82,6 +82,36 @@ char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+int write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+char *log_without_seconds(const char *path)
+{
+	char *text = slurp(path, NULL);
+	for (char *p = text; p && (p = strstr(p, ", \"seconds\": "));)
+		memmove(p, strchr(p, '}'), strlen(strchr(p, '}')) + 1);
+	return text;
+}
+
+bool scratch_dir(char *dir)
+{
+	strcpy(dir, "/tmp/descent-test-XXXXXX");
+	return mkdtemp(dir) != NULL;
+}
+
+int remove_tree(const char *dir)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
 int each_case(const char *path, void (*each)(char *line))
 {
 	char *text = slurp(path, NULL), *save;

@@ -3,6 +3,7 @@
 #ifndef DESCENT_TEST_HELPERS_H
 #define DESCENT_TEST_HELPERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ast.h"
@@ -31,6 +32,17 @@ int run_descent(const char *const *args, const char *input, char **out, char **e
 
 /* The whole file at path, NUL-terminated (NULL if unreadable); *len its size. */
 char *slurp(const char *path, size_t *len);
+/* Writes text to path; 0, or -1. */
+int write_text(const char *path, const char *text);
+/* A JSON Lines log without its "seconds" fields (wall time: the one field two runs of the
+ * same file do not share); NULL if unreadable. */
+char *log_without_seconds(const char *path);
+
+/* Makes a new empty folder /tmp/descent-test-XXXXXX, its path in dir (64 bytes); false if
+ * it cannot. */
+bool scratch_dir(char *dir);
+/* Removes dir and everything in it; 0 on success. */
+int remove_tree(const char *dir);
 /* Calls each(line) for every line of the manifest at path that is not a '#' comment (the
  * line is writable); returns how many. */
 int each_case(const char *path, void (*each)(char *line));

@@ -152,13 +152,6 @@ static int compare_rows(const void *a, const void *b)
 	return atoi(*(char *const *)a) - atoi(*(char *const *)b);
 }
 
-static void remove_tree(const char *dir)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	cr_expect_eq(system(cmd), 0);
-}
-
 Test(sweep, runs_every_trial_once_and_skips_finished_ones_on_rerun)
 {
 	char dir[64], nn[128], *out;
@@ -195,7 +188,7 @@ Test(sweep, runs_every_trial_once_and_skips_finished_ones_on_rerun)
 	for (int i = 0; i < n; i++)
 		free(rows[i]);
 	free(rows);
-	remove_tree(dir);
+	cr_expect_eq(remove_tree(dir), 0);
 }
 
 Test(sweep, survives_a_sigkill_and_ends_as_an_uninterrupted_sweep)
@@ -250,8 +243,8 @@ Test(sweep, survives_a_sigkill_and_ends_as_an_uninterrupted_sweep)
 	}
 	free(a);
 	free(b);
-	remove_tree(whole);
-	remove_tree(killed);
+	cr_expect_eq(remove_tree(whole), 0);
+	cr_expect_eq(remove_tree(killed), 0);
 }
 
 Test(sweep, records_a_failed_trial_with_its_message_and_goes_on)
@@ -275,7 +268,7 @@ Test(sweep, records_a_failed_trial_with_its_message_and_goes_on)
 	          || strstr(text, "cannot find the data file 'no_such.csv'") != NULL, "%s", text);
 	cr_expect(strstr(text, "\n1,ok,\"d\",") != NULL, "%s", text);
 	free(text);
-	remove_tree(dir);
+	cr_expect_eq(remove_tree(dir), 0);
 }
 
 Test(sweep, takes_set_values_for_the_base_block_and_its_own_values_win)
@@ -304,7 +297,7 @@ Test(sweep, takes_set_values_for_the_base_block_and_its_own_values_win)
 	                         NULL, NULL, &err), 1);
 	cr_expect(strstr(err, "--set:1:1: error: unknown key 'epoch'"), "%s", err);
 	free(err);
-	remove_tree(dir);
+	cr_expect_eq(remove_tree(dir), 0);
 }
 
 Test(sweep, shards_sharing_a_folder_merge_into_one_summary)

@@ -11,28 +11,6 @@
 #include "helpers.h"
 #include "safetensors.h"
 
-/* A scratch folder; its path in dir (64 bytes). */
-static void scratch(char *dir)
-{
-	strcpy(dir, "/tmp/descent-train-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(const char *dir)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	cr_expect_eq(system(cmd), 0);
-}
-
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 /* The values of "key": in each line of a JSON Lines file; returns how many. */
 static int log_values(const char *path, const char *key, double *out, int max)
 {
@@ -89,7 +67,7 @@ static void compare_with_torch(const char *name, const char *optimizer, bool dec
                                const char *network, const char *init, const struct spec *specs)
 {
 	char dir[64], nn[128], text[1600], log[128], saved[128], golden[128];
-	scratch(dir);
+	cr_assert(scratch_dir(dir));
 	char *cwd = getcwd(NULL, 0);
 	snprintf(nn, sizeof nn, "%s/t.nn", dir);
 	snprintf(text, sizeof text,
@@ -99,7 +77,7 @@ static void compare_with_torch(const char *name, const char *optimizer, bool dec
 	         " epochs = 20\n batch = 64\n load = \"%s/tests/golden/train/%s\"\n"
 	         " log = \"t.jsonl\"\n save = \"t.safetensors\"\n}\n", cwd, network, optimizer,
 	         decay_biases ? "true" : "false", cwd, init);
-	write_text(nn, text);
+	cr_assert_eq(write_text(nn, text), 0);
 	char *err;
 	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", nn, NULL}, NULL, NULL, &err),
 	             0, "%s", err);
@@ -132,7 +110,7 @@ static void compare_with_torch(const char *name, const char *optimizer, bool dec
 		free(b[i]);
 	}
 	free(cwd);
-	remove_dir(dir);
+	cr_expect_eq(remove_tree(dir), 0);
 }
 
 Test(train, matches_pytorch_for_20_steps_with_sgd_momentum_and_adamw)
@@ -162,7 +140,7 @@ static void run_digits_threads(const char *dir, const char *threads)
 	setenv("DESCENT_DATA", data, 1);
 	snprintf(nn, sizeof nn, "%s/digits.nn", dir);
 	char *text = slurp("examples/digits.nn", NULL);
-	write_text(nn, text);
+	cr_assert_eq(write_text(nn, text), 0);
 	free(text);
 	char *err;
 	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", "--threads", threads, nn, NULL},
@@ -179,32 +157,22 @@ static void run_digits(const char *dir)
 Test(train, the_digits_demo_reaches_95_percent_test_accuracy)
 {
 	char dir[64], log[128];
-	scratch(dir);
+	cr_assert(scratch_dir(dir));
 	run_digits(dir);
 	double acc[64];
 	snprintf(log, sizeof log, "%s/runs/digits.jsonl", dir);
 	int epochs = log_values(log, "test_acc", acc, 64);
 	cr_expect_eq(epochs, 30);
 	cr_expect_geq(acc[epochs - 1], 0.95, "test accuracy %g", acc[epochs - 1]);
-	remove_dir(dir);
-}
-
-/* A log without its "seconds" fields. */
-static char *log_without_seconds(const char *path)
-{
-	char *text = slurp(path, NULL);
-	cr_assert_not_null(text);
-	for (char *p = text; (p = strstr(p, ", \"seconds\": "));)
-		memmove(p, strchr(p, '}'), strlen(strchr(p, '}')) + 1);
-	return text;
+	cr_expect_eq(remove_tree(dir), 0);
 }
 
 /* Runs digits twice (with these thread counts) and compares weights and logs. */
 static void expect_same_runs(const char *threads_one, const char *threads_two)
 {
 	char one[64], two[64], path[128];
-	scratch(one);
-	scratch(two);
+	cr_assert(scratch_dir(one));
+	cr_assert(scratch_dir(two));
 	run_digits_threads(one, threads_one);
 	run_digits_threads(two, threads_two);
 	size_t len_one, len_two;
@@ -220,11 +188,12 @@ static void expect_same_runs(const char *threads_one, const char *threads_two)
 	a = log_without_seconds(path);
 	snprintf(path, sizeof path, "%s/runs/digits.jsonl", two);
 	b = log_without_seconds(path);
+	cr_assert(a && b);
 	cr_expect_str_eq(a, b);
 	free(a);
 	free(b);
-	remove_dir(one);
-	remove_dir(two);
+	cr_expect_eq(remove_tree(one), 0);
+	cr_expect_eq(remove_tree(two), 0);
 }
 
 Test(train, the_same_seed_gives_the_same_weights_and_log)
@@ -240,7 +209,7 @@ Test(train, one_thread_and_two_give_the_same_weights_and_log)
 Test(train, safetensors_round_trip_bit_exactly_and_refuse_wrong_shapes)
 {
 	char dir[64], path[128], err[300];
-	scratch(dir);
+	cr_assert(scratch_dir(dir));
 	snprintf(path, sizeof path, "%s/w.safetensors", dir);
 	float w[6] = {1.5f, -2, 3e-8f, 4, NAN, -0.0f}, b[3] = {7, 8, 9}, w2[6], b2[3];
 	struct st_tensor out[2] = {{"l.weight", 2, {3, 2}, w}, {"l.bias", 1, {3, 1}, b}};
@@ -261,7 +230,7 @@ Test(train, safetensors_round_trip_bit_exactly_and_refuse_wrong_shapes)
 	fclose(f);
 	cr_expect_eq(st_load(path, in, 2, err, sizeof err), -1);
 	cr_expect(strstr(err, "does not fit the file") != NULL, "%s", err);
-	remove_dir(dir);
+	cr_expect_eq(remove_tree(dir), 0);
 }
 
 Test(train, prints_the_ir_with_its_memory)
@@ -300,20 +269,20 @@ Test(train, stops_a_diverging_run_with_its_step_and_rate)
 Test(train, names_the_file_and_line_of_bad_data)
 {
 	char dir[64], nn[128], csv[128], text[512];
-	scratch(dir);
+	cr_assert(scratch_dir(dir));
 	snprintf(csv, sizeof csv, "%s/bad.csv", dir);
-	write_text(csv, "a,b,label\n1,2,0\n3,oops,1\n");
+	cr_assert_eq(write_text(csv, "a,b,label\n1,2,0\n3,oops,1\n"), 0);
 	snprintf(nn, sizeof nn, "%s/t.nn", dir);
 	snprintf(text, sizeof text, "data d { train = csv(\"bad.csv\", label = \"label\") }\n"
 	         "network n { dense(2) }\ntrain { network = n\n data = d\n optimizer = sgd(lr = 0.1)\n"
 	         " epochs = 1 }\n");
-	write_text(nn, text);
+	cr_assert_eq(write_text(nn, text), 0);
 	char *err;
 	cr_expect_eq(run_descent((const char *const[]){"run", nn, NULL}, NULL, NULL, &err), 1);
 	cr_expect(strstr(err, "t.nn:1:18: error: ") != NULL, "%s", err);
 	cr_expect(strstr(err, "bad.csv:3: column 'b': 'oops' is not a number") != NULL, "%s", err);
 	free(err);
-	remove_dir(dir);
+	cr_expect_eq(remove_tree(dir), 0);
 }
 
 Test(train, refuses_a_network_whose_outputs_do_not_fit_the_classes)
@@ -334,7 +303,7 @@ Test(train, saved_weights_predict_the_same_in_plain_python)
 	if (system("python3 -c 'import json, struct' 2>/dev/null") != 0)
 		cr_skip_test("python3 is not installed");
 	char dir[64], nn[128], cmd[1200], *cwd = getcwd(NULL, 0), text[900];
-	scratch(dir);
+	cr_assert(scratch_dir(dir));
 	snprintf(nn, sizeof nn, "%s/p.nn", dir);
 	snprintf(text, sizeof text,
 	         "data d {\n train = csv(\"%s/examples/data/digits_train.csv\", label = \"digit\")\n"
@@ -342,7 +311,7 @@ Test(train, saved_weights_predict_the_same_in_plain_python)
 	         "network n {\n dense(32)\n relu\n dense(10)\n}\ntrain p {\n network = n\n data = d\n"
 	         " optimizer = adam(lr = 3e-3)\n epochs = 5\n log = \"p.jsonl\"\n save = \"p.safetensors\"\n}\n",
 	         cwd, cwd);
-	write_text(nn, text);
+	cr_assert_eq(write_text(nn, text), 0);
 	char *err;
 	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", nn, NULL}, NULL, NULL, &err),
 	             0, "%s", err);
@@ -359,7 +328,7 @@ Test(train, saved_weights_predict_the_same_in_plain_python)
 	cr_expect_eq(right, (int)lround(acc[4] * 359), "python counts %d right, descent's log says %g",
 	             right, acc[4] * 359);
 	free(cwd);
-	remove_dir(dir);
+	cr_expect_eq(remove_tree(dir), 0);
 }
 
 Test(train, dropout_masks_do_not_depend_on_threads)
@@ -368,14 +337,14 @@ Test(train, dropout_masks_do_not_depend_on_threads)
 	char *weights[2];
 	size_t len[2];
 	for (int k = 0; k < 2; k++) {
-		scratch(dirs[k]);
+		cr_assert(scratch_dir(dirs[k]));
 		snprintf(nn, sizeof nn, "%.64s/d.nn", dirs[k]);
 		snprintf(text, sizeof text, "data d { train = blobs(600, classes = 3, dim = 8) }\n"
 		         "network n {\n dropout(rate = 0.1)\n dense(150)\n relu\n dropout(keep = 0.5, "
 		         "scaling = test)\n dense(3)\n}\ntrain t {\n network = n\n data = d\n"
 		         " optimizer = sgd(lr = 0.05, momentum = 0.9)\n epochs = 3\n batch = 100\n"
 		         " seed = 4\n save = \"d.safetensors\"\n}\n");
-		write_text(nn, text);
+		cr_assert_eq(write_text(nn, text), 0);
 		char *err;
 		cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", "--threads", k ? "2" : "1",
 		                                                nn, NULL}, NULL, NULL, &err), 0, "%s", err);
@@ -387,7 +356,7 @@ Test(train, dropout_masks_do_not_depend_on_threads)
 	cr_expect(len[0] == len[1] && memcmp(weights[0], weights[1], len[0]) == 0);
 	for (int k = 0; k < 2; k++) {
 		free(weights[k]);
-		remove_dir(dirs[k]);
+		cr_expect_eq(remove_tree(dirs[k]), 0);
 	}
 }
 
@@ -396,13 +365,13 @@ static void weights_after(const char *optimizer, const char *extra, float *out, 
                           char **messages)
 {
 	char dir[64], nn[256], text[900], path[256];
-	scratch(dir);
+	cr_assert(scratch_dir(dir));
 	snprintf(nn, sizeof nn, "%.64s/r.nn", dir);
 	snprintf(text, sizeof text, "data d { train = blobs(64, classes = 3, dim = 6) }\n"
 	         "network n {\n dense(16)\n tanh\n dense(3)\n}\ntrain t {\n network = n\n data = d\n"
 	         " optimizer = %s\n%s epochs = 50\n batch = 64\n seed = 3\n decay_biases = true\n"
 	         " save = \"r.safetensors\"\n}\n", optimizer, extra);
-	write_text(nn, text);
+	cr_assert_eq(write_text(nn, text), 0);
 	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", nn, NULL}, NULL, NULL,
 	                         messages), 0, "%s", *messages);
 	snprintf(path, sizeof path, "%.64s/r.safetensors", dir);
@@ -411,7 +380,7 @@ static void weights_after(const char *optimizer, const char *extra, float *out, 
 	cr_assert(file && len >= (size_t)count * 4);
 	memcpy(out, file + len - (size_t)count * 4, (size_t)count * 4); /* the last tensors' data */
 	free(file);
-	remove_dir(dir);
+	cr_expect_eq(remove_tree(dir), 0);
 }
 
 Test(train, l2_and_wd_agree_for_plain_sgd_and_differ_for_adam_on_a_network)
