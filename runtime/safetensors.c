@@ -44,7 +44,18 @@ static int64_t count_of(const struct st_tensor *t)
 
 static int64_t bytes_of(const struct st_tensor *t)
 {
-	return count_of(t) * (t->i64 ? 8 : 4);
+	return count_of(t) * (t->i64 || t->f64 ? 8 : 4);
+}
+
+static const char *dtype_of(const struct st_tensor *t)
+{
+	return t->i64 ? "I64" : t->f64 ? "F64" : "F32";
+}
+
+/* Where a tensor's values are, whatever its dtype. */
+static void *values_of(const struct st_tensor *t)
+{
+	return t->i64 ? (void *)t->i64 : t->f64 ? (void *)t->f64 : (void *)t->data;
 }
 
 int st_save(const char *path, const struct st_tensor *tensors, int n, const struct st_meta *meta,
@@ -68,10 +79,9 @@ int st_save(const char *path, const struct st_tensor *tensors, int n, const stru
 		int64_t bytes = bytes_of(&tensors[i]);
 		fputc(',', h);
 		json_string(h, tensors[i].name);
-		if (tensors[i].i64)
-			fputs(":{\"dtype\":\"I64\",\"shape\":[", h);
-		else
-			fprintf(h, ":{\"dtype\":\"F32\",\"shape\":[%lld", (long long)tensors[i].shape[0]);
+		fprintf(h, ":{\"dtype\":\"%s\",\"shape\":[", dtype_of(&tensors[i]));
+		if (!tensors[i].i64)
+			fprintf(h, "%lld", (long long)tensors[i].shape[0]);
 		if (!tensors[i].i64 && tensors[i].ndim == 2)
 			fprintf(h, ",%lld", (long long)tensors[i].shape[1]);
 		fprintf(h, "],\"data_offsets\":[%lld,%lld]}", (long long)offset, (long long)(offset + bytes));
@@ -90,9 +100,8 @@ int st_save(const char *path, const struct st_tensor *tensors, int n, const stru
 		prefix[b] = (unsigned char)((uint64_t)len >> (8 * b));
 	ok = ok && fwrite(prefix, 1, 8, out) == 8 && fwrite(header, 1, len, out) == len;
 	for (int i = 0; ok && i < n; i++) /* little-endian machine: the values as they are */
-		ok = tensors[i].i64 ? fwrite(tensors[i].i64, 8, 1, out) == 1
-			: fwrite(tensors[i].data, 4, (size_t)count_of(&tensors[i]), out)
-				== (size_t)count_of(&tensors[i]);
+		ok = fwrite(values_of(&tensors[i]), 1, (size_t)bytes_of(&tensors[i]), out)
+			== (size_t)bytes_of(&tensors[i]);
 	ok = ok && fflush(out) == 0 && fsync(fileno(out)) == 0;
 	if (out)
 		ok = fclose(out) == 0 && ok;
@@ -127,23 +136,72 @@ static bool expect(struct scanner *s, char c)
 	return false;
 }
 
-/* A JSON string into buf (escapes \" and \\ kept simple; \u skipped as '?'). */
+/* Four hex digits at s->p, or -1. */
+static long scan_hex4(struct scanner *s)
+{
+	if (s->end - s->p < 4)
+		return -1;
+	long v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = *s->p++;
+		int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (digit < 0)
+			return -1;
+		v = v * 16 + digit;
+	}
+	return v;
+}
+
+/* The UTF-8 bytes of code point c into out (4 bytes); returns how many. */
+static int utf8(unsigned long c, char *out)
+{
+	int n = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+	static const unsigned char lead[] = {0, 0, 0xC0, 0xE0, 0xF0};
+	for (int i = n - 1; i > 0; i--, c >>= 6)
+		out[i] = (char)(0x80 | (c & 0x3F));
+	out[0] = (char)(lead[n] | c);
+	return n;
+}
+
+/* One character of a JSON string after a backslash, decoded into out; how many bytes, or
+ * -1 for an escape JSON does not have. A lone surrogate becomes U+FFFD. */
+static int scan_escape(struct scanner *s, char *out)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	if (s->p >= s->end)
+		return -1;
+	char c = *s->p++;
+	const char *simple = c ? strchr(from, c) : NULL;
+	if (simple)
+		return out[0] = to[simple - from], 1;
+	long u = c == 'u' ? scan_hex4(s) : -1;
+	if (u < 0)
+		return -1;
+	if (u >= 0xD800 && u < 0xDC00 && s->end - s->p >= 6 && s->p[0] == '\\' && s->p[1] == 'u') {
+		struct scanner low = {s->p + 2, s->end};
+		long v = scan_hex4(&low);
+		if (v >= 0xDC00 && v < 0xE000) {
+			s->p = low.p;
+			return utf8(0x10000 + ((unsigned long)(u - 0xD800) << 10) + (unsigned long)(v - 0xDC00), out);
+		}
+	}
+	return utf8(u >= 0xD800 && u < 0xE000 ? 0xFFFD : (unsigned long)u, out);
+}
+
+/* A JSON string, decoded into buf (size bytes; longer strings are cut). */
 static bool scan_string(struct scanner *s, char *buf, size_t size)
 {
 	if (!expect(s, '"'))
 		return false;
 	size_t n = 0;
 	while (s->p < s->end && *s->p != '"') {
-		char c = *s->p++;
-		if (c == '\\' && s->p < s->end) {
-			c = *s->p++;
-			if (c == 'u') {
-				s->p += s->end - s->p >= 4 ? 4 : s->end - s->p;
-				c = '?';
-			}
-		}
-		if (n + 1 < size)
-			buf[n++] = c;
+		char c[4] = {*s->p++};
+		int len = c[0] == '\\' ? scan_escape(s, c) : 1;
+		if (len < 0)
+			return false;
+		for (int i = 0; i < len && n + 1 < size; i++)
+			buf[n++] = c[i];
 	}
 	buf[n] = '\0';
 	return expect(s, '"');
@@ -236,16 +294,16 @@ static bool scan_entry(struct scanner *s, struct entry *e)
 static int read_tensor(FILE *f, const char *path, int64_t data_start, int64_t file_size,
                        const struct entry *e, struct st_tensor *t, char *err, size_t size)
 {
-	bool same = t->i64 ? strcmp(e->dtype, "I64") == 0 && e->ndim == 0
-		: strcmp(e->dtype, "F32") == 0 && e->ndim == t->ndim && e->shape[0] == t->shape[0]
-		  && (t->ndim == 1 || e->shape[1] == t->shape[1]);
+	bool same = strcmp(e->dtype, dtype_of(t)) == 0 && e->ndim == t->ndim
+		&& (t->ndim < 1 || e->shape[0] == t->shape[0])
+		&& (t->ndim < 2 || e->shape[1] == t->shape[1]);
 	if (!same) {
 		char want[64], got[128] = "";
 		if (t->i64)
 			snprintf(want, sizeof want, "I64 []");
 		else
-			snprintf(want, sizeof want, t->ndim == 1 ? "F32 [%lld]" : "F32 [%lld, %lld]",
-			         (long long)t->shape[0], (long long)t->shape[1]);
+			snprintf(want, sizeof want, t->ndim == 1 ? "%s [%lld]" : "%s [%lld, %lld]",
+			         dtype_of(t), (long long)t->shape[0], (long long)t->shape[1]);
 		for (int d = 0; d < e->ndim && strlen(got) < 100; d++)
 			snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? ", " : "",
 			         (long long)e->shape[d]);
@@ -257,44 +315,57 @@ static int read_tensor(FILE *f, const char *path, int64_t data_start, int64_t fi
 		return fail(err, size, "%s: the data of '%s' (bytes %lld to %lld) is not inside the "
 		            "file or not its size", path, e->name, (long long)e->begin, (long long)e->end);
 	if (fseek(f, (long)(data_start + e->begin), SEEK_SET) != 0
-	    || (t->i64 ? fread(t->i64, 8, 1, f) != 1
-	        : fread(t->data, 4, (size_t)count_of(t), f) != (size_t)count_of(t)))
+	    || fread(values_of(t), 1, (size_t)bytes, f) != (size_t)bytes)
 		return fail(err, size, "%s: cannot read '%s'", path, e->name);
 	return 0;
 }
 
+/* Opens path and reads its header: *f is left open (close it), *header holds *len bytes
+ * (free it), *file_size is the file's size. 0, or -1 with a message and nothing open. */
+static int read_header(const char *path, FILE **f, char **header, uint64_t *len,
+                       int64_t *file_size, char *err, size_t size)
+{
+	*header = NULL;
+	if (!(*f = fopen(path, "rb")))
+		return fail(err, size, "%s: cannot open: %s", path, strerror(errno));
+	unsigned char prefix[8] = {0};
+	fseek(*f, 0, SEEK_END);
+	*file_size = ftell(*f);
+	fseek(*f, 0, SEEK_SET);
+	*len = 0;
+	int status = 0;
+	if (fread(prefix, 1, 8, *f) != 8)
+		status = fail(err, size, "%s: offset 0: too short to be a safetensors file", path);
+	for (int b = 7; b >= 0; b--)
+		*len = *len << 8 | prefix[b];
+	if (status == 0 && (*len == 0 || *len > (uint64_t)*file_size - 8 || *len > 100 << 20))
+		status = fail(err, size, "%s: offset 0: a header of %llu bytes does not fit the file "
+		              "(%lld bytes); not a safetensors file, or a truncated one", path,
+		              (unsigned long long)*len, (long long)*file_size);
+	if (status == 0 && (!(*header = malloc(*len)) || fread(*header, 1, *len, *f) != *len))
+		status = fail(err, size, "%s: cannot read the header", path);
+	if (status != 0) {
+		free(*header);
+		*header = NULL;
+		fclose(*f);
+		*f = NULL;
+	}
+	return status;
+}
+
 int st_load(const char *path, struct st_tensor *tensors, int n, char *err, size_t size)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return fail(err, size, "%s: cannot open: %s", path, strerror(errno));
-	unsigned char prefix[8];
-	fseek(f, 0, SEEK_END);
-	int64_t file_size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	uint64_t len = 0;
-	if (fread(prefix, 1, 8, f) != 8) {
-		fclose(f);
-		return fail(err, size, "%s: offset 0: too short to be a safetensors file", path);
-	}
-	for (int b = 7; b >= 0; b--)
-		len = len << 8 | prefix[b];
-	if (len == 0 || len > (uint64_t)file_size - 8 || len > 100 << 20) {
-		fclose(f);
-		return fail(err, size, "%s: offset 0: a header of %llu bytes does not fit the file "
-		            "(%lld bytes); not a safetensors file, or a truncated one", path,
-		            (unsigned long long)len, (long long)file_size);
-	}
-	char *header = malloc(len);
+	FILE *f;
+	char *header;
+	uint64_t len;
+	int64_t file_size;
+	if (read_header(path, &f, &header, &len, &file_size, err, size) != 0)
+		return -1;
 	bool *found = calloc((size_t)n + 1, sizeof *found);
-	int status = 0;
-	if (!header || !found || fread(header, 1, len, f) != len) {
-		status = fail(err, size, "%s: cannot read the header", path);
-		goto out;
-	}
+	int status = found ? 0 : fail(err, size, "%s: out of memory", path);
 	struct scanner s = {header, header + len};
 	struct entry e;
-	if (!expect(&s, '{'))
+	if (status == 0 && !expect(&s, '{'))
 		status = fail(err, size, "%s: offset 8: the header is not a JSON object", path);
 	while (status == 0 && !expect(&s, '}')) {
 		if (!scan_string(&s, e.name, sizeof e.name) || !expect(&s, ':')) {
@@ -326,9 +397,75 @@ int st_load(const char *path, struct st_tensor *tensors, int n, char *err, size_
 	for (int i = 0; status == 0 && i < n; i++)
 		if (!found[i])
 			status = fail(err, size, "%s: has no '%s'", path, tensors[i].name);
-out:
 	free(header);
 	free(found);
 	fclose(f);
 	return status;
+}
+
+/* The pairs of the __metadata__ object at s into *meta (grown as it goes, *n pairs);
+ * key and value are scratch buffers as long as the header. */
+static bool scan_metadata(struct scanner *s, struct st_meta **meta, int *n, char *key,
+                          char *value, size_t size)
+{
+	if (!expect(s, '{'))
+		return false;
+	if (expect(s, '}'))
+		return true;
+	do {
+		if (!scan_string(s, key, size) || !expect(s, ':') || !scan_string(s, value, size))
+			return false;
+		struct st_meta *more = realloc(*meta, (size_t)(*n + 1) * sizeof *more);
+		if (!more)
+			return false;
+		*meta = more;
+		struct st_meta *pair = &more[(*n)++];
+		*pair = (struct st_meta){strdup(key), strdup(value)};
+		if (!pair->key || !pair->value)
+			return false;
+	} while (expect(s, ','));
+	return expect(s, '}');
+}
+
+int st_metadata(const char *path, struct st_meta **meta, int *n, char *err, size_t size)
+{
+	FILE *f;
+	char *header;
+	uint64_t len;
+	int64_t file_size;
+	*meta = NULL;
+	*n = 0;
+	if (read_header(path, &f, &header, &len, &file_size, err, size) != 0)
+		return -1;
+	fclose(f);
+	char *key = malloc(len + 1), *value = malloc(len + 1), name[256];
+	struct scanner s = {header, header + len};
+	bool ok = key && value && expect(&s, '{');
+	while (ok && !expect(&s, '}')) {
+		ok = scan_string(&s, name, sizeof name) && expect(&s, ':');
+		if (ok && strcmp(name, "__metadata__") == 0)
+			ok = scan_metadata(&s, meta, n, key, value, len + 1);
+		else if (ok)
+			ok = skip_value(&s, 0);
+		expect(&s, ',');
+	}
+	long long offset = 8 + (s.p - header);
+	free(key);
+	free(value);
+	free(header);
+	if (ok)
+		return 0;
+	st_meta_free(*meta, *n);
+	*meta = NULL;
+	*n = 0;
+	return fail(err, size, "%s: offset %lld: the header is not valid JSON", path, offset);
+}
+
+void st_meta_free(struct st_meta *meta, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free((void *)(uintptr_t)meta[i].key); /* st_metadata allocated them */
+		free((void *)(uintptr_t)meta[i].value);
+	}
+	free(meta);
 }

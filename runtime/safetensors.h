@@ -4,7 +4,8 @@
  *
  * For: `save`, `load` and checkpoints, with PyTorch's tensor names and layouts, so that
  * torch and the safetensors package read our files and we read theirs (float32 tensors,
- * and int64 scalars such as batchnorm's num_batches_tracked).
+ * int64 scalars such as batchnorm's num_batches_tracked, and float64 tensors for a
+ * checkpoint's metrics).
  * Not for: knowing which tensors a network has (the caller lists them).
  */
 #ifndef DESCENT_SAFETENSORS_H
@@ -15,10 +16,11 @@
 
 struct st_tensor {
 	const char *name;  /* "dense1.weight" */
-	int ndim;          /* 1 or 2 for F32; 0 for an I64 scalar */
+	int ndim;          /* 1 or 2 for F32 and F64; 0 for an I64 scalar */
 	int64_t shape[2];  /* (O, I) or (O) */
 	float *data;       /* shape[0]·shape[1] floats (F32), read into or written from */
 	int64_t *i64;      /* instead of data: one I64 value, shape [] (num_batches_tracked) */
+	double *f64;       /* instead of data: shape[0]·shape[1] doubles (F64) */
 };
 
 struct st_meta {
@@ -30,8 +32,13 @@ struct st_meta {
 int st_save(const char *path, const struct st_tensor *tensors, int n, const struct st_meta *meta,
             int nmeta, char *err, size_t size);
 
-/* Reads every tensor listed from path: each must exist with dtype F32 and exactly that
+/* Reads every tensor listed from path: each must exist with its dtype and exactly that
  * shape; tensors of the file not listed are an error too. 0, or -1 with a message. */
 int st_load(const char *path, struct st_tensor *tensors, int n, char *err, size_t size);
+
+/* The __metadata__ pairs of path, in file order: *meta gets an array of *n pairs, keys
+ * and values allocated (free with st_meta_free). 0, or -1 with a message. */
+int st_metadata(const char *path, struct st_meta **meta, int *n, char *err, size_t size);
+void st_meta_free(struct st_meta *meta, int n);
 
 #endif
