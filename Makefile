@@ -155,7 +155,8 @@ examples: $(BIN)
 	          examples/regularization/dropout.nn examples/regularization/l2_vs_wd.nn; do \
 		echo "descent run $$f"; ./$(BIN) run --quiet $$f > /dev/null || exit 1; done
 	@if [ -d /usr/share/datasets/fashion-mnist ]; then \
-		for f in examples/fashion_mlp.nn examples/regularization/batchnorm_placement.nn; do \
+		for f in examples/fashion_mlp.nn examples/fashion_resumable.nn \
+		         examples/regularization/batchnorm_placement.nn; do \
 			echo "descent run $$f"; ./$(BIN) run --quiet $$f > /dev/null || exit 1; done; \
 	else echo "skipped the Fashion-MNIST examples: sudo apt-get install dataset-fashion-mnist"; fi
 

@@ -2,8 +2,8 @@
  * and exit statuses. The only place that exits.
  *
  * Exit statuses: 0 success; 1 an error in the input (the .nn file, a data file, a
- * missing file); 2 command-line misuse (and, for now, a command not implemented yet);
- * 3 a run diverged.
+ * missing file, a checkpoint that cannot be resumed); 2 command-line misuse; 3 a run
+ * diverged.
  */
 #include <errno.h>
 #include <math.h>
@@ -28,7 +28,6 @@
 #include "schedule.h"
 #include "svg.h"
 
-#define DESCENT_VERSION "0.1.0"
 
 enum exit_status { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_DIVERGED = 3 };
 
@@ -85,8 +84,11 @@ static const char run_help[] =
 	"--set KEY=VALUE replaces a train key before the file is checked: a key (epochs=5),\n"
 	"a parameter of the optimizer or schedule (optimizer.lr=3e-4, schedule.T0=2 epochs),\n"
 	"in one block (baseline.epochs=5) or in all; VALUE is an expression of the language.\n"
-	"Not implemented yet: checkpoint, --resume.\n"
-	"exit status: 0 success, 1 an error in the input, 2 misuse or not implemented yet,\n"
+	"A train block with `checkpoint = \"PATH\"` writes its whole state there after every\n"
+	"epoch. --resume continues each such block from its checkpoint (one not written yet:\n"
+	"from epoch 1) and ends as a run never interrupted would; it refuses a truncated or\n"
+	"corrupt checkpoint, or one of another file, other --set values or another version.\n"
+	"exit status: 0 success, 1 an error in the input (or a checkpoint refused), 2 misuse,\n"
 	"3 a run diverged.\n";
 
 static const char ir_help[] =
@@ -108,7 +110,7 @@ static const char sweep_help[] =
 	"Rerunning skips the trials results.csv already holds, so a killed sweep resumes.\n"
 	"--shard I/N runs the trials whose index is I mod N (machines sharing the folder).\n"
 	"--set KEY=VALUE changes the base train block as in 'descent run' (epochs=1 for a\n"
-	"quick try); the sweep's own values win over it.\n";
+	"quick try); the sweep's own values win over it. Trials write no checkpoint.\n";
 
 static int usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -356,10 +358,38 @@ static int cmd_schedule(int argc, char **argv)
 	return status;
 }
 
+/* FNV-1a (64 bits) of len bytes at p, continuing from h. */
+static uint64_t fnv1a(uint64_t h, const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3u;
+	return h;
+}
+
+/* What a checkpoint must have been written for: the file's text and the --set values, as
+ * 16 hex digits of FNV-1a into out (17 bytes). */
+static void source_fingerprint(const struct source *src, const struct overrides *sets, char *out)
+{
+	uint64_t h = fnv1a(0xcbf29ce484222325u, src->text, src->len);
+	for (int i = 0; i < sets->n; i++)
+		h = fnv1a(h, sets->src[i]->text, sets->src[i]->len + 1); /* with its NUL, a separator */
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/* Whether a train block of the file has a checkpoint key. */
+static bool has_checkpoint(const struct ast *file)
+{
+	for (int i = 0; i < file->nkids; i++)
+		if (file->kids[i]->kind == AST_BLOCK && file->kids[i]->op == BLOCK_TRAIN
+		    && ast_entry(file->kids[i], "checkpoint"))
+			return true;
+	return false;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	const char *path = NULL;
-	bool quiet = false;
+	struct run_options o = {0};
 	struct diag d;
 	struct overrides sets = {0};
 	diag_setup(&d);
@@ -369,18 +399,19 @@ static int cmd_run(int argc, char **argv)
 		if ((v = option_value(argc, argv, &i, "--set"))) {
 			if (overrides_add(&sets, "run", v, &d) != EXIT_OK)
 				return overrides_free(&sets), EXIT_USAGE;
-		} else if (strcmp(argv[i], "--quiet") == 0)
-			quiet = true;
-		else if ((v = option_value(argc, argv, &i, "--threads"))) {
+		} else if (strcmp(argv[i], "--quiet") == 0) {
+			o.quiet = true;
+		} else if (strcmp(argv[i], "--resume") == 0) {
+			o.resume = true;
+		} else if ((v = option_value(argc, argv, &i, "--threads"))) {
 			if (!parse_number(v, &threads) || threads < 1 || threads > 1024
 			    || threads != floor(threads))
 				return usage_error("run", "--threads takes a whole number from 1 to 1024, not "
 				                   "'%s'", v);
 			omp_set_num_threads((int)threads);
-		} else if (strcmp(argv[i], "--resume") == 0 || strcmp(argv[i], "--set") == 0) {
+		} else if (strcmp(argv[i], "--set") == 0) {
 			overrides_free(&sets);
-			return usage_error("run", strcmp(argv[i], "--set") == 0 ? "--set needs KEY=VALUE"
-			                   : "--resume is not implemented yet");
+			return usage_error("run", "--set needs KEY=VALUE");
 		} else if ((argv[i][0] == '-' && argv[i][1] != '\0') || path) {
 			overrides_free(&sets);
 			return path ? usage_error("run", "one file at a time; '%s' is one too many", argv[i])
@@ -396,14 +427,21 @@ static int cmd_run(int argc, char **argv)
 	struct source *src = NULL;
 	struct ast *file = NULL;
 	int status = d.errors ? EXIT_INPUT : load_file(path, &d, &src, &file, NULL, &sets);
+	char fingerprint[17];
+	if (status == EXIT_OK && o.resume && !has_checkpoint(file))
+		status = usage_error("run", "--resume: no train block of %s has a checkpoint", path);
+	if (status == EXIT_OK) {
+		source_fingerprint(src, &sets, fingerprint);
+		o.source = fingerprint;
+	}
 	bool checked = status == EXIT_OK;
 	for (int i = 0, trains = 0; checked && i < file->nkids; i++) {
 		const struct ast *decl = file->kids[i];
 		int s = EXIT_OK;
 		if (decl->kind == AST_MINIMIZE)
-			s = run_minimize(path, decl, quiet, &d);
+			s = run_minimize(path, decl, o.quiet, &d);
 		else if (decl->kind == AST_BLOCK && decl->op == BLOCK_TRAIN)
-			s = run_train(path, file, decl, ++trains, quiet, &d);
+			s = run_train(path, file, decl, ++trains, &o, &d);
 		status = s > status ? s : status;
 	}
 	report_errors(&d);
@@ -431,7 +469,7 @@ static int cmd_ir(int argc, char **argv)
 		struct train_lowered t;
 		int s = lower_train(file, decl, ++trains, path, &t, &d);
 		if (s != 0) {
-			status = s == 2 ? EXIT_USAGE : EXIT_INPUT;
+			status = EXIT_INPUT;
 			break;
 		}
 		char title[400];

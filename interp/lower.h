@@ -55,14 +55,13 @@ struct train_lowered {
 	struct data_transform tf;  /* fitted on train */
 	struct train_config config;
 	struct sched *schedule, *momentum_schedule; /* NULL: none */
-	const struct ast *log, *save, *load, *plot; /* the paths given, or NULL */
+	const struct ast *log, *save, *load, *plot, *checkpoint; /* the paths given, or NULL */
 	int64_t steps_per_epoch;
 };
 
 /* Lowers the checked train block (the index-th of the file, from 1) of the file at
- * nn_path: loads its data, builds and plans its network. Returns 0; 1 after reporting an
- * error in the input (a data file, shapes that do not fit); 2 after reporting something
- * not implemented yet. */
+ * nn_path: loads its data, builds and plans its network. Returns 0, or 1 after reporting
+ * an error in the input (a data file, shapes that do not fit). */
 int lower_train(const struct ast *file, const struct ast *block, int index, const char *nn_path,
                 struct train_lowered *t, struct diag *d);
 void lower_train_free(struct train_lowered *t);

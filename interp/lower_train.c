@@ -222,7 +222,7 @@ static int lower_network(const struct ast *network, const struct ast *data, stru
 }
 
 /* Reads the train block's own settings (optimizer, schedules, regularization, sizes). */
-static int lower_settings(const struct ast *block, struct train_lowered *t, struct diag *d)
+static void lower_settings(const struct ast *block, struct train_lowered *t)
 {
 	char label[128];
 	const struct ast *loss = value_of(block, "loss"), *reg = value_of(block, "regularize");
@@ -243,14 +243,7 @@ static int lower_settings(const struct ast *block, struct train_lowered *t, stru
 	t->save = value_of(block, "save");
 	t->load = value_of(block, "load");
 	t->plot = value_of(block, "plot");
-	const struct ast *checkpoint = value_of(block, "checkpoint");
-	if (checkpoint) {
-		diag_error(d, checkpoint->loc, "checkpoint is checked, but writing checkpoints is not "
-		           "implemented yet");
-		diag_help(d, "it comes with the batch-runs issue; remove the line to train now");
-		return 2;
-	}
-	return 0;
+	t->checkpoint = value_of(block, "checkpoint");
 }
 
 int lower_train(const struct ast *file, const struct ast *block, int index, const char *nn_path,
@@ -268,9 +261,8 @@ int lower_train(const struct ast *file, const struct ast *block, int index, cons
 	assert(network && data);
 	snprintf(t->network, sizeof t->network, "%s", network->str);
 	snprintf(t->data, sizeof t->data, "%s", data->str);
-	int status = lower_settings(block, t, d);
-	if (status == 0)
-		status = lower_data(data, nn_path, t->config.seed, t, d);
+	lower_settings(block, t);
+	int status = lower_data(data, nn_path, t->config.seed, t, d);
 	if (status == 0)
 		status = lower_network(network, data, t, d);
 	if (status != 0) {

@@ -3,7 +3,7 @@
  * For: cli.c, which parses the command line and calls these in file order. Not for:
  * lowering (lower.c, lower_train.c) or the loops themselves (runtime/).
  * Each returns an exit status: RUN_OK, RUN_INPUT (an error in the input, reported),
- * RUN_NOT_YET (something not implemented yet, reported), RUN_DIVERGED.
+ * RUN_DIVERGED.
  */
 #ifndef DESCENT_RUN_H
 #define DESCENT_RUN_H
@@ -15,18 +15,29 @@
 #include "ast.h"
 #include "diag.h"
 
-enum run_status { RUN_OK = 0, RUN_INPUT = 1, RUN_NOT_YET = 2, RUN_DIVERGED = 3 };
+#define DESCENT_VERSION "0.1.0"
+
+enum run_status { RUN_OK = 0, RUN_INPUT = 1, RUN_DIVERGED = 3 };
+
+/* How `descent run` runs a train block. */
+struct run_options {
+	bool quiet;         /* only the final tables */
+	bool resume;        /* continue from the block's checkpoint, where there is one */
+	bool trial;         /* one trial of a sweep: no checkpoint (see run_train_trial) */
+	const char *source; /* a fingerprint of the file and its --set values (for checkpoints) */
+};
 
 /* Runs a checked minimize block of the file at file: table on stdout, trace, plot. */
 int run_minimize(const char *file, const struct ast *block, bool quiet, struct diag *d);
 
 /* Runs the index-th (from 1) checked train block of the parsed file at file: progress on
- * stderr (a live line on a terminal), log, save, plot, and a table on stdout. */
+ * stderr (a live line on a terminal), log, checkpoint, save, plot, and a table on stdout. */
 int run_train(const char *file, const struct ast *tree, const struct ast *block, int index,
-              bool quiet, struct diag *d);
+              const struct run_options *o, struct diag *d);
 
 /* One trial of a sweep: trains the block quietly, logging to log_path, and gives the last
- * epoch's metrics in *last; weights and pictures of the block are written as usual. */
+ * epoch's metrics in *last; weights and pictures of the block are written as usual, but
+ * no checkpoint (a sweep resumes by whole trials, and its trials run side by side). */
 struct train_metrics;
 int run_train_trial(const char *file, const struct ast *tree, const struct ast *block, int index,
                     const char *log_path, struct train_metrics *last, struct diag *d);

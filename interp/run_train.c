@@ -1,27 +1,29 @@
-/* run_train.c — `descent run` on a train block: lower it, initialise or load its weights,
- * train with a progress line, write the JSON Lines log as each epoch ends, then the
- * weights (safetensors) and the picture, and print a table (see run.h). */
+/* run_train.c — `descent run` on a train block: lower it, initialise or load its weights
+ * (or, with --resume, restore its checkpoint), train with a progress line, write the JSON
+ * Lines log and the checkpoint as each epoch ends, then the weights (safetensors) and the
+ * picture, and print a table (see run.h). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "lower.h"
 #include "run.h"
 #include "safetensors.h"
 #include "train.h"
 
-#define DESCENT_VERSION "0.1.0"
-
 /* What the hooks of one run share. */
 struct run_ctx {
-	const struct train_lowered *t;
+	struct train_lowered *t;
 	bool quiet, live;            /* no progress at all; a live line (a terminal) */
 	FILE *log;                   /* the JSON Lines log, or NULL */
 	struct train_metrics *epochs; /* (config.epochs) for the table and the picture */
 	int done;                    /* epochs filled */
-	double last_draw;            /* when the live line was last drawn (samples seen) */
+	const char *checkpoint;      /* where the state goes after every epoch, or NULL */
+	struct checkpoint_id id;     /* what the checkpoint belongs to */
+	bool failed;                 /* a checkpoint could not be written */
 };
 
 static void progress(void *ctx, int epoch, int64_t batch, int64_t batches, double loss, double lr,
@@ -73,6 +75,13 @@ static int epoch_end(void *ctx, const struct train_metrics *m)
 	if (r->log) {
 		write_log_line(r->log, r->t->name, m);
 		fflush(r->log);
+	}
+	char err[600];
+	if (r->checkpoint && checkpoint_save(r->checkpoint, &r->t->net, r->epochs, r->done, &r->id,
+	                                     err, sizeof err) != 0) {
+		fprintf(stderr, "%sdescent run: %s\n", r->live && !r->quiet ? "\r\033[K" : "", err);
+		r->failed = true;
+		return 1;
 	}
 	if (r->quiet)
 		return 0;
@@ -188,38 +197,97 @@ static FILE *open_log(const char *file, const struct ast *node)
 	return out;
 }
 
+/* Restores r's run from its checkpoint: weights, optimizer state, statistics, metrics. */
+static int resume(struct run_ctx *r, const struct run_options *o, struct diag *d)
+{
+	struct train_lowered *t = r->t;
+	char err[800];
+	if (checkpoint_load(r->checkpoint, &t->net, r->epochs, t->config.epochs, &r->done, &r->id,
+	                    err, sizeof err) != 0) {
+		diag_error(d, t->checkpoint->loc, "cannot resume: %s", err);
+		diag_help(d, "delete it to train from epoch 1, or run without --resume, which starts "
+		          "over and replaces it");
+		return RUN_INPUT;
+	}
+	const struct train_metrics *m = &r->epochs[r->done - 1];
+	t->config.start_epoch = r->done;
+	t->config.start_seconds = m->seconds;
+	if (!o->quiet)
+		fprintf(stderr, "%s: resuming from %s after epoch %d of %d (step %lld)\n", t->name,
+		        r->checkpoint, m->epoch, t->config.epochs, (long long)m->step);
+	return RUN_OK;
+}
+
+/* Where a run starts: its checkpoint (with --resume, if the file exists), the weights of
+ * its load key, or its init. RUN_OK or an exit status (reported). */
+static int start_state(const char *file, const struct ast *block, struct run_ctx *r,
+                       const struct run_options *o, struct diag *d)
+{
+	struct train_lowered *t = r->t;
+	net_init(&t->net, t->config.seed);
+	net_reset_state(&t->net);
+	bool exists = r->checkpoint && access(r->checkpoint, F_OK) == 0;
+	if (exists && o->resume)
+		return resume(r, o, d);
+	if (exists && !o->quiet)
+		fprintf(stderr, "%s: %s exists; without --resume this run starts over and replaces "
+		        "it\n", t->name, r->checkpoint);
+	else if (r->checkpoint && o->resume && !o->quiet)
+		fprintf(stderr, "%s: no checkpoint %s yet; starting at epoch 1\n", t->name,
+		        r->checkpoint);
+	return t->load ? weights_file(file, block, t, t->load, true, d) : RUN_OK;
+}
+
+/* Opens the log (log_path, or the block's own) and writes the epochs restored so far. */
+static int start_log(const char *file, const char *log_path, struct run_ctx *r)
+{
+	if (log_path) {
+		run_make_parents(log_path);
+		if (!(r->log = fopen(log_path, "w"))) {
+			fprintf(stderr, "descent: cannot write %s: %s\n", log_path, strerror(errno));
+			return RUN_INPUT;
+		}
+	} else if (r->t->log && !(r->log = open_log(file, r->t->log))) {
+		return RUN_INPUT;
+	}
+	for (int e = 0; r->log && e < r->done; e++)
+		write_log_line(r->log, r->t->name, &r->epochs[e]);
+	return RUN_OK;
+}
+
 /* Trains a lowered block; with log_path, the log goes there instead of the block's own;
  * with last, the last epoch's metrics are copied there (epoch 0 if none). */
 static int train_block(const char *file, const struct ast *block, struct train_lowered *t,
-                       bool quiet, const char *log_path, struct train_metrics *last,
-                       struct diag *d)
+                       const struct run_options *o, const char *log_path,
+                       struct train_metrics *last, struct diag *d)
 {
-	struct run_ctx r = {t, quiet, isatty(STDERR_FILENO), NULL,
-	                    calloc((size_t)t->config.epochs, sizeof *r.epochs), 0, 0};
-	int status = r.epochs ? RUN_OK : RUN_INPUT;
-	if (status == RUN_OK && t->load)
-		status = weights_file(file, block, t, t->load, true, d);
-	else
-		net_init(&t->net, t->config.seed);
-	net_reset_state(&t->net);
-	if (status == RUN_OK && log_path) {
-		run_make_parents(log_path);
-		if (!(r.log = fopen(log_path, "w"))) {
-			fprintf(stderr, "descent: cannot write %s: %s\n", log_path, strerror(errno));
-			status = RUN_INPUT;
-		}
-	} else if (status == RUN_OK && t->log && !(r.log = open_log(file, t->log))) {
-		status = RUN_INPUT;
+	char checkpoint[4096], *text = block_text(block);
+	if (o->trial)
+		t->checkpoint = NULL;
+	struct run_ctx r = {t, o->quiet, isatty(STDERR_FILENO), NULL,
+	                    calloc((size_t)t->config.epochs, sizeof *r.epochs), 0,
+	                    t->checkpoint ? checkpoint : NULL,
+	                    {"descent " DESCENT_VERSION, t->name, o->source, text ? text : ""}, false};
+	int status = r.epochs && text ? RUN_OK : RUN_INPUT;
+	if (t->checkpoint) {
+		run_output_path(file, t->checkpoint->str, checkpoint, sizeof checkpoint);
+		run_make_parents(checkpoint);
 	}
+	if (status == RUN_OK)
+		status = start_state(file, block, &r, o, d);
+	if (status == RUN_OK)
+		status = start_log(file, log_path, &r);
 	struct train_failure failure;
 	struct train_hooks hooks = {progress, epoch_end, &r};
 	enum train_status how = status == RUN_OK ? train_run(&t->net, &t->train,
 		t->val.n ? &t->val : NULL, t->test.n ? &t->test : NULL, &t->tf, &t->config, &hooks,
 		&failure) : TRAIN_OK;
-	if (r.live && !quiet)
+	if (r.live && !o->quiet)
 		fputs("\r\033[K", stderr);
 	if (how == TRAIN_NO_MEMORY) {
 		fprintf(stderr, "descent run: out of memory training %s\n", t->name);
+		status = RUN_INPUT;
+	} else if (how == TRAIN_STOPPED && r.failed) {
 		status = RUN_INPUT;
 	} else if (how == TRAIN_DIVERGED) {
 		diag_error(d, block->name_loc, "%s diverged at step %lld (epoch %d): the loss is %s",
@@ -247,31 +315,32 @@ static int train_block(const char *file, const struct ast *block, struct train_l
 			print_row(stdout, &r.epochs[e]);
 	}
 	free(r.epochs);
+	free(text);
 	return status;
 }
 
 /* Lowers block and trains it: what run_train and run_train_trial share. */
 static int lower_and_train(const char *file, const struct ast *tree, const struct ast *block,
-                           int index, bool quiet, const char *log_path,
+                           int index, const struct run_options *o, const char *log_path,
                            struct train_metrics *last, struct diag *d)
 {
 	struct train_lowered t;
-	int status = lower_train(tree, block, index, file, &t, d);
-	if (status != 0)
-		return status == 2 ? RUN_NOT_YET : RUN_INPUT;
-	status = train_block(file, block, &t, quiet, log_path, last, d);
+	if (lower_train(tree, block, index, file, &t, d) != 0)
+		return RUN_INPUT;
+	int status = train_block(file, block, &t, o, log_path, last, d);
 	lower_train_free(&t);
 	return status;
 }
 
 int run_train(const char *file, const struct ast *tree, const struct ast *block, int index,
-              bool quiet, struct diag *d)
+              const struct run_options *o, struct diag *d)
 {
-	return lower_and_train(file, tree, block, index, quiet, NULL, NULL, d);
+	return lower_and_train(file, tree, block, index, o, NULL, NULL, d);
 }
 
 int run_train_trial(const char *file, const struct ast *tree, const struct ast *block, int index,
                     const char *log_path, struct train_metrics *last, struct diag *d)
 {
-	return lower_and_train(file, tree, block, index, true, log_path, last, d);
+	struct run_options trial = {.quiet = true, .trial = true, .source = ""};
+	return lower_and_train(file, tree, block, index, &trial, log_path, last, d);
 }

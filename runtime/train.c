@@ -53,9 +53,9 @@ enum train_status train_run(struct net *n, const struct dataset *train, const st
 	int64_t *rows = malloc((size_t)n->batch * sizeof *rows);
 	int32_t *labels = malloc((size_t)n->batch * sizeof *labels);
 	enum train_status status = order && rows && labels ? TRAIN_OK : TRAIN_NO_MEMORY;
-	int64_t batches = (train->n + c->batch - 1) / c->batch, step = 0;
-	double start = now();
-	for (int epoch = 1; status == TRAIN_OK && epoch <= c->epochs; epoch++) {
+	int64_t batches = (train->n + c->batch - 1) / c->batch, step = c->start_epoch * batches;
+	double start = now() - c->start_seconds;
+	for (int epoch = c->start_epoch + 1; status == TRAIN_OK && epoch <= c->epochs; epoch++) {
 		epoch_order(order, train->n, c, epoch);
 		double loss_sum = 0, lr = n->opt.lr;
 		int64_t right = 0;

@@ -23,6 +23,8 @@ struct train_config {
 	bool shuffle;                       /* a new order every epoch, or the file's order */
 	const struct sched *schedule;       /* the learning rate's, or NULL */
 	const struct sched *momentum_schedule; /* the momentum's, or NULL */
+	int start_epoch;                    /* epochs already done (a resumed run), else 0 */
+	double start_seconds;               /* the seconds those epochs took */
 };
 
 /* One epoch's figures (means over samples; accuracies in [0, 1]). */
@@ -55,8 +57,8 @@ struct train_failure {
 
 enum train_status { TRAIN_OK = 0, TRAIN_DIVERGED = 1, TRAIN_STOPPED = 2, TRAIN_NO_MEMORY = -1 };
 
-/* Trains n (planned, initialised) on train, evaluating val and test (either may be NULL)
- * after every epoch; inputs go through tf. */
+/* Trains n (planned, initialised, or restored after c->start_epoch epochs) on train,
+ * evaluating val and test (either may be NULL) after every epoch; inputs go through tf. */
 enum train_status train_run(struct net *n, const struct dataset *train, const struct dataset *val,
                             const struct dataset *test, const struct data_transform *tf,
                             const struct train_config *c, const struct train_hooks *hooks,

@@ -110,17 +110,9 @@ Test(cli, rejects_bad_schedule_arguments)
 	                 "--plot", "/no/such/dir/x.svg"), 1);
 }
 
-Test(cli, checks_before_saying_what_is_not_implemented_yet)
+Test(cli, sweep_checks_the_file_first)
 {
 	char *err;
-	int status = run_descent((const char *const[]){"run", "-", NULL},
-		"data d { train = xor(64) }\nnetwork n {\n dense(8)\n dense(2)\n}\n"
-		"train { network = n\n data = d\n optimizer = sgd(lr = 0.1)\n epochs = 1\n"
-		" checkpoint = \"c.ckpt\" }\n", NULL, &err);
-	cr_expect_eq(status, 2);
-	cr_expect(strstr(err, "<stdin>:10:15: error: checkpoint is checked, but writing checkpoints "
-	                      "is not implemented yet") != NULL, "%s", err);
-	free(err);
 	cr_expect_eq(RUN(NULL, &err, "sweep", "examples/fashion_mlp.nn"), 1);
 	cr_expect(strstr(err, "examples/fashion_mlp.nn has no sweep block") != NULL, "%s", err);
 	free(err);

@@ -339,5 +339,17 @@ Test(sweep, shards_sharing_a_folder_merge_into_one_summary)
 	}
 	cr_expect_eq(configs, 2);
 	free(summary);
-	remove_tree(dir);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(sweep, trials_write_no_checkpoint)
+{
+	char dir[64], nn[128], path[160];
+	sweep_scratch(dir, 1, "0.01", 2, nn);
+	cr_assert_eq(run_descent((const char *const[]){"sweep", "--quiet", "--jobs", "2", "--set",
+	                                                "checkpoint = \"runs/t.ckpt\"", nn, NULL},
+	                         NULL, NULL, NULL), 0);
+	snprintf(path, sizeof path, "%s/runs/t.ckpt", dir);
+	cr_expect_neq(access(path, F_OK), 0, "a trial wrote a checkpoint (trials run side by side)");
+	cr_expect_eq(remove_tree(dir), 0);
 }

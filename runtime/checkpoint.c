@@ -1,0 +1,239 @@
+/* checkpoint.c — saving a training run's state and reading it back (see checkpoint.h). */
+#include "checkpoint.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "safetensors.h"
+
+#define FORMAT "descent checkpoint 1"
+
+enum { NAME_SIZE = 160 };
+
+static int fail(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, size, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* The optimizer state array `which` (one OPT_NEEDS_* bit) and PyTorch's name for it. */
+static float *state_array(struct net *n, unsigned which, const char **name)
+{
+	enum optim_kind kind = n->opt.kind;
+	switch (which) {
+	case OPT_NEEDS_BUF:
+		*name = "momentum_buffer";
+		return n->state.buf;
+	case OPT_NEEDS_SQ:
+		*name = kind == OPT_ADAGRAD ? "sum" : kind == OPT_RMSPROP ? "square_avg" : "exp_avg_sq";
+		return n->state.sq;
+	case OPT_NEEDS_AVG:
+		*name = kind == OPT_RMSPROP ? "grad_avg" : "exp_avg";
+		return n->state.avg;
+	default:
+		*name = "max_exp_avg_sq";
+		return n->state.max;
+	}
+}
+
+/* The tensors of a checkpoint, in file order, with the storage of their names. */
+struct contents {
+	struct st_tensor *t;
+	char (*names)[NAME_SIZE];
+	int n;
+};
+
+static void contents_free(struct contents *c)
+{
+	free(c->t);
+	free(c->names);
+}
+
+/* Lists the network's tensors, each trained one followed by its optimizer state, then
+ * `metrics` (epochs rows at metrics). 0, or -1 out of memory. */
+static int list_contents(struct net *n, double *metrics, int epochs, struct contents *c)
+{
+	int base = net_tensor_count(n), max = 5 * base + 1;
+	c->t = calloc((size_t)max, sizeof *c->t);
+	c->names = calloc((size_t)max, sizeof *c->names);
+	c->n = 0;
+	if (!c->t || !c->names)
+		return -1;
+	unsigned needs = optim_needs(&n->opt);
+	for (int i = 0; i < base; i++) {
+		struct st_tensor *t = &c->t[c->n];
+		net_tensor(n, i, c->names[c->n], NAME_SIZE, &t->ndim, t->shape, &t->data, &t->i64);
+		t->name = c->names[c->n++];
+		bool trained = !t->i64 && t->data >= n->params && t->data < n->params + n->nparams;
+		for (unsigned which = 1; trained && which <= OPT_NEEDS_MAX; which <<= 1) {
+			if (!(needs & which))
+				continue;
+			const char *state;
+			float *array = state_array(n, which, &state);
+			struct st_tensor *s = &c->t[c->n];
+			*s = *t;
+			snprintf(c->names[c->n], NAME_SIZE, "%s.%s", t->name, state);
+			s->name = c->names[c->n++];
+			s->data = array + (t->data - n->params);
+		}
+	}
+	c->t[c->n++] = (struct st_tensor){"metrics", 2, {epochs, CHECKPOINT_COLUMNS}, .f64 = metrics};
+	return 0;
+}
+
+/* The CRC-32 of every tensor's bytes, in file order: the file's whole data section. */
+static unsigned long contents_crc(const struct contents *c)
+{
+	uLong crc = crc32_z(0, Z_NULL, 0);
+	for (int i = 0; i < c->n; i++) {
+		const struct st_tensor *t = &c->t[i];
+		if (t->i64)
+			crc = crc32_z(crc, (const Bytef *)t->i64, 8);
+		else if (t->f64)
+			crc = crc32_z(crc, (const Bytef *)t->f64, 8 * (size_t)(t->shape[0] * t->shape[1]));
+		else
+			crc = crc32_z(crc, (const Bytef *)t->data,
+			              4 * (size_t)(t->shape[0] * (t->ndim == 2 ? t->shape[1] : 1)));
+	}
+	return crc;
+}
+
+static void pack_metrics(double *row, const struct train_metrics *m)
+{
+	double v[CHECKPOINT_COLUMNS] = {m->epoch, (double)m->step, m->lr, m->train_loss,
+	                                m->train_acc, m->val_loss, m->val_acc, m->test_loss,
+	                                m->test_acc, m->seconds, m->has_val + 2 * m->has_test};
+	memcpy(row, v, sizeof v);
+}
+
+/* Reads row (of epoch `epoch`) into m; false if it cannot be a row we wrote. */
+static bool unpack_metrics(const double *row, int epoch, struct train_metrics *m)
+{
+	double flags = row[10];
+	if (row[0] != epoch || !(row[1] >= 0 && row[1] <= 1e15 && row[1] == floor(row[1]))
+	    || !(flags == 0 || flags == 1 || flags == 2 || flags == 3))
+		return false;
+	*m = (struct train_metrics){
+		.epoch = epoch, .step = (int64_t)row[1], .lr = row[2],
+		.train_loss = row[3], .train_acc = row[4], .val_loss = row[5], .val_acc = row[6],
+		.test_loss = row[7], .test_acc = row[8], .seconds = row[9],
+		.has_val = flags == 1 || flags == 3, .has_test = flags >= 2,
+	};
+	return true;
+}
+
+int checkpoint_save(const char *path, struct net *n, const struct train_metrics *m, int epochs,
+                    const struct checkpoint_id *id, char *err, size_t size)
+{
+	double *metrics = malloc((size_t)epochs * CHECKPOINT_COLUMNS * sizeof *metrics);
+	struct contents c = {0};
+	if (!metrics || list_contents(n, metrics, epochs, &c) != 0) {
+		free(metrics);
+		contents_free(&c);
+		return fail(err, size, "%s: out of memory", path);
+	}
+	for (int e = 0; e < epochs; e++)
+		pack_metrics(metrics + e * CHECKPOINT_COLUMNS, &m[e]);
+	char epoch[32], step[32], crc[16];
+	snprintf(epoch, sizeof epoch, "%d", epochs);
+	snprintf(step, sizeof step, "%" PRId64, epochs ? m[epochs - 1].step : 0);
+	snprintf(crc, sizeof crc, "%08lx", contents_crc(&c));
+	struct st_meta meta[] = {{"format", FORMAT}, {"program", id->program}, {"run", id->run},
+	                         {"source", id->source}, {"train", id->text}, {"epoch", epoch},
+	                         {"step", step}, {"crc32", crc}};
+	int status = st_save(path, c.t, c.n, meta, sizeof meta / sizeof *meta, err, size);
+	free(metrics);
+	contents_free(&c);
+	return status;
+}
+
+static const char *meta_get(const struct st_meta *meta, int n, const char *key)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(meta[i].key, key) == 0)
+			return meta[i].value;
+	return "";
+}
+
+/* A whole number from min to max in text (in base), or -1. */
+static long whole(const char *text, long min, long max, int base)
+{
+	char *end;
+	long v = strtol(text, &end, base);
+	return *text && !*end && v >= min && v <= max ? v : -1;
+}
+
+/* Checks that the metadata names this run, and reads its epoch count (1 .. max) and CRC;
+ * 0, or -1 with err saying what differs. */
+static int check_metadata(const char *path, const struct st_meta *meta, int n,
+                          const struct checkpoint_id *id, int max, long *epochs, long *crc,
+                          char *err, size_t size)
+{
+	const char *format = meta_get(meta, n, "format"), *program = meta_get(meta, n, "program");
+	const char *run = meta_get(meta, n, "run"), *source = meta_get(meta, n, "source");
+	const char *epoch = meta_get(meta, n, "epoch");
+	if (!*format)
+		return fail(err, size, "%s: not a descent checkpoint (no format in its metadata)", path);
+	if (strcmp(format, FORMAT) != 0)
+		return fail(err, size, "%s: checkpoint format '%s'; this program reads '%s'", path,
+		            format, FORMAT);
+	if (strcmp(program, id->program) != 0)
+		return fail(err, size, "%s: written by %s; this is %s, and a checkpoint resumes only "
+		            "with the version that wrote it", path, program, id->program);
+	if (strcmp(run, id->run) != 0)
+		return fail(err, size, "%s: holds the state of train '%s', not of '%s'", path, run,
+		            id->run);
+	if (strcmp(source, id->source) != 0)
+		return fail(err, size, "%s: written for another file, or before this file or its "
+		            "--set values changed (source %s, now %s); resuming it would not continue "
+		            "the same run", path, source, id->source);
+	if ((*epochs = whole(epoch, 1, max, 10)) < 0)
+		return fail(err, size, "%s: holds epoch '%s'; this run has epochs 1 to %d", path,
+		            epoch, max);
+	if ((*crc = whole(meta_get(meta, n, "crc32"), 0, 0xFFFFFFFFL, 16)) < 0)
+		return fail(err, size, "%s: no valid crc32 in its metadata", path);
+	return 0;
+}
+
+int checkpoint_load(const char *path, struct net *n, struct train_metrics *m, int max, int *epochs,
+                    const struct checkpoint_id *id, char *err, size_t size)
+{
+	struct st_meta *meta;
+	int nmeta;
+	*epochs = 0;
+	if (st_metadata(path, &meta, &nmeta, err, size) != 0)
+		return -1;
+	long count = 0, crc = 0;
+	int status = check_metadata(path, meta, nmeta, id, max, &count, &crc, err, size);
+	st_meta_free(meta, nmeta);
+	if (status != 0)
+		return -1;
+	double *metrics = malloc((size_t)count * CHECKPOINT_COLUMNS * sizeof *metrics);
+	struct contents c = {0};
+	status = metrics && list_contents(n, metrics, (int)count, &c) == 0 ? 0
+		: fail(err, size, "%s: out of memory", path);
+	if (status == 0)
+		status = st_load(path, c.t, c.n, err, size);
+	unsigned long actual = status == 0 ? contents_crc(&c) : 0;
+	if (status == 0 && actual != (unsigned long)crc)
+		status = fail(err, size, "%s: corrupt: its data has CRC-32 %08lx, its header says "
+		              "%08lx", path, actual, (unsigned long)crc);
+	for (int e = 0; status == 0 && e < count; e++)
+		if (!unpack_metrics(metrics + e * CHECKPOINT_COLUMNS, e + 1, &m[e]))
+			status = fail(err, size, "%s: the metrics of epoch %d are not valid", path, e + 1);
+	if (status == 0)
+		*epochs = (int)count;
+	free(metrics);
+	contents_free(&c);
+	return status;
+}

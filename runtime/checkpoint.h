@@ -1,0 +1,50 @@
+/* checkpoint.h — the whole state of a training run after an epoch, in one safetensors
+ * file written atomically (a temporary file, fsync, rename):
+ *   - the network's tensors, named as `save` names them (dense1.weight, batchnorm1.
+ *     running_mean, batchnorm1.num_batches_tracked, ...);
+ *   - the optimizer's state per parameter tensor, with PyTorch's state names
+ *     (dense1.weight.exp_avg, dense1.weight.momentum_buffer, ...);
+ *   - `metrics`, F64 (E, CHECKPOINT_COLUMNS): every epoch's figures so far;
+ *   - metadata: the format, the identity of the run (program version, run name, a
+ *     fingerprint of its source), the epoch and step, and the CRC-32 of all the data.
+ * The step count is the epoch's (every epoch has the same number of steps), and the random
+ * numbers are counter-based (rng.h): shuffles from (seed, epoch), dropout masks from
+ * (seed, step, layer, unit); so there is no generator state to keep.
+ *
+ * For: `descent run`'s checkpoint key and --resume. Not for: deciding what identifies a
+ * run (the caller's struct checkpoint_id), or the log (the caller rewrites it from the
+ * metrics).
+ */
+#ifndef DESCENT_CHECKPOINT_H
+#define DESCENT_CHECKPOINT_H
+
+#include <stddef.h>
+
+#include "net.h"
+#include "train.h"
+
+/* What a checkpoint must match to be resumed. */
+struct checkpoint_id {
+	const char *program; /* "descent 0.1.0" */
+	const char *run;     /* the train block's name */
+	const char *source;  /* a fingerprint of the file and its --set values */
+	const char *text;    /* the train block's text, for a reader of the file (not compared) */
+};
+
+/* The columns of `metrics`: epoch, step, lr, train_loss, train_acc, val_loss, val_acc,
+ * test_loss, test_acc, seconds, and has_val + 2·has_test. */
+enum { CHECKPOINT_COLUMNS = 11 };
+
+/* Writes the state of n after epochs epochs (m[0 .. epochs-1]) to path; 0, or -1 with a
+ * message in err (size bytes). */
+int checkpoint_save(const char *path, struct net *n, const struct train_metrics *m, int epochs,
+                    const struct checkpoint_id *id, char *err, size_t size);
+
+/* Reads the checkpoint at path into n (planned for the same network and optimizer) and m
+ * (room for max epochs); *epochs gets how many it holds. Refuses, with -1 and a message
+ * that says why, a file that is not a descent checkpoint, is truncated or corrupt (its
+ * CRC-32), or was written by another program version, another run or another source. */
+int checkpoint_load(const char *path, struct net *n, struct train_metrics *m, int max, int *epochs,
+                    const struct checkpoint_id *id, char *err, size_t size);
+
+#endif

@@ -1,0 +1,568 @@
+/* test_checkpoint.c — runtime/checkpoint.c: a checkpoint holds the whole state of a run
+ * bit for bit (weights, every optimizer state array, batchnorm statistics, metrics), and
+ * a checkpoint that is truncated, corrupt, or of another run, source or program version is
+ * refused with a message that says so. (test_resume.c kills and resumes real runs.) */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "helpers.h"
+#include "safetensors.h"
+
+static const struct checkpoint_id id = {"descent 0.1.0", "t", "0123456789abcdef", "train t {}"};
+
+/* dense(5) → batchnorm → dense(3) on 4 inputs, trained by Adam with amsgrad (all four
+ * state arrays in use), every float of the arena set from seed. */
+static void make_net(struct net *n, uint64_t seed)
+{
+	char err[200];
+	*n = (struct net){0};
+	n->opt = (struct optim_config){.kind = OPT_ADAM, .lr = 1e-3, .momentum = 0.9,
+	                               .beta2 = 0.999, .eps = 1e-8, .amsgrad = true};
+	cr_assert_eq(net_add_dense(n, "dense1", 4, 5, true, INIT_DEFAULT), 0);
+	cr_assert_eq(net_add_batchnorm(n, "batchnorm1", 5, 0.1, 1e-5), 0);
+	cr_assert_eq(net_add_dense(n, "dense2", 5, 3, false, INIT_DEFAULT), 0);
+	cr_assert_eq(net_plan(n, 8, err, sizeof err), 0, "%s", err);
+	float *s[] = {n->state.buf, n->state.sq, n->state.avg, n->state.max};
+	cr_assert(n->state.sq && n->state.avg && n->state.max);
+	for (int64_t i = 0; i < n->nparams; i++) {
+		n->params[i] = (float)sin((double)(seed * 1000 + (uint64_t)i));
+		for (int k = 1; k < 4; k++)
+			s[k][i] = (float)(k + cos((double)(seed * 77 + (uint64_t)i)));
+	}
+	for (int64_t i = 0; i < n->nstats; i++)
+		n->stats[i] = (float)(seed + (uint64_t)i);
+	n->layers[1].tracked = (int64_t)seed * 3;
+}
+
+static void make_metrics(struct train_metrics *m, int epochs)
+{
+	for (int e = 0; e < epochs; e++)
+		m[e] = (struct train_metrics){
+			.epoch = e + 1, .step = 10 * (e + 1), .lr = 0.1 / (e + 1),
+			.train_loss = 2.0 / (e + 1), .train_acc = 0.5, .has_val = true,
+			.val_loss = 1.0 / 3, .val_acc = 0.25, .test_loss = NAN, .seconds = 0.001 * e,
+		};
+}
+
+static void scratch_file(char *path, char *dir)
+{
+	strcpy(dir, "/tmp/descent-ckpt-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	sprintf(path, "%s/run.ckpt", dir);
+}
+
+static void remove_scratch(const char *path, const char *dir)
+{
+	unlink(path);
+	rmdir(dir);
+}
+
+Test(checkpoint, restores_weights_optimizer_state_statistics_and_metrics_bit_for_bit)
+{
+	char dir[64], path[128], err[600];
+	scratch_file(path, dir);
+	struct net a, b;
+	make_net(&a, 1);
+	make_net(&b, 2);
+	struct train_metrics m[4], back[6];
+	make_metrics(m, 4);
+	cr_assert_eq(checkpoint_save(path, &a, m, 4, &id, err, sizeof err), 0, "%s", err);
+	int epochs;
+	cr_assert_eq(checkpoint_load(path, &b, back, 6, &epochs, &id, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(epochs, 4);
+	cr_expect_eq(memcmp(a.params, b.params, (size_t)a.nparams * sizeof *a.params), 0);
+	cr_expect_eq(memcmp(a.stats, b.stats, (size_t)a.nstats * sizeof *a.stats), 0);
+	cr_expect_eq(b.layers[1].tracked, 3);
+	size_t bytes = (size_t)a.nparams * sizeof(float);
+	cr_expect_eq(memcmp(a.state.sq, b.state.sq, bytes), 0);
+	cr_expect_eq(memcmp(a.state.avg, b.state.avg, bytes), 0);
+	cr_expect_eq(memcmp(a.state.max, b.state.max, bytes), 0);
+	for (int e = 0; e < 4; e++) {
+		cr_expect_eq(back[e].epoch, e + 1);
+		cr_expect_eq(back[e].step, 10 * (e + 1));
+		cr_expect_eq(back[e].lr, m[e].lr);
+		cr_expect_eq(back[e].train_loss, m[e].train_loss);
+		cr_expect_eq(back[e].val_loss, m[e].val_loss);
+		cr_expect_eq(back[e].seconds, m[e].seconds);
+		cr_expect(back[e].has_val && !back[e].has_test);
+	}
+	net_free(&a);
+	net_free(&b);
+	remove_scratch(path, dir);
+}
+
+Test(checkpoint, names_the_optimizer_state_as_pytorch_does)
+{
+	char dir[64], path[128], err[600];
+	scratch_file(path, dir);
+	struct net a;
+	make_net(&a, 1);
+	struct train_metrics m[1];
+	make_metrics(m, 1);
+	cr_assert_eq(checkpoint_save(path, &a, m, 1, &id, err, sizeof err), 0, "%s", err);
+	char *file = slurp(path, NULL), *text = file + 8; /* the header after its length */
+	cr_assert_not_null(file);
+	const char *names[] = {"\"dense1.weight.exp_avg\"", "\"dense1.bias.exp_avg_sq\"",
+	                       "\"dense2.weight.max_exp_avg_sq\"", "\"batchnorm1.weight.exp_avg\"",
+	                       "\"batchnorm1.running_var\"", "\"metrics\":{\"dtype\":\"F64\",\"shape\":[1,11]",
+	                       "\"format\":\"descent checkpoint 1\""};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		cr_expect(strstr(text, names[i]) != NULL, "no %s", names[i]);
+	cr_expect(strstr(text, "running_var.exp_avg") == NULL, "statistics have no optimizer state");
+	free(file);
+	net_free(&a);
+	remove_scratch(path, dir);
+}
+
+/* Saves a checkpoint of make_net(1) with one epoch and returns its bytes (*len). */
+static char *saved_checkpoint(const char *path, size_t *len)
+{
+	char err[600];
+	struct net a;
+	make_net(&a, 1);
+	struct train_metrics m[1];
+	make_metrics(m, 1);
+	cr_assert_eq(checkpoint_save(path, &a, m, 1, &id, err, sizeof err), 0, "%s", err);
+	net_free(&a);
+	char *bytes = slurp(path, len);
+	cr_assert_not_null(bytes);
+	return bytes;
+}
+
+static void write_bytes(const char *path, const char *bytes, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(bytes, 1, len, f), len);
+	fclose(f);
+}
+
+/* checkpoint_load of path into a fresh net; its message in err. */
+static int load(const char *path, const struct checkpoint_id *as, char *err, size_t size)
+{
+	struct net b;
+	make_net(&b, 2);
+	struct train_metrics m[3];
+	int epochs, status = checkpoint_load(path, &b, m, 3, &epochs, as, err, size);
+	net_free(&b);
+	return status;
+}
+
+Test(checkpoint, refuses_every_truncation)
+{
+	char dir[64], path[128], err[600];
+	scratch_file(path, dir);
+	size_t len;
+	char *whole = saved_checkpoint(path, &len);
+	for (size_t cut = 0; cut < len; cut += cut < 64 ? 1 : 37) {
+		write_bytes(path, whole, cut);
+		cr_expect_eq(load(path, &id, err, sizeof err), -1, "cut at %zu accepted", cut);
+		cr_expect(strstr(err, path) != NULL, "cut at %zu: %s", cut, err);
+	}
+	write_bytes(path, whole, len - 1);
+	cr_expect_eq(load(path, &id, err, sizeof err), -1);
+	cr_expect(strstr(err, "is not inside the file") != NULL, "%s", err);
+	free(whole);
+	remove_scratch(path, dir);
+}
+
+Test(checkpoint, refuses_a_changed_byte_anywhere_in_the_data)
+{
+	char dir[64], path[128], err[600];
+	scratch_file(path, dir);
+	size_t len;
+	char *whole = saved_checkpoint(path, &len);
+	uint64_t header = 0;
+	for (int b = 7; b >= 0; b--)
+		header = header << 8 | (unsigned char)whole[b];
+	for (size_t at = 8 + header; at < len; at += 3) {
+		whole[at] ^= 0x10;
+		write_bytes(path, whole, len);
+		whole[at] ^= 0x10;
+		cr_expect_eq(load(path, &id, err, sizeof err), -1, "a change at %zu accepted", at);
+		cr_expect(strstr(err, "corrupt: its data has CRC-32") != NULL, "at %zu: %s", at, err);
+	}
+	write_bytes(path, whole, len);
+	cr_expect_eq(load(path, &id, err, sizeof err), 0, "%s", err);
+	free(whole);
+	remove_scratch(path, dir);
+}
+
+Test(checkpoint, refuses_another_program_run_source_or_format)
+{
+	char dir[64], path[128], err[600];
+	scratch_file(path, dir);
+	free(saved_checkpoint(path, NULL));
+	struct checkpoint_id other = id;
+	other.program = "descent 0.2.0";
+	cr_expect_eq(load(path, &other, err, sizeof err), -1);
+	cr_expect(strstr(err, "written by descent 0.1.0; this is descent 0.2.0") != NULL, "%s", err);
+	other = id;
+	other.run = "baseline";
+	cr_expect_eq(load(path, &other, err, sizeof err), -1);
+	cr_expect(strstr(err, "holds the state of train 't', not of 'baseline'") != NULL, "%s", err);
+	other = id;
+	other.source = "fedcba9876543210";
+	cr_expect_eq(load(path, &other, err, sizeof err), -1);
+	cr_expect(strstr(err, "written for another file, or before this file or its --set values "
+	                      "changed") != NULL, "%s", err);
+	other = id;
+	other.text = "another text is no reason to refuse";
+	cr_expect_eq(load(path, &other, err, sizeof err), 0, "%s", err);
+	/* plain weights, as `save` writes them, are not a checkpoint */
+	float w = 1;
+	struct st_tensor t = {"w", 1, {1, 1}, &w};
+	cr_assert_eq(st_save(path, &t, 1, NULL, 0, err, sizeof err), 0);
+	cr_expect_eq(load(path, &id, err, sizeof err), -1);
+	cr_expect(strstr(err, "not a descent checkpoint") != NULL, "%s", err);
+	remove_scratch(path, dir);
+}
+
+Test(checkpoint, refuses_more_epochs_than_the_run_has)
+{
+	char dir[64], path[128], err[600];
+	scratch_file(path, dir);
+	struct net a;
+	make_net(&a, 1);
+	struct train_metrics m[4];
+	make_metrics(m, 4);
+	cr_assert_eq(checkpoint_save(path, &a, m, 4, &id, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(load(path, &id, err, sizeof err), -1);
+	cr_expect(strstr(err, "holds epoch '4'; this run has epochs 1 to 3") != NULL, "%s", err);
+	net_free(&a);
+	remove_scratch(path, dir);
+}
+
+Test(checkpoint, metadata_round_trips_escapes_and_unicode)
+{
+	char dir[64], path[128], err[600];
+	scratch_file(path, dir);
+	float w = 1;
+	struct st_tensor t = {"w", 1, {1, 1}, &w};
+	const char *value = "tab\there \"quoted\" back\\slash\nnewline \x01 é 𝔼";
+	struct st_meta meta[] = {{"text", value}, {"empty", ""}};
+	cr_assert_eq(st_save(path, &t, 1, meta, 2, err, sizeof err), 0, "%s", err);
+	struct st_meta *back;
+	int n;
+	cr_assert_eq(st_metadata(path, &back, &n, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(n, 2);
+	cr_expect_str_eq(back[0].key, "text");
+	cr_expect_str_eq(back[0].value, value);
+	cr_expect_str_eq(back[1].value, "");
+	st_meta_free(back, n);
+	remove_scratch(path, dir);
+}
+
+Test(checkpoint, metadata_decodes_the_escapes_other_writers_use)
+{
+	char dir[64], path[128], err[600];
+	scratch_file(path, dir);
+	/* as Python's json.dumps writes it: \u escapes, a surrogate pair, \/ */
+	const char header[] = "{\"__metadata__\":{\"k\":\"\\u00e9\\ud835\\udd3c\\/\\t\"},"
+	                      "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+	char file[256] = {(char)(sizeof header - 1)};
+	memcpy(file + 8, header, sizeof header - 1);
+	write_bytes(path, file, 8 + sizeof header - 1 + 4);
+	struct st_meta *back;
+	int n;
+	cr_assert_eq(st_metadata(path, &back, &n, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(back[0].value, "é𝔼/\t");
+	st_meta_free(back, n);
+	remove_scratch(path, dir);
+}
+
+/* ---- end to end: `descent run` with a checkpoint, killed and resumed ---- */
+
+/* Digits through a network with batchnorm and dropout (statistics and random masks to
+ * restore), AdamW (state) and a warmup then cosine (the step), checkpointed every epoch. */
+static const char resumable[] =
+	"data digits {\n"
+	"    train = csv(\"data/digits_train.csv\", label = \"digit\")\n"
+	"    test  = csv(\"data/digits_test.csv\", label = \"digit\")\n"
+	"    scale = 1/16\n"
+	"    normalize = standard\n"
+	"    validation = 0.1\n"
+	"}\n"
+	"network net {\n    dense(256, bias = false)\n    batchnorm\n    relu\n"
+	"    dropout(rate = 0.2)\n    dense(10)\n}\n"
+	"train r {\n"
+	"    network = net\n    data = digits\n"
+	"    optimizer = adamw(lr = 1e-3, wd = 0.01)\n"
+	"    schedule = warmup(2 epochs) then cosine(58 epochs)\n"
+	"    epochs = 60\n    batch = 32\n    seed = 3\n"
+	"    log = \"runs/r.jsonl\"\n    save = \"runs/r.safetensors\"\n"
+	"    checkpoint = \"runs/r.ckpt\"\n"
+	"}\n";
+
+/* A scratch folder holding r.nn (resumable, its data found through DESCENT_DATA); the
+ * folder in dir (64 bytes), the file in nn (128). */
+static void resumable_scratch(char *dir, char *nn)
+{
+	char *cwd = getcwd(NULL, 0), data[4200];
+	snprintf(data, sizeof data, "%s/examples", cwd);
+	setenv("DESCENT_DATA", data, 1);
+	free(cwd);
+	cr_assert(scratch_dir(dir));
+	snprintf(nn, 128, "%s/r.nn", dir);
+	cr_assert_eq(write_text(nn, resumable), 0);
+}
+
+/* The file dir/name, with its length. */
+static char *output(const char *dir, const char *name, size_t *len)
+{
+	char path[160];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	char *text = slurp(path, len);
+	cr_assert_not_null(text, "no %s", path);
+	return text;
+}
+
+static int lines_of(const char *text)
+{
+	int n = 0;
+	for (const char *p = text; p && (p = strchr(p, '\n')); p++)
+		n++;
+	return n;
+}
+
+/* Starts `descent run --quiet nn` in a process group of its own, its output dropped. */
+static pid_t start_run(const char *nn)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		setpgid(0, 0);
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		const char *bin = getenv("DESCENT") ? getenv("DESCENT") : "./descent";
+		execl(bin, bin, "run", "--quiet", nn, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+Test(checkpoint, a_run_killed_after_a_checkpoint_resumes_to_the_same_weights_and_log)
+{
+	char whole[64], killed[64], nn_whole[128], nn_killed[128], path[160], *err;
+	resumable_scratch(whole, nn_whole);
+	resumable_scratch(killed, nn_killed);
+	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", nn_whole, NULL}, NULL, NULL,
+	                         &err), 0, "%s", err);
+	free(err);
+	pid_t pid = start_run(nn_killed);
+	snprintf(path, sizeof path, "%s/runs/r.jsonl", killed);
+	for (int waited = 0; waited < 60000; waited++) { /* at most a minute */
+		char *log = slurp(path, NULL);
+		int lines = lines_of(log);
+		free(log);
+		if (lines >= 2)
+			break;
+		nanosleep(&(struct timespec){0, 1000000}, NULL);
+	}
+	kill(-pid, SIGKILL);
+	int how;
+	waitpid(pid, &how, 0);
+	cr_assert(WIFSIGNALED(how), "the run ended before it could be killed");
+	char *before = output(killed, "runs/r.jsonl", NULL);
+	int done = lines_of(before);
+	cr_assert(done >= 2 && done < 60, "killed after %d epochs", done);
+	cr_assert_eq(run_descent((const char *const[]){"run", "--resume", nn_killed, NULL}, NULL,
+	                         NULL, &err), 0, "%s", err);
+	cr_expect(strstr(err, "r: resuming from ") != NULL, "%s", err);
+	free(err);
+	size_t len_whole, len_resumed;
+	char *a = output(whole, "runs/r.safetensors", &len_whole);
+	char *b = output(killed, "runs/r.safetensors", &len_resumed);
+	cr_expect(len_whole == len_resumed && memcmp(a, b, len_whole) == 0,
+	          "the weights differ from the uninterrupted run's");
+	free(a);
+	free(b);
+	snprintf(path, sizeof path, "%s/runs/r.jsonl", whole);
+	a = log_without_seconds(path);
+	snprintf(path, sizeof path, "%s/runs/r.jsonl", killed);
+	b = log_without_seconds(path);
+	cr_assert(a && b);
+	cr_expect_str_eq(a, b);
+	free(a);
+	free(b);
+	/* the epochs before the checkpoint keep their lines, seconds and all (the kill may
+	 * have come between the last line and its checkpoint) */
+	char *after = output(killed, "runs/r.jsonl", NULL), *end = before;
+	for (int line = 0; line < done - 1; line++)
+		end = strchr(end, '\n') + 1;
+	*end = '\0';
+	cr_expect(strncmp(after, before, strlen(before)) == 0, "%s\n--- became ---\n%s", before, after);
+	free(before);
+	free(after);
+	cr_expect_eq(remove_tree(whole), 0);
+	cr_expect_eq(remove_tree(killed), 0);
+}
+
+/* What --resume must leave as it found: the checkpoint, the log and the weights. */
+struct outputs {
+	char *checkpoint, *log, *weights;
+	size_t checkpoint_len, log_len, weights_len;
+};
+
+static struct outputs outputs_of(const char *dir)
+{
+	struct outputs o;
+	o.checkpoint = output(dir, "runs/r.ckpt", &o.checkpoint_len);
+	o.log = output(dir, "runs/r.jsonl", &o.log_len);
+	o.weights = output(dir, "runs/r.safetensors", &o.weights_len);
+	return o;
+}
+
+static bool same_bytes(const char *a, size_t len_a, const char *b, size_t len_b)
+{
+	return len_a == len_b && memcmp(a, b, len_a) == 0;
+}
+
+static void expect_unchanged(const char *dir, const struct outputs *was)
+{
+	struct outputs now = outputs_of(dir);
+	cr_expect(same_bytes(now.checkpoint, now.checkpoint_len, was->checkpoint, was->checkpoint_len),
+	          "the checkpoint changed");
+	cr_expect(same_bytes(now.log, now.log_len, was->log, was->log_len), "the log changed");
+	cr_expect(same_bytes(now.weights, now.weights_len, was->weights, was->weights_len),
+	          "the weights changed");
+	free(now.checkpoint);
+	free(now.log);
+	free(now.weights);
+}
+
+/* Writes the checkpoint good (len bytes) into dir damaged by damage, resumes, and expects
+ * exit 1, a message containing reason, and every output as it was. */
+static void expect_refused(const char *dir, const char *nn, const char *good, size_t len,
+                           void (*damage)(char *, size_t *), const char *reason)
+{
+	char path[160], *err, *bytes = malloc(len);
+	cr_assert_not_null(bytes);
+	memcpy(bytes, good, len);
+	snprintf(path, sizeof path, "%s/runs/r.ckpt", dir);
+	damage(bytes, &len);
+	write_bytes(path, bytes, len);
+	free(bytes);
+	struct outputs was = outputs_of(dir);
+	cr_expect_eq(run_descent((const char *const[]){"run", "--resume", "--set", "epochs = 2", nn,
+	                                                NULL}, NULL, NULL, &err), 1, "%s", err);
+	cr_expect(strstr(err, "r.nn:25:18: error: cannot resume: ") != NULL, "%s", err);
+	cr_expect(strstr(err, reason) != NULL, "no '%s' in: %s", reason, err);
+	cr_expect(strstr(err, "help: delete it to train from epoch 1") != NULL, "%s", err);
+	free(err);
+	expect_unchanged(dir, &was);
+	free(was.checkpoint);
+	free(was.log);
+	free(was.weights);
+}
+
+static void cut_in_half(char *bytes, size_t *len)
+{
+	(void)bytes;
+	*len /= 2;
+}
+
+static void flip_a_late_byte(char *bytes, size_t *len)
+{
+	bytes[*len - 100] ^= 1;
+}
+
+static void keep_eight_bytes(char *bytes, size_t *len)
+{
+	(void)bytes;
+	*len = 8;
+}
+
+Test(checkpoint, resume_refuses_a_truncated_or_corrupt_checkpoint_and_overwrites_nothing)
+{
+	char dir[64], nn[128], *err;
+	resumable_scratch(dir, nn);
+	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", "--set", "epochs = 2", nn,
+	                                                NULL}, NULL, NULL, &err), 0, "%s", err);
+	free(err);
+	size_t len;
+	char *good = output(dir, "runs/r.ckpt", &len);
+	expect_refused(dir, nn, good, len, cut_in_half, "is not inside the file or not its size");
+	expect_refused(dir, nn, good, len, flip_a_late_byte, "corrupt: its data has CRC-32");
+	expect_refused(dir, nn, good, len, keep_eight_bytes, "not a safetensors file, or a truncated one");
+	free(good);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(checkpoint, resume_refuses_the_checkpoint_of_another_file_or_other_set_values)
+{
+	char dir[64], nn[128], *err;
+	resumable_scratch(dir, nn);
+	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", "--set", "epochs = 2", nn,
+	                                                NULL}, NULL, NULL, &err), 0, "%s", err);
+	free(err);
+	struct outputs was = outputs_of(dir);
+	cr_expect_eq(run_descent((const char *const[]){"run", "--resume", "--set", "epochs = 3", nn,
+	                                                NULL}, NULL, NULL, &err), 1, "%s", err);
+	cr_expect(strstr(err, "written for another file, or before this file or its --set values "
+	                      "changed") != NULL, "%s", err);
+	free(err);
+	expect_unchanged(dir, &was);
+	/* the same file and values: the run is complete, and resuming it changes nothing */
+	cr_expect_eq(run_descent((const char *const[]){"run", "--resume", "--set", "epochs = 2", nn,
+	                                                NULL}, NULL, NULL, &err), 0, "%s", err);
+	cr_expect(strstr(err, "resuming from ") && strstr(err, "after epoch 2 of 2 (step 82)"),
+	          "%s", err);
+	free(err);
+	expect_unchanged(dir, &was);
+	free(was.checkpoint);
+	free(was.log);
+	free(was.weights);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(checkpoint, resume_before_the_first_checkpoint_starts_at_epoch_one)
+{
+	char dir[64], nn[128], *err, *out;
+	resumable_scratch(dir, nn);
+	cr_assert_eq(run_descent((const char *const[]){"run", "--resume", "--set", "epochs = 1", nn,
+	                                                NULL}, NULL, &out, &err), 0, "%s", err);
+	cr_expect(strstr(err, "r: no checkpoint ") && strstr(err, "yet; starting at epoch 1"), "%s", err);
+	cr_expect(strstr(out, "r: network net on data digits, 1 epoch, 41 steps") != NULL, "%s", out);
+	free(err);
+	free(out);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(checkpoint, resume_without_a_checkpoint_key_is_a_usage_error)
+{
+	char *err;
+	cr_expect_eq(run_descent((const char *const[]){"run", "--resume", "examples/digits.nn", NULL},
+	                         NULL, NULL, &err), 2);
+	cr_expect(strstr(err, "--resume: no train block of examples/digits.nn has a checkpoint") != NULL,
+	          "%s", err);
+	free(err);
+}
+
+Test(checkpoint, a_checkpoint_that_cannot_be_written_stops_the_run)
+{
+	char dir[64], nn[128], path[160], *err;
+	resumable_scratch(dir, nn);
+	snprintf(path, sizeof path, "%s/runs", dir);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof path, "%s/runs/r.ckpt", dir); /* a folder where the file should go */
+	cr_assert_eq(mkdir(path, 0755), 0);
+	cr_expect_eq(run_descent((const char *const[]){"run", "--quiet", nn, NULL}, NULL, NULL, &err), 1);
+	cr_expect(strstr(err, "r.ckpt: cannot write: ") != NULL, "%s", err);
+	free(err);
+	char *log = output(dir, "runs/r.jsonl", NULL);
+	cr_expect_eq(lines_of(log), 1, "the run went on after its checkpoint failed");
+	free(log);
+	cr_expect_eq(remove_tree(dir), 0);
+}
