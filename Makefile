@@ -137,9 +137,14 @@ fuzz:
 	$(FUZZ_BUILD)/fuzz_data -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-artifact_prefix=$(FUZZ_BUILD)/data- $(FUZZ_BUILD)/corpus-data tests/data/good tests/data/bad
 
-bench: $(BIN) $(BUILD)/bench/gemm
+bench: $(BIN) $(BUILD)/bench/gemm $(BUILD)/bench/checkpoint
 	bench/run.sh
 	$(BUILD)/bench/gemm
+	$(BUILD)/bench/checkpoint bench/runs
+
+$(BUILD)/bench/checkpoint: bench/checkpoint.c $(BUILD)/libdescent.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ $(LDLIBS)
 
 # OpenBLAS, when installed (libopenblas-dev), only as a comparison in the GEMM benchmark.
 OPENBLAS := $(if $(wildcard /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h),\
