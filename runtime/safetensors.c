@@ -321,7 +321,7 @@ static int read_tensor(FILE *f, const char *path, int64_t data_start, int64_t fi
 }
 
 /* Opens path and reads its header: *f is left open (close it), *header holds *len bytes
- * (free it), *file_size is the file's size. 0, or -1 with a message and nothing open. */
+ * and a NUL (free it), *file_size is the file's size. 0, or -1 with a message and nothing open. */
 static int read_header(const char *path, FILE **f, char **header, uint64_t *len,
                        int64_t *file_size, char *err, size_t size)
 {
@@ -342,8 +342,10 @@ static int read_header(const char *path, FILE **f, char **header, uint64_t *len,
 		status = fail(err, size, "%s: offset 0: a header of %llu bytes does not fit the file "
 		              "(%lld bytes); not a safetensors file, or a truncated one", path,
 		              (unsigned long long)*len, (long long)*file_size);
-	if (status == 0 && (!(*header = malloc(*len)) || fread(*header, 1, *len, *f) != *len))
+	if (status == 0 && (!(*header = malloc(*len + 1)) || fread(*header, 1, *len, *f) != *len))
 		status = fail(err, size, "%s: cannot read the header", path);
+	if (status == 0)
+		(*header)[*len] = '\0'; /* strtoll, reading a number, stops there */
 	if (status != 0) {
 		free(*header);
 		*header = NULL;

@@ -566,3 +566,20 @@ Test(checkpoint, a_checkpoint_that_cannot_be_written_stops_the_run)
 	free(log);
 	cr_expect_eq(remove_tree(dir), 0);
 }
+
+Test(checkpoint, refuses_a_header_that_ends_inside_a_number)
+{
+	/* found by fuzz_checkpoint: strtoll read past a header that was not NUL-terminated
+	 * (an overflow that make test-asan sees) */
+	char dir[64], path[128], err[600];
+	scratch_file(path, dir);
+	const char header[] = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1";
+	char file[64] = {(char)(sizeof header - 1)};
+	memcpy(file + 8, header, sizeof header - 1);
+	write_bytes(path, file, 8 + sizeof header - 1);
+	float w;
+	struct st_tensor t = {"w", 1, {1, 1}, &w};
+	cr_expect_eq(st_load(path, &t, 1, err, sizeof err), -1);
+	cr_expect(strstr(err, "the entry of 'w' is not valid") != NULL, "%s", err);
+	remove_scratch(path, dir);
+}
