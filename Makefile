@@ -4,7 +4,8 @@
 #   make test        build and run the Criterion suites (unit and end to end)
 #   make test-asan   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo        the main job on the bundled data
-#   make fuzz        libFuzzer over parse + check + minimize, then over the data loaders
+#   make fuzz        libFuzzer over parse + check + minimize, then over the data loaders,
+#                    then over the checkpoint and safetensors readers
 #                    (clang; FUZZ_SECONDS each, default 60)
 #   make bench       benchmarks (bench/RESULTS.md holds the figures)
 #   make examples    rerun every example and regenerate its pictures
@@ -126,7 +127,7 @@ FUZZ_BUILD   := build-fuzz
 fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (with its OpenMP runtime): sudo apt-get install clang libomp-dev"; exit 1; }
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang OPT=-O1 SANITIZE=fuzzer $(FUZZ_BUILD)/libdescent.a
-	for target in fuzz_check fuzz_data; do \
+	for target in fuzz_check fuzz_data fuzz_checkpoint; do \
 		clang -g -O1 -fopenmp -fsanitize=fuzzer,address,undefined -Iinterp -Iruntime -Iruntime/kernels \
 			-o $(FUZZ_BUILD)/$$target tests/fuzz/$$target.c $(FUZZ_BUILD)/libdescent.a -lz -lm \
 			|| exit 1; done
@@ -136,6 +137,11 @@ fuzz:
 		$(FUZZ_BUILD)/corpus examples tests/check tests/errors tests/fuzz/regressions
 	$(FUZZ_BUILD)/fuzz_data -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-artifact_prefix=$(FUZZ_BUILD)/data- $(FUZZ_BUILD)/corpus-data tests/data/good tests/data/bad
+	@mkdir -p $(FUZZ_BUILD)/corpus-checkpoint $(FUZZ_BUILD)/seed-checkpoint
+	$(FUZZ_BUILD)/fuzz_checkpoint --write-seed $(FUZZ_BUILD)/seed-checkpoint
+	$(FUZZ_BUILD)/fuzz_checkpoint -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+		-artifact_prefix=$(FUZZ_BUILD)/checkpoint- $(FUZZ_BUILD)/corpus-checkpoint \
+		$(FUZZ_BUILD)/seed-checkpoint
 
 bench: $(BIN) $(BUILD)/bench/gemm $(BUILD)/bench/checkpoint
 	bench/run.sh
