@@ -110,7 +110,8 @@ static const char sweep_help[] =
 	"Rerunning skips the trials results.csv already holds, so a killed sweep resumes.\n"
 	"--shard I/N runs the trials whose index is I mod N (machines sharing the folder).\n"
 	"--set KEY=VALUE changes the base train block as in 'descent run' (epochs=1 for a\n"
-	"quick try); the sweep's own values win over it. Trials write no checkpoint.\n";
+	"quick try); the sweep's own values win over it (a warning says so). Trials write no\n"
+	"checkpoint.\n";
 
 static int usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -491,6 +492,42 @@ struct command {
 	int (*run)(int argc, char **argv);
 };
 
+/* The key of a --set entry without its block prefix ("base.optimizer.lr" → "optimizer.lr"). */
+static const char *key_in_block(const struct ast *file, const char *key)
+{
+	const char *dot = strchr(key, '.');
+	for (int i = 0; dot && i < file->nkids; i++) {
+		const struct ast *b = file->kids[i];
+		if (b->kind == AST_BLOCK && b->op == BLOCK_TRAIN && b->str
+		    && strlen(b->str) == (size_t)(dot - key) && strncmp(b->str, key, (size_t)(dot - key)) == 0)
+			return dot + 1;
+	}
+	return key;
+}
+
+/* Warns of each --set value that an axis of the sweep replaces in every trial: the axis's
+ * own key, or a part of it (optimizer.lr when the optimizer is swept). */
+static void warn_swept_sets(const struct ast *file, const struct overrides *sets, struct diag *d)
+{
+	for (int i = 0; i < file->nkids; i++) {
+		const struct ast *sweep = file->kids[i];
+		if (sweep->kind != AST_BLOCK || sweep->op != BLOCK_SWEEP)
+			continue;
+		for (int j = 0; j < sweep->nkids; j++) {
+			const struct ast *axis = sweep->kids[j];
+			size_t len = strlen(axis->str);
+			for (int k = 0; axis->kind == AST_AXIS && k < sets->n; k++) {
+				const char *key = sets->entry[k] ? key_in_block(file, sets->entry[k]->str) : "";
+				if (strncmp(key, axis->str, len) != 0 || (key[len] != '\0' && key[len] != '.'))
+					continue;
+				diag_warning(d, sets->entry[k]->loc, "the sweep varies '%s', so this value is "
+				             "replaced in every trial", axis->str);
+				diag_note(d, axis->loc, "swept here");
+			}
+		}
+	}
+}
+
 static int cmd_sweep(int argc, char **argv)
 {
 	struct sweep_options o = {.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), .shards = 1};
@@ -533,8 +570,10 @@ static int cmd_sweep(int argc, char **argv)
 	struct source *src = NULL;
 	struct ast *file = NULL;
 	status = d.errors ? EXIT_INPUT : load_file(path, &d, &src, &file, NULL, &sets);
-	if (status == EXIT_OK)
+	if (status == EXIT_OK) {
+		warn_swept_sets(file, &sets, &d);
 		status = run_sweep(path, file, &o, &d);
+	}
 	report_errors(&d);
 	ast_free(file);
 	source_free(src);

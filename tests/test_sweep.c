@@ -353,3 +353,18 @@ Test(sweep, trials_write_no_checkpoint)
 	cr_expect_neq(access(path, F_OK), 0, "a trial wrote a checkpoint (trials run side by side)");
 	cr_expect_eq(remove_tree(dir), 0);
 }
+
+Test(sweep, warns_of_a_set_value_the_sweep_replaces)
+{
+	char dir[64], nn[128], *err;
+	sweep_scratch(dir, 1, "0.01", 1, nn);
+	cr_assert_eq(run_descent((const char *const[]){"sweep", "--quiet", "--set", "t.optimizer.lr = 0.5",
+	                                                "--set", "epochs = 1", nn, NULL},
+	                         NULL, NULL, &err), 0, "%s", err);
+	cr_expect(strstr(err, "--set:1:1: warning: the sweep varies 'optimizer.lr', so this value is "
+	                      "replaced in every trial") != NULL, "%s", err);
+	cr_expect(strstr(err, "s.nn:16:2: note: swept here") != NULL, "%s", err);
+	cr_expect(strstr(err, "'epochs'") == NULL, "epochs is not swept: %s", err);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
