@@ -765,13 +765,11 @@ static const struct ast *sweep_run(struct checker *ck, const struct ast *sweep,
 	return NULL;
 }
 
-/* The value of key in a train block, or NULL. */
+/* The value of key in a block, or NULL. */
 static const struct ast *entry_value(const struct ast *block, const char *key)
 {
-	for (int i = 0; block && i < block->nkids; i++)
-		if (block->kids[i]->kind == AST_ENTRY && strcmp(block->kids[i]->str, key) == 0)
-			return block->kids[i]->a;
-	return NULL;
+	const struct ast *entry = ast_entry(block, key);
+	return entry ? entry->a : NULL;
 }
 
 /* The first call of a schedule chain that has a parameter called name. */
@@ -1073,6 +1071,40 @@ static void check_unique(struct checker *ck)
 	}
 }
 
+/* Every file a block writes, in file order: two writers of one path would lose one's data
+ * (a checkpoint overwritten by a log, two blocks' weights in one file). */
+static void check_outputs(struct checker *ck)
+{
+	static const char *const keys[] = {"log", "save", "checkpoint", "plot", "trace"};
+	enum { MAX_OUTPUTS = 512 };
+	const struct ast *values[MAX_OUTPUTS], *owners[MAX_OUTPUTS];
+	const char *what[MAX_OUTPUTS];
+	int n = 0;
+	for (int i = 0; i < ck->file->nkids; i++) {
+		const struct ast *block = ck->file->kids[i];
+		bool writes = block->kind == AST_MINIMIZE
+			|| (block->kind == AST_BLOCK && block->op == BLOCK_TRAIN);
+		for (size_t k = 0; writes && k < sizeof keys / sizeof *keys && n < MAX_OUTPUTS; k++) {
+			const struct ast *v = entry_value(block, keys[k]);
+			if (!v || v->kind != AST_STR)
+				continue;
+			for (int j = 0; j < n; j++) {
+				if (strcmp(values[j]->str, v->str) != 0)
+					continue;
+				char mine[128], theirs[128];
+				diag_error(ck->d, v->loc, "'%s' is written twice: as the %s of %s and the %s "
+				           "of %s", v->str, what[j], block_words(owners[j], theirs, sizeof theirs),
+				           keys[k], block_words(block, mine, sizeof mine));
+				diag_note(ck->d, values[j]->loc, "first written here");
+				break;
+			}
+			values[n] = v;
+			owners[n] = block;
+			what[n++] = keys[k];
+		}
+	}
+}
+
 bool check_file(const struct ast *file, struct diag *d, struct check_summary *summary)
 {
 	struct checker ck = {d, file, false};
@@ -1085,6 +1117,7 @@ bool check_file(const struct ast *file, struct diag *d, struct check_summary *su
 		          "(LANGUAGE.md section 1)");
 	}
 	check_unique(&ck);
+	check_outputs(&ck);
 	for (int i = 0; i < file->nkids; i++) {
 		const struct ast *decl = file->kids[i];
 		if (decl->kind == AST_NUM) {
