@@ -24,11 +24,17 @@ static void matmul_f64(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const 
 		}
 }
 
-bool dropout_keeps(const struct dropout *d, int64_t index)
+/* dropout_keeps with the dropout stream's key (rng_key) already made: the draw loop's. */
+static bool keeps(uint64_t key, const struct dropout *d, int64_t index)
 {
 	uint64_t counter = (uint64_t)d->step << 40 | (uint64_t)(d->layer & 0xff) << 32
 		| (uint64_t)index;
-	return rng_uniform(d->seed, RNG_DROPOUT, counter) < d->keep;
+	return rng_unit(rng_keyed(key, counter)) < d->keep;
+}
+
+bool dropout_keeps(const struct dropout *d, int64_t index)
+{
+	return keeps(rng_key(d->seed, RNG_DROPOUT), d, index);
 }
 
 #define REAL float

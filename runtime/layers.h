@@ -36,7 +36,8 @@ enum init {
 
 /* A dropout layer at one step. Unit u of row r is kept with probability keep, drawn from
  * the counter-based generator at (seed, step, layer, r·width + u): the mask depends on
- * nothing else, so the backward pass draws it again instead of storing it. */
+ * nothing else (not on threads, batch order or a resumed run). The forward pass keeps it
+ * as multipliers for the backward pass, which would otherwise draw it again. */
 struct dropout {
 	double keep;      /* q = 1 − rate */
 	bool inverted;    /* scaling = train: kept units ×1/q in training, identity at evaluation;
@@ -62,10 +63,10 @@ bool dropout_keeps(const struct dropout *d, int64_t index);
 	void softmax_forward_##SUFFIX(REAL *out, const REAL *in, int64_t B, int64_t C);        \
 	void softmax_backward_##SUFFIX(REAL *din, const REAL *dout, const REAL *out, int64_t B, \
 	                               int64_t C);                                             \
-	void dropout_forward_##SUFFIX(REAL *out, const REAL *in, int64_t rows, int64_t width,    \
-	                              const struct dropout *d, bool training);                 \
-	void dropout_backward_##SUFFIX(REAL *din, const REAL *dout, int64_t rows, int64_t width, \
-	                               const struct dropout *d);                               \
+	void dropout_forward_##SUFFIX(REAL *out, REAL *mask, const REAL *in, int64_t rows,       \
+	                              int64_t width, const struct dropout *d, bool training);  \
+	void dropout_backward_##SUFFIX(REAL *din, const REAL *dout, const REAL *mask,           \
+	                               int64_t rows, int64_t width);                           \
 	void batchnorm_forward_##SUFFIX(REAL *out, REAL *saved, REAL *running_mean,              \
 	                                REAL *running_var, const REAL *in, const REAL *gamma,    \
 	                                const REAL *beta, int64_t B, int64_t W,                 \
@@ -82,8 +83,9 @@ bool dropout_keeps(const struct dropout *d, int64_t index);
  * din = dout·W (din may be NULL for the first layer).
  * act_forward/backward: element-wise; backward gets both the input and the output.
  * softmax_forward/backward: row-wise, for a softmax that is not fused into cross-entropy.
- * dropout_forward: in training, the mask of d (scaled if inverted); at evaluation, the
- * identity (inverted) or ×keep. dropout_backward: the same mask on the gradient.
+ * dropout_forward: in training, mask (rows, width) gets d's multipliers (0 for a dropped
+ * unit, 1/keep or 1 for a kept one) and out = in·mask; at evaluation, the identity
+ * (inverted) or ×keep, mask untouched. dropout_backward: din = dout·mask.
  * batchnorm_forward, per feature of in (B, W): in training, x̂ = (x − μ)/√(σ² + eps) with
  * the batch mean μ and biased variance σ², out = γ·x̂ + β, saved (4, W) gets μ and
  * 1/√(σ² + eps) (and room for the backward pass's sums), and the running mean and

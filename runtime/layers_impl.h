@@ -122,7 +122,7 @@ void FN(softmax_backward)(REAL *din, const REAL *dout, const REAL *out, int64_t 
 	}
 }
 
-void FN(dropout_forward)(REAL *out, const REAL *in, int64_t rows, int64_t width,
+void FN(dropout_forward)(REAL *out, REAL *mask, const REAL *in, int64_t rows, int64_t width,
                          const struct dropout *d, bool training)
 {
 	int64_t n = rows * width;
@@ -132,16 +132,18 @@ void FN(dropout_forward)(REAL *out, const REAL *in, int64_t rows, int64_t width,
 			out[i] = d->inverted ? in[i] : keep * in[i];
 		return;
 	}
-	for (int64_t i = 0; i < n; i++)
-		out[i] = dropout_keeps(d, i) ? in[i] * kept : 0;
+	uint64_t key = rng_key(d->seed, RNG_DROPOUT);
+	for (int64_t i = 0; i < n; i++) /* the draws */
+		mask[i] = keeps(key, d, i) ? kept : 0;
+	for (int64_t i = 0; i < n; i++) /* as PyTorch, a product: a dropped inf gives nan */
+		out[i] = in[i] * mask[i];
 }
 
-void FN(dropout_backward)(REAL *din, const REAL *dout, int64_t rows, int64_t width,
-                          const struct dropout *d)
+void FN(dropout_backward)(REAL *din, const REAL *dout, const REAL *mask, int64_t rows,
+                          int64_t width)
 {
-	const REAL kept = d->inverted ? (REAL)(1 / d->keep) : 1;
 	for (int64_t i = 0; i < rows * width; i++)
-		din[i] = dropout_keeps(d, i) ? dout[i] * kept : 0;
+		din[i] = dout[i] * mask[i];
 }
 
 /* Row by row, so that every inner loop runs over contiguous features and vectorizes;

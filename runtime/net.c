@@ -108,6 +108,10 @@ int net_plan(struct net *n, int64_t batch, char *err, size_t size)
 			l->saved = at;
 			at += 4 * l->out; /* mean, 1/σ, and the backward pass's two sums */
 		}
+		if (l->op == NET_DROPOUT) {
+			l->mask = at;
+			at += batch * l->out;
+		}
 	}
 	unsigned needs = optim_needs(&n->opt);
 	int arrays = !!(needs & OPT_NEEDS_BUF) + !!(needs & OPT_NEEDS_SQ) + !!(needs & OPT_NEEDS_AVG)
@@ -199,7 +203,7 @@ const float *net_forward(struct net *n, int64_t rows)
 			break;
 		case NET_DROPOUT: {
 			struct dropout d = dropout_of(n, i);
-			dropout_forward_f32(a + l->y, a + l->x, rows, l->out, &d, n->training);
+			dropout_forward_f32(a + l->y, a + l->mask, a + l->x, rows, l->out, &d, n->training);
 			break;
 		}
 		case NET_BATCHNORM:
@@ -238,10 +242,8 @@ static void backward(struct net *n, int64_t rows)
 				softmax_backward_f32(din, dout, a + l->y, rows, l->out);
 			break;
 		case NET_DROPOUT:
-			if (din) {
-				struct dropout d = dropout_of(n, i);
-				dropout_backward_f32(din, dout, rows, l->out, &d);
-			}
+			if (din)
+				dropout_backward_f32(din, dout, a + l->mask, rows, l->out);
 			break;
 		case NET_BATCHNORM:
 			batchnorm_backward_f32(din, g + l->w, g + l->b, dout, a + l->x, a + l->saved,
@@ -397,6 +399,12 @@ void net_print(FILE *out, const struct net *n, const char *title)
 		if (l->y != l->x || i == 0)
 			fprintf(out, "  %-24s activation (%lld, %lld)\n", l->name, (long long)B,
 			        (long long)l->out);
+		if (l->op == NET_DROPOUT) {
+			char name[96];
+			snprintf(name, sizeof name, "%s.mask", l->name);
+			fprintf(out, "  %-24s activation (%lld, %lld), the step's multipliers\n", name,
+			        (long long)B, (long long)l->out);
+		}
 	}
 	fputs("\nforward\n", out);
 	for (int i = 0; i < n->nlayers; i++) {
@@ -407,8 +415,9 @@ void net_print(FILE *out, const struct net *n, const char *title)
 		else if (l->op == NET_ACT)
 			fprintf(out, "  %s = %s(%s)\n", l->name, act_name(l->act), input_of(n, i));
 		else if (l->op == NET_DROPOUT)
-			fprintf(out, "  %s = dropout(%s, keep %g, %s scaling; mask from seed, step, layer, "
-			        "unit)\n", l->name, input_of(n, i), l->keep, l->inverted ? "train" : "test");
+			fprintf(out, "  %s = %s ⊙ %s.mask (dropout, keep %g, %s scaling; the mask drawn "
+			        "from seed, step, layer, unit)\n", l->name, input_of(n, i), l->name, l->keep,
+			        l->inverted ? "train" : "test");
 		else if (l->op == NET_BATCHNORM)
 			fprintf(out, "  %s = %s.weight ⊙ normalize(%s) + %s.bias (batch statistics in "
 			        "training, running ones at evaluation; momentum %g, eps %g)\n", l->name,
@@ -438,7 +447,7 @@ void net_print(FILE *out, const struct net *n, const char *title)
 			if (i > 0)
 				fprintf(out, "  d%s = batchnorm backward of d%s\n", in, l->name);
 		} else if (l->op == NET_DROPOUT && i > 0) {
-			fprintf(out, "  d%s = d%s ⊙ the same mask\n", in, l->name);
+			fprintf(out, "  d%s = d%s ⊙ %s.mask\n", in, l->name, l->name);
 		} else if (l->op == NET_SOFTMAX && l->y != l->x && i > 0) {
 			fprintf(out, "  d%s = softmax backward of d%s\n", in, l->name);
 		}

@@ -43,6 +43,7 @@ struct net_layer {
 	double momentum, eps; /* NET_BATCHNORM (γ at w, β at b in the parameters) */
 	int64_t stats;        /* NET_BATCHNORM: running mean (out), then variance (out) */
 	int64_t saved;        /* NET_BATCHNORM: batch mean, 1/σ, two sums (4, out) in the activations */
+	int64_t mask;         /* NET_DROPOUT: the step's multipliers (B, out) in the activations */
 	int64_t tracked;      /* NET_BATCHNORM: num_batches_tracked */
 	int64_t w, b;         /* offsets of W (out, in) and b (out) in the parameters, b -1 if none */
 	int64_t x, y;         /* offsets of the input (B, in) and output (B, out) activations */

@@ -3,24 +3,21 @@
 
 #include <math.h>
 
-static uint64_t mix(uint64_t z)
+/* Three rounds, each input entering through its own odd constant: seed and stream here,
+ * the counter in rng_keyed. */
+uint64_t rng_key(uint64_t seed, uint64_t stream)
 {
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return rng_mix(rng_mix(seed + 0x9e3779b97f4a7c15ULL) ^ (stream * 0xd1b54a32d192ed03ULL));
 }
 
 uint64_t rng_bits(uint64_t seed, uint64_t stream, uint64_t counter)
 {
-	/* three rounds, each input entering through its own odd constant */
-	uint64_t z = mix(seed + 0x9e3779b97f4a7c15ULL);
-	z = mix(z ^ (stream * 0xd1b54a32d192ed03ULL));
-	return mix(z ^ (counter * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL));
+	return rng_keyed(rng_key(seed, stream), counter);
 }
 
 double rng_uniform(uint64_t seed, uint64_t stream, uint64_t counter)
 {
-	return (double)(rng_bits(seed, stream, counter) >> 11) * 0x1.0p-53;
+	return rng_unit(rng_bits(seed, stream, counter));
 }
 
 double rng_normal(uint64_t seed, uint64_t stream, uint64_t counter)

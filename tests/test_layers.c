@@ -264,13 +264,13 @@ Test(dropout, inverted_scaling_keeps_the_expected_output)
 {
 	/* the mean over many steps of each unit's output is its input (within 3σ) */
 	enum { UNITS = 50, STEPS = 4000 };
-	float x[UNITS], y[UNITS];
+	float x[UNITS], y[UNITS], mask[UNITS];
 	double mean[UNITS] = {0};
 	for (int u = 0; u < UNITS; u++)
 		x[u] = (float)(1 + u % 7);
 	for (int64_t s = 0; s < STEPS; s++) {
 		struct dropout d = {0.7, true, 11, s, 2};
-		dropout_forward_f32(y, x, 1, UNITS, &d, true);
+		dropout_forward_f32(y, mask, x, 1, UNITS, &d, true);
 		for (int u = 0; u < UNITS; u++)
 			mean[u] += y[u] / STEPS;
 	}
@@ -283,16 +283,16 @@ Test(dropout, inverted_scaling_keeps_the_expected_output)
 
 Test(dropout, test_scaling_multiplies_by_q_at_evaluation_only)
 {
-	float x[5] = {1, -2, 3, 4, 5}, y[5];
+	float x[5] = {1, -2, 3, 4, 5}, y[5], mask[5];
 	struct dropout d = {0.8, false, 1, 0, 0};
-	dropout_forward_f32(y, x, 1, 5, &d, false);
+	dropout_forward_f32(y, mask, x, 1, 5, &d, false);
 	for (int i = 0; i < 5; i++)
 		cr_expect_eq(y[i], 0.8f * x[i]);
-	dropout_forward_f32(y, x, 1, 5, &d, true); /* training: kept units unscaled */
+	dropout_forward_f32(y, mask, x, 1, 5, &d, true); /* training: kept units unscaled */
 	for (int i = 0; i < 5; i++)
 		cr_expect(y[i] == x[i] || y[i] == 0);
 	d.inverted = true;
-	dropout_forward_f32(y, x, 1, 5, &d, false); /* inverted: the identity at evaluation */
+	dropout_forward_f32(y, mask, x, 1, 5, &d, false); /* inverted: the identity at evaluation */
 	for (int i = 0; i < 5; i++)
 		cr_expect_eq(y[i], x[i]);
 }
@@ -301,21 +301,22 @@ Test(dropout, gradient_matches_finite_differences_with_a_fixed_mask)
 {
 	/* loss = Σ c_i · dropout(x)_i with the mask of one step: d/dx_i = c_i · mask_i / q */
 	enum { N = 64 };
-	double x[N], c[N], y[N], dx[N];
+	double x[N], c[N], y[N], dx[N], mask[N];
 	struct dropout d = {0.6, true, 5, 9, 3};
 	for (int i = 0; i < N; i++) {
 		x[i] = sin(i * 0.4);
 		c[i] = cos(i * 1.3);
 	}
-	dropout_backward_f64(dx, c, 1, N, &d);
+	dropout_forward_f64(y, mask, x, 1, N, &d, true);
+	dropout_backward_f64(dx, c, mask, 1, N);
 	for (int i = 0; i < N; i++) {
 		double keep = x[i], h = 1e-6, up = 0, down = 0;
 		x[i] = keep + h;
-		dropout_forward_f64(y, x, 1, N, &d, true);
+		dropout_forward_f64(y, mask, x, 1, N, &d, true);
 		for (int j = 0; j < N; j++)
 			up += c[j] * y[j];
 		x[i] = keep - h;
-		dropout_forward_f64(y, x, 1, N, &d, true);
+		dropout_forward_f64(y, mask, x, 1, N, &d, true);
 		for (int j = 0; j < N; j++)
 			down += c[j] * y[j];
 		x[i] = keep;
