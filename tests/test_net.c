@@ -1,0 +1,70 @@
+/* test_net.c — runtime/net.c as a whole: the gradients its backward pass leaves, through
+ * every kind of layer the planner lays out (dropout's stored mask, batchnorm's saved
+ * statistics), against central finite differences of its own forward pass. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net.h"
+
+/* dense(4 → 8) → batchnorm → tanh → dropout(keep 0.5) → dense(8 → 3), cross-entropy, a
+ * batch of 6 rows at step 5 of seed 9, in training mode. */
+static void build(struct net *n)
+{
+	char err[200];
+	*n = (struct net){.opt = {.kind = OPT_SGD, .lr = 0.1}, .loss = LOSS_CROSS_ENTROPY};
+	cr_assert_eq(net_add_dense(n, "dense1", 4, 8, true, INIT_DEFAULT), 0);
+	cr_assert_eq(net_add_batchnorm(n, "batchnorm1", 8, 0.1, 1e-5), 0);
+	cr_assert_eq(net_add_act(n, "tanh1", 8, ACT_TANH, 0), 0);
+	cr_assert_eq(net_add_dropout(n, "dropout1", 8, 0.5, true), 0);
+	cr_assert_eq(net_add_dense(n, "dense2", 8, 3, true, INIT_DEFAULT), 0);
+	cr_assert_eq(net_plan(n, 6, err, sizeof err), 0, "%s", err);
+	net_init(n, 9);
+	n->training = true;
+	n->seed = 9;
+	n->step = 5;
+}
+
+/* The mean loss of the batch, the running statistics put back (a forward pass in
+ * training moves them, which must not leak from one evaluation into the next). */
+static double loss_at(struct net *n, const float *x, const int32_t *y, bool backward)
+{
+	float stats[16];
+	memcpy(stats, n->stats, sizeof stats);
+	memcpy(net_input(n), x, 6 * 4 * sizeof *x);
+	net_forward(n, 6);
+	double sum = net_loss(n, y, 6, backward, NULL);
+	memcpy(n->stats, stats, sizeof stats);
+	return sum / 6;
+}
+
+Test(net, gradients_through_dropout_and_batchnorm_match_finite_differences)
+{
+	struct net n;
+	build(&n);
+	float x[24];
+	int32_t y[6] = {0, 1, 2, 1, 0, 2};
+	for (int i = 0; i < 24; i++)
+		x[i] = (float)sin(1.7 * i);
+	loss_at(&n, x, y, true);
+	float *grad = malloc((size_t)n.nparams * sizeof *grad);
+	memcpy(grad, n.grads, (size_t)n.nparams * sizeof *grad);
+	int dropped = 0; /* the mask must drop some units, or the test shows nothing */
+	for (int i = 0; i < 6 * 8; i++)
+		dropped += n.acts[n.layers[3].mask + i] == 0;
+	cr_assert(dropped > 5 && dropped < 43, "%d of 48 dropped", dropped);
+	for (int64_t p = 0; p < n.nparams; p++) {
+		float keep = n.params[p], h = 1e-2f;
+		n.params[p] = keep + h;
+		double up = loss_at(&n, x, y, false);
+		n.params[p] = keep - h;
+		double down = loss_at(&n, x, y, false);
+		n.params[p] = keep;
+		double fd = (up - down) / (2.0 * h);
+		cr_expect_leq(fabs(grad[p] - fd), 2e-3 + 2e-2 * fabs(fd), "parameter %lld: %g against %g",
+		              (long long)p, (double)grad[p], fd);
+	}
+	free(grad);
+	net_free(&n);
+}
