@@ -4,6 +4,7 @@
 #include "safetensors.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -56,6 +57,22 @@ static const char *dtype_of(const struct st_tensor *t)
 static void *values_of(const struct st_tensor *t)
 {
 	return t->i64 ? (void *)t->i64 : t->f64 ? (void *)t->f64 : (void *)t->data;
+}
+
+/* Makes a rename into path's folder durable (a power cut after it keeps the new file);
+ * folders that cannot be synced are left as they are. */
+static void sync_folder(const char *path)
+{
+	char folder[4096];
+	snprintf(folder, sizeof folder, "%s", path);
+	char *slash = strrchr(folder, '/');
+	if (slash)
+		slash[slash == folder] = '\0'; /* "/x" keeps its "/" */
+	int fd = open(slash ? folder : ".", O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
 }
 
 int st_save(const char *path, const struct st_tensor *tensors, int n, const struct st_meta *meta,
@@ -111,6 +128,7 @@ int st_save(const char *path, const struct st_tensor *tensors, int n, const stru
 		unlink(tmp);
 		return fail(err, size, "%s: cannot write: %s", path, strerror(saved));
 	}
+	sync_folder(path);
 	return 0;
 }
 
