@@ -88,6 +88,8 @@ static const char run_help[] =
 	"epoch. --resume continues each such block from its checkpoint (one not written yet:\n"
 	"from epoch 1) and ends as a run never interrupted would; it refuses a truncated or\n"
 	"corrupt checkpoint, or one of another file, other --set values or another version.\n"
+	"Ctrl-C (SIGINT) or SIGTERM ends the current step, says where the run stopped and\n"
+	"how to resume it, then ends the program by that signal.\n"
 	"exit status: 0 success, 1 an error in the input (or a checkpoint refused), 2 misuse,\n"
 	"3 a run diverged.\n";
 
@@ -387,10 +389,39 @@ static bool has_checkpoint(const struct ast *file)
 	return false;
 }
 
+/* The signal that asked a run to stop (SIGINT, SIGTERM), or 0. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	interrupted = sig;
+}
+
+/* From now on SIGINT and SIGTERM let the current step finish (see run_train.c). */
+static void catch_interrupts(void)
+{
+	struct sigaction action = {.sa_handler = on_interrupt};
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+}
+
+/* Dies of the signal that interrupted the run, as the shell and job schedulers expect,
+ * now that the run has said where it stopped. */
+static void die_of_interrupt(void)
+{
+	int sig = interrupted;
+	fflush(stdout);
+	struct sigaction action = {.sa_handler = SIG_DFL};
+	sigemptyset(&action.sa_mask);
+	sigaction(sig, &action, NULL);
+	raise(sig);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	const char *path = NULL;
-	struct run_options o = {0};
+	struct run_options o = {.interrupt = &interrupted};
 	struct diag d;
 	struct overrides sets = {0};
 	diag_setup(&d);
@@ -436,7 +467,9 @@ static int cmd_run(int argc, char **argv)
 		o.source = fingerprint;
 	}
 	bool checked = status == EXIT_OK;
-	for (int i = 0, trains = 0; checked && i < file->nkids; i++) {
+	if (checked)
+		catch_interrupts();
+	for (int i = 0, trains = 0; checked && i < file->nkids && !interrupted; i++) {
 		const struct ast *decl = file->kids[i];
 		int s = EXIT_OK;
 		if (decl->kind == AST_MINIMIZE)
@@ -449,6 +482,8 @@ static int cmd_run(int argc, char **argv)
 	ast_free(file);
 	source_free(src);
 	overrides_free(&sets);
+	if (interrupted)
+		die_of_interrupt();
 	return status;
 }
 

@@ -8,6 +8,7 @@
 #ifndef DESCENT_RUN_H
 #define DESCENT_RUN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,7 +18,12 @@
 
 #define DESCENT_VERSION "0.1.0"
 
-enum run_status { RUN_OK = 0, RUN_INPUT = 1, RUN_DIVERGED = 3 };
+enum run_status {
+	RUN_OK = 0,
+	RUN_INPUT = 1,
+	RUN_DIVERGED = 3,
+	RUN_INTERRUPTED = 130, /* stopped by *interrupt (reported); cli.c re-raises the signal */
+};
 
 /* How `descent run` runs a train block. */
 struct run_options {
@@ -25,6 +31,7 @@ struct run_options {
 	bool resume;        /* continue from the block's checkpoint, where there is one */
 	bool trial;         /* one trial of a sweep: no checkpoint (see run_train_trial) */
 	const char *source; /* a fingerprint of the file and its --set values (for checkpoints) */
+	const volatile sig_atomic_t *interrupt; /* set by SIGINT/SIGTERM: stop after the step */
 };
 
 /* Runs a checked minimize block of the file at file: table on stdout, trace, plot. */

@@ -255,6 +255,24 @@ static int start_log(const char *file, const char *log_path, struct run_ctx *r)
 	return RUN_OK;
 }
 
+/* Says where an interrupted run stopped and how it can go on. */
+static void report_interruption(const char *file, const struct run_ctx *r,
+                                const struct train_failure *at)
+{
+	const struct train_lowered *t = r->t;
+	fprintf(stderr, "%s: interrupted in epoch %d of %d (step %lld); ", t->name, at->epoch,
+	        t->config.epochs, (long long)at->step);
+	if (r->checkpoint && r->done > 0)
+		fprintf(stderr, "%s holds epoch%s %s%d: 'descent run --resume %s' continues from "
+		        "there\n", r->checkpoint, r->done > 1 ? "s" : "", r->done > 1 ? "1 to " : "",
+		        r->done, file);
+	else if (r->checkpoint)
+		fprintf(stderr, "no epoch had finished, so there is no checkpoint to resume\n");
+	else
+		fprintf(stderr, "%d finished epoch%s in the table and log; a checkpoint key makes "
+		        "a run resumable\n", r->done, r->done == 1 ? "" : "s");
+}
+
 /* Trains a lowered block; with log_path, the log goes there instead of the block's own;
  * with last, the last epoch's metrics are copied there (epoch 0 if none). */
 static int train_block(const char *file, const struct ast *block, struct train_lowered *t,
@@ -278,7 +296,7 @@ static int train_block(const char *file, const struct ast *block, struct train_l
 	if (status == RUN_OK)
 		status = start_log(file, log_path, &r);
 	struct train_failure failure;
-	struct train_hooks hooks = {progress, epoch_end, &r};
+	struct train_hooks hooks = {progress, epoch_end, &r, o->interrupt};
 	enum train_status how = status == RUN_OK ? train_run(&t->net, &t->train,
 		t->val.n ? &t->val : NULL, t->test.n ? &t->test : NULL, &t->tf, &t->config, &hooks,
 		&failure) : TRAIN_OK;
@@ -289,6 +307,9 @@ static int train_block(const char *file, const struct ast *block, struct train_l
 		status = RUN_INPUT;
 	} else if (how == TRAIN_STOPPED && r.failed) {
 		status = RUN_INPUT;
+	} else if (how == TRAIN_INTERRUPTED) {
+		report_interruption(file, &r, &failure);
+		status = RUN_INTERRUPTED;
 	} else if (how == TRAIN_DIVERGED) {
 		diag_error(d, block->name_loc, "%s diverged at step %lld (epoch %d): the loss is %s",
 		           t->name, (long long)failure.step, failure.epoch,

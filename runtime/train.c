@@ -88,6 +88,11 @@ enum train_status train_run(struct net *n, const struct dataset *train, const st
 			if (hooks && hooks->progress)
 				hooks->progress(hooks->ctx, epoch, b + 1, batches, sum / (double)count, s.lr,
 				                (double)(step * c->batch) / (now() - start));
+			if (hooks && hooks->interrupt && *hooks->interrupt) {
+				*failure = (struct train_failure){epoch, step, s.lr, sum / (double)count};
+				status = TRAIN_INTERRUPTED;
+				break;
+			}
 		}
 		if (status != TRAIN_OK)
 			break;

@@ -8,6 +8,7 @@
 #ifndef DESCENT_TRAIN_H
 #define DESCENT_TRAIN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,17 +46,27 @@ struct train_hooks {
 	/* after every epoch; a non-zero return stops the run */
 	int (*epoch_end)(void *ctx, const struct train_metrics *m);
 	void *ctx;
+	/* when not NULL and non-zero (a signal handler sets it), the run stops after the
+	 * current step */
+	const volatile sig_atomic_t *interrupt;
 };
 
-/* Where a run stopped because its loss was not finite. */
+/* Where a run stopped early: at the step whose loss was not finite, or after the last
+ * step an interruption let it finish. */
 struct train_failure {
 	int epoch;       /* 1, 2, ... */
-	int64_t step;    /* the step whose loss it was, 1, 2, ... */
-	double lr;       /* that step's rate */
-	double loss;     /* the batch's mean loss (inf or nan) */
+	int64_t step;    /* that step, 1, 2, ... */
+	double lr;       /* its rate */
+	double loss;     /* its batch's mean loss (inf or nan when the run diverged) */
 };
 
-enum train_status { TRAIN_OK = 0, TRAIN_DIVERGED = 1, TRAIN_STOPPED = 2, TRAIN_NO_MEMORY = -1 };
+enum train_status {
+	TRAIN_OK = 0,
+	TRAIN_DIVERGED = 1,    /* a loss was not finite (*failure says where) */
+	TRAIN_STOPPED = 2,     /* epoch_end asked to stop */
+	TRAIN_INTERRUPTED = 3, /* *hooks->interrupt was set (*failure gives the epoch and step) */
+	TRAIN_NO_MEMORY = -1,
+};
 
 /* Trains n (planned, initialised, or restored after c->start_epoch epochs) on train,
  * evaluating val and test (either may be NULL) after every epoch; inputs go through tf. */

@@ -336,20 +336,37 @@ static int lines_of(const char *text)
 	return n;
 }
 
-/* Starts `descent run --quiet nn` in a process group of its own, its output dropped. */
-static pid_t start_run(const char *nn)
+/* Starts `descent run --quiet nn` in a process group of its own, its output dropped but
+ * for its stderr, which goes to err_path if not NULL. */
+static pid_t start_run(const char *nn, const char *err_path)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
 		setpgid(0, 0);
 		int null = open("/dev/null", O_WRONLY);
+		int err = err_path ? open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644) : null;
 		dup2(null, 1);
-		dup2(null, 2);
+		dup2(err, 2);
 		const char *bin = getenv("DESCENT") ? getenv("DESCENT") : "./descent";
 		execl(bin, bin, "run", "--quiet", nn, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
+}
+
+/* Waits (a minute at most) until the log in dir has the lines of `epochs` epochs. */
+static void wait_for_epochs(const char *dir, int epochs)
+{
+	char path[160];
+	snprintf(path, sizeof path, "%s/runs/r.jsonl", dir);
+	for (int waited = 0; waited < 60000; waited++) {
+		char *log = slurp(path, NULL);
+		int lines = lines_of(log);
+		free(log);
+		if (lines >= epochs)
+			return;
+		nanosleep(&(struct timespec){0, 1000000}, NULL);
+	}
 }
 
 Test(checkpoint, a_run_killed_after_a_checkpoint_resumes_to_the_same_weights_and_log)
@@ -360,16 +377,8 @@ Test(checkpoint, a_run_killed_after_a_checkpoint_resumes_to_the_same_weights_and
 	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", nn_whole, NULL}, NULL, NULL,
 	                         &err), 0, "%s", err);
 	free(err);
-	pid_t pid = start_run(nn_killed);
-	snprintf(path, sizeof path, "%s/runs/r.jsonl", killed);
-	for (int waited = 0; waited < 60000; waited++) { /* at most a minute */
-		char *log = slurp(path, NULL);
-		int lines = lines_of(log);
-		free(log);
-		if (lines >= 2)
-			break;
-		nanosleep(&(struct timespec){0, 1000000}, NULL);
-	}
+	pid_t pid = start_run(nn_killed, NULL);
+	wait_for_epochs(killed, 2);
 	kill(-pid, SIGKILL);
 	int how;
 	waitpid(pid, &how, 0);
@@ -582,4 +591,29 @@ Test(checkpoint, refuses_a_header_that_ends_inside_a_number)
 	cr_expect_eq(st_load(path, &t, 1, err, sizeof err), -1);
 	cr_expect(strstr(err, "the entry of 'w' is not valid") != NULL, "%s", err);
 	remove_scratch(path, dir);
+}
+
+Test(checkpoint, an_interrupted_run_says_how_to_resume_and_dies_of_the_signal)
+{
+	char dir[64], nn[128], err_path[160], *err;
+	resumable_scratch(dir, nn);
+	snprintf(err_path, sizeof err_path, "%s/stderr", dir);
+	pid_t pid = start_run(nn, err_path);
+	wait_for_epochs(dir, 1);
+	kill(pid, SIGINT);
+	int how;
+	waitpid(pid, &how, 0);
+	cr_assert(WIFSIGNALED(how) && WTERMSIG(how) == SIGINT, "status %d", how);
+	char *said = output(dir, "stderr", NULL);
+	cr_expect(strstr(said, "r: interrupted in epoch ") != NULL, "%s", said);
+	cr_expect(strstr(said, "r.ckpt holds epoch") && strstr(said, "'descent run --resume ")
+	          && strstr(said, "r.nn' continues from there"), "%s", said);
+	free(said);
+	cr_expect_eq(run_descent((const char *const[]){"run", "--quiet", "--resume", nn, NULL}, NULL,
+	                         NULL, &err), 0, "%s", err);
+	free(err);
+	char *log = output(dir, "runs/r.jsonl", NULL);
+	cr_expect_eq(lines_of(log), 60);
+	free(log);
+	cr_expect_eq(remove_tree(dir), 0);
 }
