@@ -99,6 +99,31 @@ char *log_without_seconds(const char *path)
 	return text;
 }
 
+/* Whether the files one/name and two/name have the same bytes (or the same log lines
+ * without seconds). */
+static bool same_file(const char *one, const char *two, const char *name, bool log)
+{
+	char path[4200];
+	size_t len_one = 0, len_two = 0;
+	snprintf(path, sizeof path, "%s/%s", one, name);
+	char *a = log ? log_without_seconds(path) : slurp(path, &len_one);
+	snprintf(path, sizeof path, "%s/%s", two, name);
+	char *b = log ? log_without_seconds(path) : slurp(path, &len_two);
+	bool same = a && b && (log ? strcmp(a, b) == 0 : len_one == len_two && memcmp(a, b, len_one) == 0);
+	free(a);
+	free(b);
+	return same;
+}
+
+const char *runs_differ(const char *one, const char *two, const char *weights, const char *log)
+{
+	if (!same_file(one, two, weights, false))
+		return "the weights differ (or one is missing)";
+	if (!same_file(one, two, log, true))
+		return "the logs differ beyond their seconds (or one is missing)";
+	return NULL;
+}
+
 bool scratch_dir(char *dir)
 {
 	strcpy(dir, "/tmp/descent-test-XXXXXX");

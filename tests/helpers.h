@@ -37,6 +37,10 @@ int write_text(const char *path, const char *text);
 /* A JSON Lines log without its "seconds" fields (wall time: the one field two runs of the
  * same file do not share); NULL if unreadable. */
 char *log_without_seconds(const char *path);
+/* Whether the run folders one and two hold the same weights file (byte for byte) and the
+ * same log but for its seconds, both named relative to the folders: NULL, or what differs
+ * (a static string). */
+const char *runs_differ(const char *one, const char *two, const char *weights, const char *log);
 
 /* Makes a new empty folder /tmp/descent-test-XXXXXX, its path in dir (64 bytes); false if
  * it cannot. */

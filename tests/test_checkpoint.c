@@ -101,17 +101,28 @@ Test(checkpoint, restores_weights_optimizer_state_statistics_and_metrics_bit_for
 	remove_scratch(path, dir);
 }
 
-Test(checkpoint, names_the_optimizer_state_as_pytorch_does)
+/* Saves a checkpoint of make_net(1) after `epochs` epochs (at most 4) and returns its
+ * bytes (*len). */
+static char *saved_checkpoint(const char *path, int epochs, size_t *len)
 {
-	char dir[64], path[128], err[600];
-	scratch_file(path, dir);
+	char err[600];
 	struct net a;
 	make_net(&a, 1);
-	struct train_metrics m[1];
-	make_metrics(m, 1);
-	cr_assert_eq(checkpoint_save(path, &a, m, 1, &id, err, sizeof err), 0, "%s", err);
-	char *file = slurp(path, NULL), *text = file + 8; /* the header after its length */
-	cr_assert_not_null(file);
+	struct train_metrics m[4];
+	make_metrics(m, epochs);
+	cr_assert_eq(checkpoint_save(path, &a, m, epochs, &id, err, sizeof err), 0, "%s", err);
+	net_free(&a);
+	char *bytes = slurp(path, len);
+	cr_assert_not_null(bytes);
+	return bytes;
+}
+
+Test(checkpoint, names_the_optimizer_state_as_pytorch_does)
+{
+	char dir[64], path[128];
+	scratch_file(path, dir);
+	char *file = saved_checkpoint(path, 1, NULL);
+	const char *text = file + 8; /* the header, after its length */
 	const char *names[] = {"\"dense1.weight.exp_avg\"", "\"dense1.bias.exp_avg_sq\"",
 	                       "\"dense2.weight.max_exp_avg_sq\"", "\"batchnorm1.weight.exp_avg\"",
 	                       "\"batchnorm1.running_var\"", "\"metrics\":{\"dtype\":\"F64\",\"shape\":[1,11]",
@@ -120,23 +131,7 @@ Test(checkpoint, names_the_optimizer_state_as_pytorch_does)
 		cr_expect(strstr(text, names[i]) != NULL, "no %s", names[i]);
 	cr_expect(strstr(text, "running_var.exp_avg") == NULL, "statistics have no optimizer state");
 	free(file);
-	net_free(&a);
 	remove_scratch(path, dir);
-}
-
-/* Saves a checkpoint of make_net(1) with one epoch and returns its bytes (*len). */
-static char *saved_checkpoint(const char *path, size_t *len)
-{
-	char err[600];
-	struct net a;
-	make_net(&a, 1);
-	struct train_metrics m[1];
-	make_metrics(m, 1);
-	cr_assert_eq(checkpoint_save(path, &a, m, 1, &id, err, sizeof err), 0, "%s", err);
-	net_free(&a);
-	char *bytes = slurp(path, len);
-	cr_assert_not_null(bytes);
-	return bytes;
 }
 
 static void write_bytes(const char *path, const char *bytes, size_t len)
@@ -163,7 +158,7 @@ Test(checkpoint, refuses_every_truncation)
 	char dir[64], path[128], err[600];
 	scratch_file(path, dir);
 	size_t len;
-	char *whole = saved_checkpoint(path, &len);
+	char *whole = saved_checkpoint(path, 1, &len);
 	for (size_t cut = 0; cut < len; cut += cut < 64 ? 1 : 37) {
 		write_bytes(path, whole, cut);
 		cr_expect_eq(load(path, &id, err, sizeof err), -1, "cut at %zu accepted", cut);
@@ -181,7 +176,7 @@ Test(checkpoint, refuses_a_changed_byte_anywhere_in_the_data)
 	char dir[64], path[128], err[600];
 	scratch_file(path, dir);
 	size_t len;
-	char *whole = saved_checkpoint(path, &len);
+	char *whole = saved_checkpoint(path, 1, &len);
 	uint64_t header = 0;
 	for (int b = 7; b >= 0; b--)
 		header = header << 8 | (unsigned char)whole[b];
@@ -202,7 +197,7 @@ Test(checkpoint, refuses_another_program_run_source_or_format)
 {
 	char dir[64], path[128], err[600];
 	scratch_file(path, dir);
-	free(saved_checkpoint(path, NULL));
+	free(saved_checkpoint(path, 1, NULL));
 	struct checkpoint_id other = id;
 	other.program = "descent 0.2.0";
 	cr_expect_eq(load(path, &other, err, sizeof err), -1);
@@ -232,14 +227,9 @@ Test(checkpoint, refuses_more_epochs_than_the_run_has)
 {
 	char dir[64], path[128], err[600];
 	scratch_file(path, dir);
-	struct net a;
-	make_net(&a, 1);
-	struct train_metrics m[4];
-	make_metrics(m, 4);
-	cr_assert_eq(checkpoint_save(path, &a, m, 4, &id, err, sizeof err), 0, "%s", err);
+	free(saved_checkpoint(path, 4, NULL));
 	cr_expect_eq(load(path, &id, err, sizeof err), -1);
 	cr_expect(strstr(err, "holds epoch '4'; this run has epochs 1 to 3") != NULL, "%s", err);
-	net_free(&a);
 	remove_scratch(path, dir);
 }
 
@@ -371,7 +361,7 @@ static void wait_for_epochs(const char *dir, int epochs)
 
 Test(checkpoint, a_run_killed_after_a_checkpoint_resumes_to_the_same_weights_and_log)
 {
-	char whole[64], killed[64], nn_whole[128], nn_killed[128], path[160], *err;
+	char whole[64], killed[64], nn_whole[128], nn_killed[128], *err;
 	resumable_scratch(whole, nn_whole);
 	resumable_scratch(killed, nn_killed);
 	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", nn_whole, NULL}, NULL, NULL,
@@ -390,21 +380,8 @@ Test(checkpoint, a_run_killed_after_a_checkpoint_resumes_to_the_same_weights_and
 	                         NULL, &err), 0, "%s", err);
 	cr_expect(strstr(err, "r: resuming from ") != NULL, "%s", err);
 	free(err);
-	size_t len_whole, len_resumed;
-	char *a = output(whole, "runs/r.safetensors", &len_whole);
-	char *b = output(killed, "runs/r.safetensors", &len_resumed);
-	cr_expect(len_whole == len_resumed && memcmp(a, b, len_whole) == 0,
-	          "the weights differ from the uninterrupted run's");
-	free(a);
-	free(b);
-	snprintf(path, sizeof path, "%s/runs/r.jsonl", whole);
-	a = log_without_seconds(path);
-	snprintf(path, sizeof path, "%s/runs/r.jsonl", killed);
-	b = log_without_seconds(path);
-	cr_assert(a && b);
-	cr_expect_str_eq(a, b);
-	free(a);
-	free(b);
+	const char *differ = runs_differ(whole, killed, "runs/r.safetensors", "runs/r.jsonl");
+	cr_expect_null(differ, "%s, resumed against uninterrupted", differ);
 	/* the epochs before the checkpoint keep their lines, seconds and all (the kill may
 	 * have come between the last line and its checkpoint) */
 	char *after = output(killed, "runs/r.jsonl", NULL), *end = before;
