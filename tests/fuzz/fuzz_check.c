@@ -1,7 +1,9 @@
-/* fuzz_check.c — libFuzzer target over the front end and the teaching runtime: parse,
- * fold and check any bytes as a .nn file; lower and run its minimize blocks (at most 20
- * steps) with their trace, table and (for one input in eight) picture; and parse the
- * bytes as a --set value and a schedule expression (lowered and evaluated when it checks).
+/* fuzz_check.c — libFuzzer target over the front end and the teaching runtime: parse
+ * any bytes as a .nn file, apply the --set values its lines `#set KEY = VALUE` give (a
+ * comment to the file itself), fold and check it; lower and run its minimize blocks (at
+ * most 20 steps) with their trace, table and (for one input in eight) picture, and expand
+ * its sweeps; and parse the bytes as a --set value and a schedule expression (lowered and
+ * evaluated when it checks).
  * Built and run by `make fuzz`; inputs that crashed it are kept in tests/fuzz/regressions/
  * and replayed by tests/test_fuzz_regressions.c. */
 #include <stdbool.h>
@@ -14,8 +16,10 @@
 #include "fold.h"
 #include "lower.h"
 #include "minimize.h"
+#include "override.h"
 #include "parse.h"
 #include "schedule.h"
+#include "sweep.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -40,6 +44,40 @@ static void run_minimize(const struct ast *block, struct diag *d, bool draw)
 	lower_minimize_free(&m);
 }
 
+enum { MAX_SETS = 16 };
+
+/* Applies the first MAX_SETS `#set KEY = VALUE` lines of text to tree, as `descent run
+ * --set` would; their sources go to sets (the tree points into them: free them after). */
+static int apply_sets(const char *text, struct ast *tree, struct diag *d,
+                      struct source *sets[MAX_SETS])
+{
+	int n = 0;
+	for (const char *line = strstr(text, "#set "); line && n < MAX_SETS;
+	     line = strstr(line + 1, "#set ")) {
+		const char *end = strchr(line, '\n');
+		char *value = strndup(line + 5, end ? (size_t)(end - line - 5) : strlen(line + 5));
+		struct source *src = value ? source_from_string("--set", value) : NULL;
+		struct ast *entry = src ? parse_source(src, PARSE_SET, d) : NULL;
+		if (entry)
+			override_apply(tree, entry, d);
+		ast_free(entry);
+		free(value);
+		if (src)
+			sets[n++] = src;
+	}
+	return n;
+}
+
+static void expand_sweeps(const struct ast *tree, struct diag *d)
+{
+	for (int i = 0; i < tree->nkids; i++) {
+		struct sweep_plan plan;
+		const struct ast *b = tree->kids[i];
+		if (b->kind == AST_BLOCK && b->op == BLOCK_SWEEP && sweep_expand(b, &plan, d) == 0)
+			sweep_free(&plan);
+	}
+}
+
 static void run(const char *text, enum parse_mode mode, bool draw)
 {
 	struct diag d;
@@ -48,10 +86,15 @@ static void run(const char *text, enum parse_mode mode, bool draw)
 	if (!src)
 		return;
 	struct ast *tree = parse_source(src, mode, &d);
-	if (tree && mode == PARSE_FILE && fold_file(tree, &d) && check_file(tree, &d, NULL))
+	struct source *sets[MAX_SETS];
+	int nsets = tree && mode == PARSE_FILE ? apply_sets(text, tree, &d, sets) : 0;
+	if (tree && mode == PARSE_FILE && d.errors == 0 && fold_file(tree, &d)
+	    && check_file(tree, &d, NULL)) {
 		for (int i = 0; i < tree->nkids; i++)
 			if (tree->kids[i]->kind == AST_MINIMIZE)
 				run_minimize(tree->kids[i], &d, draw);
+		expand_sweeps(tree, &d);
+	}
 	if (tree && mode == PARSE_EXPR && (tree = fold_expr(tree, NULL, &d))
 	    && d.errors == 0 && check_schedule_expr(tree, &d)) {
 		struct sched *s = lower_schedule(tree, 7, &d);
@@ -61,6 +104,8 @@ static void run(const char *text, enum parse_mode mode, bool draw)
 	}
 	ast_free(tree);
 	source_free(src);
+	for (int i = 0; i < nsets; i++)
+		source_free(sets[i]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
