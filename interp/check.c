@@ -17,6 +17,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fold.h"
@@ -24,10 +25,18 @@
 
 enum { MAX_NAMES = 128 };
 
+/* A named declaration of the file and its place in it. */
+struct named {
+	const struct ast *decl;
+	int index; /* in the file's kids */
+};
+
 struct checker {
 	struct diag *d;         /* where reports go */
 	const struct ast *file; /* the whole file, for references */
 	bool steps_only;        /* inside minimize: durations in epochs make no sense */
+	struct named *names;    /* its named blocks and minimizes by kind, name, place; or NULL */
+	int nnames;
 };
 
 /* A length of time: steps plus epochs (not comparable with each other before the data
@@ -430,11 +439,63 @@ const struct ast *check_find_block(const struct ast *file, int block, const char
 	return NULL;
 }
 
+/* Whether n comes before (< 0), with (0) or after (> 0) declarations of that kind, block
+ * and name. */
+static int order(const struct named *n, int kind, int block, const char *name)
+{
+	if ((int)n->decl->kind != kind)
+		return (int)n->decl->kind < kind ? -1 : 1;
+	if (n->decl->op != block)
+		return n->decl->op < block ? -1 : 1;
+	return strcmp(n->decl->str, name);
+}
+
+/* Orders declarations by kind, block, name, then place in the file. */
+static int compare_named(const void *x, const void *y)
+{
+	const struct named *a = x, *b = y;
+	int by_name = order(a, (int)b->decl->kind, b->decl->op, b->decl->str);
+	return by_name ? by_name : (a->index > b->index) - (a->index < b->index);
+}
+
+/* The checker's index of named declarations (sorted; left NULL if memory runs out, and
+ * the lookups then scan the file). */
+static void index_names(struct checker *ck)
+{
+	ck->names = malloc((size_t)(ck->file->nkids + 1) * sizeof *ck->names);
+	ck->nnames = 0;
+	for (int i = 0; ck->names && i < ck->file->nkids; i++) {
+		const struct ast *decl = ck->file->kids[i];
+		if (decl->str && (decl->kind == AST_BLOCK || decl->kind == AST_MINIMIZE))
+			ck->names[ck->nnames++] = (struct named){decl, i};
+	}
+	if (ck->names)
+		qsort(ck->names, (size_t)ck->nnames, sizeof *ck->names, compare_named);
+}
+
+/* The first block of kind `block` named name, through the index: check_find_block in
+ * O(log n), so that a file of thousands of blocks checks in linear time. */
+static const struct ast *find_block(const struct checker *ck, int block, const char *name)
+{
+	if (!ck->names)
+		return check_find_block(ck->file, block, name);
+	int lo = 0, hi = ck->nnames; /* the first entry not before the name */
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (order(&ck->names[mid], AST_BLOCK, block, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ck->nnames && order(&ck->names[lo], AST_BLOCK, block, name) == 0
+		? ck->names[lo].decl : NULL;
+}
+
 static bool check_reference(struct checker *ck, const struct param *p, const struct ast *v,
                             int block)
 {
 	const char *kind = ast_block_name(block);
-	if (v->kind == AST_NAME && check_find_block(ck->file, block, v->str))
+	if (v->kind == AST_NAME && find_block(ck, block, v->str))
 		return true;
 	if (v->kind != AST_NAME) {
 		char expected[64];
@@ -746,7 +807,7 @@ static const struct ast *sweep_run(struct checker *ck, const struct ast *sweep,
                                    const struct ast *run)
 {
 	if (run)
-		return run->kind == AST_NAME ? check_find_block(ck->file, BLOCK_TRAIN, run->str) : NULL;
+		return run->kind == AST_NAME ? find_block(ck, BLOCK_TRAIN, run->str) : NULL;
 	const struct ast *only = NULL;
 	int n = 0;
 	for (int i = 0; i < ck->file->nkids; i++) {
@@ -932,7 +993,7 @@ static void check_sweep(struct checker *ck, const struct ast *sweep)
 	if (metric && metric->kind == AST_DURATION && train && strncmp(metric->b->str, "val_", 4) == 0) {
 		const struct ast *data_name = entry_value(train, "data");
 		const struct ast *data = data_name && data_name->kind == AST_NAME
-			? check_find_block(ck->file, BLOCK_DATA, data_name->str) : NULL;
+			? find_block(ck, BLOCK_DATA, data_name->str) : NULL;
 		const struct ast *split = entry_value(data, "validation");
 		if (data && !(split && split->kind == AST_NUM && split->num > 0)) {
 			diag_error(ck->d, metric->loc, "'%s' needs a validation split", metric->b->str);
@@ -1051,63 +1112,95 @@ static void check_minimize(struct checker *ck, const struct ast *m)
 /* ---- the file ---- */
 
 /* Two blocks of one kind with one name. */
+/* A name declared twice for one kind of block is an error at each later declaration,
+ * reported in file order with a note at the first. */
 static void check_unique(struct checker *ck)
 {
-	const struct ast *file = ck->file;
-	for (int i = 0; i < file->nkids; i++) {
-		const struct ast *a = file->kids[i];
-		if (!a->str || a->kind == AST_LET)
+	const struct ast **first = ck->names ? calloc((size_t)ck->file->nkids + 1, sizeof *first) : NULL;
+	if (!first)
+		return;
+	for (int i = 1; i < ck->nnames; i++) /* the index puts a name's declarations together */
+		if (order(&ck->names[i - 1], (int)ck->names[i].decl->kind, ck->names[i].decl->op,
+		          ck->names[i].decl->str) == 0)
+			first[ck->names[i].index] = first[ck->names[i - 1].index]
+				? first[ck->names[i - 1].index] : ck->names[i - 1].decl;
+	for (int i = 0; i < ck->file->nkids; i++) {
+		if (!first[i])
 			continue;
-		for (int j = 0; j < i; j++) {
-			const struct ast *b = file->kids[j];
-			if (b->kind == a->kind && b->op == a->op && b->str && strcmp(a->str, b->str) == 0) {
-				char words[128];
-				diag_error(ck->d, a->name_loc, "%s is declared twice",
-				           block_words(a, words, sizeof words));
-				diag_note(ck->d, b->name_loc, "first declared here");
-				break;
-			}
-		}
+		char words[128];
+		diag_error(ck->d, ck->file->kids[i]->name_loc, "%s is declared twice",
+		           block_words(ck->file->kids[i], words, sizeof words));
+		diag_note(ck->d, first[i]->name_loc, "first declared here");
 	}
+	free(first);
 }
 
-/* Every file a block writes, in file order: two writers of one path would lose one's data
- * (a checkpoint overwritten by a log, two blocks' weights in one file). */
-static void check_outputs(struct checker *ck)
+/* A file a block writes: its path, the block and the key that name it. */
+struct output {
+	const struct ast *path, *block;
+	const char *key;
+	int order;                   /* in the file */
+	const struct output *first;  /* the first output of the same path, if not this one */
+};
+
+/* Orders outputs by path, then place in the file. */
+static int compare_outputs(const void *x, const void *y)
+{
+	const struct output *a = *(const struct output *const *)x, *b = *(const struct output *const *)y;
+	int by_path = strcmp(a->path->str, b->path->str);
+	return by_path ? by_path : (a->order > b->order) - (a->order < b->order);
+}
+
+/* Every file a block writes, collected in file order into out (room for 5 a block). */
+static int list_outputs(const struct ast *file, struct output *out)
 {
 	static const char *const keys[] = {"log", "save", "checkpoint", "plot", "trace"};
-	enum { MAX_OUTPUTS = 512 };
-	const struct ast *values[MAX_OUTPUTS], *owners[MAX_OUTPUTS];
-	const char *what[MAX_OUTPUTS];
 	int n = 0;
-	for (int i = 0; i < ck->file->nkids; i++) {
-		const struct ast *block = ck->file->kids[i];
+	for (int i = 0; i < file->nkids; i++) {
+		const struct ast *block = file->kids[i];
 		bool writes = block->kind == AST_MINIMIZE
 			|| (block->kind == AST_BLOCK && block->op == BLOCK_TRAIN);
-		for (size_t k = 0; writes && k < sizeof keys / sizeof *keys && n < MAX_OUTPUTS; k++) {
+		for (size_t k = 0; writes && k < sizeof keys / sizeof *keys; k++) {
 			const struct ast *v = entry_value(block, keys[k]);
-			if (!v || v->kind != AST_STR)
-				continue;
-			for (int j = 0; j < n; j++) {
-				if (strcmp(values[j]->str, v->str) != 0)
-					continue;
-				char mine[128], theirs[128];
-				diag_error(ck->d, v->loc, "'%s' is written twice: as the %s of %s and the %s "
-				           "of %s", v->str, what[j], block_words(owners[j], theirs, sizeof theirs),
-				           keys[k], block_words(block, mine, sizeof mine));
-				diag_note(ck->d, values[j]->loc, "first written here");
-				break;
+			if (v && v->kind == AST_STR) {
+				out[n] = (struct output){v, block, keys[k], n, NULL};
+				n++;
 			}
-			values[n] = v;
-			owners[n] = block;
-			what[n++] = keys[k];
 		}
 	}
+	return n;
+}
+
+/* Two writers of one path would lose one's data (a checkpoint overwritten by a log, two
+ * blocks' weights in one file): an error at each later writer, in file order. */
+static void check_outputs(struct checker *ck)
+{
+	struct output *out = malloc((size_t)(5 * ck->file->nkids + 1) * sizeof *out);
+	const struct output **sorted = malloc((size_t)(5 * ck->file->nkids + 1) * sizeof *sorted);
+	int n = out && sorted ? list_outputs(ck->file, out) : 0;
+	for (int i = 0; i < n; i++)
+		sorted[i] = &out[i];
+	qsort(sorted, (size_t)n, sizeof *sorted, compare_outputs);
+	for (int i = 1; i < n; i++)
+		if (strcmp(sorted[i]->path->str, sorted[i - 1]->path->str) == 0)
+			out[sorted[i]->order].first = sorted[i - 1]->first ? sorted[i - 1]->first : sorted[i - 1];
+	for (int i = 0; i < n; i++) {
+		const struct output *o = &out[i], *f = o->first;
+		if (!f)
+			continue;
+		char mine[128], theirs[128];
+		diag_error(ck->d, o->path->loc, "'%s' is written twice: as the %s of %s and the %s of "
+		           "%s", o->path->str, f->key, block_words(f->block, theirs, sizeof theirs),
+		           o->key, block_words(o->block, mine, sizeof mine));
+		diag_note(ck->d, f->path->loc, "first written here");
+	}
+	free(out);
+	free(sorted);
 }
 
 bool check_file(const struct ast *file, struct diag *d, struct check_summary *summary)
 {
-	struct checker ck = {d, file, false};
+	struct checker ck = {d, file, false, NULL, 0};
 	struct check_summary counts = {0};
 	int errors = d->errors;
 	if (file->nkids == 0) {
@@ -1116,6 +1209,7 @@ bool check_file(const struct ast *file, struct diag *d, struct check_summary *su
 		diag_help(d, "a file declares data, network, train, sweep or minimize blocks "
 		          "(LANGUAGE.md section 1)");
 	}
+	index_names(&ck);
 	check_unique(&ck);
 	check_outputs(&ck);
 	for (int i = 0; i < file->nkids; i++) {
@@ -1141,6 +1235,7 @@ bool check_file(const struct ast *file, struct diag *d, struct check_summary *su
 			check_sweep(&ck, decl);
 		}
 	}
+	free(ck.names);
 	if (summary)
 		*summary = counts;
 	return d->errors == errors;
