@@ -469,16 +469,17 @@ int st_metadata(const char *path, struct st_meta **meta, int *n, char *err, size
 			ok = skip_value(&s, 0);
 		expect(&s, ',');
 	}
-	long long offset = 8 + (s.p - header);
+	if (!ok) {
+		fail(err, size, "%s: offset %lld: the header is not valid JSON", path,
+		     (long long)(8 + (s.p - header)));
+		st_meta_free(*meta, *n);
+		*meta = NULL;
+		*n = 0;
+	}
 	free(key);
 	free(value);
 	free(header);
-	if (ok)
-		return 0;
-	st_meta_free(*meta, *n);
-	*meta = NULL;
-	*n = 0;
-	return fail(err, size, "%s: offset %lld: the header is not valid JSON", path, offset);
+	return ok ? 0 : -1;
 }
 
 void st_meta_free(struct st_meta *meta, int n)
