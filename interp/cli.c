@@ -375,7 +375,8 @@ static void source_fingerprint(const struct source *src, const struct overrides 
 {
 	uint64_t h = fnv1a(0xcbf29ce484222325u, src->text, src->len);
 	for (int i = 0; i < sets->n; i++)
-		h = fnv1a(h, sets->src[i]->text, sets->src[i]->len + 1); /* with its NUL, a separator */
+		if (sets->src[i]) /* with its NUL, a separator */
+			h = fnv1a(h, sets->src[i]->text, sets->src[i]->len + 1);
 	snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
@@ -531,10 +532,11 @@ struct command {
 static const char *key_in_block(const struct ast *file, const char *key)
 {
 	const char *dot = strchr(key, '.');
+	size_t len = dot ? (size_t)(dot - key) : 0;
 	for (int i = 0; dot && i < file->nkids; i++) {
 		const struct ast *b = file->kids[i];
-		if (b->kind == AST_BLOCK && b->op == BLOCK_TRAIN && b->str
-		    && strlen(b->str) == (size_t)(dot - key) && strncmp(b->str, key, (size_t)(dot - key)) == 0)
+		if (b->kind == AST_BLOCK && b->op == BLOCK_TRAIN && b->str && strlen(b->str) == len
+		    && strncmp(b->str, key, len) == 0)
 			return dot + 1;
 	}
 	return key;
@@ -550,8 +552,10 @@ static void warn_swept_sets(const struct ast *file, const struct overrides *sets
 			continue;
 		for (int j = 0; j < sweep->nkids; j++) {
 			const struct ast *axis = sweep->kids[j];
+			if (axis->kind != AST_AXIS)
+				continue;
 			size_t len = strlen(axis->str);
-			for (int k = 0; axis->kind == AST_AXIS && k < sets->n; k++) {
+			for (int k = 0; k < sets->n; k++) {
 				const char *key = sets->entry[k] ? key_in_block(file, sets->entry[k]->str) : "";
 				if (strncmp(key, axis->str, len) != 0 || (key[len] != '\0' && key[len] != '.'))
 					continue;
