@@ -113,7 +113,8 @@ static const char sweep_help[] =
 	"--shard I/N runs the trials whose index is I mod N (machines sharing the folder).\n"
 	"--set KEY=VALUE changes the base train block as in 'descent run' (epochs=1 for a\n"
 	"quick try); the sweep's own values win over it (a warning says so). Trials write no\n"
-	"checkpoint.\n";
+	"checkpoint. Ctrl-C (SIGINT) or SIGTERM stops the running trials, says how many\n"
+	"finished, then ends the program by that signal; a rerun runs the rest.\n";
 
 static int usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -569,7 +570,8 @@ static void warn_swept_sets(const struct ast *file, const struct overrides *sets
 
 static int cmd_sweep(int argc, char **argv)
 {
-	struct sweep_options o = {.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), .shards = 1};
+	struct sweep_options o = {.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), .shards = 1,
+	                          .interrupt = &interrupted};
 	const char *path = NULL;
 	struct diag d;
 	struct overrides sets = {0};
@@ -611,12 +613,15 @@ static int cmd_sweep(int argc, char **argv)
 	status = d.errors ? EXIT_INPUT : load_file(path, &d, &src, &file, NULL, &sets);
 	if (status == EXIT_OK) {
 		warn_swept_sets(file, &sets, &d);
+		catch_interrupts();
 		status = run_sweep(path, file, &o, &d);
 	}
 	report_errors(&d);
 	ast_free(file);
 	source_free(src);
 	overrides_free(&sets);
+	if (interrupted)
+		die_of_interrupt();
 	return status;
 }
 

@@ -54,6 +54,7 @@ struct sweep_options {
 	int jobs;           /* worker processes at once */
 	int shard, shards;  /* run the trials with index ≡ shard mod shards */
 	bool quiet;         /* no progress lines */
+	const volatile sig_atomic_t *interrupt; /* set by SIGINT/SIGTERM: stop the trials */
 };
 int run_sweep(const char *file, struct ast *tree, const struct sweep_options *o, struct diag *d);
 

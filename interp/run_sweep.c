@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <omp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,10 +44,8 @@ struct sweep_setup {
 
 static const struct ast *entry(const struct ast *block, const char *key)
 {
-	for (int i = 0; i < block->nkids; i++)
-		if (block->kids[i]->kind == AST_ENTRY && strcmp(block->kids[i]->str, key) == 0)
-			return block->kids[i]->a;
-	return NULL;
+	const struct ast *e = ast_entry(block, key);
+	return e ? e->a : NULL;
 }
 
 static int setup(const char *file, const struct ast *tree, struct sweep_setup *s)
@@ -171,6 +170,32 @@ static void progress(const struct sweep_setup *s, const struct sweep_plan *plan,
 	fprintf(stderr, "%ssweep: %d done, %d running, %d left; best %s %.4f; ETA %d:%02d%s",
 	        live ? "\r\033[K" : "", finished, running, left, metric_names[s->metric], best,
 	        (int)eta / 60, (int)eta % 60, live ? (left + running == 0 ? "\n" : "") : "\n");
+}
+
+/* The running workers' pids, in a table of jobs slots (0 for a free one). */
+static int add_worker(pid_t *workers, int jobs, pid_t pid)
+{
+	for (int i = 0; pid > 0 && i < jobs; i++)
+		if (workers[i] == 0) {
+			workers[i] = pid;
+			return 1;
+		}
+	return 0;
+}
+
+static void remove_worker(pid_t *workers, int jobs, pid_t pid)
+{
+	for (int i = 0; i < jobs; i++)
+		if (workers[i] == pid)
+			workers[i] = 0;
+}
+
+/* Ends the running trials (each dies before appending its row, so a rerun runs it). */
+static void stop_workers(const pid_t *workers, int jobs)
+{
+	for (int i = 0; i < jobs; i++)
+		if (workers[i] > 0)
+			kill(workers[i], SIGKILL);
 }
 
 /* The worker: one trial on a copy of the tree (this process is a fork). */
@@ -449,26 +474,46 @@ int run_sweep(const char *file, struct ast *tree, const struct sweep_options *o,
 		pending += !done[t] && sweep_in_shard(t, o->shard, o->shards);
 	fflush(NULL);
 	double start = now();
-	for (int t = 0; t < plan.ntrials || running > 0;) {
-		if (t < plan.ntrials && (done[t] || !sweep_in_shard(t, o->shard, o->shards))) {
+	pid_t *workers = calloc((size_t)o->jobs, sizeof *workers);
+	for (int t = 0; workers && (t < plan.ntrials || running > 0);) {
+		bool stopping = o->interrupt && *o->interrupt;
+		if (stopping)
+			stop_workers(workers, o->jobs);
+		if (!stopping && t < plan.ntrials && (done[t] || !sweep_in_shard(t, o->shard, o->shards))) {
 			t++;
 			continue;
 		}
-		if (t < plan.ntrials && running < o->jobs) {
+		if (!stopping && t < plan.ntrials && running < o->jobs) {
 			pid_t pid = fork();
-			if (pid == 0)
+			if (pid == 0) {
+				signal(SIGINT, SIG_DFL); /* a worker dies of them at once */
+				signal(SIGTERM, SIG_DFL);
 				_exit(run_trial(file, tree, &s, &plan.trials[t], threads, results));
-			running += pid > 0;
+			}
+			running += add_worker(workers, o->jobs, pid);
 			t++;
 			continue;
 		}
+		if (running == 0)
+			break;
 		int code;
-		if (wait(&code) > 0) {
+		pid_t ended = wait(&code);
+		if (ended > 0) {
+			remove_worker(workers, o->jobs, ended);
 			running--;
-			finished++;
-			if (!o->quiet)
+			finished += WIFEXITED(code);
+			if (!o->quiet && !stopping)
 				progress(&s, &plan, results, finished, running, pending, now() - start);
 		}
+	}
+	free(workers);
+	if (o->interrupt && *o->interrupt) {
+		fprintf(stderr, "%ssweep interrupted: %d of %d trials of this run finished (rows of "
+		        "%s); 'descent sweep %s' runs the rest\n", isatty(STDERR_FILENO) ? "\r\033[K" : "",
+		        finished, pending, results, file);
+		free(done);
+		sweep_free(&plan);
+		return RUN_INTERRUPTED;
 	}
 	status = summarize(&s, &plan, results);
 	free(done);

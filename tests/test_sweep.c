@@ -368,3 +368,59 @@ Test(sweep, warns_of_a_set_value_the_sweep_replaces)
 	free(err);
 	cr_expect_eq(remove_tree(dir), 0);
 }
+
+static void free_rows(char **rows, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(rows[i]);
+	free(rows);
+}
+
+Test(sweep, an_interrupted_sweep_stops_its_trials_says_so_and_dies_of_the_signal)
+{
+	char dir[64], nn[128], err_path[160];
+	sweep_scratch(dir, 40, "0.01, 0.02, 0.05", 4, nn);
+	snprintf(err_path, sizeof err_path, "%s/stderr", dir);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY), err = open(err_path, O_WRONLY | O_CREAT, 0644);
+		dup2(null, 1);
+		dup2(err, 2);
+		const char *bin = getenv("DESCENT") ? getenv("DESCENT") : "./descent";
+		execl(bin, bin, "sweep", "--quiet", "--jobs", "2", nn, (char *)NULL);
+		_exit(127);
+	}
+	int n = 0;
+	for (int waited = 0; waited < 3000 && n < 2; waited++) { /* at most 30 s */
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
+		char path[200];
+		snprintf(path, sizeof path, "%s/runs/s-sweep/results.csv", dir);
+		char *text = slurp(path, NULL);
+		n = -1; /* the header */
+		for (char *p = text; p && (p = strchr(p, '\n')); p++)
+			n++;
+		free(text);
+	}
+	kill(pid, SIGINT); /* the sweep alone: it must stop its workers itself */
+	int how;
+	waitpid(pid, &how, 0);
+	cr_assert(WIFSIGNALED(how) && WTERMSIG(how) == SIGINT, "status %d", how);
+	char *said = slurp(err_path, NULL);
+	cr_expect(said && strstr(said, "sweep interrupted: ") && strstr(said, " runs the rest"),
+	          "%s", said);
+	free(said);
+	int before, after;
+	char **rows = rows_of(dir, &before);
+	free_rows(rows, before);
+	nanosleep(&(struct timespec){0, 300000000}, NULL);
+	rows = rows_of(dir, &after);
+	free_rows(rows, after);
+	cr_expect(before < 12, "the sweep finished before the signal (%d rows)", before);
+	cr_expect_eq(after, before, "a worker went on after the sweep was interrupted");
+	cr_assert_eq(run_descent((const char *const[]){"sweep", "--quiet", nn, NULL}, NULL, NULL,
+	                         NULL), 0);
+	rows = rows_of(dir, &after);
+	free_rows(rows, after);
+	cr_expect_eq(after, 12, "the rerun ran the rest");
+	cr_expect_eq(remove_tree(dir), 0);
+}
