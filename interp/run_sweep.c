@@ -475,6 +475,7 @@ int run_sweep(const char *file, struct ast *tree, const struct sweep_options *o,
 	fflush(NULL);
 	double start = now();
 	pid_t *workers = calloc((size_t)o->jobs, sizeof *workers);
+	bool cannot_fork = false;
 	for (int t = 0; workers && (t < plan.ntrials || running > 0);) {
 		bool stopping = o->interrupt && *o->interrupt;
 		if (stopping)
@@ -490,9 +491,16 @@ int run_sweep(const char *file, struct ast *tree, const struct sweep_options *o,
 				signal(SIGTERM, SIG_DFL);
 				_exit(run_trial(file, tree, &s, &plan.trials[t], threads, results));
 			}
-			running += add_worker(workers, o->jobs, pid);
-			t++;
-			continue;
+			if (pid < 0 && running == 0) { /* no worker to wait for before trying again */
+				fprintf(stderr, "descent sweep: cannot start a worker: %s\n", strerror(errno));
+				cannot_fork = true;
+				break;
+			}
+			if (pid > 0) { /* else: try trial t again once a worker has ended */
+				running += add_worker(workers, o->jobs, pid);
+				t++;
+				continue;
+			}
 		}
 		if (running == 0)
 			break;
@@ -516,6 +524,8 @@ int run_sweep(const char *file, struct ast *tree, const struct sweep_options *o,
 		return RUN_INTERRUPTED;
 	}
 	status = summarize(&s, &plan, results);
+	if (cannot_fork || !workers)
+		status = RUN_INPUT;
 	free(done);
 	sweep_free(&plan);
 	(void)d;
