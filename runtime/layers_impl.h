@@ -69,13 +69,17 @@ void FN(act_backward)(REAL *restrict din, const REAL *restrict dout, const REAL 
 		for (int64_t i = 0; i < n; i++)
 			din[i] = dout[i];
 		break;
-	case ACT_RELU:
-		for (int64_t i = 0; i < n; i++)
-			din[i] = in[i] > 0 ? dout[i] : 0;
+	case ACT_RELU: /* dout read whatever the branch, so that the loop is a select */
+		for (int64_t i = 0; i < n; i++) {
+			REAL g = dout[i];
+			din[i] = in[i] > 0 ? g : 0;
+		}
 		break;
 	case ACT_LEAKY_RELU:
-		for (int64_t i = 0; i < n; i++)
-			din[i] = in[i] > 0 ? dout[i] : s * dout[i];
+		for (int64_t i = 0; i < n; i++) {
+			REAL g = dout[i];
+			din[i] = in[i] > 0 ? g : s * g;
+		}
 		break;
 	case ACT_TANH:
 		for (int64_t i = 0; i < n; i++)
