@@ -396,6 +396,15 @@ void net_print(FILE *out, const struct net *n, const char *title)
 				fprintf(out, "  %-24s parameter  (%lld), and its gradient\n", name,
 				        (long long)l->out);
 		}
+		if (l->op == NET_BATCHNORM) {
+			static const char *const parts[] = {"weight", "bias", "running_mean", "running_var"};
+			for (int part = 0; part < 4; part++) {
+				char name[96];
+				snprintf(name, sizeof name, "%s.%s", l->name, parts[part]);
+				fprintf(out, "  %-24s %s (%lld)%s\n", name, part < 2 ? "parameter " : "statistic ",
+				        (long long)l->out, part < 2 ? ", and its gradient" : "");
+			}
+		}
 		if (l->y != l->x || i == 0)
 			fprintf(out, "  %-24s activation (%lld, %lld)\n", l->name, (long long)B,
 			        (long long)l->out);

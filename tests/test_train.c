@@ -390,3 +390,20 @@ Test(train, l2_and_wd_agree_for_plain_sgd_and_differ_for_adam_on_a_network)
 		differ = fmax(differ, fabs(a[i] - b[i]));
 	cr_expect_gt(differ, 1e-3, "adam: l2 and wd gave the same weights");
 }
+
+Test(train, the_ir_lists_batchnorm_parameters_statistics_and_the_dropout_mask)
+{
+	char *out, *err;
+	cr_assert_eq(run_descent((const char *const[]){"ir", "-", NULL},
+		"data d { train = blobs(64, classes = 3, dim = 4) }\n"
+		"network n {\n dense(8, bias = false)\n batchnorm\n relu\n dropout(rate = 0.5)\n dense(3)\n}\n"
+		"train t {\n network = n\n data = d\n optimizer = sgd(lr = 0.1)\n epochs = 1\n batch = 16\n}\n",
+		&out, &err), 0, "%s", err);
+	cr_expect(strstr(out, "batchnorm1.weight        parameter  (8), and its gradient") != NULL, "%s", out);
+	cr_expect(strstr(out, "batchnorm1.running_var   statistic  (8)") != NULL, "%s", out);
+	cr_expect(strstr(out, "dropout1.mask            activation (16, 8), the step's multipliers") != NULL,
+	          "%s", out);
+	cr_expect(strstr(out, "drelu1 = ddropout1 ⊙ dropout1.mask") != NULL, "%s", out);
+	free(out);
+	free(err);
+}
