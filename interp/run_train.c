@@ -137,7 +137,8 @@ static int weights_file(const char *file, const struct ast *block, struct train_
 	if (!tensors) {
 		status = RUN_INPUT;
 		diag_error(d, node->loc, "out of memory");
-	} else if (load && st_load(path, tensors, count, err, sizeof err) != 0) {
+	} else if (load && (checkpoint_is(path) ? checkpoint_load_weights(path, &t->net, err, sizeof err)
+	                    : st_load(path, tensors, count, err, sizeof err)) != 0) {
 		status = RUN_INPUT;
 		diag_error(d, node->loc, "%s", err);
 	} else if (!load) {
@@ -206,7 +207,8 @@ static int resume(struct run_ctx *r, const struct run_options *o, struct diag *d
 	                    err, sizeof err) != 0) {
 		diag_error(d, t->checkpoint->loc, "cannot resume: %s", err);
 		diag_help(d, "delete it to train from epoch 1, or run without --resume, which starts "
-		          "over and replaces it");
+		          "over and replaces it; to go on from its weights in a changed file, give "
+		          "it as `load` to a new block");
 		return RUN_INPUT;
 	}
 	const struct train_metrics *m = &r->epochs[r->done - 1];

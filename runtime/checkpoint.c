@@ -60,7 +60,8 @@ static void contents_free(struct contents *c)
 }
 
 /* Lists the network's tensors, each trained one followed by its optimizer state, then
- * `metrics` (epochs rows at metrics). 0, or -1 out of memory. */
+ * `metrics` (epochs rows at metrics); with metrics NULL, the network's tensors alone.
+ * 0, or -1 out of memory. */
 static int list_contents(struct net *n, double *metrics, int epochs, struct contents *c)
 {
 	int base = net_tensor_count(n), max = 5 * base + 1;
@@ -69,7 +70,7 @@ static int list_contents(struct net *n, double *metrics, int epochs, struct cont
 	c->n = 0;
 	if (!c->t || !c->names)
 		return -1;
-	unsigned needs = optim_needs(&n->opt);
+	unsigned needs = metrics ? optim_needs(&n->opt) : 0;
 	for (int i = 0; i < base; i++) {
 		struct st_tensor *t = &c->t[c->n];
 		net_tensor(n, i, c->names[c->n], NAME_SIZE, &t->ndim, t->shape, &t->data, &t->i64);
@@ -87,7 +88,8 @@ static int list_contents(struct net *n, double *metrics, int epochs, struct cont
 			s->data = array + (t->data - n->params);
 		}
 	}
-	c->t[c->n++] = (struct st_tensor){"metrics", 2, {epochs, CHECKPOINT_COLUMNS}, .f64 = metrics};
+	if (metrics)
+		c->t[c->n++] = (struct st_tensor){"metrics", 2, {epochs, CHECKPOINT_COLUMNS}, .f64 = metrics};
 	return 0;
 }
 
@@ -234,6 +236,63 @@ int checkpoint_load(const char *path, struct net *n, struct train_metrics *m, in
 	if (status == 0)
 		*epochs = (int)count;
 	free(metrics);
+	contents_free(&c);
+	return status;
+}
+
+bool checkpoint_is(const char *path)
+{
+	struct st_meta *meta;
+	int n;
+	char err[600];
+	if (st_metadata(path, &meta, &n, err, sizeof err) != 0)
+		return false;
+	bool is = strcmp(meta_get(meta, n, "format"), FORMAT) == 0;
+	st_meta_free(meta, n);
+	return is;
+}
+
+/* The CRC-32 of the data of the safetensors file at path (all after the header), or -1. */
+static long data_crc(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char prefix[8], buf[1 << 16];
+	uint64_t len = 0;
+	if (!f || fread(prefix, 1, 8, f) != 8) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	for (int b = 7; b >= 0; b--)
+		len = len << 8 | prefix[b];
+	uLong crc = crc32_z(0, Z_NULL, 0);
+	size_t got;
+	bool ok = len < (uint64_t)1 << 40 && fseek(f, (long)(8 + len), SEEK_SET) == 0;
+	while (ok && (got = fread(buf, 1, sizeof buf, f)) > 0)
+		crc = crc32_z(crc, buf, got);
+	ok = ok && !ferror(f);
+	fclose(f);
+	return ok ? (long)crc : -1;
+}
+
+int checkpoint_load_weights(const char *path, struct net *n, char *err, size_t size)
+{
+	struct st_meta *meta;
+	int nmeta;
+	if (st_metadata(path, &meta, &nmeta, err, size) != 0)
+		return -1;
+	long want = whole(meta_get(meta, nmeta, "crc32"), 0, 0xFFFFFFFFL, 16), actual = data_crc(path);
+	st_meta_free(meta, nmeta);
+	if (want < 0)
+		return fail(err, size, "%s: no valid crc32 in its metadata", path);
+	if (actual < 0)
+		return fail(err, size, "%s: cannot read its data", path);
+	if (actual != want)
+		return fail(err, size, "%s: corrupt: its data has CRC-32 %08lx, its header says %08lx",
+		            path, (unsigned long)actual, (unsigned long)want);
+	struct contents c = {0};
+	int status = list_contents(n, NULL, 0, &c) == 0 ? st_load_some(path, c.t, c.n, err, size)
+		: fail(err, size, "%s: out of memory", path);
 	contents_free(&c);
 	return status;
 }

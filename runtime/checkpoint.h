@@ -18,6 +18,7 @@
 #ifndef DESCENT_CHECKPOINT_H
 #define DESCENT_CHECKPOINT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "net.h"
@@ -46,5 +47,14 @@ int checkpoint_save(const char *path, struct net *n, const struct train_metrics 
  * CRC-32), or was written by another program version, another run or another source. */
 int checkpoint_load(const char *path, struct net *n, struct train_metrics *m, int max, int *epochs,
                     const struct checkpoint_id *id, char *err, size_t size);
+
+/* Whether the file at path is a descent checkpoint (its metadata says so). */
+bool checkpoint_is(const char *path);
+
+/* What `load` does with a checkpoint: reads only the network's tensors (weights and
+ * batchnorm statistics, not the optimizer state or the metrics) into n, once the CRC-32
+ * of the whole data is right. Any run may do this; none of the identity is compared.
+ * 0, or -1 with a message. */
+int checkpoint_load_weights(const char *path, struct net *n, char *err, size_t size);
 
 #endif

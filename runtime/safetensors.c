@@ -373,7 +373,9 @@ static int read_header(const char *path, FILE **f, char **header, uint64_t *len,
 	return status;
 }
 
-int st_load(const char *path, struct st_tensor *tensors, int n, char *err, size_t size)
+/* st_load, and st_load_some when extra is true. */
+static int load(const char *path, struct st_tensor *tensors, int n, bool extra, char *err,
+                size_t size)
 {
 	FILE *f;
 	char *header;
@@ -403,10 +405,11 @@ int st_load(const char *path, struct st_tensor *tensors, int n, char *err, size_
 			int i = 0;
 			while (i < n && strcmp(tensors[i].name, e.name) != 0)
 				i++;
-			if (i == n)
-				status = fail(err, size, "%s: holds '%s', which the network does not have",
-				              path, e.name);
-			else if (read_tensor(f, path, 8 + (int64_t)len, file_size, &e, &tensors[i], err,
+			if (i == n) { /* not asked for: an error, or skipped */
+				if (!extra)
+					status = fail(err, size, "%s: holds '%s', which the network does not "
+					              "have", path, e.name);
+			} else if (read_tensor(f, path, 8 + (int64_t)len, file_size, &e, &tensors[i], err,
 			                     size) != 0)
 				status = -1;
 			else
@@ -421,6 +424,16 @@ int st_load(const char *path, struct st_tensor *tensors, int n, char *err, size_
 	free(found);
 	fclose(f);
 	return status;
+}
+
+int st_load(const char *path, struct st_tensor *tensors, int n, char *err, size_t size)
+{
+	return load(path, tensors, n, false, err, size);
+}
+
+int st_load_some(const char *path, struct st_tensor *tensors, int n, char *err, size_t size)
+{
+	return load(path, tensors, n, true, err, size);
 }
 
 /* The pairs of the __metadata__ object at s into *meta (grown as it goes, *n pairs);

@@ -36,6 +36,8 @@ int st_save(const char *path, const struct st_tensor *tensors, int n, const stru
 /* Reads every tensor listed from path: each must exist with its dtype and exactly that
  * shape; tensors of the file not listed are an error too. 0, or -1 with a message. */
 int st_load(const char *path, struct st_tensor *tensors, int n, char *err, size_t size);
+/* The same, but the file may hold other tensors too (a checkpoint's optimizer state). */
+int st_load_some(const char *path, struct st_tensor *tensors, int n, char *err, size_t size);
 
 /* The __metadata__ pairs of path, in file order: *meta gets an array of *n pairs, keys
  * and values allocated (free with st_meta_free). 0, or -1 with a message. */

@@ -595,3 +595,66 @@ Test(checkpoint, an_interrupted_run_says_how_to_resume_and_dies_of_the_signal)
 	free(log);
 	cr_expect_eq(remove_tree(dir), 0);
 }
+
+Test(checkpoint, load_takes_the_weights_and_statistics_of_a_checkpoint_not_its_state)
+{
+	char dir[64], path[128], err[600];
+	scratch_file(path, dir);
+	struct net a, b;
+	make_net(&a, 1);
+	make_net(&b, 2);
+	struct train_metrics m[1];
+	make_metrics(m, 1);
+	cr_assert_eq(checkpoint_save(path, &a, m, 1, &id, err, sizeof err), 0, "%s", err);
+	cr_expect(checkpoint_is(path));
+	float sq = b.state.sq[0];
+	cr_assert_eq(checkpoint_load_weights(path, &b, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(memcmp(a.params, b.params, (size_t)a.nparams * sizeof *a.params), 0);
+	cr_expect_eq(memcmp(a.stats, b.stats, (size_t)a.nstats * sizeof *a.stats), 0);
+	cr_expect_eq(b.layers[1].tracked, 3);
+	cr_expect_eq(b.state.sq[0], sq, "the optimizer state was read");
+	size_t len;
+	char *bytes = slurp(path, &len);
+	bytes[len - 1] ^= 4;
+	write_bytes(path, bytes, len);
+	free(bytes);
+	cr_expect_eq(checkpoint_load_weights(path, &b, err, sizeof err), -1);
+	cr_expect(strstr(err, "corrupt: its data has CRC-32") != NULL, "%s", err);
+	float w = 1;
+	struct st_tensor t = {"w", 1, {1, 1}, &w};
+	cr_assert_eq(st_save(path, &t, 1, NULL, 0, err, sizeof err), 0);
+	cr_expect(!checkpoint_is(path), "plain weights are not a checkpoint");
+	net_free(&a);
+	net_free(&b);
+	remove_scratch(path, dir);
+}
+
+Test(checkpoint, a_new_block_can_load_a_checkpoint_to_train_on)
+{
+	char dir[64], nn[128], other[160], *err;
+	resumable_scratch(dir, nn);
+	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", "--set", "epochs = 3", nn,
+	                                                NULL}, NULL, NULL, &err), 0, "%s", err);
+	free(err);
+	/* the same run, longer, from the checkpoint's weights: another file */
+	char *text = strdup(resumable), *at = strstr(text, "    checkpoint");
+	strcpy(at, "    load = \"runs/r.ckpt\"\n}\n");
+	at = strstr(text, "log = \"runs/r.jsonl\"");
+	memcpy(at, "log = \"runs/l.jsonl\"", 20);
+	snprintf(other, sizeof other, "%s/longer.nn", dir);
+	cr_assert_eq(write_text(other, text), 0);
+	free(text);
+	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", "--set", "epochs = 1", other,
+	                                                NULL}, NULL, NULL, &err), 0, "%s", err);
+	free(err);
+	char *first = output(dir, "runs/r.jsonl", NULL), *then = output(dir, "runs/l.jsonl", NULL);
+	double start = strtod(strstr(first, "\"train_loss\": ") + 14, NULL);
+	double third = strtod(strstr(strstr(first, "\"epoch\": 3"), "\"train_loss\": ") + 14, NULL);
+	double loaded = strtod(strstr(then, "\"train_loss\": ") + 14, NULL);
+	cr_expect_lt(loaded, start, "a fresh start (%g), not the checkpoint's weights (%g)", start,
+	             loaded);
+	cr_expect_lt(loaded, third * 1.5, "the third epoch had %g, the loaded run %g", third, loaded);
+	free(first);
+	free(then);
+	cr_expect_eq(remove_tree(dir), 0);
+}
