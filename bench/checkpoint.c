@@ -9,19 +9,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int compare(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
+#include "timing.h"
 
 enum { REPS = 21 };
 
@@ -48,24 +36,24 @@ int main(int argc, char **argv)
 	double save[REPS], load[REPS];
 	int epochs;
 	for (int r = 0; r < REPS; r++) {
-		double start = now();
+		double start = bench_now();
 		if (checkpoint_save(path, &n, &m, 1, &id, err, sizeof err) != 0) {
 			fprintf(stderr, "bench/checkpoint: %s\n", err);
 			return 1;
 		}
-		save[r] = now() - start;
-		start = now();
+		save[r] = bench_now() - start;
+		start = bench_now();
 		if (checkpoint_load(path, &n, &m, 1, &epochs, &id, err, sizeof err) != 0) {
 			fprintf(stderr, "bench/checkpoint: %s\n", err);
 			return 1;
 		}
-		load[r] = now() - start;
+		load[r] = bench_now() - start;
 	}
 	struct stat st;
 	stat(path, &st);
 	unlink(path);
-	qsort(save, REPS, sizeof *save, compare);
-	qsort(load, REPS, sizeof *load, compare);
+	qsort(save, REPS, sizeof *save, bench_compare);
+	qsort(load, REPS, sizeof *load, bench_compare);
 	printf("checkpoint of the Fashion-MNIST MLP with AdamW (%lld params, %.2f MB) in %s:\n"
 	       "  save (write, fsync, rename) median %.1f ms (min %.1f, max %.1f); "
 	       "load (read, CRC-32) median %.1f ms\n", (long long)n.nparams, st.st_size / 1e6,

@@ -15,19 +15,7 @@ void openblas_set_num_threads(int threads);
 #endif
 
 #include "gemm.h"
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int compare(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
+#include "timing.h"
 
 /* The clock in GHz from /proc/cpuinfo, or 0 if unknown. */
 static double clock_ghz(void)
@@ -77,13 +65,13 @@ int main(void)
 			omp_set_num_threads(threads);
 			double times[15];
 			for (int r = 0; r < 15; r++) {
-				double t0 = now();
+				double t0 = bench_now();
 				k_gemm_with(kernels[kk].fn, sh->ta, sh->tb, sh->m, sh->n, sh->k, a,
 				            sh->ta ? sh->m : sh->k, b, sh->tb ? sh->k : sh->n, c, sh->n, false,
 				            work);
-				times[r] = now() - t0;
+				times[r] = bench_now() - t0;
 			}
-			qsort(times, 15, sizeof times[0], compare);
+			qsort(times, 15, sizeof times[0], bench_compare);
 			double gflops = 2.0 * (double)(sh->m * sh->n * sh->k) / times[7] / 1e9;
 			printf("%-42s %-9s %d thread%s %7.1f GFLOP/s  %5.1f%% of one core's peak\n",
 			       sh->what, kernels[kk].name, threads, threads == 1 ? " " : "s", gflops,
@@ -93,14 +81,14 @@ int main(void)
 				continue;
 			openblas_set_num_threads(threads);
 			for (int r = 0; r < 15; r++) {
-				double t0 = now();
+				double t0 = bench_now();
 				cblas_sgemm(CblasRowMajor, sh->ta ? CblasTrans : CblasNoTrans,
 				            sh->tb ? CblasTrans : CblasNoTrans, (int)sh->m, (int)sh->n, (int)sh->k,
 				            1.0f, a, (int)(sh->ta ? sh->m : sh->k), b,
 				            (int)(sh->tb ? sh->k : sh->n), 0.0f, c, (int)sh->n);
-				times[r] = now() - t0;
+				times[r] = bench_now() - t0;
 			}
-			qsort(times, 15, sizeof times[0], compare);
+			qsort(times, 15, sizeof times[0], bench_compare);
 			gflops = 2.0 * (double)(sh->m * sh->n * sh->k) / times[7] / 1e9;
 			printf("%-42s %-9s %d thread%s %7.1f GFLOP/s  %5.1f%% of one core's peak\n",
 			       sh->what, "openblas", threads, threads == 1 ? " " : "s", gflops,

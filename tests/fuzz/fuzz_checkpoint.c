@@ -1,8 +1,9 @@
 /* fuzz_checkpoint.c — libFuzzer target over the checkpoint and safetensors readers: the
  * bytes are written to a scratch file and read as a checkpoint of a small network
- * (dense(5) → batchnorm → dense(3) on 4 inputs, Adam with amsgrad: every state array), as
- * its plain weights, and for their metadata. `make fuzz` runs it after fuzz_data, from a
- * valid checkpoint that this program writes when given --write-seed DIR. */
+ * (dense(5) → batchnorm → dense(3) on 4 inputs, Adam with amsgrad: every state array),
+ * as `load` reads a checkpoint, as plain weights, and for their metadata. `make fuzz`
+ * runs it after fuzz_data, from a valid checkpoint that this program writes when given
+ * --write-seed DIR. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct train_metrics m[3];
 	int epochs;
 	checkpoint_load(path, &net, m, 3, &epochs, &id, err, sizeof err);
+	if (checkpoint_is(path))
+		checkpoint_load_weights(path, &net, err, sizeof err);
 	struct st_meta *meta;
 	int n;
 	if (st_metadata(path, &meta, &n, err, sizeof err) == 0)
