@@ -1,9 +1,11 @@
 /* fuzz_check.c — libFuzzer target over the front end and the teaching runtime: parse
  * any bytes as a .nn file, apply the --set values its lines `#set KEY = VALUE` give (a
  * comment to the file itself), fold and check it; lower and run its minimize blocks (at
- * most 20 steps) with their trace, table and (for one input in eight) picture, and expand
- * its sweeps; and parse the bytes as a --set value and a schedule expression (lowered and
- * evaluated when it checks).
+ * most 20 steps) with their trace, table and (for one input in eight) picture, expand its
+ * sweeps, and (for one input in sixteen) lower and train for one epoch each train block
+ * whose data and network hold no number above 2048 (so that a run stays small); and parse
+ * the bytes as a --set value and a schedule expression (lowered and evaluated when it
+ * checks).
  * Built and run by `make fuzz`; inputs that crashed it are kept in tests/fuzz/regressions/
  * and replayed by tests/test_fuzz_regressions.c. */
 #include <stdbool.h>
@@ -20,6 +22,7 @@
 #include "parse.h"
 #include "schedule.h"
 #include "sweep.h"
+#include "train.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -68,6 +71,48 @@ static int apply_sets(const char *text, struct ast *tree, struct diag *d,
 	return n;
 }
 
+/* Whether every number in node is at most max in size. */
+static bool small(const struct ast *node, double max)
+{
+	if (!node)
+		return true;
+	if (node->kind == AST_NUM && !(node->num >= -max && node->num <= max))
+		return false;
+	for (int i = 0; i < node->nkids; i++)
+		if (!small(node->kids[i], max))
+			return false;
+	return small(node->a, max) && small(node->b, max);
+}
+
+/* Lowers the small train blocks and trains each for one epoch, quietly. */
+static void train_small(const struct ast *tree, struct diag *d)
+{
+	for (int i = 0, index = 0; i < tree->nkids; i++) {
+		const struct ast *b = tree->kids[i];
+		if (b->kind != AST_BLOCK || b->op != BLOCK_TRAIN)
+			continue;
+		index++;
+		const struct ast *net = ast_entry(b, "network"), *data = ast_entry(b, "data");
+		if (!small(b, 2048) || !small(check_find_block(tree, BLOCK_NETWORK, net->a->str), 2048)
+		    || !small(check_find_block(tree, BLOCK_DATA, data->a->str), 2048))
+			continue;
+		struct train_lowered t;
+		if (lower_train(tree, b, index, "/nonexistent/fuzz.nn", &t, d) != 0)
+			continue;
+		if (t.net.nparams + t.net.nact > 1 << 24) { /* allocated, not yet touched */
+			lower_train_free(&t);
+			continue;
+		}
+		t.config.epochs = 1;
+		net_init(&t.net, t.config.seed);
+		net_reset_state(&t.net);
+		struct train_failure failure;
+		train_run(&t.net, &t.train, t.val.n ? &t.val : NULL, t.test.n ? &t.test : NULL, &t.tf,
+		          &t.config, NULL, &failure);
+		lower_train_free(&t);
+	}
+}
+
 static void expand_sweeps(const struct ast *tree, struct diag *d)
 {
 	for (int i = 0; i < tree->nkids; i++) {
@@ -78,7 +123,7 @@ static void expand_sweeps(const struct ast *tree, struct diag *d)
 	}
 }
 
-static void run(const char *text, enum parse_mode mode, bool draw)
+static void run(const char *text, enum parse_mode mode, bool draw, bool train)
 {
 	struct diag d;
 	diag_init(&d, NULL); /* count, do not print */
@@ -94,6 +139,8 @@ static void run(const char *text, enum parse_mode mode, bool draw)
 			if (tree->kids[i]->kind == AST_MINIMIZE)
 				run_minimize(tree->kids[i], &d, draw);
 		expand_sweeps(tree, &d);
+		if (train)
+			train_small(tree, &d);
 	}
 	if (tree && mode == PARSE_EXPR && (tree = fold_expr(tree, NULL, &d))
 	    && d.errors == 0 && check_schedule_expr(tree, &d)) {
@@ -115,10 +162,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	run(text, PARSE_FILE, size % 8 == 0);
+	run(text, PARSE_FILE, size % 8 == 0, size % 16 == 3);
 	if (size < 512) {
-		run(text, PARSE_SET, false);
-		run(text, PARSE_EXPR, false);
+		run(text, PARSE_SET, false, false);
+		run(text, PARSE_EXPR, false, false);
 	}
 	free(text);
 	return 0;
