@@ -387,7 +387,7 @@ Test(sweep, an_interrupted_sweep_stops_its_trials_says_so_and_dies_of_the_signal
 		dup2(null, 1);
 		dup2(err, 2);
 		const char *bin = getenv("DESCENT") ? getenv("DESCENT") : "./descent";
-		execl(bin, bin, "sweep", "--quiet", "--jobs", "2", nn, (char *)NULL);
+		execl(bin, bin, "sweep", "--quiet", "--jobs", "1", nn, (char *)NULL);
 		_exit(127);
 	}
 	int n = 0;
