@@ -32,7 +32,7 @@ int main(int argc, char **argv)
 	net_init(&n, 7);
 	net_reset_state(&n);
 	struct train_metrics m = {.epoch = 1, .step = 422, .has_val = true, .has_test = true};
-	struct checkpoint_id id = {"descent bench", "fashion", "0", "train fashion {}"};
+	struct checkpoint_id id = {"descent bench", "fashion", "0", "train fashion {}", NULL};
 	double save[REPS], load[REPS];
 	int epochs;
 	for (int r = 0; r < REPS; r++) {

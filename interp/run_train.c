@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "gemm.h"
 #include "lower.h"
 #include "run.h"
 #include "safetensors.h"
@@ -198,6 +199,26 @@ static FILE *open_log(const char *file, const struct ast *node)
 	return out;
 }
 
+/* Warns when the checkpoint was written with another GEMM kernel (another machine, or
+ * DESCENT_KERNELS): the run goes on, but its sums round differently from there. */
+static void warn_other_kernel(const struct run_ctx *r, struct diag *d)
+{
+	struct st_meta *meta;
+	int n;
+	char err[600];
+	if (st_metadata(r->checkpoint, &meta, &n, err, sizeof err) != 0)
+		return;
+	for (int i = 0; i < n; i++)
+		if (strcmp(meta[i].key, "kernel") == 0 && strcmp(meta[i].value, r->id.kernel) != 0) {
+			diag_warning(d, r->t->checkpoint->loc, "%s was written with the %s GEMM kernel, "
+			             "and this run uses the %s one", r->checkpoint, meta[i].value,
+			             r->id.kernel);
+			diag_note(d, r->t->checkpoint->loc, "the resumed run goes on, but will not end "
+			          "bit-identical to an uninterrupted one");
+		}
+	st_meta_free(meta, n);
+}
+
 /* Restores r's run from its checkpoint: weights, optimizer state, statistics, metrics. */
 static int resume(struct run_ctx *r, const struct run_options *o, struct diag *d)
 {
@@ -217,6 +238,7 @@ static int resume(struct run_ctx *r, const struct run_options *o, struct diag *d
 	if (!o->quiet)
 		fprintf(stderr, "%s: resuming from %s after epoch %d of %d (step %lld)\n", t->name,
 		        r->checkpoint, m->epoch, t->config.epochs, (long long)m->step);
+	warn_other_kernel(r, d);
 	return RUN_OK;
 }
 
@@ -282,12 +304,15 @@ static int train_block(const char *file, const struct ast *block, struct train_l
                        struct train_metrics *last, struct diag *d)
 {
 	char checkpoint[4096], *text = block_text(block);
+	const char *kernel;
+	k_gemm_micro(&kernel);
 	if (o->trial)
 		t->checkpoint = NULL;
 	struct run_ctx r = {t, o->quiet, isatty(STDERR_FILENO), NULL,
 	                    calloc((size_t)t->config.epochs, sizeof *r.epochs), 0,
 	                    t->checkpoint ? checkpoint : NULL,
-	                    {"descent " DESCENT_VERSION, t->name, o->source, text ? text : ""}, false};
+	                    {"descent " DESCENT_VERSION, t->name, o->source, text ? text : "", kernel},
+	                    false};
 	int status = r.epochs && text ? RUN_OK : RUN_INPUT;
 	if (t->checkpoint) {
 		run_output_path(file, t->checkpoint->str, checkpoint, sizeof checkpoint);

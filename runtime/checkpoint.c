@@ -151,8 +151,8 @@ int checkpoint_save(const char *path, struct net *n, const struct train_metrics 
 	snprintf(step, sizeof step, "%" PRId64, epochs ? m[epochs - 1].step : 0);
 	snprintf(crc, sizeof crc, "%08lx", contents_crc(&c));
 	struct st_meta meta[] = {{"format", FORMAT}, {"program", id->program}, {"run", id->run},
-	                         {"source", id->source}, {"train", id->text}, {"epoch", epoch},
-	                         {"step", step}, {"crc32", crc}};
+	                         {"source", id->source}, {"train", id->text}, {"kernel", id->kernel ? id->kernel : ""},
+	                         {"epoch", epoch}, {"step", step}, {"crc32", crc}};
 	int status = st_save(path, c.t, c.n, meta, sizeof meta / sizeof *meta, err, size);
 	free(metrics);
 	contents_free(&c);

@@ -6,7 +6,8 @@
  *     (dense1.weight.exp_avg, dense1.weight.momentum_buffer, ...);
  *   - `metrics`, F64 (E, CHECKPOINT_COLUMNS): every epoch's figures so far;
  *   - metadata: the format, the identity of the run (program version, run name, a
- *     fingerprint of its source), the epoch and step, and the CRC-32 of all the data.
+ *     fingerprint of its source), the GEMM kernel, the epoch and step, and the CRC-32 of
+ *     all the data.
  * The step count is the epoch's (every epoch has the same number of steps), and the random
  * numbers are counter-based (rng.h): shuffles from (seed, epoch), dropout masks from
  * (seed, step, layer, unit); so there is no generator state to keep.
@@ -30,6 +31,7 @@ struct checkpoint_id {
 	const char *run;     /* the train block's name */
 	const char *source;  /* a fingerprint of the file and its --set values */
 	const char *text;    /* the train block's text, for a reader of the file (not compared) */
+	const char *kernel;  /* the GEMM micro-kernel, or NULL: recorded, not compared */
 };
 
 /* The columns of `metrics`: epoch, step, lr, train_loss, train_acc, val_loss, val_acc,

@@ -18,7 +18,8 @@
 #include "helpers.h"
 #include "safetensors.h"
 
-static const struct checkpoint_id id = {"descent 0.1.0", "t", "0123456789abcdef", "train t {}"};
+static const struct checkpoint_id id = {"descent 0.1.0", "t", "0123456789abcdef", "train t {}",
+                                         "avx2"};
 
 /* dense(5) → batchnorm → dense(3) on 4 inputs, trained by Adam with amsgrad (all four
  * state arrays in use), every float of the arena set from seed. */
@@ -380,6 +381,7 @@ Test(checkpoint, a_run_killed_after_a_checkpoint_resumes_to_the_same_weights_and
 	cr_assert_eq(run_descent((const char *const[]){"run", "--resume", "--threads", "1", nn_killed,
 	                                                NULL}, NULL, NULL, &err), 0, "%s", err);
 	cr_expect(strstr(err, "r: resuming from ") != NULL, "%s", err);
+	cr_expect(strstr(err, "GEMM kernel") == NULL, "the same kernel warned: %s", err);
 	free(err);
 	const char *differ = runs_differ(whole, killed, "runs/r.safetensors", "runs/r.jsonl");
 	cr_expect_null(differ, "%s, resumed against uninterrupted", differ);
@@ -656,5 +658,27 @@ Test(checkpoint, a_new_block_can_load_a_checkpoint_to_train_on)
 	cr_expect_lt(loaded, third * 1.5, "the third epoch had %g, the loaded run %g", third, loaded);
 	free(first);
 	free(then);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(checkpoint, resuming_with_another_gemm_kernel_warns_that_bits_may_differ)
+{
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+		cr_skip_test("one GEMM kernel only on this machine");
+	char dir[64], nn[128], *err;
+	resumable_scratch(dir, nn);
+	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", "--set", "epochs = 1", nn,
+	                                                NULL}, NULL, NULL, &err), 0, "%s", err);
+	cr_expect(strstr(err, "GEMM kernel") == NULL, "%s", err);
+	free(err);
+	setenv("DESCENT_KERNELS", "portable", 1);
+	cr_assert_eq(run_descent((const char *const[]){"run", "--resume", "--set", "epochs = 1", nn,
+	                                                NULL}, NULL, NULL, &err), 0, "%s", err);
+	unsetenv("DESCENT_KERNELS");
+	cr_expect(strstr(err, "r.nn:25:18: warning: ") && strstr(err, "r.ckpt was written with the "
+	          "avx2 GEMM kernel, and this run uses the portable one"), "%s", err);
+	cr_expect(strstr(err, "will not end bit-identical to an uninterrupted one") != NULL, "%s", err);
+	free(err);
 	cr_expect_eq(remove_tree(dir), 0);
 }

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static struct net net;
-static const struct checkpoint_id id = {"descent fuzz", "t", "0", "train t {}"};
+static const struct checkpoint_id id = {"descent fuzz", "t", "0", "train t {}", "avx2"};
 
 static void build(void)
 {
