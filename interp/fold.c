@@ -32,11 +32,37 @@ bool fold_apply(const char *name, double x, double *out)
 	return false;
 }
 
+/* An open-addressing table of the lets defined so far: a name's latest definition. */
+struct fold_lets {
+	const struct fold_env **slots; /* (size), NULL where empty */
+	size_t size;                   /* a power of two, at least twice the lets */
+};
+
+static size_t hash_name(const char *name)
+{
+	size_t h = 14695981039346656037u;
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 1099511628211u;
+	return h;
+}
+
+/* The slot of name: where it is, or the empty one where it would go. */
+static const struct fold_env **lets_slot(const struct fold_lets *t, const char *name)
+{
+	size_t i = hash_name(name) & (t->size - 1);
+	while (t->slots[i] && strcmp(t->slots[i]->name, name) != 0)
+		i = (i + 1) & (t->size - 1);
+	return &t->slots[i];
+}
+
 const struct fold_env *fold_lookup(const struct fold_env *env, const char *name)
 {
-	for (; env; env = env->next)
+	for (; env; env = env->next) {
+		if (env->lets)
+			return *lets_slot(env->lets, name);
 		if (strcmp(env->name, name) == 0)
 			return env;
+	}
 	return NULL;
 }
 
@@ -213,8 +239,12 @@ static bool poison(struct ast **node)
 bool fold_file(struct ast *file, struct diag *d)
 {
 	struct fold_env *lets = calloc((size_t)file->nkids + 1, sizeof *lets);
+	struct fold_lets table = {NULL, 2};
+	while (table.size < 2 * ((size_t)file->nkids + 1))
+		table.size *= 2;
+	table.slots = calloc(table.size, sizeof *table.slots);
 	const struct fold_env *env = NULL;
-	bool ok = lets != NULL;
+	bool ok = lets && table.slots;
 	for (int i = 0; i < file->nkids && ok; i++) {
 		struct ast *decl = file->kids[i];
 		if (decl->kind == AST_LET) {
@@ -226,8 +256,9 @@ bool fold_file(struct ast *file, struct diag *d)
 			ok = (decl->a = fold_expr(decl->a, env, d)) != NULL;
 			if (ok && too_deep(decl->a, d))
 				ok = poison(&decl->a); /* its name stays defined, as NaN */
-			lets[i] = (struct fold_env){decl->str, decl->a, decl->name_loc, env};
+			lets[i] = (struct fold_env){decl->str, decl->a, decl->name_loc, env, &table};
 			env = &lets[i];
+			*lets_slot(&table, decl->str) = env; /* a second definition takes the name */
 		} else {
 			ok = decl->kind == AST_MINIMIZE ? fold_minimize(decl, env, d)
 				: fold_block(decl, env, d);
@@ -236,5 +267,6 @@ bool fold_file(struct ast *file, struct diag *d)
 		}
 	}
 	free(lets);
+	free(table.slots);
 	return ok;
 }

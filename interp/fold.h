@@ -11,6 +11,10 @@
 #include "ast.h"
 #include "diag.h"
 
+/* The file's `let`s so far, hashed by name (fold.c): what a lookup that reaches the
+ * chain of lets consults instead of walking it. */
+struct fold_lets;
+
 /* The names in scope, innermost first. value NULL marks a name that is not a constant
  * (a minimize variable), which hides any outer constant of that name. */
 struct fold_env {
@@ -18,6 +22,7 @@ struct fold_env {
 	const struct ast *value;     /* its folded value (not owned), or NULL */
 	struct loc defined;          /* where it was defined, for notes */
 	const struct fold_env *next; /* the enclosing names */
+	const struct fold_lets *lets; /* on the file's lets: this one and all before it */
 };
 
 /* Folds node, which it consumes; returns the folded tree (NULL only when memory runs

@@ -72,6 +72,18 @@ Test(fold, lets_a_minimize_variable_hide_a_constant)
 	source_free(src);
 }
 
+Test(fold, a_let_sees_the_lets_before_it_and_the_latest_of_a_name)
+{
+	struct source *src;
+	int errors;
+	struct ast *f = fold_text("let b = c\nlet a = 1\nlet a = 2\nlet c = a + 10\n", &src, &errors);
+	cr_expect_eq(errors, 1, "a defined twice");
+	cr_expect_eq(f->kids[0]->a->kind, AST_NAME, "c is not defined yet where b is");
+	cr_expect_eq(f->kids[3]->a->num, 12, "the second a counts");
+	ast_free(f);
+	source_free(src);
+}
+
 Test(fold, reports_each_bad_value_once)
 {
 	struct checked c = check_text("let a = 1 / 0\nlet b = a * 2\nlet c = log(-1)\n"
