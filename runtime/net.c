@@ -5,6 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#else
+static int omp_get_max_threads(void) { return 1; }
+#endif
+
 #include "gemm.h"
 
 static struct net_layer *add(struct net *n, enum net_op op, const char *name, int64_t in,
@@ -277,19 +283,33 @@ static struct optim_state_f32 state_at(const struct net *n, int64_t offset)
 	};
 }
 
-/* Updates one tensor: l2 into its gradient, then the optimizer (decay only if decayed). */
+/* Updates count elements of the parameters from offset: l2 into the gradient if decayed,
+ * then the optimizer under c. */
+static void update_range(const struct net *n, const struct optim_config *c, bool decayed,
+                         int64_t offset, int64_t count, const struct optim_step *step)
+{
+	float *theta = n->params + offset, *g = n->grads + offset;
+	if (decayed && n->l2 != 0)
+		for (int64_t i = 0; i < count; i++)
+			g[i] += (float)n->l2 * theta[i];
+	struct optim_state_f32 st = state_at(n, offset);
+	optim_update_f32(c, step, theta, g, &st, (size_t)count);
+}
+
+/* Updates one tensor (decay, by wd or l2, only if decayed). Every element's update is its
+ * own, so a large tensor is split among the threads with the same result. */
 static void update_tensor(struct net *n, int64_t offset, int64_t count, bool decayed,
                           const struct optim_step *step)
 {
 	struct optim_config c = n->opt;
-	float *theta = n->params + offset, *g = n->grads + offset;
 	if (!decayed)
 		c.wd = 0;
-	else if (n->l2 != 0)
-		for (int64_t i = 0; i < count; i++)
-			g[i] += (float)n->l2 * theta[i];
-	struct optim_state_f32 st = state_at(n, offset);
-	optim_update_f32(&c, step, theta, g, &st, (size_t)count);
+	int parts = count >= NET_UPDATE_SPLIT ? omp_get_max_threads() : 1;
+#pragma omp parallel for schedule(static) if (parts > 1)
+	for (int k = 0; k < parts; k++) {
+		int64_t first = count * k / parts, last = count * (k + 1) / parts;
+		update_range(n, &c, decayed, offset + first, last - first, step);
+	}
 }
 
 void net_update(struct net *n, const struct optim_step *step)

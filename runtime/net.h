@@ -29,6 +29,8 @@ enum net_op {
 };
 
 enum { NET_MAX_LAYERS = 256 };
+/* Parameter tensors of at least this many elements are updated by all the threads. */
+enum { NET_UPDATE_SPLIT = 1 << 15 };
 
 struct net_layer {
 	enum net_op op;
