@@ -1,10 +1,13 @@
 /* test_net.c — runtime/net.c as a whole: the gradients its backward pass leaves, through
  * every kind of layer the planner lays out (dropout's stored mask, batchnorm's saved
- * statistics), against central finite differences of its own forward pass. */
+ * statistics), against central finite differences of its own forward pass; and updates
+ * of a tensor split among threads against one thread and one optimizer call. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <omp.h>
 
 #include "net.h"
 
@@ -67,4 +70,62 @@ Test(net, gradients_through_dropout_and_batchnorm_match_finite_differences)
 	}
 	free(grad);
 	net_free(&n);
+}
+
+/* dense(300 → 200) with AdamW and l2: a weight tensor above NET_UPDATE_SPLIT. */
+static void build_wide(struct net *n)
+{
+	char err[200];
+	*n = (struct net){.opt = {.kind = OPT_ADAM, .lr = 1e-2, .momentum = 0.9, .beta2 = 0.999,
+	                          .eps = 1e-8, .wd = 0.01}, .l2 = 1e-3, .loss = LOSS_CROSS_ENTROPY};
+	cr_assert_eq(net_add_dense(n, "dense1", 300, 200, true, INIT_DEFAULT), 0);
+	cr_assert_eq(net_plan(n, 4, err, sizeof err), 0, "%s", err);
+	cr_assert_geq(300 * 200, NET_UPDATE_SPLIT);
+	net_init(n, 3);
+	net_reset_state(n);
+}
+
+/* Three updates with gradients made from the step, on `threads` threads. */
+static void three_updates(struct net *n, int threads)
+{
+	omp_set_num_threads(threads);
+	for (long t = 1; t <= 3; t++) {
+		for (int64_t i = 0; i < n->nparams; i++)
+			n->grads[i] = (float)sin(0.37 * (double)i + (double)t);
+		net_update(n, &(struct optim_step){.lr = 1e-2, .momentum = 0.9, .t = t});
+	}
+}
+
+Test(net, a_large_tensor_updated_by_several_threads_gets_the_same_bits)
+{
+	struct net one, three;
+	build_wide(&one);
+	build_wide(&three);
+	three_updates(&one, 1);
+	three_updates(&three, 3);
+	size_t bytes = (size_t)one.nparams * sizeof(float);
+	cr_expect_eq(memcmp(one.params, three.params, bytes), 0);
+	cr_expect_eq(memcmp(one.state.avg, three.state.avg, bytes), 0);
+	cr_expect_eq(memcmp(one.state.sq, three.state.sq, bytes), 0);
+	/* and the same as one call of the optimizer over the whole tensor (the reference) */
+	struct net ref;
+	build_wide(&ref);
+	for (long t = 1; t <= 3; t++) {
+		for (int64_t i = 0; i < ref.nparams; i++) /* l2 on the weights only */
+			ref.grads[i] = (float)sin(0.37 * (double)i + (double)t)
+				+ (i < 300 * 200 ? 1e-3f * ref.params[i] : 0);
+		struct optim_step s = {.lr = 1e-2, .momentum = 0.9, .t = t};
+		struct optim_config weights = ref.opt, bias = ref.opt;
+		bias.wd = 0;
+		struct optim_state_f32 st = ref.state;
+		optim_update_f32(&weights, &s, ref.params, ref.grads, &st, 300 * 200);
+		st = (struct optim_state_f32){NULL, ref.state.sq + 300 * 200, ref.state.avg + 300 * 200,
+		                              NULL};
+		optim_update_f32(&bias, &s, ref.params + 300 * 200, ref.grads + 300 * 200, &st, 200);
+		/* (the bias: no l2, no decay, as decay_biases is false) */
+	}
+	cr_expect_eq(memcmp(one.params, ref.params, bytes), 0, "against one optim_update_f32 call");
+	net_free(&one);
+	net_free(&three);
+	net_free(&ref);
 }
