@@ -24,17 +24,16 @@ static void matmul_f64(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const 
 		}
 }
 
-/* dropout_keeps with the dropout stream's key (rng_key) already made: the draw loop's. */
-static bool keeps(uint64_t key, const struct dropout *d, int64_t index)
+/* The counter of unit 0 of dropout d's mask: unit i's is this | i. */
+static uint64_t dropout_base(const struct dropout *d)
 {
-	uint64_t counter = (uint64_t)d->step << 40 | (uint64_t)(d->layer & 0xff) << 32
-		| (uint64_t)index;
-	return rng_unit(rng_keyed(key, counter)) < d->keep;
+	return (uint64_t)d->step << 40 | (uint64_t)(d->layer & 0xff) << 32;
 }
 
 bool dropout_keeps(const struct dropout *d, int64_t index)
 {
-	return keeps(rng_key(d->seed, RNG_DROPOUT), d, index);
+	uint64_t bits = rng_keyed(rng_key(d->seed, RNG_DROPOUT), dropout_base(d) | (uint64_t)index);
+	return rng_unit(bits) < d->keep;
 }
 
 #define REAL float

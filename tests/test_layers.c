@@ -260,6 +260,25 @@ Test(dropout, keeps_a_fraction_within_three_deviations_of_q)
 	}
 }
 
+Test(dropout, the_mask_is_dropout_keeps_unit_by_unit)
+{
+	/* the forward pass draws with an integer threshold (and AVX2 where there is one):
+	 * it must keep exactly the units dropout_keeps says, for keeps of every kind */
+	enum { N = 4099 };
+	static float x[N], y[N], mask[N];
+	for (int i = 0; i < N; i++)
+		x[i] = 1;
+	const double keeps[] = {1, 0.5, 0.7, 0.2, 1e-3, 0.9999999999999999, 0x1.0000000000001p-1};
+	for (size_t k = 0; k < sizeof keeps / sizeof *keeps; k++) {
+		struct dropout d = {keeps[k], false, 42, 7, 3};
+		dropout_forward_f32(y, mask, x, 1, N, &d, true);
+		int wrong = 0;
+		for (int64_t i = 0; i < N; i++)
+			wrong += (mask[i] != 0) != dropout_keeps(&d, i);
+		cr_expect_eq(wrong, 0, "keep %a: %d units differ", keeps[k], wrong);
+	}
+}
+
 Test(dropout, inverted_scaling_keeps_the_expected_output)
 {
 	/* the mean over many steps of each unit's output is its input (within 3σ) */
