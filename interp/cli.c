@@ -529,20 +529,6 @@ struct command {
 	int (*run)(int argc, char **argv);
 };
 
-/* The key of a --set entry without its block prefix ("base.optimizer.lr" → "optimizer.lr"). */
-static const char *key_in_block(const struct ast *file, const char *key)
-{
-	const char *dot = strchr(key, '.');
-	size_t len = dot ? (size_t)(dot - key) : 0;
-	for (int i = 0; dot && i < file->nkids; i++) {
-		const struct ast *b = file->kids[i];
-		if (b->kind == AST_BLOCK && b->op == BLOCK_TRAIN && b->str && strlen(b->str) == len
-		    && strncmp(b->str, key, len) == 0)
-			return dot + 1;
-	}
-	return key;
-}
-
 /* Warns of each --set value that an axis of the sweep replaces in every trial: the axis's
  * own key, or a part of it (optimizer.lr when the optimizer is swept). */
 static void warn_swept_sets(const struct ast *file, const struct overrides *sets, struct diag *d)
@@ -557,7 +543,9 @@ static void warn_swept_sets(const struct ast *file, const struct overrides *sets
 				continue;
 			size_t len = strlen(axis->str);
 			for (int k = 0; k < sets->n; k++) {
-				const char *key = sets->entry[k] ? key_in_block(file, sets->entry[k]->str) : "";
+				const struct ast *block;
+				const char *key = sets->entry[k] ? override_key(file, sets->entry[k]->str, &block)
+					: "";
 				if (strncmp(key, axis->str, len) != 0 || (key[len] != '\0' && key[len] != '.'))
 					continue;
 				diag_warning(d, sets->entry[k]->loc, "the sweep varies '%s', so this value is "

@@ -145,19 +145,27 @@ static int apply(struct ast *block, const char *key, const struct ast *value, st
 	return set_argument(call, param, value, at) ? 1 : -1;
 }
 
-bool override_apply(struct ast *file, const struct ast *entry, struct diag *d)
+const char *override_key(const struct ast *file, const char *key, const struct ast **block)
 {
-	const char *key = entry->str, *dot = strchr(key, '.');
-	struct ast *only = NULL;
-	if (dot) { /* a first part naming a train block picks it */
-		for (int i = 0; i < file->nkids && !only; i++) {
-			struct ast *b = file->kids[i];
-			if (b->kind == AST_BLOCK && b->op == BLOCK_TRAIN && b->str
-			    && strlen(b->str) == (size_t)(dot - key) && strncmp(b->str, key, (size_t)(dot - key)) == 0)
-				only = b;
+	const char *dot = strchr(key, '.');
+	size_t len = dot ? (size_t)(dot - key) : 0;
+	*block = NULL;
+	for (int i = 0; dot && i < file->nkids; i++) { /* a first part naming a train block */
+		const struct ast *b = file->kids[i];
+		if (b->kind == AST_BLOCK && b->op == BLOCK_TRAIN && b->str && strlen(b->str) == len
+		    && strncmp(b->str, key, len) == 0) {
+			*block = b;
+			return dot + 1;
 		}
 	}
-	const char *rest = only ? dot + 1 : key;
+	return key;
+}
+
+bool override_apply(struct ast *file, const struct ast *entry, struct diag *d)
+{
+	const char *key = entry->str;
+	const struct ast *only;
+	const char *rest = override_key(file, key, &only);
 	struct ast *first = NULL;
 	int applied = 0;
 	for (int i = 0; i < file->nkids; i++) {

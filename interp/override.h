@@ -13,4 +13,9 @@
  * false only when memory runs out. */
 bool override_apply(struct ast *file, const struct ast *entry, struct diag *d);
 
+/* A --set key without its block prefix: for "base.optimizer.lr", where train block
+ * `base` exists, *block gets it and "optimizer.lr" is returned; otherwise *block is NULL
+ * and key is returned as it is. */
+const char *override_key(const struct ast *file, const char *key, const struct ast **block);
+
 #endif
