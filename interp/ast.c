@@ -268,6 +268,12 @@ struct ast *ast_entry(const struct ast *block, const char *key)
 	return NULL;
 }
 
+const struct ast *ast_value(const struct ast *block, const char *key)
+{
+	const struct ast *entry = ast_entry(block, key);
+	return entry ? entry->a : NULL;
+}
+
 const char *ast_describe(const struct ast *node, char *buf, size_t size)
 {
 	switch (node->kind) {

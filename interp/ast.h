@@ -99,6 +99,8 @@ const struct ast *ast_too_deep(const struct ast *node, int limit);
 const struct ast *ast_call_arg(const struct ast *call, const char *name);
 /* The first entry `key = ...` of a block (NULL is no block), or NULL. */
 struct ast *ast_entry(const struct ast *block, const char *key);
+/* The value of that entry, or NULL. */
+const struct ast *ast_value(const struct ast *block, const char *key);
 /* Short words for a node in messages: "a string", "the name 'relu'", "a list". */
 const char *ast_describe(const struct ast *node, char *buf, size_t size);
 /* The name of a block kind as written ("data", "network", "train", "sweep"). */

@@ -826,13 +826,6 @@ static const struct ast *sweep_run(struct checker *ck, const struct ast *sweep,
 	return NULL;
 }
 
-/* The value of key in a block, or NULL. */
-static const struct ast *entry_value(const struct ast *block, const char *key)
-{
-	const struct ast *entry = ast_entry(block, key);
-	return entry ? entry->a : NULL;
-}
-
 /* The first call of a schedule chain that has a parameter called name. */
 static const struct ast *find_schedule_call(const struct ast *v, const char *name,
                                             const struct sig **sig)
@@ -874,7 +867,7 @@ static const struct param *axis_param(struct checker *ck, const struct ast *trai
 		           "and schedule.KEY do", key);
 		return NULL;
 	}
-	const struct ast *value = entry_value(train, optimizer ? "optimizer" : "schedule");
+	const struct ast *value = ast_value(train, optimizer ? "optimizer" : "schedule");
 	if (!train || (optimizer && !value))
 		return NULL; /* already reported */
 	const struct sig *sig = NULL;
@@ -991,10 +984,10 @@ static void check_sweep(struct checker *ck, const struct ast *sweep)
 		diag_warning(ck->d, sweep->name_loc, "this sweep sweeps nothing");
 	const struct ast *metric = key_value(keys, vals, "metric");
 	if (metric && metric->kind == AST_DURATION && train && strncmp(metric->b->str, "val_", 4) == 0) {
-		const struct ast *data_name = entry_value(train, "data");
+		const struct ast *data_name = ast_value(train, "data");
 		const struct ast *data = data_name && data_name->kind == AST_NAME
 			? find_block(ck, BLOCK_DATA, data_name->str) : NULL;
-		const struct ast *split = entry_value(data, "validation");
+		const struct ast *split = ast_value(data, "validation");
 		if (data && !(split && split->kind == AST_NUM && split->num > 0)) {
 			diag_error(ck->d, metric->loc, "'%s' needs a validation split", metric->b->str);
 			diag_help(ck->d, "set 'validation = 0.1' in data '%s'", data->str);
@@ -1161,7 +1154,7 @@ static int list_outputs(const struct ast *file, struct output *out)
 		bool writes = block->kind == AST_MINIMIZE
 			|| (block->kind == AST_BLOCK && block->op == BLOCK_TRAIN);
 		for (size_t k = 0; writes && k < sizeof keys / sizeof *keys; k++) {
-			const struct ast *v = entry_value(block, keys[k]);
+			const struct ast *v = ast_value(block, keys[k]);
 			if (v && v->kind == AST_STR) {
 				out[n] = (struct output){v, block, keys[k], n, NULL};
 				n++;

@@ -12,13 +12,6 @@
 #include "lower.h"
 #include "schema.h"
 
-/* The value of key in a block, or NULL. */
-static const struct ast *value_of(const struct ast *block, const char *key)
-{
-	const struct ast *entry = ast_entry(block, key);
-	return entry ? entry->a : NULL;
-}
-
 static double number_or(const struct ast *v, double otherwise)
 {
 	return v && (v->kind == AST_NUM || v->kind == AST_BOOL) ? v->num : otherwise;
@@ -97,14 +90,14 @@ static int lower_data(const struct ast *data, const char *nn_path, uint64_t seed
                       struct train_lowered *t, struct diag *d)
 {
 	struct dataset all;
-	if (load_source(value_of(data, "train"), nn_path, 0, &all, d) != 0)
+	if (load_source(ast_value(data, "train"), nn_path, 0, &all, d) != 0)
 		return 1;
-	const struct ast *test = value_of(data, "test");
+	const struct ast *test = ast_value(data, "test");
 	if (test && load_source(test, nn_path, 1, &t->test, d) != 0) {
 		data_free(&all);
 		return 1;
 	}
-	double fraction = number_or(value_of(data, "validation"), 0);
+	double fraction = number_or(ast_value(data, "validation"), 0);
 	int status = data_split(&all, fraction, seed, &t->train, &t->val);
 	data_free(&all);
 	if (status == 0 && t->train.n == 0) {
@@ -112,14 +105,14 @@ static int lower_data(const struct ast *data, const char *nn_path, uint64_t seed
 		           "validation split", data->str);
 		return 1;
 	}
-	const struct ast *normalize = value_of(data, "normalize");
+	const struct ast *normalize = ast_value(data, "normalize");
 	enum data_normalize mode = !normalize || strcmp(normalize->str, "none") == 0 ? NORMALIZE_NONE
 		: strcmp(normalize->str, "standard") == 0 ? NORMALIZE_STANDARD : NORMALIZE_MINMAX;
-	if (status != 0 || data_fit(&t->train, number_or(value_of(data, "scale"), 1), mode, &t->tf) != 0) {
+	if (status != 0 || data_fit(&t->train, number_or(ast_value(data, "scale"), 1), mode, &t->tf) != 0) {
 		diag_error(d, data->name_loc, "out of memory for data '%s'", data->str);
 		return 1;
 	}
-	t->config.shuffle = number_or(value_of(data, "shuffle"), 1) != 0;
+	t->config.shuffle = number_or(ast_value(data, "shuffle"), 1) != 0;
 	return 0;
 }
 
@@ -225,25 +218,25 @@ static int lower_network(const struct ast *network, const struct ast *data, stru
 static void lower_settings(const struct ast *block, struct train_lowered *t)
 {
 	char label[128];
-	const struct ast *loss = value_of(block, "loss"), *reg = value_of(block, "regularize");
+	const struct ast *loss = ast_value(block, "loss"), *reg = ast_value(block, "regularize");
 	t->net.loss = !loss || strcmp(loss->str, "cross_entropy") == 0 ? LOSS_CROSS_ENTROPY
 		: strcmp(loss->str, "mse") == 0 ? LOSS_MSE : LOSS_BCE;
-	t->net.opt = lower_optimizer(value_of(block, "optimizer"), label, sizeof label);
-	t->net.decay_biases = number_or(value_of(block, "decay_biases"), 0) != 0;
+	t->net.opt = lower_optimizer(ast_value(block, "optimizer"), label, sizeof label);
+	t->net.decay_biases = number_or(ast_value(block, "decay_biases"), 0) != 0;
 	if (reg) {
 		const struct ast *vals[SIG_MAX_PARAMS];
 		const struct sig *sig = schema_find(schema_regularizers, reg->str);
 		schema_bind(sig, reg, vals, NULL);
 		t->net.l2 = schema_number(sig, vals, "lambda");
 	}
-	t->config.epochs = (int)number_or(value_of(block, "epochs"), 1);
-	t->config.batch = (int64_t)number_or(value_of(block, "batch"), 32);
-	t->config.seed = (uint64_t)number_or(value_of(block, "seed"), 0);
-	t->log = value_of(block, "log");
-	t->save = value_of(block, "save");
-	t->load = value_of(block, "load");
-	t->plot = value_of(block, "plot");
-	t->checkpoint = value_of(block, "checkpoint");
+	t->config.epochs = (int)number_or(ast_value(block, "epochs"), 1);
+	t->config.batch = (int64_t)number_or(ast_value(block, "batch"), 32);
+	t->config.seed = (uint64_t)number_or(ast_value(block, "seed"), 0);
+	t->log = ast_value(block, "log");
+	t->save = ast_value(block, "save");
+	t->load = ast_value(block, "load");
+	t->plot = ast_value(block, "plot");
+	t->checkpoint = ast_value(block, "checkpoint");
 }
 
 int lower_train(const struct ast *file, const struct ast *block, int index, const char *nn_path,
@@ -254,7 +247,7 @@ int lower_train(const struct ast *file, const struct ast *block, int index, cons
 		snprintf(t->name, sizeof t->name, "%s", block->str);
 	else
 		snprintf(t->name, sizeof t->name, "train%d", index);
-	const struct ast *net_name = value_of(block, "network"), *data_name = value_of(block, "data");
+	const struct ast *net_name = ast_value(block, "network"), *data_name = ast_value(block, "data");
 	assert(net_name && data_name); /* required keys: check.c saw to them */
 	const struct ast *network = check_find_block(file, BLOCK_NETWORK, net_name->str);
 	const struct ast *data = check_find_block(file, BLOCK_DATA, data_name->str);
@@ -270,8 +263,8 @@ int lower_train(const struct ast *file, const struct ast *block, int index, cons
 		return status;
 	}
 	t->steps_per_epoch = (t->train.n + t->config.batch - 1) / t->config.batch;
-	const struct ast *schedule = value_of(block, "schedule");
-	const struct ast *momentum = value_of(block, "momentum_schedule");
+	const struct ast *schedule = ast_value(block, "schedule");
+	const struct ast *momentum = ast_value(block, "momentum_schedule");
 	if ((schedule && !(t->schedule = lower_schedule(schedule, (double)t->steps_per_epoch, d)))
 	    || (momentum && !(t->momentum_schedule = lower_schedule(momentum, (double)t->steps_per_epoch, d)))) {
 		lower_train_free(t);

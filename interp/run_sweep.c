@@ -42,12 +42,6 @@ struct sweep_setup {
 	char out[4096];                  /* the output folder */
 };
 
-static const struct ast *entry(const struct ast *block, const char *key)
-{
-	const struct ast *e = ast_entry(block, key);
-	return e ? e->a : NULL;
-}
-
 static int setup(const char *file, const struct ast *tree, struct sweep_setup *s)
 {
 	*s = (struct sweep_setup){.metric = 5, .maximize = true};
@@ -58,7 +52,7 @@ static int setup(const char *file, const struct ast *tree, struct sweep_setup *s
 		fprintf(stderr, "descent sweep: %s has no sweep block\n", file);
 		return RUN_INPUT;
 	}
-	const struct ast *run = entry(s->sweep, "run"), *metric = entry(s->sweep, "metric");
+	const struct ast *run = ast_value(s->sweep, "run"), *metric = ast_value(s->sweep, "metric");
 	for (int i = 0, n = 0; i < tree->nkids; i++) {
 		const struct ast *b = tree->kids[i];
 		if (b->kind != AST_BLOCK || b->op != BLOCK_TRAIN)
@@ -77,7 +71,7 @@ static int setup(const char *file, const struct ast *tree, struct sweep_setup *s
 			if (strcmp(metric_names[m], metric->b->str) == 0)
 				s->metric = m;
 	}
-	const struct ast *out = entry(s->sweep, "out");
+	const struct ast *out = ast_value(s->sweep, "out");
 	char fallback[4096];
 	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 	snprintf(fallback, sizeof fallback, "runs/%.*s-sweep",
