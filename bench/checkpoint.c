@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 	struct train_metrics m = {.epoch = 1, .step = 422, .has_val = true, .has_test = true};
 	struct checkpoint_id id = {"descent bench", "fashion", "0", "train fashion {}", NULL};
 	double save[REPS], load[REPS];
-	int epochs;
+	struct checkpoint_found found;
 	for (int r = 0; r < REPS; r++) {
 		double start = bench_now();
 		if (checkpoint_save(path, &n, &m, 1, &id, err, sizeof err) != 0) {
@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 		}
 		save[r] = bench_now() - start;
 		start = bench_now();
-		if (checkpoint_load(path, &n, &m, 1, &epochs, &id, err, sizeof err) != 0) {
+		if (checkpoint_load(path, &n, &m, 1, &found, &id, err, sizeof err) != 0) {
 			fprintf(stderr, "bench/checkpoint: %s\n", err);
 			return 1;
 		}

@@ -115,45 +115,27 @@ static char *block_text(const struct ast *block)
 	return strndup(p, (size_t)(q - p));
 }
 
-/* The network's tensors, as safetensors sees them; names in names (64 bytes each). */
-static struct st_tensor *tensors_of(struct net *n, char (*names)[96], int count)
-{
-	struct st_tensor *t = calloc((size_t)count, sizeof *t);
-	for (int i = 0; t && i < count; i++) {
-		net_tensor(n, i, names[i], sizeof names[i], &t[i].ndim, t[i].shape, &t[i].data, &t[i].i64);
-		t[i].name = names[i];
-	}
-	return t;
-}
-
 /* Loads (load) or saves (!load) the weights at the path given by node; 0 or an exit status. */
 static int weights_file(const char *file, const struct ast *block, struct train_lowered *t,
                         const struct ast *node, bool load, struct diag *d)
 {
-	int count = net_tensor_count(&t->net), status = RUN_OK;
-	char (*names)[96] = calloc((size_t)count + 1, sizeof *names), path[4096], err[600];
-	struct st_tensor *tensors = names ? tensors_of(&t->net, names, count) : NULL;
-	char *text = load ? NULL : block_text(block);
+	char path[4096], err[600];
 	run_output_path(file, node->str, path, sizeof path);
-	if (!tensors) {
-		status = RUN_INPUT;
-		diag_error(d, node->loc, "out of memory");
-	} else if (load && (checkpoint_is(path) ? checkpoint_load_weights(path, &t->net, err, sizeof err)
-	                    : st_load(path, tensors, count, err, sizeof err)) != 0) {
-		status = RUN_INPUT;
+	if (load) {
+		if (checkpoint_load_weights(path, &t->net, err, sizeof err) == 0)
+			return RUN_OK;
 		diag_error(d, node->loc, "%s", err);
-	} else if (!load) {
-		struct st_meta meta[] = {{"program", "descent " DESCENT_VERSION},
-		                         {"train", text ? text : ""}, {"network", t->network}};
-		run_make_parents(path);
-		if (st_save(path, tensors, count, meta, 3, err, sizeof err) != 0) {
-			status = RUN_INPUT;
-			fprintf(stderr, "descent run: %s\n", err);
-		}
+		return RUN_INPUT;
 	}
+	char *text = block_text(block);
+	struct st_meta meta[] = {{"program", "descent " DESCENT_VERSION},
+	                         {"train", text ? text : ""}, {"network", t->network}};
+	run_make_parents(path);
+	int status = checkpoint_save_weights(path, &t->net, meta, 3, err, sizeof err) == 0
+		? RUN_OK : RUN_INPUT;
+	if (status != RUN_OK)
+		fprintf(stderr, "descent run: %s\n", err);
 	free(text);
-	free(tensors);
-	free(names);
 	return status;
 }
 
@@ -201,22 +183,14 @@ static FILE *open_log(const char *file, const struct ast *node)
 
 /* Warns when the checkpoint was written with another GEMM kernel (another machine, or
  * DESCENT_KERNELS): the run goes on, but its sums round differently from there. */
-static void warn_other_kernel(const struct run_ctx *r, struct diag *d)
+static void warn_other_kernel(const struct run_ctx *r, const char *kernel, struct diag *d)
 {
-	struct st_meta *meta;
-	int n;
-	char err[600];
-	if (st_metadata(r->checkpoint, &meta, &n, err, sizeof err) != 0)
+	if (!*kernel || strcmp(kernel, r->id.kernel) == 0)
 		return;
-	for (int i = 0; i < n; i++)
-		if (strcmp(meta[i].key, "kernel") == 0 && strcmp(meta[i].value, r->id.kernel) != 0) {
-			diag_warning(d, r->t->checkpoint->loc, "%s was written with the %s GEMM kernel, "
-			             "and this run uses the %s one", r->checkpoint, meta[i].value,
-			             r->id.kernel);
-			diag_note(d, r->t->checkpoint->loc, "the resumed run goes on, but will not end "
-			          "bit-identical to an uninterrupted one");
-		}
-	st_meta_free(meta, n);
+	diag_warning(d, r->t->checkpoint->loc, "%s was written with the %s GEMM kernel, and this "
+	             "run uses the %s one", r->checkpoint, kernel, r->id.kernel);
+	diag_note(d, r->t->checkpoint->loc, "the resumed run goes on, but will not end "
+	          "bit-identical to an uninterrupted one");
 }
 
 /* Restores r's run from its checkpoint: weights, optimizer state, statistics, metrics. */
@@ -224,7 +198,8 @@ static int resume(struct run_ctx *r, const struct run_options *o, struct diag *d
 {
 	struct train_lowered *t = r->t;
 	char err[800];
-	if (checkpoint_load(r->checkpoint, &t->net, r->epochs, t->config.epochs, &r->done, &r->id,
+	struct checkpoint_found found;
+	if (checkpoint_load(r->checkpoint, &t->net, r->epochs, t->config.epochs, &found, &r->id,
 	                    err, sizeof err) != 0) {
 		diag_error(d, t->checkpoint->loc, "cannot resume: %s", err);
 		diag_help(d, "delete it to train from epoch 1, or run without --resume, which starts "
@@ -232,13 +207,14 @@ static int resume(struct run_ctx *r, const struct run_options *o, struct diag *d
 		          "it as `load` to a new block");
 		return RUN_INPUT;
 	}
+	r->done = found.epochs;
 	const struct train_metrics *m = &r->epochs[r->done - 1];
 	t->config.start_epoch = r->done;
 	t->config.start_seconds = m->seconds;
 	if (!o->quiet)
 		fprintf(stderr, "%s: resuming from %s after epoch %d of %d (step %lld)\n", t->name,
 		        r->checkpoint, m->epoch, t->config.epochs, (long long)m->step);
-	warn_other_kernel(r, d);
+	warn_other_kernel(r, found.kernel, d);
 	return RUN_OK;
 }
 

@@ -175,18 +175,30 @@ static long whole(const char *text, long min, long max, int base)
 	return *text && !*end && v >= min && v <= max ? v : -1;
 }
 
-/* Checks that the metadata names this run, and reads its epoch count (1 .. max) and CRC;
- * 0, or -1 with err saying what differs. */
+/* Whether the metadata is a descent checkpoint's. */
+static bool is_checkpoint(const struct st_meta *meta, int n)
+{
+	return strcmp(meta_get(meta, n, "format"), FORMAT) == 0;
+}
+
+/* The CRC-32 the metadata records, or -1. */
+static long stored_crc(const struct st_meta *meta, int n)
+{
+	return whole(meta_get(meta, n, "crc32"), 0, 0xFFFFFFFFL, 16);
+}
+
+/* Checks that the metadata names this run, and reads its epoch count (1 .. max), CRC and
+ * kernel into *epochs, *crc and found; 0, or -1 with err saying what differs. */
 static int check_metadata(const char *path, const struct st_meta *meta, int n,
                           const struct checkpoint_id *id, int max, long *epochs, long *crc,
-                          char *err, size_t size)
+                          struct checkpoint_found *found, char *err, size_t size)
 {
 	const char *format = meta_get(meta, n, "format"), *program = meta_get(meta, n, "program");
 	const char *run = meta_get(meta, n, "run"), *source = meta_get(meta, n, "source");
 	const char *epoch = meta_get(meta, n, "epoch");
 	if (!*format)
 		return fail(err, size, "%s: not a descent checkpoint (no format in its metadata)", path);
-	if (strcmp(format, FORMAT) != 0)
+	if (!is_checkpoint(meta, n))
 		return fail(err, size, "%s: checkpoint format '%s'; this program reads '%s'", path,
 		            format, FORMAT);
 	if (strcmp(program, id->program) != 0)
@@ -202,54 +214,10 @@ static int check_metadata(const char *path, const struct st_meta *meta, int n,
 	if ((*epochs = whole(epoch, 1, max, 10)) < 0)
 		return fail(err, size, "%s: holds epoch '%s'; this run has epochs 1 to %d", path,
 		            epoch, max);
-	if ((*crc = whole(meta_get(meta, n, "crc32"), 0, 0xFFFFFFFFL, 16)) < 0)
+	if ((*crc = stored_crc(meta, n)) < 0)
 		return fail(err, size, "%s: no valid crc32 in its metadata", path);
+	snprintf(found->kernel, sizeof found->kernel, "%s", meta_get(meta, n, "kernel"));
 	return 0;
-}
-
-int checkpoint_load(const char *path, struct net *n, struct train_metrics *m, int max, int *epochs,
-                    const struct checkpoint_id *id, char *err, size_t size)
-{
-	struct st_meta *meta;
-	int nmeta;
-	*epochs = 0;
-	if (st_metadata(path, &meta, &nmeta, err, size) != 0)
-		return -1;
-	long count = 0, crc = 0;
-	int status = check_metadata(path, meta, nmeta, id, max, &count, &crc, err, size);
-	st_meta_free(meta, nmeta);
-	if (status != 0)
-		return -1;
-	double *metrics = malloc((size_t)count * CHECKPOINT_COLUMNS * sizeof *metrics);
-	struct contents c = {0};
-	status = metrics && list_contents(n, metrics, (int)count, &c) == 0 ? 0
-		: fail(err, size, "%s: out of memory", path);
-	if (status == 0)
-		status = st_load(path, c.t, c.n, err, size);
-	unsigned long actual = status == 0 ? contents_crc(&c) : 0;
-	if (status == 0 && actual != (unsigned long)crc)
-		status = fail(err, size, "%s: corrupt: its data has CRC-32 %08lx, its header says "
-		              "%08lx", path, actual, (unsigned long)crc);
-	for (int e = 0; status == 0 && e < count; e++)
-		if (!unpack_metrics(metrics + e * CHECKPOINT_COLUMNS, e + 1, &m[e]))
-			status = fail(err, size, "%s: the metrics of epoch %d are not valid", path, e + 1);
-	if (status == 0)
-		*epochs = (int)count;
-	free(metrics);
-	contents_free(&c);
-	return status;
-}
-
-bool checkpoint_is(const char *path)
-{
-	struct st_meta *meta;
-	int n;
-	char err[600];
-	if (st_metadata(path, &meta, &n, err, sizeof err) != 0)
-		return false;
-	bool is = strcmp(meta_get(meta, n, "format"), FORMAT) == 0;
-	st_meta_free(meta, n);
-	return is;
 }
 
 /* The CRC-32 of the data of the safetensors file at path (all after the header), or -1. */
@@ -275,24 +243,86 @@ static long data_crc(const char *path)
 	return ok ? (long)crc : -1;
 }
 
+/* Reads the tensors c lists from the checkpoint at path (with some, the file may hold
+ * others), then checks the CRC-32 of all its data against want, the recorded one. */
+static int read_checked(const char *path, const struct contents *c, bool some, long want,
+                        char *err, size_t size)
+{
+	if ((some ? st_load_some : st_load)(path, c->t, c->n, err, size) != 0)
+		return -1;
+	long actual = data_crc(path);
+	if (actual < 0)
+		return fail(err, size, "%s: cannot read its data", path);
+	if (actual != want)
+		return fail(err, size, "%s: corrupt: its data has CRC-32 %08lx, its header says %08lx",
+		            path, (unsigned long)actual, (unsigned long)want);
+	return 0;
+}
+
+int checkpoint_load(const char *path, struct net *n, struct train_metrics *m, int max,
+                    struct checkpoint_found *found, const struct checkpoint_id *id, char *err,
+                    size_t size)
+{
+	struct st_meta *meta;
+	int nmeta;
+	*found = (struct checkpoint_found){0};
+	if (st_metadata(path, &meta, &nmeta, err, size) != 0)
+		return -1;
+	long count = 0, crc = 0;
+	int status = check_metadata(path, meta, nmeta, id, max, &count, &crc, found, err, size);
+	st_meta_free(meta, nmeta);
+	if (status != 0)
+		return -1;
+	double *metrics = malloc((size_t)count * CHECKPOINT_COLUMNS * sizeof *metrics);
+	struct contents c = {0};
+	status = metrics && list_contents(n, metrics, (int)count, &c) == 0
+		? read_checked(path, &c, false, crc, err, size) : fail(err, size, "%s: out of memory", path);
+	for (int e = 0; status == 0 && e < count; e++)
+		if (!unpack_metrics(metrics + e * CHECKPOINT_COLUMNS, e + 1, &m[e]))
+			status = fail(err, size, "%s: the metrics of epoch %d are not valid", path, e + 1);
+	if (status == 0)
+		found->epochs = (int)count;
+	free(metrics);
+	contents_free(&c);
+	return status;
+}
+
+bool checkpoint_is(const char *path)
+{
+	struct st_meta *meta;
+	int n;
+	char err[600];
+	if (st_metadata(path, &meta, &n, err, sizeof err) != 0)
+		return false;
+	bool is = is_checkpoint(meta, n);
+	st_meta_free(meta, n);
+	return is;
+}
+
+int checkpoint_save_weights(const char *path, struct net *n, const struct st_meta *meta,
+                            int nmeta, char *err, size_t size)
+{
+	struct contents c = {0};
+	int status = list_contents(n, NULL, 0, &c) == 0 ? st_save(path, c.t, c.n, meta, nmeta, err, size)
+		: fail(err, size, "%s: out of memory", path);
+	contents_free(&c);
+	return status;
+}
+
 int checkpoint_load_weights(const char *path, struct net *n, char *err, size_t size)
 {
 	struct st_meta *meta;
 	int nmeta;
 	if (st_metadata(path, &meta, &nmeta, err, size) != 0)
 		return -1;
-	long want = whole(meta_get(meta, nmeta, "crc32"), 0, 0xFFFFFFFFL, 16), actual = data_crc(path);
+	bool checkpoint = is_checkpoint(meta, nmeta);
+	long want = stored_crc(meta, nmeta);
 	st_meta_free(meta, nmeta);
-	if (want < 0)
-		return fail(err, size, "%s: no valid crc32 in its metadata", path);
-	if (actual < 0)
-		return fail(err, size, "%s: cannot read its data", path);
-	if (actual != want)
-		return fail(err, size, "%s: corrupt: its data has CRC-32 %08lx, its header says %08lx",
-		            path, (unsigned long)actual, (unsigned long)want);
 	struct contents c = {0};
-	int status = list_contents(n, NULL, 0, &c) == 0 ? st_load_some(path, c.t, c.n, err, size)
-		: fail(err, size, "%s: out of memory", path);
+	int status = list_contents(n, NULL, 0, &c) != 0 ? fail(err, size, "%s: out of memory", path)
+		: !checkpoint ? st_load(path, c.t, c.n, err, size)
+		: want < 0 ? fail(err, size, "%s: no valid crc32 in its metadata", path)
+		: read_checked(path, &c, true, want, err, size);
 	contents_free(&c);
 	return status;
 }

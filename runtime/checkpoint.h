@@ -12,9 +12,12 @@
  * numbers are counter-based (rng.h): shuffles from (seed, epoch), dropout masks from
  * (seed, step, layer, unit); so there is no generator state to keep.
  *
- * For: `descent run`'s checkpoint key and --resume. Not for: deciding what identifies a
- * run (the caller's struct checkpoint_id), or the log (the caller rewrites it from the
- * metrics).
+ * The module also reads and writes a network's weights alone, as `save` and `load` do:
+ * the same tensors, named once here.
+ *
+ * For: `descent run`'s save, load and checkpoint keys, and --resume. Not for: deciding
+ * what identifies a run (the caller's struct checkpoint_id), or the log (the caller
+ * rewrites it from the metrics).
  */
 #ifndef DESCENT_CHECKPOINT_H
 #define DESCENT_CHECKPOINT_H
@@ -23,6 +26,7 @@
 #include <stddef.h>
 
 #include "net.h"
+#include "safetensors.h"
 #include "train.h"
 
 /* What a checkpoint must match to be resumed. */
@@ -43,20 +47,31 @@ enum { CHECKPOINT_COLUMNS = 11 };
 int checkpoint_save(const char *path, struct net *n, const struct train_metrics *m, int epochs,
                     const struct checkpoint_id *id, char *err, size_t size);
 
+/* What checkpoint_load found besides the state it restored. */
+struct checkpoint_found {
+	int epochs;      /* how many epochs it holds */
+	char kernel[16]; /* the GEMM micro-kernel it was written with, "" if not recorded */
+};
+
 /* Reads the checkpoint at path into n (planned for the same network and optimizer) and m
- * (room for max epochs); *epochs gets how many it holds. Refuses, with -1 and a message
- * that says why, a file that is not a descent checkpoint, is truncated or corrupt (its
- * CRC-32), or was written by another program version, another run or another source. */
-int checkpoint_load(const char *path, struct net *n, struct train_metrics *m, int max, int *epochs,
-                    const struct checkpoint_id *id, char *err, size_t size);
+ * (room for max epochs), and *found. Refuses, with -1 and a message that says why, a
+ * file that is not a descent checkpoint, is truncated or corrupt (its CRC-32), or was
+ * written by another program version, another run or another source. */
+int checkpoint_load(const char *path, struct net *n, struct train_metrics *m, int max,
+                    struct checkpoint_found *found, const struct checkpoint_id *id, char *err,
+                    size_t size);
 
 /* Whether the file at path is a descent checkpoint (its metadata says so). */
 bool checkpoint_is(const char *path);
 
-/* What `load` does with a checkpoint: reads only the network's tensors (weights and
- * batchnorm statistics, not the optimizer state or the metrics) into n, once the CRC-32
- * of the whole data is right. Any run may do this; none of the identity is compared.
- * 0, or -1 with a message. */
+/* What `save` writes: the network's tensors alone, with the metadata given. */
+int checkpoint_save_weights(const char *path, struct net *n, const struct st_meta *meta,
+                            int nmeta, char *err, size_t size);
+
+/* What `load` reads into n: a weights file holding exactly the network's tensors, or a
+ * checkpoint, of which only the network's tensors are read (weights and batchnorm
+ * statistics, not the optimizer state or the metrics) and whose CRC-32 must be right;
+ * none of a checkpoint's identity is compared. 0, or -1 with a message. */
 int checkpoint_load_weights(const char *path, struct net *n, char *err, size_t size);
 
 #endif

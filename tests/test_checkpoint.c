@@ -78,9 +78,9 @@ Test(checkpoint, restores_weights_optimizer_state_statistics_and_metrics_bit_for
 	struct train_metrics m[4], back[6];
 	make_metrics(m, 4);
 	cr_assert_eq(checkpoint_save(path, &a, m, 4, &id, err, sizeof err), 0, "%s", err);
-	int epochs;
-	cr_assert_eq(checkpoint_load(path, &b, back, 6, &epochs, &id, err, sizeof err), 0, "%s", err);
-	cr_expect_eq(epochs, 4);
+	struct checkpoint_found found;
+	cr_assert_eq(checkpoint_load(path, &b, back, 6, &found, &id, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(found.epochs, 4);
 	cr_expect_eq(memcmp(a.params, b.params, (size_t)a.nparams * sizeof *a.params), 0);
 	cr_expect_eq(memcmp(a.stats, b.stats, (size_t)a.nstats * sizeof *a.stats), 0);
 	cr_expect_eq(b.layers[1].tracked, 3);
@@ -149,7 +149,8 @@ static int load(const char *path, const struct checkpoint_id *as, char *err, siz
 	struct net b;
 	make_net(&b, 2);
 	struct train_metrics m[3];
-	int epochs, status = checkpoint_load(path, &b, m, 3, &epochs, as, err, size);
+	struct checkpoint_found found;
+	int status = checkpoint_load(path, &b, m, 3, &found, as, err, size);
 	net_free(&b);
 	return status;
 }

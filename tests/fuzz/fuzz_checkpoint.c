@@ -63,10 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fwrite(data, 1, size, f);
 	fclose(f);
 	struct train_metrics m[3];
-	int epochs;
-	checkpoint_load(path, &net, m, 3, &epochs, &id, err, sizeof err);
-	if (checkpoint_is(path))
-		checkpoint_load_weights(path, &net, err, sizeof err);
+	struct checkpoint_found found;
+	checkpoint_load(path, &net, m, 3, &found, &id, err, sizeof err);
+	checkpoint_load_weights(path, &net, err, sizeof err);
 	struct st_meta *meta;
 	int n;
 	if (st_metadata(path, &meta, &n, err, sizeof err) == 0)
