@@ -30,10 +30,17 @@ static uint64_t dropout_base(const struct dropout *d)
 	return (uint64_t)d->step << 40 | (uint64_t)(d->layer & 0xff) << 32;
 }
 
+/* A unit is kept when the top 53 bits m of its draw are below this: m < ⌈q·2⁵³⌉ is
+ * exactly u < q for the uniform u = m·2⁻⁵³ (rng_uniform's), in integers that vectorize. */
+static uint64_t dropout_threshold(const struct dropout *d)
+{
+	return (uint64_t)ceil(d->keep * 0x1p53);
+}
+
 bool dropout_keeps(const struct dropout *d, int64_t index)
 {
 	uint64_t bits = rng_keyed(rng_key(d->seed, RNG_DROPOUT), dropout_base(d) | (uint64_t)index);
-	return rng_unit(bits) < d->keep;
+	return bits >> 11 < dropout_threshold(d);
 }
 
 #define REAL float

@@ -127,10 +127,10 @@ void FN(softmax_backward)(REAL *din, const REAL *dout, const REAL *out, int64_t 
 }
 
 /* The multipliers of n units from the dropout stream's key and counter base: kept where
- * the draw's 53 bits m are below threshold, else 0. m < ⌈q·2⁵³⌉ is rng_unit(bits) < q
- * exactly, so this is dropout_keeps unit by unit. The draws are dropout's hot part; the
- * loop is compiled for AVX2 too (four at a time, 64-bit products emulated: about 5×
- * faster), and the loader picks the clone the processor can run. */
+ * the draw's 53 bits are below threshold (dropout_threshold), else 0 — dropout_keeps
+ * unit by unit. The draws are dropout's hot part; the loop is compiled for AVX2 too
+ * (four at a time, 64-bit products emulated: about 5× faster), and the loader picks the
+ * clone the processor can run. */
 __attribute__((target_clones("avx2", "default")))
 static void FN(dropout_draws)(REAL *restrict mask, int64_t n, uint64_t key, uint64_t base,
                               uint64_t threshold, REAL kept)
@@ -150,7 +150,7 @@ void FN(dropout_forward)(REAL *out, REAL *mask, const REAL *in, int64_t rows, in
 		return;
 	}
 	FN(dropout_draws)(mask, n, rng_key(d->seed, RNG_DROPOUT), dropout_base(d),
-	                  (uint64_t)ceil(d->keep * 0x1p53), kept);
+	                  dropout_threshold(d), kept);
 	for (int64_t i = 0; i < n; i++) /* as PyTorch, a product: a dropped inf gives nan */
 		out[i] = in[i] * mask[i];
 }

@@ -17,7 +17,7 @@ uint64_t rng_bits(uint64_t seed, uint64_t stream, uint64_t counter)
 
 double rng_uniform(uint64_t seed, uint64_t stream, uint64_t counter)
 {
-	return rng_unit(rng_bits(seed, stream, counter));
+	return (double)(rng_bits(seed, stream, counter) >> 11) * 0x1.0p-53; /* the top 53 bits */
 }
 
 double rng_normal(uint64_t seed, uint64_t stream, uint64_t counter)

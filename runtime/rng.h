@@ -41,12 +41,6 @@ static inline uint64_t rng_keyed(uint64_t key, uint64_t counter)
 	return rng_mix(key ^ (counter * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL));
 }
 
-/* A double uniform in [0, 1) from 64 random bits (their top 53). */
-static inline double rng_unit(uint64_t bits)
-{
-	return (double)(bits >> 11) * 0x1.0p-53;
-}
-
 /* A double uniform in [0, 1), 53 random bits. */
 double rng_uniform(uint64_t seed, uint64_t stream, uint64_t counter);
 /* A standard normal (Box-Muller on the draws 2·counter and 2·counter + 1). */
