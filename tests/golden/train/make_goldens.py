@@ -35,6 +35,13 @@ def write_safetensors(path, tensors):
         f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
+# The optimizers each network is trained with: NAME.losses and NAME.safetensors.
+OPTIMIZERS = {
+    "sgd_momentum": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+    "adamw": lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.01),
+}
+
+
 def main():
     lines = open(os.path.join(ROOT, "examples", "data", "digits_train.csv")).read().splitlines()
     with open(os.path.join(HERE, "tiny.csv"), "w") as f:
@@ -47,23 +54,25 @@ def main():
     init = {"dense1.weight": first.weight, "dense1.bias": first.bias,
             "dense2.weight": second.weight, "dense2.bias": second.bias}
     write_safetensors(os.path.join(HERE, "init.safetensors"), init)
-    cases = {
-        "sgd_momentum": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
-        "adamw": lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.01),
-    }
-    for name, make in cases.items():
-        model = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
-        with torch.no_grad():
-            model[0].weight.copy_(first.weight)
-            model[0].bias.copy_(first.bias)
-            model[2].weight.copy_(second.weight)
-            model[2].bias.copy_(second.bias)
-        train_20_steps(model, make, x, y, name)
-        write_safetensors(os.path.join(HERE, name + ".safetensors"),
-                          {"dense1.weight": model[0].weight, "dense1.bias": model[0].bias,
-                           "dense2.weight": model[2].weight, "dense2.bias": model[2].bias})
+    modules = {"dense1.weight": "0.weight", "dense1.bias": "0.bias",
+               "dense2.weight": "2.weight", "dense2.bias": "2.bias"}
+    train_cases("", lambda: torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(),
+                                                 torch.nn.Linear(32, 10)), init, modules, x, y)
     batchnorm_goldens(x, y)
-    print("torch", torch.__version__, "wrote", len(cases), "cases and the batchnorm goldens")
+    print("torch", torch.__version__, "wrote", 2 * len(OPTIMIZERS), "cases and bn_unit.txt")
+
+
+def train_cases(prefix, build, init, modules, x, y):
+    """For each of OPTIMIZERS: the network build() makes, started from init (descent's
+    names; modules maps them to the network's), trained for 20 steps and saved as
+    PREFIXNAME.safetensors under descent's names."""
+    for name, make in OPTIMIZERS.items():
+        model = build()
+        model.load_state_dict({modules[k]: v for k, v in init.items()})
+        train_20_steps(model, make, x, y, prefix + name)
+        sd = model.state_dict()
+        write_safetensors(os.path.join(HERE, prefix + name + ".safetensors"),
+                          {k: sd[m] for k, m in modules.items()})
 
 
 def train_20_steps(model, make, x, y, name):
@@ -114,27 +123,14 @@ def batchnorm_goldens(x, y):
             "batchnorm1.num_batches_tracked": norm.num_batches_tracked,
             "dense2.weight": second.weight, "dense2.bias": second.bias}
     write_safetensors(os.path.join(HERE, "init_bn.safetensors"), init)
-    cases = {
-        "bn_sgd_momentum": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
-        "bn_adamw": lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.01),
-    }
-    for name, make in cases.items():
-        model = torch.nn.Sequential(torch.nn.Linear(64, 32, bias=False), torch.nn.BatchNorm1d(32),
-                                    torch.nn.ReLU(), torch.nn.Linear(32, 10))
-        model.load_state_dict({"0.weight": first.weight, "1.weight": norm.weight,
-                               "1.bias": norm.bias, "1.running_mean": norm.running_mean,
-                               "1.running_var": norm.running_var,
-                               "1.num_batches_tracked": norm.num_batches_tracked,
-                               "3.weight": second.weight, "3.bias": second.bias})
-        train_20_steps(model, make, x, y, name)
-        sd = model.state_dict()
-        write_safetensors(os.path.join(HERE, name + ".safetensors"),
-                          {"dense1.weight": sd["0.weight"], "batchnorm1.weight": sd["1.weight"],
-                           "batchnorm1.bias": sd["1.bias"],
-                           "batchnorm1.running_mean": sd["1.running_mean"],
-                           "batchnorm1.running_var": sd["1.running_var"],
-                           "batchnorm1.num_batches_tracked": sd["1.num_batches_tracked"],
-                           "dense2.weight": sd["3.weight"], "dense2.bias": sd["3.bias"]})
+    modules = {"dense1.weight": "0.weight", "batchnorm1.weight": "1.weight",
+               "batchnorm1.bias": "1.bias", "batchnorm1.running_mean": "1.running_mean",
+               "batchnorm1.running_var": "1.running_var",
+               "batchnorm1.num_batches_tracked": "1.num_batches_tracked",
+               "dense2.weight": "3.weight", "dense2.bias": "3.bias"}
+    train_cases("bn_", lambda: torch.nn.Sequential(
+        torch.nn.Linear(64, 32, bias=False), torch.nn.BatchNorm1d(32), torch.nn.ReLU(),
+        torch.nn.Linear(32, 10)), init, modules, x, y)
 
 
 if __name__ == "__main__":
