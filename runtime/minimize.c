@@ -56,8 +56,7 @@ static void run_path(const struct minimize_plan *p, struct minimize_path *path, 
 	for (int k = 0; k <= p->steps; k++, x += nv) {
 		struct optim_step step = {
 			.lr = p->schedule ? sched_value(p->schedule, c->lr, k) : c->lr,
-			.momentum = p->momentum_schedule ? sched_value(p->momentum_schedule, c->momentum, k)
-				: c->momentum,
+			.momentum = optim_momentum(c, p->momentum_schedule, k),
 			.t = k + 1,
 		};
 		path->failed_step = k;

@@ -32,6 +32,14 @@ double optim_state_norm_f64(const struct optim_config *c, const struct optim_ste
 	return sqrt(sum);
 }
 
+double optim_momentum(const struct optim_config *c, const struct sched *momentum_schedule,
+                      double step)
+{
+	if (!momentum_schedule || c->momentum == 0)
+		return c->momentum;
+	return sched_value(momentum_schedule, c->momentum, step);
+}
+
 unsigned optim_needs(const struct optim_config *c)
 {
 	switch (c->kind) {

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "schedule.h"
+
 enum optim_kind {
 	OPT_SGD,      /* PyTorch SGD: momentum, dampening, nesterov */
 	OPT_MOMENTUM, /* the course's eq. (1): v ← γv + (1−γ)g */
@@ -52,6 +54,14 @@ struct optim_state_f64 {
 struct optim_state_f32 {
 	float *buf, *sq, *avg, *max; /* as in optim_state_f64 */
 };
+
+/* The momentum (μ, γ or β1) of the update after `step` updates (0, 1, ...): the
+ * momentum_schedule's value from the base c->momentum, or the base without a schedule.
+ * A base of 0 stays 0 at every step, whatever the schedule (an optimizer without momentum
+ * keeps none, as check's warning says), so optim_needs, which sees only the base, always
+ * knows the state the steps use. minimize and training both take their momentum here. */
+double optim_momentum(const struct optim_config *c, const struct sched *momentum_schedule,
+                      double step);
 
 /* Which state arrays a kind uses, as a mask of OPT_NEEDS_*: the others may be NULL. */
 enum { OPT_NEEDS_BUF = 1, OPT_NEEDS_SQ = 2, OPT_NEEDS_AVG = 4, OPT_NEEDS_MAX = 8 };

@@ -70,9 +70,7 @@ enum train_status train_run(struct net *n, const struct dataset *train, const st
 			double sum = net_loss(n, labels, count, true, &hits);
 			struct optim_step s = {
 				.lr = c->schedule ? sched_value(c->schedule, n->opt.lr, (double)step) : n->opt.lr,
-				.momentum = c->momentum_schedule
-					? sched_value(c->momentum_schedule, n->opt.momentum, (double)step)
-					: n->opt.momentum,
+				.momentum = optim_momentum(&n->opt, c->momentum_schedule, (double)step),
 				.t = step + 1,
 			};
 			lr = s.lr;
