@@ -299,6 +299,7 @@ static int train_block(const char *file, const struct ast *block, struct train_l
 	if (status == RUN_OK)
 		status = start_log(file, log_path, &r);
 	struct train_failure failure;
+	t->config.first_epoch_loss = r.done > 0 ? r.epochs[0].train_loss : NAN;
 	struct train_hooks hooks = {progress, epoch_end, &r, o->interrupt};
 	enum train_status how = status == RUN_OK ? train_run(&t->net, &t->train,
 		t->val.n ? &t->val : NULL, t->test.n ? &t->test : NULL, &t->tf, &t->config, &hooks,
@@ -313,6 +314,15 @@ static int train_block(const char *file, const struct ast *block, struct train_l
 	} else if (how == TRAIN_INTERRUPTED) {
 		report_interruption(file, &r, &failure);
 		status = RUN_INTERRUPTED;
+	} else if (how == TRAIN_DIVERGED && failure.exploded) {
+		diag_error(d, block->name_loc, "%s diverged at step %lld (epoch %d): the epoch's mean "
+		           "training loss %g is more than %d times %s (%g)", t->name,
+		           (long long)failure.step, failure.epoch, failure.loss, TRAIN_EXPLOSION,
+		           failure.epoch == 1 ? "the first batch's loss before any update"
+		           : "epoch 1's mean training loss", failure.reference);
+		diag_help(d, "the rate was %g; try a smaller lr, a warmup, or normalize = standard "
+		          "in the data", failure.lr);
+		status = RUN_DIVERGED;
 	} else if (how == TRAIN_DIVERGED) {
 		diag_error(d, block->name_loc, "%s diverged at step %lld (epoch %d): the loss is %s",
 		           t->name, (long long)failure.step, failure.epoch,

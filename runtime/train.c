@@ -44,6 +44,90 @@ static void epoch_order(int64_t *order, int64_t n, const struct train_config *c,
 			order[i] = i;
 }
 
+/* What the steps of a run share. */
+struct loop {
+	struct net *n;
+	const struct dataset *train;
+	const struct data_transform *tf;
+	const struct train_config *c;
+	const struct train_hooks *hooks;
+	int64_t *order;      /* (train->n) the epoch's rows */
+	int32_t *labels;     /* (batch) */
+	int64_t batches;     /* steps an epoch */
+	int64_t step;        /* optimizer steps so far */
+	double start;        /* when the run began (earlier epochs' seconds included) */
+	double reference;    /* the divergence rule's reference loss (TRAIN_EXPLOSION), or NAN */
+};
+
+/* What one epoch's training batches add up to. */
+struct epoch_sums {
+	double loss;   /* Σ of the batches' summed losses */
+	int64_t right; /* samples classified right */
+	double lr;     /* the rate of the last step */
+};
+
+/* The rate and momentum of the update after `step` updates. */
+static struct optim_step step_of(const struct net *n, const struct train_config *c, int64_t step)
+{
+	return (struct optim_step){
+		.lr = c->schedule ? sched_value(c->schedule, n->opt.lr, (double)step) : n->opt.lr,
+		.momentum = optim_momentum(&n->opt, c->momentum_schedule, (double)step),
+		.t = step + 1,
+	};
+}
+
+/* Trains batch b of the epoch: forward, loss, backward, update. TRAIN_OK, or
+ * TRAIN_DIVERGED (its loss is not finite; no update) or TRAIN_INTERRUPTED, with *failure. */
+static enum train_status train_batch(struct loop *l, int epoch, int64_t b, struct epoch_sums *e,
+                                     struct train_failure *failure)
+{
+	struct net *n = l->n;
+	const struct train_config *c = l->c;
+	int64_t first = b * c->batch;
+	int64_t count = l->train->n - first < c->batch ? l->train->n - first : c->batch, hits;
+	data_batch(l->train, l->tf, l->order + first, count, net_input(n), l->labels);
+	n->training = true;
+	n->step = l->step;
+	n->seed = c->seed;
+	net_forward(n, count);
+	double sum = net_loss(n, l->labels, count, true, &hits);
+	struct optim_step s = step_of(n, c, l->step);
+	e->lr = s.lr;
+	if (!isfinite(sum)) {
+		*failure = (struct train_failure){epoch, l->step + 1, s.lr, sum / (double)count};
+		return TRAIN_DIVERGED;
+	}
+	if (l->step == 0)
+		l->reference = sum / (double)count; /* the first batch, before any update */
+	net_update(n, &s);
+	l->step++;
+	e->loss += sum;
+	e->right += hits;
+	const struct train_hooks *h = l->hooks;
+	if (h && h->progress)
+		h->progress(h->ctx, epoch, b + 1, l->batches, sum / (double)count, s.lr,
+		            (double)(l->step * c->batch) / (now() - l->start));
+	if (h && h->interrupt && *h->interrupt) {
+		*failure = (struct train_failure){epoch, l->step, s.lr, sum / (double)count};
+		return TRAIN_INTERRUPTED;
+	}
+	return TRAIN_OK;
+}
+
+/* Whether epoch m's mean training loss exploded (TRAIN_EXPLOSION); then fills *failure.
+ * After epoch 1 the reference becomes its mean loss. */
+static bool exploded(struct loop *l, const struct train_metrics *m, struct train_failure *failure)
+{
+	if (l->reference > 0 && m->train_loss > TRAIN_EXPLOSION * l->reference) {
+		*failure = (struct train_failure){m->epoch, m->step, m->lr, m->train_loss, true,
+		                                  l->reference};
+		return true;
+	}
+	if (m->epoch == 1)
+		l->reference = m->train_loss;
+	return false;
+}
+
 enum train_status train_run(struct net *n, const struct dataset *train, const struct dataset *val,
                             const struct dataset *test, const struct data_transform *tf,
                             const struct train_config *c, const struct train_hooks *hooks,
@@ -53,58 +137,31 @@ enum train_status train_run(struct net *n, const struct dataset *train, const st
 	int64_t *rows = malloc((size_t)n->batch * sizeof *rows);
 	int32_t *labels = malloc((size_t)n->batch * sizeof *labels);
 	enum train_status status = order && rows && labels ? TRAIN_OK : TRAIN_NO_MEMORY;
-	int64_t batches = (train->n + c->batch - 1) / c->batch, step = c->start_epoch * batches;
-	double start = now() - c->start_seconds;
+	int64_t batches = (train->n + c->batch - 1) / c->batch;
+	struct loop l = {n, train, tf, c, hooks, order, labels, batches, c->start_epoch * batches,
+	                 now() - c->start_seconds, c->start_epoch > 0 ? c->first_epoch_loss : NAN};
 	for (int epoch = c->start_epoch + 1; status == TRAIN_OK && epoch <= c->epochs; epoch++) {
 		epoch_order(order, train->n, c, epoch);
-		double loss_sum = 0, lr = n->opt.lr;
-		int64_t right = 0;
-		for (int64_t b = 0; b < batches; b++) {
-			int64_t first = b * c->batch;
-			int64_t count = train->n - first < c->batch ? train->n - first : c->batch, hits;
-			data_batch(train, tf, order + first, count, net_input(n), labels);
-			n->training = true;
-			n->step = step;
-			n->seed = c->seed;
-			net_forward(n, count);
-			double sum = net_loss(n, labels, count, true, &hits);
-			struct optim_step s = {
-				.lr = c->schedule ? sched_value(c->schedule, n->opt.lr, (double)step) : n->opt.lr,
-				.momentum = optim_momentum(&n->opt, c->momentum_schedule, (double)step),
-				.t = step + 1,
-			};
-			lr = s.lr;
-			if (!isfinite(sum)) {
-				*failure = (struct train_failure){epoch, step + 1, s.lr, sum / (double)count};
-				status = TRAIN_DIVERGED;
-				break;
-			}
-			net_update(n, &s);
-			step++;
-			loss_sum += sum;
-			right += hits;
-			if (hooks && hooks->progress)
-				hooks->progress(hooks->ctx, epoch, b + 1, batches, sum / (double)count, s.lr,
-				                (double)(step * c->batch) / (now() - start));
-			if (hooks && hooks->interrupt && *hooks->interrupt) {
-				*failure = (struct train_failure){epoch, step, s.lr, sum / (double)count};
-				status = TRAIN_INTERRUPTED;
-				break;
-			}
-		}
+		struct epoch_sums e = {0, 0, n->opt.lr};
+		for (int64_t b = 0; status == TRAIN_OK && b < batches; b++)
+			status = train_batch(&l, epoch, b, &e, failure);
 		if (status != TRAIN_OK)
 			break;
 		struct train_metrics m = {
-			.epoch = epoch, .step = step, .lr = lr,
-			.train_loss = loss_sum / (double)train->n,
-			.train_acc = (double)right / (double)train->n,
+			.epoch = epoch, .step = l.step, .lr = e.lr,
+			.train_loss = e.loss / (double)train->n,
+			.train_acc = (double)e.right / (double)train->n,
 			.has_val = val != NULL, .has_test = test != NULL,
 		};
+		if (exploded(&l, &m, failure)) {
+			status = TRAIN_DIVERGED;
+			break;
+		}
 		if (val)
 			train_evaluate(n, val, tf, labels, rows, &m.val_loss, &m.val_acc);
 		if (test)
 			train_evaluate(n, test, tf, labels, rows, &m.test_loss, &m.test_acc);
-		m.seconds = now() - start;
+		m.seconds = now() - l.start;
 		if (hooks && hooks->epoch_end && hooks->epoch_end(hooks->ctx, &m) != 0)
 			status = TRAIN_STOPPED;
 	}

@@ -1,6 +1,6 @@
 /* train.h — the training loop: epochs of batches through a planned network, with the
  * learning rate and momentum from their schedules, evaluation of the validation and test
- * sets after every epoch, and a stop at the first loss that is not finite.
+ * sets after every epoch, and a stop when the run diverges (TRAIN_EXPLOSION below).
  *
  * For: train blocks. Not for: printing or files; the caller's hooks see the progress and
  * every epoch's metrics (interp/cli.c writes the log, the table, the plot).
@@ -26,7 +26,14 @@ struct train_config {
 	const struct sched *momentum_schedule; /* the momentum's, or NULL */
 	int start_epoch;                    /* epochs already done (a resumed run), else 0 */
 	double start_seconds;               /* the seconds those epochs took */
+	double first_epoch_loss;            /* when start_epoch > 0: epoch 1's train_loss */
 };
+
+/* A run diverges at the first batch whose loss is not finite, or after an epoch whose
+ * mean training loss exceeds TRAIN_EXPLOSION times a positive reference: for epoch 1 the
+ * loss of the first batch before any update, for every later epoch epoch 1's mean
+ * training loss (which a checkpoint keeps, so a resumed run applies the same rule). */
+enum { TRAIN_EXPLOSION = 10 };
 
 /* One epoch's figures (means over samples; accuracies in [0, 1]). */
 struct train_metrics {
@@ -51,18 +58,20 @@ struct train_hooks {
 	const volatile sig_atomic_t *interrupt;
 };
 
-/* Where a run stopped early: at the step whose loss was not finite, or after the last
- * step an interruption let it finish. */
+/* Where a run stopped early: at the step whose loss was not finite, after the last step
+ * of an epoch whose loss exploded, or after the last step an interruption let it finish. */
 struct train_failure {
-	int epoch;       /* 1, 2, ... */
-	int64_t step;    /* that step, 1, 2, ... */
-	double lr;       /* its rate */
-	double loss;     /* its batch's mean loss (inf or nan when the run diverged) */
+	int epoch;        /* 1, 2, ... */
+	int64_t step;     /* that step, 1, 2, ... */
+	double lr;        /* its rate */
+	double loss;      /* its batch's mean loss (inf or nan), or the exploded epoch's mean */
+	bool exploded;    /* the epoch's mean loss exceeded TRAIN_EXPLOSION × reference */
+	double reference; /* that reference (see TRAIN_EXPLOSION), when exploded */
 };
 
 enum train_status {
 	TRAIN_OK = 0,
-	TRAIN_DIVERGED = 1,    /* a loss was not finite (*failure says where) */
+	TRAIN_DIVERGED = 1,    /* a loss was not finite or exploded (*failure says where) */
 	TRAIN_STOPPED = 2,     /* epoch_end asked to stop */
 	TRAIN_INTERRUPTED = 3, /* *hooks->interrupt was set (*failure gives the epoch and step) */
 	TRAIN_NO_MEMORY = -1,
