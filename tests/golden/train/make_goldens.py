@@ -8,6 +8,13 @@ torch.manual_seed(0), written to init.safetensors (by the plain-Python writer be
 descent's names dense1.weight, ...). Then 20 full-batch steps without shuffling, for each
 optimizer; NAME.losses holds the loss before each step, NAME.safetensors the final weights.
 AdamW decays biases too, so descent's run of it says decay_biases = true.
+
+More cases for tests/test_numerics.c (NAME.losses holds each epoch's mean training loss,
+NAME.lrs the rate of each epoch's last step, as descent's log; NAME.safetensors the final
+weights): the same network trained under PyTorch's schedulers (sched_*: warmup then
+cosine, SGDR, one-cycle with its momentum cycle), in batches of 48 so that every epoch
+ends with a partial batch of 16 (partial_batch), and the batchnorm network with AdamW's
+decay on the weights only (bn_wd_no_bias_decay, descent's decay_biases = false).
 """
 import json
 import os
@@ -56,10 +63,11 @@ def main():
     write_safetensors(os.path.join(HERE, "init.safetensors"), init)
     modules = {"dense1.weight": "0.weight", "dense1.bias": "0.bias",
                "dense2.weight": "2.weight", "dense2.bias": "2.bias"}
-    train_cases("", lambda: torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(),
-                                                 torch.nn.Linear(32, 10)), init, modules, x, y)
-    batchnorm_goldens(x, y)
-    print("torch", torch.__version__, "wrote", 2 * len(OPTIMIZERS), "cases and bn_unit.txt")
+    train_cases("", plain_network, init, modules, x, y)
+    init_bn, modules_bn = batchnorm_goldens(x, y)
+    more_goldens(x, y, init, modules, init_bn, modules_bn)
+    print("torch", torch.__version__, "wrote", 2 * len(OPTIMIZERS) + len(MORE),
+          "cases and bn_unit.txt")
 
 
 def train_cases(prefix, build, init, modules, x, y):
@@ -128,9 +136,97 @@ def batchnorm_goldens(x, y):
                "batchnorm1.running_var": "1.running_var",
                "batchnorm1.num_batches_tracked": "1.num_batches_tracked",
                "dense2.weight": "3.weight", "dense2.bias": "3.bias"}
-    train_cases("bn_", lambda: torch.nn.Sequential(
-        torch.nn.Linear(64, 32, bias=False), torch.nn.BatchNorm1d(32), torch.nn.ReLU(),
-        torch.nn.Linear(32, 10)), init, modules, x, y)
+    train_cases("bn_", batchnorm_network, init, modules, x, y)
+    return init, modules
+
+
+def plain_network():
+    return torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+
+
+def batchnorm_network():
+    return torch.nn.Sequential(torch.nn.Linear(64, 32, bias=False), torch.nn.BatchNorm1d(32),
+                               torch.nn.ReLU(), torch.nn.Linear(32, 10))
+
+
+def no_decay_groups(model):
+    """AdamW's decay on the two dense weights only: batchnorm's gamma and beta and the
+    last bias are not decayed (descent's decay_biases = false)."""
+    return [{"params": [model[0].weight, model[3].weight]},
+            {"params": [model[1].weight, model[1].bias, model[3].bias], "weight_decay": 0.0}]
+
+
+S = torch.optim.lr_scheduler
+
+# name: (batchnorm network?, batch, epochs, optimizer, scheduler or None, param groups or None)
+MORE = {
+    # descent: sgd(lr = 0.1, momentum = 0.9), warmup(5, start_factor = 0.2) then cosine(15)
+    "sched_warmup_cosine": (False, 64, 20,
+                            lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+                            lambda o: S.SequentialLR(o, [
+                                S.LinearLR(o, start_factor=0.2, end_factor=1.0, total_iters=5),
+                                S.CosineAnnealingLR(o, T_max=15)], milestones=[5]), None),
+    # descent: adam(lr = 0.01), cosine_restart(T0 = 4, T_mult = 2)
+    "sched_sgdr": (False, 64, 20, lambda p: torch.optim.Adam(p, lr=0.01),
+                   lambda o: S.CosineAnnealingWarmRestarts(o, T_0=4, T_mult=2), None),
+    # descent: sgd(lr = 0.1, momentum = 0.95), one_cycle(20), and OneCycleLR's momentum
+    # (0.95 down to 0.85 over its first phase, 0.3·20 − 1 = 5 steps, and back up over the
+    # 14 left) as momentum_schedule = cosine(5, eta_min = 0.85) then
+    # one_cycle(total = 30, pct_start = 0.5, div = 0.95 / 0.85), whose rising phase
+    # lasts 0.5·30 − 1 = 14 steps from 0.95 / div = 0.85
+    "sched_one_cycle": (False, 64, 20, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.95),
+                        lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=20, pct_start=0.3,
+                                               base_momentum=0.85, max_momentum=0.95), None),
+    # descent: sgd(lr = 0.1, momentum = 0.9), batch = 48: batches of 48 and 16 rows
+    "partial_batch": (False, 48, 10, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+                      None, None),
+    # descent: adamw(lr = 0.01, wd = 0.5), decay_biases = false
+    "bn_wd_no_bias_decay": (True, 64, 20,
+                            lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.5), None,
+                            no_decay_groups),
+}
+
+
+def more_goldens(x, y, init, modules, init_bn, modules_bn):
+    """Each case of MORE, started from init (or init_bn), trained in file order. One
+    thread, so that a rerun on the same machine writes the same bytes (the sums of a
+    matrix product are split by thread count)."""
+    torch.set_num_threads(1)
+    for name, (bn, batch, epochs, make, schedule, groups) in MORE.items():
+        model = batchnorm_network() if bn else plain_network()
+        names = modules_bn if bn else modules
+        model.load_state_dict({names[k]: v for k, v in (init_bn if bn else init).items()})
+        opt = make(groups(model) if groups else model.parameters())
+        sched = schedule(opt) if schedule else None
+        losses, lrs = train_epochs(model, opt, sched, x, y, batch, epochs)
+        for ext, values in ((".losses", losses), (".lrs", lrs)):
+            with open(os.path.join(HERE, name + ext), "w") as f:
+                f.write("".join("%r\n" % v for v in values))
+        sd = model.state_dict()
+        write_safetensors(os.path.join(HERE, name + ".safetensors"),
+                          {k: sd[m] for k, m in names.items()})
+
+
+def train_epochs(model, opt, sched, x, y, batch, epochs):
+    """Trains model on (x, y) in file order, in batches of `batch` rows (the last one
+    smaller), stepping sched after every step; returns each epoch's mean loss over its
+    samples and the rate of its last step."""
+    losses, lrs = [], []
+    for _ in range(epochs):
+        total = 0.0
+        for first in range(0, len(y), batch):
+            xb, yb = x[first:first + batch], y[first:first + batch]
+            lr = opt.param_groups[0]["lr"]
+            loss = torch.nn.functional.cross_entropy(model(xb), yb)
+            total += loss.item() * len(yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if sched:
+                sched.step()
+        losses.append(total / len(y))
+        lrs.append(lr)
+    return losses, lrs
 
 
 if __name__ == "__main__":
