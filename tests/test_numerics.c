@@ -13,6 +13,7 @@
 
 #include "helpers.h"
 #include "layers.h"
+#include "optim.h"
 #include "safetensors.h"
 
 /* The values of "key": in each line of a JSON Lines file; returns how many. */
@@ -375,4 +376,20 @@ Test(momentum_schedule, has_no_effect_in_minimize_without_momentum)
 	free(traces[0]);
 	free(traces[1]);
 	cr_expect_eq(remove_tree(dir), 0);
+}
+
+/* The one rule behind both: a base of 0 stays 0 at every step (so optim_needs, which sees
+ * the base, knows every state a step uses); any other base follows its schedule. */
+Test(momentum_schedule, scales_a_non_zero_base_and_leaves_zero_at_zero)
+{
+	struct sched cosine = {.kind = SCHED_COSINE, .u.cosine = {10, 0.5}};
+	struct optim_config none = {.kind = OPT_SGD, .lr = 0.1};
+	struct optim_config some = {.kind = OPT_SGD, .lr = 0.1, .momentum = 0.9};
+	for (int t = 0; t <= 12; t++) {
+		cr_expect_eq(optim_momentum(&none, &cosine, t), 0.0, "step %d", t);
+		cr_expect_eq(optim_momentum(&some, &cosine, t), sched_value(&cosine, 0.9, t), "step %d", t);
+		cr_expect_eq(optim_momentum(&some, NULL, t), 0.9);
+	}
+	cr_expect_eq(optim_needs(&none), 0u);
+	cr_expect_eq(optim_needs(&(struct optim_config){.kind = OPT_RMSPROP}), (unsigned)OPT_NEEDS_SQ);
 }
