@@ -27,18 +27,17 @@ static bool readable_data(const char *path, const struct ast *at, const char *gi
 {
 	struct stat st;
 	const char *why = NULL;
-	char reason[600];
 	if (stat(path, &st) != 0)
-		why = errno == ENOENT ? "it is a symbolic link to a file that does not exist"
-			: strerror(errno);
+		why = errno == ENOENT && lstat(path, &st) == 0
+			? "it is a symbolic link to a file that does not exist"
+			: errno == EACCES ? "permission denied" : strerror(errno);
 	else if (S_ISDIR(st.st_mode))
 		why = "it is a folder, not a file";
 	else if (access(path, R_OK) != 0)
 		why = errno == EACCES ? "permission denied" : strerror(errno);
 	if (!why)
 		return true;
-	snprintf(reason, sizeof reason, "%s", why);
-	diag_error(d, at->loc, "cannot read the data file \"%s\": %s: %s", given, path, reason);
+	diag_error(d, at->loc, "cannot read the data file \"%s\": %s: %s", given, path, why);
 	if (stopped)
 		diag_help(d, "the search stops at the first file of that name, so no other folder "
 		          "was tried");
@@ -52,9 +51,10 @@ static bool readable_data(const char *path, const struct ast *at, const char *gi
 static int find_data(const char *nn_path, const struct ast *at, const char *given, char *out,
                      size_t size, struct diag *d)
 {
-	if (given[0] == '/') {
+	struct stat st;
+	if (given[0] == '/') { /* one place; a missing file is the loader's "cannot open" */
 		snprintf(out, size, "%s", given);
-		return readable_data(out, at, given, false, d) ? 0 : -1;
+		return lstat(out, &st) != 0 || readable_data(out, at, given, false, d) ? 0 : -1;
 	}
 	const char *slash = strrchr(nn_path, '/'), *env = getenv("DESCENT_DATA");
 	char dir[PATH_MAX];
@@ -66,8 +66,8 @@ static int find_data(const char *nn_path, const struct ast *at, const char *give
 		if (!places[i])
 			continue;
 		snprintf(out, size, "%s/%s", places[i], given);
-		struct stat st;
-		if (lstat(out, &st) == 0) /* a name that exists, even a link to nothing */
+		/* a name that exists, even a link to nothing, or one we may not look at */
+		if (lstat(out, &st) == 0 || (errno != ENOENT && errno != ENOTDIR))
 			return readable_data(out, at, given, i < 2, d) ? 0 : -1;
 		snprintf(tried + strlen(tried), sizeof tried - strlen(tried), "%s%s", *tried ? ", " : "",
 		         places[i]);

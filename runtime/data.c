@@ -765,11 +765,12 @@ static int npy_values(struct reader *r, const struct npy_header *h, double **out
 			: h->size == 1 ? (h->kind == 'u' ? p[0] : (int8_t)p[0])
 			: h->size == 4 ? u.i4 : (double)u.i8;
 		if (!isfinite(v[i])) {
+			const char *what = isnan(v[i]) ? "nan" : "infinite";
 			free(raw);
 			free(v);
 			return fail(err, "%s: offset %lld: element %lld (sample %lld) is %s, not a "
 			            "finite number", r->path, (long long)(r->offset - (count - i) * h->size),
-			            (long long)i, (long long)(i / h->rest), isnan(v[i]) ? "nan" : "infinite");
+			            (long long)i, (long long)(i / h->rest), what);
 		}
 	}
 	free(raw);
