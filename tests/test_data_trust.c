@@ -4,10 +4,12 @@
  * files that exist but cannot be read stop the search with a true message; NPY object
  * arrays and non-finite elements; and the warnings on classes and batch sizes. */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "data.h"
@@ -301,6 +303,54 @@ Test(data_files, a_link_to_nothing_stops_the_search)
 Test(data_files, a_folder_stops_the_search)
 {
 	expect_unreadable(folder, "x.csv: it is a folder, not a file");
+}
+
+/* Copies the file at from to to, executable by everyone; 0 or -1. */
+static int copy_program(const char *from, const char *to)
+{
+	size_t len;
+	char *bytes = slurp(from, &len);
+	FILE *f = bytes ? fopen(to, "wb") : NULL;
+	int status = f && fwrite(bytes, 1, len, f) == len ? 0 : -1;
+	if (f && fclose(f) != 0)
+		status = -1;
+	free(bytes);
+	return status == 0 ? chmod(to, 0755) : -1;
+}
+
+Test(data_files, one_without_read_permission_stops_the_search)
+{
+	/* root reads anything: as root the run drops to user nobody with setpriv */
+	bool root = geteuid() == 0;
+	if (root && access("/usr/bin/setpriv", X_OK) != 0)
+		cr_skip_test("running as root without /usr/bin/setpriv to drop the permission");
+	char dir[64], other[128], path[128], cmd[600];
+	cr_assert(scratch_dir(dir));
+	cr_assert_eq(chmod(dir, 0755), 0);
+	snprintf(other, sizeof other, "%s/elsewhere", dir);
+	cr_assert_eq(mkdir(other, 0755), 0);
+	put(other, "x.csv", train_csv);
+	put(dir, "x.csv", train_csv);
+	snprintf(path, sizeof path, "%s/x.csv", dir);
+	cr_assert_eq(chmod(path, 0), 0);
+	put_nn(dir, "x.csv", NULL, "    dense(2)\n", 4, "");
+	snprintf(path, sizeof path, "%s/t.nn", dir);
+	cr_assert_eq(chmod(path, 0644), 0);
+	snprintf(path, sizeof path, "%s/descent", dir);
+	const char *program = getenv("DESCENT") ? getenv("DESCENT") : "./descent";
+	cr_assert_eq(copy_program(program, path), 0, "%s", program);
+	snprintf(cmd, sizeof cmd, "cd %s && DESCENT_DATA=%s %s ./descent run --quiet t.nn "
+	         "2> err.txt", dir, other, root ? "setpriv --reuid=65534 --regid=65534 "
+	         "--clear-groups" : "");
+	int status = system(cmd);
+	snprintf(path, sizeof path, "%s/err.txt", dir);
+	char *err = slurp(path, NULL);
+	cr_assert(err);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d: %s", status, err);
+	cr_expect(strstr(err, "t.nn:2:17: error: cannot read the data file \"x.csv\": ./x.csv: "
+	                      "permission denied"), "%s", err);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
 }
 
 /* ---- NPY ---- */
