@@ -265,12 +265,14 @@ static int distinct_classes(const struct dataset *ds)
 {
 	int32_t top = top_class(ds);
 	unsigned char *seen = calloc((size_t)top + 2, 1);
+	if (!seen)
+		return 2; /* out of memory: no warning */
 	int count = 0;
-	for (int64_t i = 0; seen && i < ds->n; i++)
+	for (int64_t i = 0; i < ds->n; i++)
 		if (!seen[ds->y[i]]++)
 			count++;
 	free(seen);
-	return seen ? count : 2; /* out of memory: no warning */
+	return count;
 }
 
 /* Warns of a training set with one class: nothing to tell apart, and accuracy 1. */
@@ -322,13 +324,14 @@ static int check_batch(const struct ast *block, const struct ast *network,
 	const struct ast *key = ast_value(block, "batch");
 	struct loc at = key ? key->loc : block->name_loc;
 	int64_t n = t->train.n, batch = t->config.batch;
-	if (batch > n) {
-		diag_warning(d, at, "batch = %lld%s is larger than the %lld training rows: every step "
-		             "takes all %lld", (long long)batch, key ? "" : " (the default)",
-		             (long long)n, (long long)n);
-		if (t->val.n > 0)
-			diag_note(d, at, "after the validation split of %lld rows", (long long)t->val.n);
-	}
+	char split[64] = "";
+	if (t->val.n > 0)
+		snprintf(split, sizeof split, " after the validation split of %lld",
+		         (long long)t->val.n);
+	if (batch > n)
+		diag_warning(d, at, "batch = %lld%s is larger than the %lld training rows%s: every "
+		             "step takes all %lld", (long long)batch, key ? "" : " (the default)",
+		             (long long)n, split, (long long)n);
 	const struct ast *bn = first_batchnorm(network);
 	if (!bn || (batch != 1 && n % batch != 1))
 		return 0;
@@ -336,9 +339,9 @@ static int check_batch(const struct ast *block, const struct ast *network,
 		diag_error(d, at, "batch = 1 gives batchnorm one row per training batch, and it "
 		           "needs more than one value per feature");
 	else
-		diag_error(d, at, "the last batch of every epoch holds one row (%lld training rows, "
+		diag_error(d, at, "the last batch of every epoch holds one row (%lld training rows%s, "
 		           "batch = %lld), and batchnorm needs more than one value per feature in a "
-		           "training batch", (long long)n, (long long)batch);
+		           "training batch", (long long)n, split, (long long)batch);
 	diag_note(d, bn->loc, "the batchnorm layer");
 	int64_t other = other_batch(n, batch);
 	if (other)

@@ -149,6 +149,26 @@ Test(labels, names_in_the_test_file_where_training_has_class_ids_are_an_error)
 	cr_expect_eq(remove_tree(dir), 0);
 }
 
+Test(labels, class_ids_in_the_test_set_where_training_has_names_are_an_error)
+{
+	char dir[64], text[800], *err, *cwd = getcwd(NULL, 0);
+	cr_assert(scratch_dir(dir));
+	put(dir, "train.csv", train_csv);
+	snprintf(text, sizeof text,
+	         "data d {\n    train = csv(\"train.csv\", label = \"label\")\n"
+	         "    test = npy(\"%s/tests/data/good/x_f4.npy\", \"%s/tests/data/good/y_i8.npy\")\n}\n"
+	         "network n {\n    dense(5)\n}\n"
+	         "train {\n    network = n\n    data = d\n    optimizer = sgd(lr = 0.5)\n"
+	         "    epochs = 3\n    batch = 4\n}\n", cwd, cwd);
+	put(dir, "t.nn", text);
+	cr_expect_eq(run_nn("run", dir, &err), 1);
+	cr_expect(strstr(err, "t.nn:3:12: error: the labels of this test set are class ids, but the "
+	                      "training labels are names (cat, ...)"), "%s", err);
+	free(err);
+	free(cwd);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
 Test(labels, a_test_class_id_beyond_the_outputs_is_an_error)
 {
 	/* today's behaviour, kept: not a silent wrong accuracy */
@@ -259,6 +279,24 @@ Test(batchnorm, a_last_batch_of_one_row_is_refused_before_training)
 	free(err);
 	snprintf(log, sizeof log, "%s/t.jsonl", dir);
 	cr_expect_neq(access(log, F_OK), 0, "no epoch may run");
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(batchnorm, a_last_batch_of_one_row_counts_the_rows_after_the_validation_split)
+{
+	char dir[64], text[600], *err;
+	cr_assert(scratch_dir(dir));
+	put(dir, "six.csv", "a,b,label\n1,0,dog\n0,1,cat\n1,0,dog\n0,1,cat\n1,1,cat\n1,1,dog\n");
+	snprintf(text, sizeof text,
+	         "data d {\n    train = csv(\"six.csv\", label = \"label\")\n    validation = 0.2\n}\n"
+	         "network n {\n    dense(4, bias = false)\n    batchnorm\n    dense(2)\n}\n"
+	         "train {\n    network = n\n    data = d\n    optimizer = sgd(lr = 0.5)\n"
+	         "    epochs = 3\n    batch = 4\n}\n");
+	put(dir, "t.nn", text);
+	cr_expect_eq(run_nn("run", dir, &err), 1);
+	cr_expect(strstr(err, "t.nn:15:13: error: the last batch of every epoch holds one row (5 "
+	                      "training rows after the validation split of 1, batch = 4)"), "%s", err);
+	free(err);
 	cr_expect_eq(remove_tree(dir), 0);
 }
 
