@@ -702,6 +702,29 @@ static double optimizer_lr(const struct ast *opt)
 	return schema_number(sig, vals, "lr");
 }
 
+/* batch = 1 with a batchnorm layer in the network: batchnorm needs more than one value
+ * per feature in a training batch (PyTorch refuses it too). The last batch of one row
+ * depends on the data, and lower_train.c refuses it once the data is loaded. */
+static void check_batchnorm_batch(struct checker *ck, const struct ast *batch,
+                                  const struct ast *network)
+{
+	const struct ast *net = network && network->kind == AST_NAME
+		? find_block(ck, BLOCK_NETWORK, network->str) : NULL;
+	if (!net || !batch || batch->kind != AST_NUM || batch->num != 1)
+		return;
+	for (int i = 0; i < net->nkids; i++) {
+		const struct ast *layer = net->kids[i]->a;
+		if (net->kids[i]->kind != AST_LAYER || !layer || !layer->str
+		    || strcmp(layer->str, "batchnorm") != 0)
+			continue;
+		diag_error(ck->d, batch->loc, "batch = 1 gives batchnorm one row per training batch, "
+		           "and it needs more than one value per feature");
+		diag_note(ck->d, layer->loc, "the batchnorm layer of network '%s'", net->str);
+		diag_help(ck->d, "use batch = 2 or more, or remove the batchnorm layer");
+		return;
+	}
+}
+
 static void check_train(struct checker *ck, const struct ast *train)
 {
 	const struct param *keys = schema_train_keys;
@@ -711,6 +734,7 @@ static void check_train(struct checker *ck, const struct ast *train)
 	const struct ast *opt = key_value(keys, vals, "optimizer");
 	const struct ast *reg = key_value(keys, vals, "regularize");
 	const struct ast *epochs = key_value(keys, vals, "epochs");
+	check_batchnorm_batch(ck, key_value(keys, vals, "batch"), key_value(keys, vals, "network"));
 	if (opt)
 		warn_optimizer(ck, opt, reg, key_value(keys, vals, "momentum_schedule"));
 	if (epochs && epochs->kind == AST_NUM)

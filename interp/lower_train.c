@@ -2,10 +2,12 @@
  * the path search of LANGUAGE.md section 3, loaded, split, transformed), its network
  * (built, checked against the data, planned) and its settings (see lower.h). */
 #include <assert.h>
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -17,14 +19,42 @@ static double number_or(const struct ast *v, double otherwise)
 	return v && (v->kind == AST_NUM || v->kind == AST_BOOL) ? v->num : otherwise;
 }
 
-/* Finds a data file: beside the .nn file, then in $DESCENT_DATA, then /usr/share/datasets.
- * Returns 0 with the path in out, or -1 having reported where it looked. */
+/* Whether the data file found at path can be read; if not, reports why at the path given
+ * in the .nn file (a folder, a symbolic link to nothing, no permission) and that the
+ * search stopped there (stopped: whether places were left to look in). */
+static bool readable_data(const char *path, const struct ast *at, const char *given,
+                          bool stopped, struct diag *d)
+{
+	struct stat st;
+	const char *why = NULL;
+	if (stat(path, &st) != 0)
+		why = errno == ENOENT && lstat(path, &st) == 0
+			? "it is a symbolic link to a file that does not exist"
+			: errno == EACCES ? "permission denied" : strerror(errno);
+	else if (S_ISDIR(st.st_mode))
+		why = "it is a folder, not a file";
+	else if (access(path, R_OK) != 0)
+		why = errno == EACCES ? "permission denied" : strerror(errno);
+	if (!why)
+		return true;
+	diag_error(d, at->loc, "cannot read the data file \"%s\": %s: %s", given, path, why);
+	if (stopped)
+		diag_help(d, "the search stops at the first file of that name, so no other folder "
+		          "was tried");
+	return false;
+}
+
+/* Finds a data file: beside the .nn file, then in $DESCENT_DATA, then /usr/share/datasets;
+ * the first place where the name exists is the file (one that exists but cannot be read
+ * is an error, so a file of the same name elsewhere is never loaded instead). Returns 0
+ * with the path in out, or -1 having reported where it looked or why it cannot read. */
 static int find_data(const char *nn_path, const struct ast *at, const char *given, char *out,
                      size_t size, struct diag *d)
 {
-	if (given[0] == '/') {
+	struct stat st;
+	if (given[0] == '/') { /* one place; a missing file is the loader's "cannot open" */
 		snprintf(out, size, "%s", given);
-		return 0;
+		return lstat(out, &st) != 0 || readable_data(out, at, given, false, d) ? 0 : -1;
 	}
 	const char *slash = strrchr(nn_path, '/'), *env = getenv("DESCENT_DATA");
 	char dir[PATH_MAX];
@@ -36,8 +66,9 @@ static int find_data(const char *nn_path, const struct ast *at, const char *give
 		if (!places[i])
 			continue;
 		snprintf(out, size, "%s/%s", places[i], given);
-		if (access(out, R_OK) == 0)
-			return 0;
+		/* a name that exists, even a link to nothing, or one we may not look at */
+		if (lstat(out, &st) == 0 || (errno != ENOENT && errno != ENOTDIR))
+			return readable_data(out, at, given, i < 2, d) ? 0 : -1;
 		snprintf(tried + strlen(tried), sizeof tried - strlen(tried), "%s%s", *tried ? ", " : "",
 		         places[i]);
 	}
@@ -46,9 +77,10 @@ static int find_data(const char *nn_path, const struct ast *at, const char *give
 	return -1;
 }
 
-/* Loads one source call (part 0 for train, 1 for test: generated sets differ). */
+/* Loads one source call (part 0 for train, 1 for test: generated sets differ); a CSV
+ * test file takes the string labels of known, the training set (NULL for train). */
 static int load_source(const struct ast *call, const char *nn_path, uint64_t part,
-                       struct dataset *out, struct diag *d)
+                       const struct dataset *known, struct dataset *out, struct diag *d)
 {
 	const struct sig *sig = schema_find(schema_sources, call->str);
 	const struct ast *vals[SIG_MAX_PARAMS];
@@ -66,9 +98,9 @@ static int load_source(const struct ast *call, const char *nn_path, uint64_t par
 		if (find_data(nn_path, vals[0], vals[0]->str, a, sizeof a, d) != 0)
 			return -1;
 		const struct ast *label = vals[1];
-		status = data_load_csv(a, label->kind == AST_STR ? label->str : NULL,
-		                       label->kind == AST_NUM ? (int64_t)label->num : 0,
-		                       schema_number(sig, vals, "header") != 0, out, &err);
+		status = data_load_csv_as(a, label->kind == AST_STR ? label->str : NULL,
+		                          label->kind == AST_NUM ? (int64_t)label->num : 0,
+		                          schema_number(sig, vals, "header") != 0, known, out, &err);
 	} else {
 		int64_t n = (int64_t)schema_number(sig, vals, "n");
 		int classes = (int)schema_number(sig, vals, "classes");
@@ -90,10 +122,16 @@ static int lower_data(const struct ast *data, const char *nn_path, uint64_t seed
                       struct train_lowered *t, struct diag *d)
 {
 	struct dataset all;
-	if (load_source(ast_value(data, "train"), nn_path, 0, &all, d) != 0)
+	if (load_source(ast_value(data, "train"), nn_path, 0, NULL, &all, d) != 0)
 		return 1;
 	const struct ast *test = ast_value(data, "test");
-	if (test && load_source(test, nn_path, 1, &t->test, d) != 0) {
+	if (test && load_source(test, nn_path, 1, &all, &t->test, d) != 0) {
+		data_free(&all);
+		return 1;
+	}
+	if (test && all.names && !t->test.names) {
+		diag_error(d, test->loc, "the labels of this test set are class ids, but the training "
+		           "labels are names (%s, ...)", all.names[0]);
 		data_free(&all);
 		return 1;
 	}
@@ -211,7 +249,108 @@ static int lower_network(const struct ast *network, const struct ast *data, stru
 		diag_help(d, "make the last dense layer dense(%d)", top + 1);
 		return 1;
 	}
+	int classes = t->train.names ? t->train.classes : top + 1;
+	if (!binary && width > classes) {
+		diag_warning(d, network->name_loc, "network '%s' ends with %lld outputs, but data '%s' "
+		             "has %d class%s: outputs %d to %lld stand for no class", network->str,
+		             (long long)width, data->str, classes, classes == 1 ? "" : "es", classes,
+		             (long long)width - 1);
+		diag_help(d, "make the last dense layer dense(%d)", classes);
+	}
 	return 0;
+}
+
+/* How many different labels the set's rows hold (0 for an empty set). */
+static int distinct_classes(const struct dataset *ds)
+{
+	int32_t top = top_class(ds);
+	unsigned char *seen = calloc((size_t)top + 2, 1);
+	if (!seen)
+		return 2; /* out of memory: no warning */
+	int count = 0;
+	for (int64_t i = 0; i < ds->n; i++)
+		if (!seen[ds->y[i]]++)
+			count++;
+	free(seen);
+	return count;
+}
+
+/* Warns of a training set with one class: nothing to tell apart, and accuracy 1. */
+static void warn_one_class(const struct ast *data, const struct train_lowered *t, struct diag *d)
+{
+	if (distinct_classes(&t->train) != 1)
+		return;
+	char label[80];
+	if (t->train.names)
+		snprintf(label, sizeof label, "'%.60s'", t->train.names[t->train.y[0]]);
+	else
+		snprintf(label, sizeof label, "%d", t->train.y[0]);
+	diag_warning(d, ast_value(data, "train")->loc, "data '%s' has one class: every one of its "
+	             "%lld training rows has the label %s", data->str, (long long)t->train.n, label);
+	diag_note(d, data->name_loc, "a classifier of one class has nothing to learn, and its "
+	          "accuracy is 1 whatever it does");
+}
+
+/* The first batchnorm layer of the network, or NULL. */
+static const struct ast *first_batchnorm(const struct ast *network)
+{
+	for (int i = 0; i < network->nkids; i++) {
+		const struct ast *layer = network->kids[i]->a;
+		if (layer && layer->str && strcmp(layer->str, "batchnorm") == 0)
+			return layer;
+	}
+	return NULL;
+}
+
+/* The batch size nearest to batch (from 2 to n) whose last batch of n rows is not one
+ * row, or 0 if there is none. */
+static int64_t other_batch(int64_t n, int64_t batch)
+{
+	for (int64_t step = 1; step < n; step++) {
+		if (batch - step >= 2 && n % (batch - step) != 1)
+			return batch - step;
+		if (batch + step <= n && n % (batch + step) != 1)
+			return batch + step;
+	}
+	return 0;
+}
+
+/* Checks the batch size against the training rows: a batch larger than the data warns;
+ * a last batch of one row with batchnorm is an error (batchnorm needs more than one value
+ * per feature in a training batch, as PyTorch's BatchNorm1d does). 0 or 1 (reported). */
+static int check_batch(const struct ast *block, const struct ast *network,
+                       const struct train_lowered *t, struct diag *d)
+{
+	const struct ast *key = ast_value(block, "batch");
+	struct loc at = key ? key->loc : block->name_loc;
+	int64_t n = t->train.n, batch = t->config.batch;
+	char split[64] = "";
+	if (t->val.n > 0)
+		snprintf(split, sizeof split, " after the validation split of %lld",
+		         (long long)t->val.n);
+	if (batch > n)
+		diag_warning(d, at, "batch = %lld%s is larger than the %lld training rows%s: every "
+		             "step takes all %lld", (long long)batch, key ? "" : " (the default)",
+		             (long long)n, split, (long long)n);
+	const struct ast *bn = first_batchnorm(network);
+	if (!bn || (batch != 1 && n % batch != 1))
+		return 0;
+	if (batch == 1)
+		diag_error(d, at, "batch = 1 gives batchnorm one row per training batch, and it "
+		           "needs more than one value per feature");
+	else
+		diag_error(d, at, "the last batch of every epoch holds one row (%lld training rows%s, "
+		           "batch = %lld), and batchnorm needs more than one value per feature in a "
+		           "training batch", (long long)n, split, (long long)batch);
+	diag_note(d, bn->loc, "the batchnorm layer");
+	int64_t other = other_batch(n, batch);
+	if (other)
+		diag_help(d, "choose another batch size, e.g. batch = %lld (descent does not drop a "
+		          "last batch)", (long long)other);
+	else
+		diag_help(d, "one training row cannot train batchnorm: give more data or a smaller "
+		          "validation fraction");
+	return 1;
 }
 
 /* Reads the train block's own settings (optimizer, schedules, regularization, sizes). */
@@ -258,6 +397,10 @@ int lower_train(const struct ast *file, const struct ast *block, int index, cons
 	int status = lower_data(data, nn_path, t->config.seed, t, d);
 	if (status == 0)
 		status = lower_network(network, data, t, d);
+	if (status == 0) {
+		warn_one_class(data, t, d);
+		status = check_batch(block, network, t, d);
+	}
 	if (status != 0) {
 		lower_train_free(t);
 		return status;

@@ -121,21 +121,27 @@ static int weights_file(const char *file, const struct ast *block, struct train_
 {
 	char path[4096], err[600];
 	run_output_path(file, node->str, path, sizeof path);
+	char *labels = data_label_list(&t->train); /* NULL: class ids */
 	if (load) {
-		if (checkpoint_load_weights(path, &t->net, err, sizeof err) == 0)
+		int loaded = checkpoint_check_labels(path, labels, err, sizeof err) == 0
+			&& checkpoint_load_weights(path, &t->net, err, sizeof err) == 0;
+		free(labels);
+		if (loaded)
 			return RUN_OK;
 		diag_error(d, node->loc, "%s", err);
 		return RUN_INPUT;
 	}
 	char *text = block_text(block);
 	struct st_meta meta[] = {{"program", "descent " DESCENT_VERSION},
-	                         {"train", text ? text : ""}, {"network", t->network}};
+	                         {"train", text ? text : ""}, {"network", t->network},
+	                         {"labels", labels}};
 	run_make_parents(path);
-	int status = checkpoint_save_weights(path, &t->net, meta, 3, err, sizeof err) == 0
+	int status = checkpoint_save_weights(path, &t->net, meta, labels ? 4 : 3, err, sizeof err) == 0
 		? RUN_OK : RUN_INPUT;
 	if (status != RUN_OK)
 		fprintf(stderr, "descent run: %s\n", err);
 	free(text);
+	free(labels);
 	return status;
 }
 

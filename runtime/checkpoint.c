@@ -326,3 +326,22 @@ int checkpoint_load_weights(const char *path, struct net *n, char *err, size_t s
 	contents_free(&c);
 	return status;
 }
+
+int checkpoint_check_labels(const char *path, const char *labels, char *err, size_t size)
+{
+	struct st_meta *meta;
+	int nmeta;
+	if (st_metadata(path, &meta, &nmeta, err, size) != 0)
+		return -1;
+	const char *saved = meta_get(meta, nmeta, "labels");
+	int status = 0;
+	if (*saved && !labels)
+		status = fail(err, size, "%s: trained on the string labels %.200s, but this data's "
+		              "labels are class ids", path, saved);
+	else if (*saved && strcmp(saved, labels) != 0)
+		status = fail(err, size, "%s: trained on the labels %.200s, but this data has the labels "
+		              "%.200s; their class ids would not mean the same classes", path, saved,
+		              labels);
+	st_meta_free(meta, nmeta);
+	return status;
+}

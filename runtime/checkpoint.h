@@ -74,4 +74,10 @@ int checkpoint_save_weights(const char *path, struct net *n, const struct st_met
  * none of a checkpoint's identity is compared. 0, or -1 with a message. */
 int checkpoint_load_weights(const char *path, struct net *n, char *err, size_t size);
 
+/* Refuses weights trained on other class labels: if the metadata of the weights file at
+ * path has `labels` (the JSON list of string labels that `save` writes), it must equal
+ * labels, this data's list (NULL: the data's labels are class ids). A file without
+ * `labels` (older weights, or class ids) is accepted. 0, or -1 with a message. */
+int checkpoint_check_labels(const char *path, const char *labels, char *err, size_t size);
+
 #endif

@@ -180,6 +180,42 @@ void data_free(struct dataset *ds)
 	*ds = (struct dataset){0};
 }
 
+/* Appends name to the JSON text at out (room for every byte escaped as \u00XX). */
+static char *json_string(char *out, const char *name)
+{
+	*out++ = '"';
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p == '"' || *p == '\\')
+			out += sprintf(out, "\\%c", *p);
+		else if (*p < 0x20)
+			out += sprintf(out, "\\u%04x", *p);
+		else
+			*out++ = (char)*p;
+	*out++ = '"';
+	return out;
+}
+
+char *data_label_list(const struct dataset *ds)
+{
+	if (!ds->names)
+		return NULL;
+	size_t size = 3;
+	for (int c = 0; c < ds->classes; c++)
+		size += 6 * strlen(ds->names[c]) + 4;
+	char *text = malloc(size), *p = text;
+	if (!text)
+		return NULL;
+	*p++ = '[';
+	for (int c = 0; c < ds->classes; c++) {
+		if (c)
+			p += sprintf(p, ", ");
+		p = json_string(p, ds->names[c]);
+	}
+	*p++ = ']';
+	*p = '\0';
+	return text;
+}
+
 /* Sets classes to 1 + the largest label. */
 static void count_classes(struct dataset *ds)
 {
@@ -429,22 +465,97 @@ static int csv_label_column(const struct csv_table *t, const char *path, const c
 	return (int)index;
 }
 
-/* Reads the rows: features into ds->f32, labels (numbers or names) into ds->y. */
-static int csv_rows(const struct csv_table *t, const char *path, int label, char **fields,
-                    struct dataset *ds, struct data_error *err)
+/* The 1-based line of the first row whose label is a name, or 0 if every one is a
+ * number (then the labels are class ids). */
+static int64_t csv_first_name(const struct csv_table *t, int label, char **fields)
 {
-	int64_t d = t->columns - 1;
-	bool names = false;
-	for (int64_t i = 0; i < t->rows && !names; i++) { /* are the labels names? */
+	for (int64_t i = 0; i < t->rows; i++) {
 		char *copy = strdup(t->lines[i]);
 		double v;
-		if (copy && csv_fields(copy, fields, CSV_MAX_COLUMNS) > label)
-			names = !csv_number(fields[label], &v);
+		bool name = copy && csv_fields(copy, fields, CSV_MAX_COLUMNS) > label
+			&& !csv_number(fields[label], &v);
 		free(copy);
+		if (name)
+			return t->line_numbers[i];
 	}
+	return 0;
+}
+
+/* Gives ds the label names of known (a training set's), so that its ids mean the same. */
+static int csv_take_names(struct dataset *ds, const struct dataset *known)
+{
+	ds->names = calloc((size_t)known->classes, sizeof *ds->names);
+	ds->classes = known->classes;
+	for (int c = 0; ds->names && c < known->classes; c++)
+		if (!(ds->names[c] = strdup(known->names[c])))
+			return -1;
+	return ds->names ? 0 : -1;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The class id of a name among known's (sorted) names, or -1. */
+static int known_class(const struct dataset *known, const char *name)
+{
+	char *const *hit = bsearch(&name, known->names, (size_t)known->classes,
+	                           sizeof *known->names, compare_names);
+	return hit ? (int)(hit - known->names) : -1;
+}
+
+/* Fails for a label of path's line that known (the training file's labels) lacks. */
+static int csv_unknown_label(const struct dataset *known, const char *path, long long line,
+                             const char *where, const char *name, struct data_error *err)
+{
+	char list[200] = "";
+	for (int c = 0; c < known->classes && strlen(list) < 150; c++)
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%s'%.40s'", c ? ", " : "",
+		         known->names[c]);
+	return fail(err, "%s:%lld: %s: the label '%.60s' is not a label of the training file, "
+	            "whose %d labels are %s%s", path, line, where, name, known->classes, list,
+	            strlen(list) >= 150 ? ", ..." : "");
+}
+
+/* Numbers ds's label names in sorted order (LANGUAGE.md section 3): the names are sorted
+ * and every y moved to its name's new place. */
+static int csv_sort_names(struct dataset *ds)
+{
+	int k = ds->classes;
+	int32_t *rank = malloc((size_t)(k ? k : 1) * sizeof *rank);
+	char **sorted = malloc((size_t)(k ? k : 1) * sizeof *sorted);
+	if (!rank || !sorted) {
+		free(rank);
+		free(sorted);
+		return -1;
+	}
+	memcpy(sorted, ds->names, (size_t)k * sizeof *sorted);
+	qsort(sorted, (size_t)k, sizeof *sorted, compare_names);
+	for (int c = 0; c < k; c++) /* the new id of old id c */
+		rank[c] = (int32_t)((char **)bsearch(&ds->names[c], sorted, (size_t)k, sizeof *sorted,
+		                                     compare_names) - sorted);
+	for (int64_t i = 0; i < ds->n; i++)
+		ds->y[i] = rank[ds->y[i]];
+	free(ds->names);
+	ds->names = sorted;
+	free(rank);
+	return 0;
+}
+
+/* Reads the rows: features into ds->f32, labels (numbers or names) into ds->y. With
+ * known (a training set), names take its ids, and names where it has numbers fail. */
+static int csv_rows(const struct csv_table *t, const char *path, int label, char **fields,
+                    const struct dataset *known, struct dataset *ds, struct data_error *err)
+{
+	int64_t d = t->columns - 1, first_name = csv_first_name(t, label, fields);
+	bool names = first_name > 0 || (known && known->names);
+	if (known && !known->names && first_name > 0)
+		return fail(err, "%s:%lld: the labels of this file are names, but the training "
+		            "file's are class ids (whole numbers)", path, (long long)first_name);
 	ds->f32 = malloc((size_t)(t->rows * (d ? d : 1)) * sizeof *ds->f32);
 	ds->y = malloc((size_t)(t->rows ? t->rows : 1) * sizeof *ds->y);
-	if (!ds->f32 || !ds->y)
+	if (!ds->f32 || !ds->y || (known && known->names && csv_take_names(ds, known) != 0))
 		return fail(err, "%s: out of memory for %lld rows", path, (long long)t->rows);
 	for (int64_t i = 0; i < t->rows; i++) {
 		long long line = (long long)t->line_numbers[i];
@@ -461,6 +572,11 @@ static int csv_rows(const struct csv_table *t, const char *path, int label, char
 				snprintf(where, sizeof where, "column '%.60s'", t->header[c]);
 			else
 				snprintf(where, sizeof where, "column %d", c);
+			if (c == label && names && known && known->names) {
+				if ((ds->y[i] = known_class(known, fields[c])) < 0)
+					return csv_unknown_label(known, path, line, where, fields[c], err);
+				continue;
+			}
 			if (c == label && names) {
 				if ((ds->y[i] = csv_class(ds, fields[c])) < 0)
 					return fail(err, "%s: out of memory", path);
@@ -487,6 +603,13 @@ static int csv_rows(const struct csv_table *t, const char *path, int label, char
 
 int data_load_csv(const char *path, const char *label_name, int64_t label_index, bool header,
                   struct dataset *out, struct data_error *err)
+{
+	return data_load_csv_as(path, label_name, label_index, header, NULL, out, err);
+}
+
+int data_load_csv_as(const char *path, const char *label_name, int64_t label_index,
+                     bool header, const struct dataset *known, struct dataset *out,
+                     struct data_error *err)
 {
 	struct reader r;
 	struct csv_table t = {0};
@@ -517,12 +640,16 @@ int data_load_csv(const char *path, const char *label_name, int64_t label_index,
 		goto fail;
 	}
 	int label = csv_label_column(&t, path, label_name, label_index, err);
-	if (label < 0 || csv_rows(&t, path, label, fields, out, err) != 0)
+	if (label < 0 || csv_rows(&t, path, label, fields, known, out, err) != 0)
 		goto fail;
 	out->n = t.rows;
 	out->d = t.columns - 1;
 	if (!out->names)
 		count_classes(out);
+	else if (!known && csv_sort_names(out) != 0) {
+		fail(err, "%s: out of memory", path);
+		goto fail;
+	}
 	csv_table_free(&t);
 	free(fields);
 	free(text);
@@ -570,7 +697,12 @@ static int npy_header(struct reader *r, struct npy_header *h, struct data_error 
 	const char *shape = strstr(dict, "'shape':");
 	int status = 0;
 	char endian = 0;
-	if (!descr || !order || !shape || sscanf(descr + 8, " '%c%c%d'", &endian, &h->kind, &h->size) != 3)
+	int fields = descr ? sscanf(descr + 8, " '%c%c%d'", &endian, &h->kind, &h->size) : 0;
+	if (fields >= 2 && h->kind == 'O')
+		status = fail(err, "%s: an NPY array of Python objects (dtype object) is not "
+		              "supported; save numbers (float32, float64, uint8, int32, int64) with "
+		              "numpy.asarray(a, dtype=...)", r->path);
+	else if (!descr || !order || !shape || fields != 3)
 		status = fail(err, "%s: offset %d: the NPY header lacks descr, fortran_order or shape",
 		              r->path, 8 + width);
 	else if (endian == '>' || (endian != '<' && endian != '|' && endian != '='))
@@ -633,10 +765,12 @@ static int npy_values(struct reader *r, const struct npy_header *h, double **out
 			: h->size == 1 ? (h->kind == 'u' ? p[0] : (int8_t)p[0])
 			: h->size == 4 ? u.i4 : (double)u.i8;
 		if (!isfinite(v[i])) {
+			const char *what = isnan(v[i]) ? "nan" : "infinite";
 			free(raw);
 			free(v);
-			return fail(err, "%s: offset %lld: value %lld is not a finite number", r->path,
-			            (long long)(r->offset - (count - i) * h->size), (long long)i);
+			return fail(err, "%s: offset %lld: element %lld (sample %lld) is %s, not a "
+			            "finite number", r->path, (long long)(r->offset - (count - i) * h->size),
+			            (long long)i, (long long)(i / h->rest), what);
 		}
 	}
 	free(raw);

@@ -38,9 +38,20 @@ int data_load_idx(const char *images, const char *labels, struct dataset *out,
                   struct data_error *err);
 /* CSV with a header line (header) or not; the label column by name (label_name) or
  * 0-based index (label_name NULL). Numeric labels must be whole numbers >= 0; if any is
- * not a number, all are names, numbered in order of first appearance. */
+ * not a number, all are names, numbered in sorted order (strcmp) and kept sorted in
+ * out->names. */
 int data_load_csv(const char *path, const char *label_name, int64_t label_index, bool header,
                   struct dataset *out, struct data_error *err);
+/* As data_load_csv, for a file that must use the labels of known (the training set):
+ * if known has names, every label is one of them and gets its id (a label known lacks is
+ * an error naming it and its line), and out->names is a copy of known's; if known has
+ * class ids, a name is an error. known NULL: as data_load_csv. */
+int data_load_csv_as(const char *path, const char *label_name, int64_t label_index,
+                     bool header, const struct dataset *known, struct dataset *out,
+                     struct data_error *err);
+/* The label names of ds as a JSON array of strings (["cat", "dog"]), for the metadata
+ * of saved weights; NULL if ds has no names (class ids) or memory runs out. Caller frees. */
+char *data_label_list(const struct dataset *ds);
 /* NPY arrays (format 1.0-3.0, C order, little-endian): features float32, float64 or
  * uint8 of shape (N, ...); labels of shape (N,), integer or whole floats. */
 int data_load_npy(const char *x, const char *y, struct dataset *out, struct data_error *err);

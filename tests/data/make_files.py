@@ -93,7 +93,8 @@ def main():
     bad("npy", "absurd.npy", npy("<f4", (10 ** 18, 2), b""), "the NPY shape is empty or absurd", "y_i8.npy")
     bad("npy", "claims_more.npy", npy("<f4", (10 ** 9,), b"\x00" * 16), "truncated at offset 144: the NPY data take 4000000000 bytes from offset 128, but only 16 are there", "bad/claims_more.npy")  # found by fuzz_data
     bad("npy", "shape_overflow.npy", npy("<f4", (11, 300000000000, 200000000000000), b""), "the NPY shape is empty or absurd", "y_i8.npy")  # found by fuzz_data
-    bad("npy", "nan.npy", npy("<f4", (3, 2), struct.pack("<6f", 1, 2, float("nan"), 4, 5, 6)), "value 2 is not a finite number", "y_i8.npy")
+    bad("npy", "nan.npy", npy("<f4", (3, 2), struct.pack("<6f", 1, 2, float("nan"), 4, 5, 6)), "element 2 (sample 1) is nan, not a finite number", "y_i8.npy")
+    bad("npy", "object.npy", npy("|O", (3,), b"\x80\x02" + b"\x00" * 22), "an NPY array of Python objects (dtype object) is not supported", "y_i8.npy")
     with open(os.path.join(HERE, "bad.tsv"), "w") as f:
         f.write("# loader\tpath\tsecond path\texpected words in the message\n")
         for c in cases:
