@@ -370,16 +370,19 @@ static void sync_folder(const char *path)
 
 int out_probe(struct out_set *s)
 {
+	int status = 0;
 	for (int i = 0; i < s->n; i++) {
 		struct out_file *f = &s->files[i];
 		char tmp[sizeof f->tmp];
 		int fd = out_make_parents(f->dest) == 0 ? out_temporary(f->dest, tmp, sizeof tmp) : -1;
-		if (fd < 0)
-			return report(f->path, errno);
+		if (fd < 0) {
+			status = report(f->path, errno);
+			continue;
+		}
 		close(fd);
 		unlink(tmp);
 	}
-	return 0;
+	return status;
 }
 
 /* The lock file of dest: ".NAME.lock" beside it. */

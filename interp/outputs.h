@@ -67,7 +67,8 @@ int out_list(struct out_set *s, const char *nn, const struct ast *tree,
 int out_verify(const struct out_set *s, const struct ast *tree, struct diag *d);
 
 /* Makes sure every output of s can be written: creates its folders and a temporary
- * beside it, then removes the temporary. 0, or -1 after printing the path and reason. */
+ * beside it, then removes the temporary. 0, or -1 after printing the path and reason
+ * of each output that cannot be written. */
 int out_probe(struct out_set *s);
 
 /* Prepares the outputs of block for writing: folders, the lock (when lock is true), and

@@ -345,7 +345,7 @@ static int train_block(const char *file, const struct ast *tree, const struct as
 	                    t->checkpoint ? checkpoint : NULL,
 	                    {"descent " DESCENT_VERSION, t->name, o->source, text ? text : "", kernel},
 	                    false, NULL};
-	struct out_set outs;
+	struct out_set outs = {0};
 	int status = r.epochs && text ? open_outputs(&outs, file, tree, block, log_path, o->trial, d)
 		: RUN_INPUT;
 	if (t->checkpoint) {
