@@ -119,6 +119,20 @@ Test(outputs, a_save_onto_a_data_file_is_refused_and_the_data_kept)
 	cr_expect_eq(remove_tree(dir), 0);
 }
 
+Test(outputs, a_hard_link_to_a_data_file_is_that_data_file)
+{
+	char dir[64], nn[160], path[200], data[200];
+	scratch(dir, nn, 1, "    save = \"copy.csv\"\n");
+	cr_assert_eq(link(path_in(dir, "train.csv", data), path_in(dir, "copy.csv", path)), 0);
+	char *before = slurp(data, NULL);
+	expect_refused(nn, "error: the save \"copy.csv\" would overwrite ");
+	char *after = slurp(data, NULL);
+	cr_expect_str_eq(after, before);
+	free(before);
+	free(after);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
 Test(outputs, two_spellings_of_one_path_are_one_output)
 {
 	char dir[64], nn[160], path[200];
