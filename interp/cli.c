@@ -468,6 +468,8 @@ static int cmd_run(int argc, char **argv)
 		source_fingerprint(src, &sets, fingerprint);
 		o.source = fingerprint;
 	}
+	if (status == EXIT_OK) /* every output of every block, before the first step */
+		status = run_check_outputs(path, file, &d);
 	bool checked = status == EXIT_OK;
 	if (checked)
 		catch_interrupts();

@@ -8,6 +8,8 @@
 #ifndef DESCENT_LOWER_H
 #define DESCENT_LOWER_H
 
+#include <limits.h>
+
 #include "ast.h"
 #include "diag.h"
 #include "data.h"
@@ -65,5 +67,10 @@ struct train_lowered {
 int lower_train(const struct ast *file, const struct ast *block, int index, const char *nn_path,
                 struct train_lowered *t, struct diag *d);
 void lower_train_free(struct train_lowered *t);
+
+/* The files the checked data block reads (train, then test), found by lower_train's path
+ * search, into out (at most max); files not found are left out (lowering reports them).
+ * For refusing outputs that would overwrite them (outputs.c). */
+int lower_data_files(const struct ast *data, const char *nn_path, char (*out)[PATH_MAX], int max);
 
 #endif

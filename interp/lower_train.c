@@ -436,3 +436,26 @@ void lower_train_free(struct train_lowered *t)
 	sched_free(t->momentum_schedule);
 	t->schedule = t->momentum_schedule = NULL;
 }
+
+int lower_data_files(const struct ast *data, const char *nn_path, char (*out)[PATH_MAX], int max)
+{
+	static const char *const parts[] = {"train", "test"};
+	struct diag quiet; /* a file not found is reported when the block is lowered */
+	diag_init(&quiet, NULL);
+	int n = 0;
+	for (int p = 0; p < 2; p++) {
+		const struct ast *call = ast_value(data, parts[p]);
+		const struct sig *sig = call && call->str ? schema_find(schema_sources, call->str) : NULL;
+		if (!sig)
+			continue;
+		const struct ast *vals[SIG_MAX_PARAMS] = {0};
+		schema_bind(sig, call, vals, NULL);
+		int files = strcmp(sig->name, "csv") == 0 ? 1
+			: strcmp(sig->name, "idx") == 0 || strcmp(sig->name, "npy") == 0 ? 2 : 0;
+		for (int f = 0; f < files && n < max; f++)
+			if (vals[f] && vals[f]->kind == AST_STR
+			    && find_data(nn_path, vals[f], vals[f]->str, out[n], PATH_MAX, &quiet) == 0)
+				n++;
+	}
+	return n;
+}

@@ -11,6 +11,7 @@
 
 #include "lower.h"
 #include "minimize.h"
+#include "outputs.h"
 
 /* Where an output path given in a file goes: relative to the file's folder. */
 void run_output_path(const char *file, const char *given, char *out, size_t size)
@@ -22,35 +23,33 @@ void run_output_path(const char *file, const char *given, char *out, size_t size
 		snprintf(out, size, "%.*s/%s", (int)(slash - file), file, given);
 }
 
-/* Creates the folders above path, as mkdir -p. */
+/* Creates the folders above path, as mkdir -p (failures show when the file is made). */
 void run_make_parents(const char *path)
 {
-	char dir[4096];
-	snprintf(dir, sizeof dir, "%s", path);
-	for (char *p = dir + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		mkdir(dir, 0777);
-		*p = '/';
-	}
+	out_make_parents(path);
 }
 
-/* Writes a file through write(out, data): into PATH.tmp, renamed over PATH only once
- * complete, so a failed run never leaves half a file where a good one was. */
+/* Writes a file through write(out, data) with out_write_atomic: a unique temporary
+ * renamed over path once complete, so a failed run never leaves half a file. */
 int run_write_output(const char *path, int (*write)(FILE *, const void *), const void *data)
 {
-	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	run_make_parents(path);
-	FILE *out = fopen(tmp, "w");
-	int failed = !out || write(out, data) != 0;
-	if (out)
-		failed |= fclose(out) != 0;
-	if (failed || rename(tmp, path) != 0) {
-		fprintf(stderr, "descent run: cannot write %s: %s\n", path, strerror(errno));
-		unlink(tmp);
+	char err[PATH_MAX + 200];
+	if (out_write_atomic(path, write, data, err, sizeof err) == 0)
+		return RUN_OK;
+	fprintf(stderr, "descent run: %s\n", err);
+	return RUN_INPUT;
+}
+
+int run_check_outputs(const char *file, const struct ast *tree, struct diag *d)
+{
+	struct out_set s;
+	if (out_list(&s, file, tree, NULL, NULL) != 0) {
+		fprintf(stderr, "descent run: out of memory\n");
 		return RUN_INPUT;
 	}
-	return RUN_OK;
+	int status = out_verify(&s, tree, d) > 0 || out_probe(&s) != 0 ? RUN_INPUT : RUN_OK;
+	out_release(&s);
+	return status;
 }
 
 struct minimize_output {
@@ -92,16 +91,42 @@ static void report_failure(struct diag *d, const struct minimize_lowered *m,
 	          : "the path left the domain of f: a smaller lr or another start may stay in it");
 }
 
-/* Runs one minimize block; returns an exit status. */
+/* Writes the trace and the picture of a minimize run through their temporaries. */
+static int write_outputs(struct out_set *outs, const struct minimize_lowered *m,
+                         const struct minimize_output *o)
+{
+	struct out_file *trace = out_find(outs, m->trace), *plot = out_find(outs, m->plot);
+	int status = RUN_OK;
+	if (trace && out_write(trace, write_trace, o) != 0)
+		status = RUN_INPUT;
+	if (plot && out_write(plot, write_plot, o) != 0)
+		status = RUN_INPUT;
+	return status;
+}
+
+/* Runs one minimize block; returns an exit status. Its outputs are checked, locked and
+ * given their temporaries before the first step. */
 int run_minimize(const char *file, const struct ast *block, bool quiet, struct diag *d)
 {
 	struct minimize_lowered m;
 	struct minimize_result r;
-	if (lower_minimize(block, &m, d) != 0)
+	struct out_set outs;
+	if (out_list(&outs, file, NULL, block, NULL) != 0) {
+		fprintf(stderr, "descent run: out of memory running %s\n", block->str);
 		return RUN_INPUT;
+	}
+	if (out_verify(&outs, NULL, d) > 0 || out_open(&outs, block, true) != 0) {
+		out_release(&outs);
+		return RUN_INPUT;
+	}
+	if (lower_minimize(block, &m, d) != 0) {
+		out_release(&outs);
+		return RUN_INPUT;
+	}
 	if (minimize_run(&m.plan, &r) != 0) {
 		fprintf(stderr, "descent run: out of memory running %s\n", block->str);
 		lower_minimize_free(&m);
+		out_release(&outs);
 		return RUN_INPUT;
 	}
 	if (!quiet)
@@ -113,19 +138,10 @@ int run_minimize(const char *file, const struct ast *block, bool quiet, struct d
 			status = RUN_DIVERGED;
 		}
 	struct minimize_output o = {&m.plan, &r};
-	char path[4096];
-	if (m.trace) {
-		run_output_path(file, m.trace->str, path, sizeof path);
-		if (run_write_output(path, write_trace, &o) != RUN_OK && status == RUN_OK)
-			status = RUN_INPUT;
-	}
-	if (m.plot) {
-		run_output_path(file, m.plot->str, path, sizeof path);
-		if (run_write_output(path, write_plot, &o) != RUN_OK && status == RUN_OK)
-			status = RUN_INPUT;
-	}
+	if (write_outputs(&outs, &m, &o) != RUN_OK && status == RUN_OK)
+		status = RUN_INPUT;
+	out_release(&outs);
 	minimize_free(&r);
 	lower_minimize_free(&m);
 	return status;
 }
-

@@ -62,8 +62,15 @@ int run_sweep(const char *file, struct ast *tree, const struct sweep_options *o,
 void run_output_path(const char *file, const char *given, char *out, size_t size);
 /* Creates the folders above path, as mkdir -p. */
 void run_make_parents(const char *path);
-/* Writes a file through write(out, data): into PATH.tmp, renamed over PATH only once
- * complete, so a failed run never leaves half a file where a good one was. */
+/* Writes a file through write(out, data): into a unique temporary beside it, renamed
+ * over PATH only once complete, so a failed run never leaves half a file where a good
+ * one was (out_write_atomic; a failure is printed as "descent run: PATH: reason"). */
 int run_write_output(const char *path, int (*write)(FILE *, const void *), const void *data);
+
+/* Before anything of the file at file runs: refuses (to d) every output of tree that
+ * would overwrite the .nn file, a data file or another output, or is not a regular
+ * file, and makes sure each can be written (its folders, a temporary beside it).
+ * RUN_OK, or RUN_INPUT after reporting. See outputs.h. */
+int run_check_outputs(const char *file, const struct ast *tree, struct diag *d);
 
 #endif

@@ -11,6 +11,7 @@
 #include "checkpoint.h"
 #include "gemm.h"
 #include "lower.h"
+#include "outputs.h"
 #include "run.h"
 #include "safetensors.h"
 #include "train.h"
@@ -19,12 +20,14 @@
 struct run_ctx {
 	struct train_lowered *t;
 	bool quiet, live;            /* no progress at all; a live line (a terminal) */
-	FILE *log;                   /* the JSON Lines log, or NULL */
+	struct out_file *log;        /* the JSON Lines log (its temporary until committed), or NULL */
+	bool log_committed;          /* the log's temporary has replaced the old log */
 	struct train_metrics *epochs; /* (config.epochs) for the table and the picture */
 	int done;                    /* epochs filled */
 	const char *checkpoint;      /* where the state goes after every epoch, or NULL */
 	struct checkpoint_id id;     /* what the checkpoint belongs to */
-	bool failed;                 /* a checkpoint could not be written */
+	bool failed;                 /* a checkpoint or the log could not be written */
+	const char *checkpoint_dest; /* the file the checkpoint replaces (a link's target) */
 };
 
 static void progress(void *ctx, int epoch, int64_t batch, int64_t batches, double loss, double lr,
@@ -69,27 +72,56 @@ static void print_header(FILE *out, bool val, bool test)
 	        val ? "  val_loss  val_acc" : "", test ? "  test_loss  test_acc" : "", "seconds");
 }
 
+/* Appends the line of epoch m to the log with one checked write (a failure leaves the
+ * log ending with a whole line); 0, or -1 after printing the path and reason. */
+static int append_log(struct out_file *log, const char *run, const struct train_metrics *m)
+{
+	char *line = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&line, &len);
+	if (!mem) {
+		fprintf(stderr, "descent run: %s: out of memory\n", log->path);
+		return -1;
+	}
+	write_log_line(mem, run, m);
+	int status = fclose(mem) == 0 ? out_append(log, line, len) : -1;
+	free(line);
+	return status;
+}
+
+/* Logs epoch m: the first line of the run replaces the old log (renamed over it once
+ * whole), so a run that fails before it leaves the previous log as it was. */
+static int log_epoch(struct run_ctx *r, const struct train_metrics *m)
+{
+	if (append_log(r->log, r->t->name, m) != 0)
+		return -1;
+	if (!r->log_committed && out_commit(r->log) != 0)
+		return -1;
+	r->log_committed = true;
+	return 0;
+}
+
 static int epoch_end(void *ctx, const struct train_metrics *m)
 {
 	struct run_ctx *r = ctx;
 	r->epochs[r->done++] = *m;
-	if (r->log) {
-		write_log_line(r->log, r->t->name, m);
-		fflush(r->log);
+	if (r->live && !r->quiet)
+		fputs("\r\033[K", stderr); /* messages start on a clean line */
+	char err[PATH_MAX + 600];
+	if (r->log && log_epoch(r, m) != 0) {
+		r->failed = true;
+		return 1;
 	}
-	char err[600];
-	if (r->checkpoint && checkpoint_save(r->checkpoint, &r->t->net, r->epochs, r->done, &r->id,
-	                                     err, sizeof err) != 0) {
-		fprintf(stderr, "%sdescent run: %s\n", r->live && !r->quiet ? "\r\033[K" : "", err);
+	if (r->checkpoint && checkpoint_save(r->checkpoint_dest, &r->t->net, r->epochs, r->done,
+	                                     &r->id, err, sizeof err) != 0) {
+		fprintf(stderr, "descent run: %s\n", err);
 		r->failed = true;
 		return 1;
 	}
 	if (r->quiet)
 		return 0;
-	if (r->live) {
-		fputs("\r\033[K", stderr);
+	if (r->live)
 		return 0;
-	}
 	fprintf(stderr, "%s: epoch %d/%d  loss %.4f", r->t->name, m->epoch, r->t->config.epochs,
 	        m->train_loss);
 	if (m->has_val)
@@ -115,11 +147,12 @@ static char *block_text(const struct ast *block)
 	return strndup(p, (size_t)(q - p));
 }
 
-/* Loads (load) or saves (!load) the weights at the path given by node; 0 or an exit status. */
+/* Loads (load) or saves (!load) the weights at the path given by node (saved to dest,
+ * the file it replaces); 0 or an exit status. */
 static int weights_file(const char *file, const struct ast *block, struct train_lowered *t,
-                        const struct ast *node, bool load, struct diag *d)
+                        const struct ast *node, bool load, const char *dest, struct diag *d)
 {
-	char path[4096], err[600];
+	char path[4096], err[PATH_MAX + 600];
 	run_output_path(file, node->str, path, sizeof path);
 	char *labels = data_label_list(&t->train); /* NULL: class ids */
 	if (load) {
@@ -135,8 +168,7 @@ static int weights_file(const char *file, const struct ast *block, struct train_
 	struct st_meta meta[] = {{"program", "descent " DESCENT_VERSION},
 	                         {"train", text ? text : ""}, {"network", t->network},
 	                         {"labels", labels}};
-	run_make_parents(path);
-	int status = checkpoint_save_weights(path, &t->net, meta, labels ? 4 : 3, err, sizeof err) == 0
+	int status = checkpoint_save_weights(dest, &t->net, meta, labels ? 4 : 3, err, sizeof err) == 0
 		? RUN_OK : RUN_INPUT;
 	if (status != RUN_OK)
 		fprintf(stderr, "descent run: %s\n", err);
@@ -157,34 +189,21 @@ static int write_plot(FILE *out, const void *data)
 	return train_plot(out, p->r->t->name, p->r->epochs, p->r->done, p->lr, p->steps);
 }
 
-/* The picture: the rate of every step comes from the schedule, as training used it. */
-static int plot_run(const char *file, const struct run_ctx *r)
+/* The picture, into out's temporary: the rate of every step comes from the schedule, as
+ * training used it. */
+static int plot_run(struct out_file *out, const struct run_ctx *r)
 {
 	const struct train_lowered *t = r->t;
 	int64_t steps = t->steps_per_epoch * r->done;
 	double *lr = malloc((size_t)(steps ? steps : 1) * sizeof *lr);
-	char path[4096];
 	if (!lr)
 		return RUN_INPUT;
 	for (int64_t s = 0; s < steps; s++)
 		lr[s] = t->schedule ? sched_value(t->schedule, t->net.opt.lr, (double)s) : t->net.opt.lr;
-	run_output_path(file, t->plot->str, path, sizeof path);
 	struct plot_data data = {r, lr, steps};
-	int status = run_write_output(path, write_plot, &data);
+	int status = out_write(out, write_plot, &data) == 0 ? RUN_OK : RUN_INPUT;
 	free(lr);
 	return status;
-}
-
-/* Opens the log for writing (its folder made), or reports why not. */
-static FILE *open_log(const char *file, const struct ast *node)
-{
-	char path[4096];
-	run_output_path(file, node->str, path, sizeof path);
-	run_make_parents(path);
-	FILE *out = fopen(path, "w");
-	if (!out)
-		fprintf(stderr, "descent run: cannot write %s: %s\n", path, strerror(errno));
-	return out;
 }
 
 /* Warns when the checkpoint was written with another GEMM kernel (another machine, or
@@ -241,24 +260,61 @@ static int start_state(const char *file, const struct ast *block, struct run_ctx
 	else if (r->checkpoint && o->resume && !o->quiet)
 		fprintf(stderr, "%s: no checkpoint %s yet; starting at epoch 1\n", t->name,
 		        r->checkpoint);
-	return t->load ? weights_file(file, block, t, t->load, true, d) : RUN_OK;
+	return t->load ? weights_file(file, block, t, t->load, true, NULL, d) : RUN_OK;
 }
 
-/* Opens the log (log_path, or the block's own) and writes the epochs restored so far. */
-static int start_log(const char *file, const char *log_path, struct run_ctx *r)
+/* Writes the epochs restored so far into the log's temporary (opened by out_open). */
+static int start_log(struct run_ctx *r)
 {
-	if (log_path) {
-		run_make_parents(log_path);
-		if (!(r->log = fopen(log_path, "w"))) {
-			fprintf(stderr, "descent: cannot write %s: %s\n", log_path, strerror(errno));
+	for (int e = 0; r->log && e < r->done; e++)
+		if (append_log(r->log, r->t->name, &r->epochs[e]) != 0)
 			return RUN_INPUT;
-		}
-	} else if (r->t->log && !(r->log = open_log(file, r->t->log))) {
+	return RUN_OK;
+}
+
+/* Ends the log: a run that ended well and logged no epoch of its own (a finished run
+ * resumed) still replaces the old log; one that failed before its first epoch leaves it
+ * (out_release removes the temporary). RUN_OK, or RUN_INPUT after printing why. */
+static int end_log(struct run_ctx *r, int status)
+{
+	if (!r->log)
+		return RUN_OK;
+	if (!r->log_committed && status == RUN_OK && out_commit(r->log) == 0)
+		r->log_committed = true;
+	else if (!r->log_committed)
+		return status == RUN_OK ? RUN_INPUT : RUN_OK;
+	return out_finish(r->log) == 0 ? RUN_OK : RUN_INPUT;
+}
+
+/* Checks the outputs of block (every output of tree, block's log replaced by log_path)
+ * and prepares block's own: locked (not for a sweep trial, whose block outputs its
+ * siblings share), each with its temporary. The log keeps its temporary; save and
+ * checkpoint have theirs removed (st_save makes its own). RUN_OK or RUN_INPUT. */
+static int open_outputs(struct out_set *outs, const char *file, const struct ast *tree,
+                        const struct ast *block, const char *log_path, bool trial,
+                        struct diag *d)
+{
+	if (out_list(outs, file, tree, block, log_path) != 0) {
+		fprintf(stderr, "descent run: out of memory\n");
 		return RUN_INPUT;
 	}
-	for (int e = 0; r->log && e < r->done; e++)
-		write_log_line(r->log, r->t->name, &r->epochs[e]);
+	if (out_verify(outs, tree, d) > 0 || out_open(outs, block, !trial) != 0)
+		return RUN_INPUT;
+	for (int i = 0; i < outs->n; i++)
+		if (outs->files[i].block == block && (strcmp(outs->files[i].key, "save") == 0
+		                                      || strcmp(outs->files[i].key, "checkpoint") == 0))
+			out_drop(&outs->files[i]);
 	return RUN_OK;
+}
+
+/* Block's log among its outputs: log_path's when given, else its log key's, or NULL. */
+static struct out_file *log_of(struct out_set *outs, const struct ast *block,
+                               const struct train_lowered *t, const char *log_path)
+{
+	for (int i = 0; log_path && i < outs->n; i++)
+		if (outs->files[i].block == block && !outs->files[i].node)
+			return &outs->files[i];
+	return log_path ? NULL : out_find(outs, t->log);
 }
 
 /* Says where an interrupted run stopped and how it can go on. */
@@ -281,29 +337,33 @@ static void report_interruption(const char *file, const struct run_ctx *r,
 
 /* Trains a lowered block; with log_path, the log goes there instead of the block's own;
  * with last, the last epoch's metrics are copied there (epoch 0 if none). */
-static int train_block(const char *file, const struct ast *block, struct train_lowered *t,
-                       const struct run_options *o, const char *log_path,
-                       struct train_metrics *last, struct diag *d)
+static int train_block(const char *file, const struct ast *tree, const struct ast *block,
+                       struct train_lowered *t, const struct run_options *o,
+                       const char *log_path, struct train_metrics *last, struct diag *d)
 {
 	char checkpoint[4096], *text = block_text(block);
 	const char *kernel;
 	k_gemm_micro(&kernel);
 	if (o->trial)
 		t->checkpoint = NULL;
-	struct run_ctx r = {t, o->quiet, isatty(STDERR_FILENO), NULL,
+	struct run_ctx r = {t, o->quiet, isatty(STDERR_FILENO), NULL, false,
 	                    calloc((size_t)t->config.epochs, sizeof *r.epochs), 0,
 	                    t->checkpoint ? checkpoint : NULL,
 	                    {"descent " DESCENT_VERSION, t->name, o->source, text ? text : "", kernel},
-	                    false};
-	int status = r.epochs && text ? RUN_OK : RUN_INPUT;
+	                    false, NULL};
+	struct out_set outs = {0};
+	int status = r.epochs && text ? open_outputs(&outs, file, tree, block, log_path, o->trial, d)
+		: RUN_INPUT;
 	if (t->checkpoint) {
 		run_output_path(file, t->checkpoint->str, checkpoint, sizeof checkpoint);
-		run_make_parents(checkpoint);
+		struct out_file *f = out_find(&outs, t->checkpoint);
+		r.checkpoint_dest = f ? f->dest : checkpoint;
 	}
+	r.log = status == RUN_OK ? log_of(&outs, block, t, log_path) : NULL;
 	if (status == RUN_OK)
 		status = start_state(file, block, &r, o, d);
 	if (status == RUN_OK)
-		status = start_log(file, log_path, &r);
+		status = start_log(&r);
 	struct train_failure failure;
 	t->config.first_epoch_loss = r.done > 0 ? r.epochs[0].train_loss : NAN;
 	struct train_hooks hooks = {progress, epoch_end, &r, o->interrupt};
@@ -337,12 +397,14 @@ static int train_block(const char *file, const struct ast *block, struct train_l
 		          "in the data", failure.lr);
 		status = RUN_DIVERGED;
 	}
-	if (r.log)
-		fclose(r.log);
-	if (status == RUN_OK && t->save)
-		status = weights_file(file, block, t, t->save, false, d);
+	int logged = end_log(&r, status);
+	status = status == RUN_OK ? logged : status;
+	struct out_file *save = status == RUN_OK ? out_find(&outs, t->save) : NULL;
+	if (save)
+		status = weights_file(file, block, t, t->save, false, save->dest, d);
 	if (status == RUN_OK && t->plot && r.done > 0)
-		status = plot_run(file, &r);
+		status = plot_run(out_find(&outs, t->plot), &r);
+	out_release(&outs);
 	if (last)
 		*last = r.done > 0 ? r.epochs[r.done - 1] : (struct train_metrics){0};
 	if (r.done > 0 && !last) {
@@ -367,7 +429,7 @@ static int lower_and_train(const char *file, const struct ast *tree, const struc
 	struct train_lowered t;
 	if (lower_train(tree, block, index, file, &t, d) != 0)
 		return RUN_INPUT;
-	int status = train_block(file, block, &t, o, log_path, last, d);
+	int status = train_block(file, tree, block, &t, o, log_path, last, d);
 	lower_train_free(&t);
 	return status;
 }

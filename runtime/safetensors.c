@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int fail(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -75,6 +76,31 @@ static void sync_folder(const char *path)
 	}
 }
 
+/* A new file with a unique name beside path (".NAME.XXXXXX" in its folder, name in tmp),
+ * open for writing with the permissions fopen would give; NULL with errno set. Two
+ * writers of one path never share a temporary. */
+static FILE *temporary(const char *path, char *tmp, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash)
+		snprintf(tmp, size, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
+	else
+		snprintf(tmp, size, ".%s.XXXXXX", path);
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return NULL;
+	mode_t mask = umask(0);
+	umask(mask);
+	FILE *out = fchmod(fd, 0666 & ~mask) == 0 ? fdopen(fd, "wb") : NULL;
+	if (!out) {
+		int e = errno;
+		close(fd);
+		unlink(tmp);
+		errno = e;
+	}
+	return out;
+}
+
 int st_save(const char *path, const struct st_tensor *tensors, int n, const struct st_meta *meta,
             int nmeta, char *err, size_t size)
 {
@@ -108,9 +134,8 @@ int st_save(const char *path, const struct st_tensor *tensors, int n, const stru
 	while ((ftell(h) % 8) != 0) /* the data starts 8-byte aligned */
 		fputc(' ', h);
 	fclose(h);
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	FILE *out = fopen(tmp, "wb");
+	char tmp[4200];
+	FILE *out = temporary(path, tmp, sizeof tmp);
 	bool ok = out != NULL;
 	unsigned char prefix[8];
 	for (int b = 0; b < 8; b++)
@@ -120,13 +145,20 @@ int st_save(const char *path, const struct st_tensor *tensors, int n, const stru
 		ok = fwrite(values_of(&tensors[i]), 1, (size_t)bytes_of(&tensors[i]), out)
 			== (size_t)bytes_of(&tensors[i]);
 	ok = ok && fflush(out) == 0 && fsync(fileno(out)) == 0;
-	if (out)
-		ok = fclose(out) == 0 && ok;
+	int saved = errno;
+	if (out && fclose(out) != 0 && ok) {
+		ok = false;
+		saved = errno;
+	}
 	free(header);
-	if (!ok || rename(tmp, path) != 0) {
-		int saved = errno;
-		unlink(tmp);
-		return fail(err, size, "%s: cannot write: %s", path, strerror(saved));
+	if (ok && rename(tmp, path) != 0) {
+		ok = false;
+		saved = errno;
+	}
+	if (!ok) {
+		if (out)
+			unlink(tmp);
+		return fail(err, size, "%s: %s", path, strerror(saved ? saved : EIO));
 	}
 	sync_folder(path);
 	return 0;

@@ -27,9 +27,9 @@ struct st_meta {
 	const char *key, *value; /* a string pair of __metadata__ */
 };
 
-/* Writes the tensors and metadata to path atomically (path.tmp, fsync, rename, and an
- * fsync of the folder so that the rename survives a power cut); 0, or -1 with a message
- * in err (size bytes). */
+/* Writes the tensors and metadata to path atomically (a temporary with a unique name
+ * beside it, ".NAME.XXXXXX", fsync, rename, and an fsync of the folder so that the
+ * rename survives a power cut); 0, or -1 with "PATH: reason" in err (size bytes). */
 int st_save(const char *path, const struct st_tensor *tensors, int n, const struct st_meta *meta,
             int nmeta, char *err, size_t size);
 

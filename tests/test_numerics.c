@@ -257,9 +257,8 @@ Test(divergence, an_exploding_loss_stops_the_run_with_exit_3_its_step_and_loss)
 	cr_expect(strstr(err, "help: the rate was 1e+06; try a smaller lr") != NULL, "%s", err);
 	free(err);
 	cr_expect_neq(access(in_dir(path, dir, "e.safetensors"), F_OK), 0, "a diverged run saved weights");
-	char *log = slurp(in_dir(path, dir, "e.jsonl"), NULL);
-	cr_expect(log && !*log, "the diverged epoch was logged: %s", log ? log : "(no log)");
-	free(log);
+	/* a log replaces the old one only with a whole epoch's line: here none was written */
+	cr_expect_neq(access(in_dir(path, dir, "e.jsonl"), F_OK), 0, "the diverged epoch was logged");
 	cr_expect_eq(remove_tree(dir), 0);
 }
 
