@@ -162,15 +162,41 @@ static void overrides_free(struct overrides *o)
 	o->n = 0;
 }
 
-/* Parses one --set value into o; a parse error goes to d, checked with the file. */
+/* The longest --set value taken, in bytes: a key and an expression, not a file. */
+enum { SET_MAX_BYTES = 4096 };
+
+/* Parses one --set value into o; a parse error goes to d (the caller makes it a usage
+ * error), a value longer than SET_MAX_BYTES or a 65th value is one at once. */
 static int overrides_add(struct overrides *o, const char *command, const char *value,
                          struct diag *d)
 {
 	if (o->n == 64)
 		return usage_error(command, "at most 64 --set values");
+	size_t len = strlen(value);
+	if (len > SET_MAX_BYTES)
+		return usage_error(command, "--set %.20s... is %zu bytes long; a --set value may "
+		                   "hold at most %d", value, len, SET_MAX_BYTES);
 	o->src[o->n] = source_from_string("--set", value);
 	o->entry[o->n] = o->src[o->n] ? parse_source(o->src[o->n], PARSE_SET, d) : NULL;
 	o->n++;
+	return EXIT_OK;
+}
+
+/* After every --set value is read: one that did not parse (already reported to d) or a
+ * key given twice is misuse. Returns an exit status. */
+static int overrides_check(const struct overrides *o, const char *command,
+                           const struct diag *d)
+{
+	if (d->errors) {
+		fprintf(stderr, "%d error%s in --set values\ntry 'descent %s --help'\n", d->errors,
+		        d->errors == 1 ? "" : "s", command);
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < o->n; i++)
+		for (int j = 0; j < i; j++)
+			if (o->entry[i] && o->entry[j] && strcmp(o->entry[i]->str, o->entry[j]->str) == 0)
+				return usage_error(command, "'%s' is set twice: --set %s and --set %s",
+				                   o->entry[i]->str, o->src[j]->text, o->src[i]->text);
 	return EXIT_OK;
 }
 
@@ -181,7 +207,11 @@ static int load_file(const char *path, struct diag *d, struct source **src, stru
 {
 	*file = NULL;
 	if (!(*src = source_read(path))) {
-		fprintf(stderr, "descent: cannot read %s: %s\n", path, strerror(errno));
+		if (errno == EFBIG)
+			fprintf(stderr, "descent: %s: more than %d MiB, the most a .nn file may hold\n",
+			        strcmp(path, "-") == 0 ? "<stdin>" : path, SOURCE_MAX_BYTES >> 20);
+		else
+			fprintf(stderr, "descent: cannot read %s: %s\n", path, strerror(errno));
 		return EXIT_INPUT;
 	}
 	*file = parse_source(*src, PARSE_FILE, d);
@@ -458,9 +488,11 @@ static int cmd_run(int argc, char **argv)
 		overrides_free(&sets);
 		return usage_error("run", "which file?");
 	}
+	if (overrides_check(&sets, "run", &d) != EXIT_OK)
+		return overrides_free(&sets), EXIT_USAGE;
 	struct source *src = NULL;
 	struct ast *file = NULL;
-	int status = d.errors ? EXIT_INPUT : load_file(path, &d, &src, &file, NULL, &sets);
+	int status = load_file(path, &d, &src, &file, NULL, &sets);
 	char fingerprint[17];
 	if (status == EXIT_OK && o.resume && !has_checkpoint(file))
 		status = usage_error("run", "--resume: no train block of %s has a checkpoint", path);
@@ -594,11 +626,13 @@ static int cmd_sweep(int argc, char **argv)
 	}
 	if (status == EXIT_OK && !path)
 		status = usage_error("sweep", "which file?");
+	if (status == EXIT_OK)
+		status = overrides_check(&sets, "sweep", &d);
 	if (status != EXIT_OK)
 		return overrides_free(&sets), status;
 	struct source *src = NULL;
 	struct ast *file = NULL;
-	status = d.errors ? EXIT_INPUT : load_file(path, &d, &src, &file, NULL, &sets);
+	status = load_file(path, &d, &src, &file, NULL, &sets);
 	if (status == EXIT_OK) {
 		warn_swept_sets(file, &sets, &d);
 		catch_interrupts();
