@@ -98,7 +98,9 @@ static const char ir_help[] =
 	"\n"
 	"Checks FILE, loads each train block's data, and prints the block's IR: its buffers\n"
 	"with their shapes, the forward, backward and update operations, and the memory of\n"
-	"parameters, gradients, optimizer state and activations (one arena a run).\n";
+	"parameters, gradients, optimizer state and activations (one arena a run).\n"
+	"exit status: 0 success, 1 an error in the input or a file without a train block,\n"
+	"2 misuse.\n";
 
 static const char sweep_help[] =
 	"usage: descent sweep FILE.nn [--set K=V]... [--jobs N] [--shard I/N] [--quiet]\n"
@@ -521,6 +523,15 @@ static int cmd_run(int argc, char **argv)
 	return status;
 }
 
+/* Whether the file has a train block (the only blocks with an IR to print). */
+static bool has_train_block(const struct ast *file)
+{
+	for (int i = 0; i < file->nkids; i++)
+		if (file->kids[i]->kind == AST_BLOCK && file->kids[i]->op == BLOCK_TRAIN)
+			return true;
+	return false;
+}
+
 static int cmd_ir(int argc, char **argv)
 {
 	const char *path;
@@ -532,6 +543,11 @@ static int cmd_ir(int argc, char **argv)
 	struct ast *file;
 	diag_setup(&d);
 	status = load_file(path, &d, &src, &file, NULL, NULL);
+	if (status == EXIT_OK && !has_train_block(file)) {
+		fprintf(stderr, "descent ir: %s: no train block, so no IR to print (a minimize "
+		        "block has none)\n", src->name);
+		status = EXIT_INPUT;
+	}
 	for (int i = 0, trains = 0; status == EXIT_OK && i < file->nkids; i++) {
 		const struct ast *decl = file->kids[i];
 		if (decl->kind != AST_BLOCK || decl->op != BLOCK_TRAIN)
