@@ -586,6 +586,32 @@ static const char *block_words(const struct ast *block, char *buf, size_t size)
 	return buf;
 }
 
+/* For a key whose string is a file's path (one a block writes, or reads weights from),
+ * an example of one; NULL for other keys. */
+static const char *path_example(const char *key)
+{
+	static const char *const examples[][2] = {
+		{"log", "runs/a.jsonl"}, {"save", "runs/a.safetensors"}, {"plot", "runs/a.svg"},
+		{"checkpoint", "runs/a.ckpt"}, {"trace", "runs/a.csv"},
+		{"load", "runs/a.safetensors"}, {"out", "runs/sweep"},
+	};
+	for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++)
+		if (strcmp(examples[i][0], key) == 0)
+			return examples[i][1];
+	return NULL;
+}
+
+/* An empty path names no file: refused here, not when the run first writes. */
+static void check_path(struct checker *ck, const struct param *p, const struct ast *v)
+{
+	const char *example = path_example(p->name);
+	if (v->kind != AST_STR || v->str[0] != '\0' || !example)
+		return;
+	diag_error(ck->d, v->loc, "'%s' is an empty path", p->name);
+	diag_help(ck->d, "give a path, as in %s = \"%s\", or leave the key out", p->name,
+	          example);
+}
+
 /* Checks the `key = value` entries of a block against keys; vals[i] is the value of
  * keys[i] or NULL. Axes (`KEY in ...`) are left to the caller when axes is true. The
  * key "schedule" is checked with its facts into *facts. */
@@ -633,8 +659,8 @@ static void check_entries(struct checker *ck, const struct ast *block, const str
 		struct span len;
 		if (p->type == T_SCHED && facts && strcmp(p->name, "schedule") == 0)
 			check_schedule(ck, stmt->a, (struct span){0}, facts, &len);
-		else
-			check_value(ck, p, stmt->a);
+		else if (check_value(ck, p, stmt->a))
+			check_path(ck, p, stmt->a);
 	}
 	for (int i = 0; i < nkeys; i++)
 		if (keys[i].required && !vals[i]) {
@@ -1155,7 +1181,7 @@ static int list_outputs(const struct ast *file, struct output *out)
 			|| (block->kind == AST_BLOCK && block->op == BLOCK_TRAIN);
 		for (size_t k = 0; writes && k < sizeof keys / sizeof *keys; k++) {
 			const struct ast *v = ast_value(block, keys[k]);
-			if (v && v->kind == AST_STR) {
+			if (v && v->kind == AST_STR && v->str[0]) { /* "" is reported by check_path */
 				out[n] = (struct output){v, block, keys[k], n, NULL};
 				n++;
 			}
