@@ -102,21 +102,56 @@ static const char **let_names(const struct checker *ck, const char **names)
 	return names;
 }
 
+/* The name that keeps v from being a value: v itself, or the first name in its
+ * arithmetic (`nosuch * 2`); NULL if none. */
+static const struct ast *unknown_name(const struct ast *v)
+{
+	if (v->kind == AST_NAME)
+		return v;
+	bool operands = v->kind == AST_NEG || v->kind == AST_BINOP;
+	for (const char *const *f = fold_functions; v->kind == AST_CALL && *f; f++)
+		operands |= strcmp(*f, v->str) == 0;
+	const struct ast *found = operands && v->a ? unknown_name(v->a) : NULL;
+	if (!found && operands && v->b)
+		found = unknown_name(v->b);
+	for (int i = 0; !found && operands && i < v->nkids; i++)
+		found = unknown_name(v->kids[i]);
+	return found;
+}
+
+/* The let named name, or NULL: one left unsubstituted is defined below its use. */
+static const struct ast *let_named(const struct checker *ck, const char *name)
+{
+	for (int i = 0; i < ck->file->nkids; i++)
+		if (ck->file->kids[i]->kind == AST_LET && strcmp(ck->file->kids[i]->str, name) == 0)
+			return ck->file->kids[i];
+	return NULL;
+}
+
 static void type_error(struct checker *ck, const char *key, const char *expected,
                        const struct ast *v)
 {
 	char found[96];
-	if (v->kind == AST_NAME) {
+	const struct ast *name = unknown_name(v);
+	const struct ast *later = name ? let_named(ck, name->str) : NULL;
+	if (v->kind == AST_NUM && isnan(v->num))
+		return; /* a let that was reported where it is defined */
+	if (later) {
+		diag_error(ck->d, name->loc, "'%s' expects %s; '%s' is defined later, at %d:%d",
+		           key, expected, name->str, later->name_loc.first_line,
+		           later->name_loc.first_column);
+		diag_help(ck->d, "a let can be used only below its definition: move it up");
+	} else if (name) {
 		const char *names[MAX_NAMES];
-		const char *close = diag_closest(v->str, let_names(ck, names));
-		diag_error(ck->d, v->loc, "'%s' expects %s; '%s' is not defined", key, expected,
-		           v->str);
+		const char *close = diag_closest(name->str, let_names(ck, names));
+		diag_error(ck->d, name->loc, "'%s' expects %s; '%s' is not defined", key, expected,
+		           name->str);
 		if (close)
 			diag_help(ck->d, "did you mean '%s'?", close);
-		return;
+	} else {
+		diag_error(ck->d, v->loc, "'%s' expects %s, found %s", key, expected,
+		           ast_describe(v, found, sizeof found));
 	}
-	diag_error(ck->d, v->loc, "'%s' expects %s, found %s", key, expected,
-	           ast_describe(v, found, sizeof found));
 }
 
 /* The allowed range of p as words; for wide ranges only the side that x breaks. */
