@@ -128,6 +128,18 @@ static const struct ast *let_named(const struct checker *ck, const char *name)
 	return NULL;
 }
 
+/* When v is a name that only a let defined below it gives a value, says so (true). */
+static bool later_let(struct checker *ck, const char *key, const struct ast *v)
+{
+	const struct ast *let = v->kind == AST_NAME ? let_named(ck, v->str) : NULL;
+	if (!let)
+		return false;
+	diag_error(ck->d, v->loc, "'%s' takes the let '%s', which is defined later, at %d:%d",
+	           key, v->str, let->name_loc.first_line, let->name_loc.first_column);
+	diag_help(ck->d, "a let can be used only below its definition: move it up");
+	return true;
+}
+
 static void type_error(struct checker *ck, const char *key, const char *expected,
                        const struct ast *v)
 {
@@ -209,6 +221,8 @@ static bool check_choice(struct checker *ck, const struct param *p, const struct
 		for (const char *const *c = p->choices; *c; c++)
 			if (strcmp(*c, v->str) == 0)
 				return true;
+	if (later_let(ck, p->name, v))
+		return false;
 	char list[160] = "";
 	for (const char *const *c = p->choices; *c; c++)
 		snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
@@ -326,6 +340,8 @@ static const struct sig *check_call(struct checker *ck, const struct sig *table,
 		return NULL;
 	}
 	const struct sig *sig = schema_find(table, v->str);
+	if (!sig && later_let(ck, what, v))
+		return NULL;
 	if (!sig) {
 		const char *names[MAX_NAMES];
 		const char *close = diag_closest(v->str, schema_sig_names(table, names, MAX_NAMES));
@@ -532,6 +548,8 @@ static bool check_reference(struct checker *ck, const struct param *p, const str
 	const char *kind = ast_block_name(block);
 	if (v->kind == AST_NAME && find_block(ck, block, v->str))
 		return true;
+	if (later_let(ck, p->name, v))
+		return false;
 	if (v->kind != AST_NAME) {
 		char expected[64];
 		snprintf(expected, sizeof expected, "the name of a %s block", kind);
