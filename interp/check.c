@@ -102,21 +102,68 @@ static const char **let_names(const struct checker *ck, const char **names)
 	return names;
 }
 
+/* The name that keeps v from being a value: v itself, or the first name in its
+ * arithmetic (`nosuch * 2`); NULL if none. */
+static const struct ast *unknown_name(const struct ast *v)
+{
+	if (v->kind == AST_NAME)
+		return v;
+	bool operands = v->kind == AST_NEG || v->kind == AST_BINOP;
+	for (const char *const *f = fold_functions; v->kind == AST_CALL && *f; f++)
+		operands |= strcmp(*f, v->str) == 0;
+	const struct ast *found = operands && v->a ? unknown_name(v->a) : NULL;
+	if (!found && operands && v->b)
+		found = unknown_name(v->b);
+	for (int i = 0; !found && operands && i < v->nkids; i++)
+		found = unknown_name(v->kids[i]);
+	return found;
+}
+
+/* The let named name, or NULL: one left unsubstituted is defined below its use. */
+static const struct ast *let_named(const struct checker *ck, const char *name)
+{
+	for (int i = 0; i < ck->file->nkids; i++)
+		if (ck->file->kids[i]->kind == AST_LET && strcmp(ck->file->kids[i]->str, name) == 0)
+			return ck->file->kids[i];
+	return NULL;
+}
+
+/* When v is a name that only a let defined below it gives a value, says so (true). */
+static bool later_let(struct checker *ck, const char *key, const struct ast *v)
+{
+	const struct ast *let = v->kind == AST_NAME ? let_named(ck, v->str) : NULL;
+	if (!let)
+		return false;
+	diag_error(ck->d, v->loc, "'%s' takes the let '%s', which is defined later, at %d:%d",
+	           key, v->str, let->name_loc.first_line, let->name_loc.first_column);
+	diag_help(ck->d, "a let can be used only below its definition: move it up");
+	return true;
+}
+
 static void type_error(struct checker *ck, const char *key, const char *expected,
                        const struct ast *v)
 {
 	char found[96];
-	if (v->kind == AST_NAME) {
+	const struct ast *name = unknown_name(v);
+	const struct ast *later = name ? let_named(ck, name->str) : NULL;
+	if (v->kind == AST_NUM && isnan(v->num))
+		return; /* a let that was reported where it is defined */
+	if (later) {
+		diag_error(ck->d, name->loc, "'%s' expects %s; '%s' is defined later, at %d:%d",
+		           key, expected, name->str, later->name_loc.first_line,
+		           later->name_loc.first_column);
+		diag_help(ck->d, "a let can be used only below its definition: move it up");
+	} else if (name) {
 		const char *names[MAX_NAMES];
-		const char *close = diag_closest(v->str, let_names(ck, names));
-		diag_error(ck->d, v->loc, "'%s' expects %s; '%s' is not defined", key, expected,
-		           v->str);
+		const char *close = diag_closest(name->str, let_names(ck, names));
+		diag_error(ck->d, name->loc, "'%s' expects %s; '%s' is not defined", key, expected,
+		           name->str);
 		if (close)
 			diag_help(ck->d, "did you mean '%s'?", close);
-		return;
+	} else {
+		diag_error(ck->d, v->loc, "'%s' expects %s, found %s", key, expected,
+		           ast_describe(v, found, sizeof found));
 	}
-	diag_error(ck->d, v->loc, "'%s' expects %s, found %s", key, expected,
-	           ast_describe(v, found, sizeof found));
 }
 
 /* The allowed range of p as words; for wide ranges only the side that x breaks. */
@@ -174,6 +221,8 @@ static bool check_choice(struct checker *ck, const struct param *p, const struct
 		for (const char *const *c = p->choices; *c; c++)
 			if (strcmp(*c, v->str) == 0)
 				return true;
+	if (later_let(ck, p->name, v))
+		return false;
 	char list[160] = "";
 	for (const char *const *c = p->choices; *c; c++)
 		snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
@@ -291,6 +340,8 @@ static const struct sig *check_call(struct checker *ck, const struct sig *table,
 		return NULL;
 	}
 	const struct sig *sig = schema_find(table, v->str);
+	if (!sig && later_let(ck, what, v))
+		return NULL;
 	if (!sig) {
 		const char *names[MAX_NAMES];
 		const char *close = diag_closest(v->str, schema_sig_names(table, names, MAX_NAMES));
@@ -497,6 +548,8 @@ static bool check_reference(struct checker *ck, const struct param *p, const str
 	const char *kind = ast_block_name(block);
 	if (v->kind == AST_NAME && find_block(ck, block, v->str))
 		return true;
+	if (later_let(ck, p->name, v))
+		return false;
 	if (v->kind != AST_NAME) {
 		char expected[64];
 		snprintf(expected, sizeof expected, "the name of a %s block", kind);
@@ -586,6 +639,32 @@ static const char *block_words(const struct ast *block, char *buf, size_t size)
 	return buf;
 }
 
+/* For a key whose string is a file's path (one a block writes, or reads weights from),
+ * an example of one; NULL for other keys. */
+static const char *path_example(const char *key)
+{
+	static const char *const examples[][2] = {
+		{"log", "runs/a.jsonl"}, {"save", "runs/a.safetensors"}, {"plot", "runs/a.svg"},
+		{"checkpoint", "runs/a.ckpt"}, {"trace", "runs/a.csv"},
+		{"load", "runs/a.safetensors"}, {"out", "runs/sweep"},
+	};
+	for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++)
+		if (strcmp(examples[i][0], key) == 0)
+			return examples[i][1];
+	return NULL;
+}
+
+/* An empty path names no file: refused here, not when the run first writes. */
+static void check_path(struct checker *ck, const struct param *p, const struct ast *v)
+{
+	const char *example = path_example(p->name);
+	if (v->kind != AST_STR || v->str[0] != '\0' || !example)
+		return;
+	diag_error(ck->d, v->loc, "'%s' is an empty path", p->name);
+	diag_help(ck->d, "give a path, as in %s = \"%s\", or leave the key out", p->name,
+	          example);
+}
+
 /* Checks the `key = value` entries of a block against keys; vals[i] is the value of
  * keys[i] or NULL. Axes (`KEY in ...`) are left to the caller when axes is true. The
  * key "schedule" is checked with its facts into *facts. */
@@ -633,8 +712,8 @@ static void check_entries(struct checker *ck, const struct ast *block, const str
 		struct span len;
 		if (p->type == T_SCHED && facts && strcmp(p->name, "schedule") == 0)
 			check_schedule(ck, stmt->a, (struct span){0}, facts, &len);
-		else
-			check_value(ck, p, stmt->a);
+		else if (check_value(ck, p, stmt->a))
+			check_path(ck, p, stmt->a);
 	}
 	for (int i = 0; i < nkeys; i++)
 		if (keys[i].required && !vals[i]) {
@@ -1179,7 +1258,7 @@ static int list_outputs(const struct ast *file, struct output *out)
 			|| (block->kind == AST_BLOCK && block->op == BLOCK_TRAIN);
 		for (size_t k = 0; writes && k < sizeof keys / sizeof *keys; k++) {
 			const struct ast *v = ast_value(block, keys[k]);
-			if (v && v->kind == AST_STR) {
+			if (v && v->kind == AST_STR && v->str[0]) { /* "" is reported by check_path */
 				out[n] = (struct output){v, block, keys[k], n, NULL};
 				n++;
 			}

@@ -98,7 +98,9 @@ static const char ir_help[] =
 	"\n"
 	"Checks FILE, loads each train block's data, and prints the block's IR: its buffers\n"
 	"with their shapes, the forward, backward and update operations, and the memory of\n"
-	"parameters, gradients, optimizer state and activations (one arena a run).\n";
+	"parameters, gradients, optimizer state and activations (one arena a run).\n"
+	"exit status: 0 success, 1 an error in the input or a file without a train block,\n"
+	"2 misuse.\n";
 
 static const char sweep_help[] =
 	"usage: descent sweep FILE.nn [--set K=V]... [--jobs N] [--shard I/N] [--quiet]\n"
@@ -162,15 +164,41 @@ static void overrides_free(struct overrides *o)
 	o->n = 0;
 }
 
-/* Parses one --set value into o; a parse error goes to d, checked with the file. */
+/* The longest --set value taken, in bytes: a key and an expression, not a file. */
+enum { SET_MAX_BYTES = 4096 };
+
+/* Parses one --set value into o; a parse error goes to d (the caller makes it a usage
+ * error), a value longer than SET_MAX_BYTES or a 65th value is one at once. */
 static int overrides_add(struct overrides *o, const char *command, const char *value,
                          struct diag *d)
 {
 	if (o->n == 64)
 		return usage_error(command, "at most 64 --set values");
+	size_t len = strlen(value);
+	if (len > SET_MAX_BYTES)
+		return usage_error(command, "--set %.20s... is %zu bytes long; a --set value may "
+		                   "hold at most %d", value, len, SET_MAX_BYTES);
 	o->src[o->n] = source_from_string("--set", value);
 	o->entry[o->n] = o->src[o->n] ? parse_source(o->src[o->n], PARSE_SET, d) : NULL;
 	o->n++;
+	return EXIT_OK;
+}
+
+/* After every --set value is read: one that did not parse (already reported to d) or a
+ * key given twice is misuse. Returns an exit status. */
+static int overrides_check(const struct overrides *o, const char *command,
+                           const struct diag *d)
+{
+	if (d->errors) {
+		fprintf(stderr, "%d error%s in --set values\ntry 'descent %s --help'\n", d->errors,
+		        d->errors == 1 ? "" : "s", command);
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < o->n; i++)
+		for (int j = 0; j < i; j++)
+			if (o->entry[i] && o->entry[j] && strcmp(o->entry[i]->str, o->entry[j]->str) == 0)
+				return usage_error(command, "'%s' is set twice: --set %s and --set %s",
+				                   o->entry[i]->str, o->src[j]->text, o->src[i]->text);
 	return EXIT_OK;
 }
 
@@ -181,7 +209,11 @@ static int load_file(const char *path, struct diag *d, struct source **src, stru
 {
 	*file = NULL;
 	if (!(*src = source_read(path))) {
-		fprintf(stderr, "descent: cannot read %s: %s\n", path, strerror(errno));
+		if (errno == EFBIG)
+			fprintf(stderr, "descent: %s: more than %d MiB, the most a .nn file may hold\n",
+			        strcmp(path, "-") == 0 ? "<stdin>" : path, SOURCE_MAX_BYTES >> 20);
+		else
+			fprintf(stderr, "descent: cannot read %s: %s\n", path, strerror(errno));
 		return EXIT_INPUT;
 	}
 	*file = parse_source(*src, PARSE_FILE, d);
@@ -458,9 +490,11 @@ static int cmd_run(int argc, char **argv)
 		overrides_free(&sets);
 		return usage_error("run", "which file?");
 	}
+	if (overrides_check(&sets, "run", &d) != EXIT_OK)
+		return overrides_free(&sets), EXIT_USAGE;
 	struct source *src = NULL;
 	struct ast *file = NULL;
-	int status = d.errors ? EXIT_INPUT : load_file(path, &d, &src, &file, NULL, &sets);
+	int status = load_file(path, &d, &src, &file, NULL, &sets);
 	char fingerprint[17];
 	if (status == EXIT_OK && o.resume && !has_checkpoint(file))
 		status = usage_error("run", "--resume: no train block of %s has a checkpoint", path);
@@ -477,7 +511,7 @@ static int cmd_run(int argc, char **argv)
 		const struct ast *decl = file->kids[i];
 		int s = EXIT_OK;
 		if (decl->kind == AST_MINIMIZE)
-			s = run_minimize(path, decl, o.quiet, &d);
+			s = run_minimize(path, decl, &d);
 		else if (decl->kind == AST_BLOCK && decl->op == BLOCK_TRAIN)
 			s = run_train(path, file, decl, ++trains, &o, &d);
 		status = s > status ? s : status;
@@ -491,6 +525,15 @@ static int cmd_run(int argc, char **argv)
 	return status;
 }
 
+/* Whether the file has a train block (the only blocks with an IR to print). */
+static bool has_train_block(const struct ast *file)
+{
+	for (int i = 0; i < file->nkids; i++)
+		if (file->kids[i]->kind == AST_BLOCK && file->kids[i]->op == BLOCK_TRAIN)
+			return true;
+	return false;
+}
+
 static int cmd_ir(int argc, char **argv)
 {
 	const char *path;
@@ -502,6 +545,11 @@ static int cmd_ir(int argc, char **argv)
 	struct ast *file;
 	diag_setup(&d);
 	status = load_file(path, &d, &src, &file, NULL, NULL);
+	if (status == EXIT_OK && !has_train_block(file)) {
+		fprintf(stderr, "descent ir: %s: no train block, so no IR to print (a minimize "
+		        "block has none)\n", src->name);
+		status = EXIT_INPUT;
+	}
 	for (int i = 0, trains = 0; status == EXIT_OK && i < file->nkids; i++) {
 		const struct ast *decl = file->kids[i];
 		if (decl->kind != AST_BLOCK || decl->op != BLOCK_TRAIN)
@@ -596,11 +644,13 @@ static int cmd_sweep(int argc, char **argv)
 	}
 	if (status == EXIT_OK && !path)
 		status = usage_error("sweep", "which file?");
+	if (status == EXIT_OK)
+		status = overrides_check(&sets, "sweep", &d);
 	if (status != EXIT_OK)
 		return overrides_free(&sets), status;
 	struct source *src = NULL;
 	struct ast *file = NULL;
-	status = d.errors ? EXIT_INPUT : load_file(path, &d, &src, &file, NULL, &sets);
+	status = load_file(path, &d, &src, &file, NULL, &sets);
 	if (status == EXIT_OK) {
 		warn_swept_sets(file, &sets, &d);
 		catch_interrupts();

@@ -18,8 +18,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-/* Reads all of f into a new source named name. */
+/* Reads all of f into a new source named name; NULL with errno EFBIG past
+ * SOURCE_MAX_BYTES (it reads one byte more than that, no further). */
 static struct source *source_slurp(FILE *f, const char *name)
 {
 	struct source *src = calloc(1, sizeof *src);
@@ -29,6 +31,11 @@ static struct source *source_slurp(FILE *f, const char *name)
 	size_t n;
 	while ((n = fread(src->text + src->len, 1, cap - src->len - 1, f)) > 0) {
 		src->len += n;
+		if (src->len > SOURCE_MAX_BYTES) {
+			source_free(src);
+			errno = EFBIG;
+			return NULL;
+		}
 		if (cap - src->len - 1 == 0) {
 			char *bigger = realloc(src->text, cap * 2);
 			if (!bigger)
@@ -53,6 +60,12 @@ struct source *source_read(const char *path)
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return NULL;
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > SOURCE_MAX_BYTES) {
+		fclose(f); /* refused before reading a byte */
+		errno = EFBIG;
+		return NULL;
+	}
 	struct source *src = source_slurp(f, path);
 	int saved = errno;
 	fclose(f);

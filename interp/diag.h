@@ -40,8 +40,13 @@ struct diag {
 	bool muted;     /* the last error was held back by max_errors; so are its notes */
 };
 
+/* The most a .nn text may hold (a file, standard input): 16 MiB. Reading stops there, so
+ * `descent check /dev/zero` is refused instead of filling the memory. */
+enum { SOURCE_MAX_BYTES = 16 << 20 };
+
 /* Reads a whole file ("-" is standard input) into a new source; NULL with errno set on
- * failure. The caller owns the result and frees it with source_free. */
+ * failure (EFBIG: more than SOURCE_MAX_BYTES). The caller owns the result and frees it
+ * with source_free. */
 struct source *source_read(const char *path);
 /* A source holding a copy of text; the caller owns it. */
 struct source *source_from_string(const char *name, const char *text);

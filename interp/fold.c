@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema.h"
+
 const char *const fold_functions[] = {
 	"sin", "cos", "tan", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", NULL,
 };
@@ -217,6 +219,253 @@ static bool fold_minimize(struct ast *decl, const struct fold_env *lets, struct 
 	return ok;
 }
 
+/* ---- the names a let uses ----
+ *
+ * A let is folded where it stands, so each name in its value must be known there: a let
+ * above it, a block of the file, or a word of the language (relu, adamw, standard...);
+ * in arithmetic only a let can stand. A let that breaks this is reported once, at the
+ * name, and becomes NaN, so its uses say nothing more: a let defined further down is
+ * named with its place (or, when it leads back to this let, as a cycle), another name is
+ * "not defined". Every let is checked, used or not.
+ */
+
+/* A named declaration: a let or a block, by name then place (sorted for lookups). */
+struct decl_name {
+	const char *name; /* its name */
+	int index;        /* in the file's kids */
+	bool let;         /* a let (else a block or minimize) */
+};
+
+/* What a let's names are resolved against. */
+struct let_scope {
+	const struct ast *file;       /* the whole file */
+	const struct decl_name *decls; /* its named declarations, sorted */
+	int ndecls;
+	const struct fold_env *env;   /* the lets above the one being checked */
+	int at;                       /* that let's index in the file */
+	struct diag *d;
+	int *seen;                    /* (file's kids) the search that last went through a let,
+	                                 or CYCLE_REPORTED */
+	int search;                   /* the current search's number */
+	int visits;                   /* lets the current search went through */
+};
+
+static int compare_decls(const void *x, const void *y)
+{
+	const struct decl_name *a = x, *b = y;
+	int by_name = strcmp(a->name, b->name);
+	return by_name ? by_name : (a->index > b->index) - (a->index < b->index);
+}
+
+/* The first declaration named name in the sorted decls, or NULL. */
+static const struct decl_name *first_decl(const struct let_scope *s, const char *name)
+{
+	int lo = 0, hi = s->ndecls;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (strcmp(s->decls[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->ndecls && strcmp(s->decls[lo].name, name) == 0 ? &s->decls[lo] : NULL;
+}
+
+/* The let named name that a let at index `from` would mean: the last one above it, else
+ * the first at or below it; -1 if no let has that name. */
+static int let_meant(const struct let_scope *s, const char *name, int from)
+{
+	const struct decl_name *d = first_decl(s, name), *end = s->decls + s->ndecls;
+	int above = -1, below = -1;
+	for (; d && d < end && strcmp(d->name, name) == 0; d++) {
+		if (!d->let)
+			continue;
+		if (d->index < from)
+			above = d->index;
+		else if (below < 0)
+			below = d->index;
+	}
+	return above >= 0 ? above : below;
+}
+
+/* Whether name is a block of the file. */
+static bool is_block(const struct let_scope *s, const char *name)
+{
+	const struct decl_name *d = first_decl(s, name), *end = s->decls + s->ndecls;
+	for (; d && d < end && strcmp(d->name, name) == 0; d++)
+		if (!d->let)
+			return true;
+	return false;
+}
+
+static bool in_list(const char *const *names, const char *name)
+{
+	for (; names && *names; names++)
+		if (strcmp(*names, name) == 0)
+			return true;
+	return false;
+}
+
+static bool in_params(const struct param *params, const char *name)
+{
+	for (; params->name; params++)
+		if (in_list(params->choices, name))
+			return true;
+	return false;
+}
+
+/* Whether name is a word of the language a value may be: an optimizer, schedule, layer,
+ * source, regularizer or sampler, a choice of some key, a metric, max or min. */
+static bool is_word(const char *name)
+{
+	static const char *const extremes[] = {"max", "min", NULL};
+	const struct sig *const tables[] = {schema_optimizers, schema_schedules, schema_layers,
+	                                    schema_sources, schema_regularizers, schema_samplers};
+	const struct param *const keys[] = {schema_data_keys, schema_train_keys,
+	                                    schema_sweep_keys, schema_minimize_keys};
+	for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+		for (const struct sig *sig = tables[t]; sig->name; sig++)
+			if (strcmp(sig->name, name) == 0 || in_params(sig->params, name))
+				return true;
+	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+		if (in_params(keys[k], name))
+			return true;
+	return in_list(schema_metrics, name) || in_list(extremes, name);
+}
+
+/* How far a cycle is looked for: through CYCLE_MAX lets in a row and SEARCH_MAX lets in
+ * all; a longer one is reported as a let defined later. */
+enum { CYCLE_MAX = 16, SEARCH_MAX = 256, CYCLE_REPORTED = -1 };
+
+/* Whether the raw value of let `from` leads back, through the lets its names mean, to the
+ * let s->at; the lets on the way go into path[depth...], *len the cycle's length. */
+static bool leads_back(struct let_scope *s, const struct ast *node, int from, int *path,
+                       int depth, int *len);
+
+static bool let_leads_back(struct let_scope *s, int let, int *path, int depth, int *len)
+{
+	if (depth == CYCLE_MAX || s->seen[let] == s->search || s->visits++ == SEARCH_MAX)
+		return false;
+	s->seen[let] = s->search;
+	path[depth] = let;
+	return leads_back(s, s->file->kids[let]->a, let, path, depth + 1, len);
+}
+
+static bool leads_back(struct let_scope *s, const struct ast *node, int from, int *path,
+                       int depth, int *len)
+{
+	if (!node)
+		return false;
+	if (node->kind == AST_NAME) {
+		int meant = let_meant(s, node->str, from);
+		if (meant == s->at) {
+			*len = depth;
+			return true;
+		}
+		return meant >= 0 && let_leads_back(s, meant, path, depth, len);
+	}
+	if (node->kind != AST_DURATION && leads_back(s, node->b, from, path, depth, len))
+		return true;
+	if (leads_back(s, node->a, from, path, depth, len))
+		return true;
+	for (int i = 0; i < node->nkids; i++)
+		if (leads_back(s, node->kids[i], from, path, depth, len))
+			return true;
+	return false;
+}
+
+/* Reports name (a let at or below the current one): a cycle, or a let defined later. */
+static void report_later(struct let_scope *s, const struct ast *name, int later)
+{
+	int path[CYCLE_MAX + 1], len = 0;
+	s->search++;
+	s->visits = 0;
+	const char *self = s->file->kids[s->at]->str;
+	const struct ast *def = s->file->kids[later];
+	path[0] = s->at;
+	if (later == s->at) {
+		diag_error(s->d, name->loc, "'%s' is defined in terms of itself", self);
+		diag_help(s->d, "a let can use only the lets defined above it");
+		return;
+	}
+	if (let_leads_back(s, later, path, 1, &len)) {
+		char cycle[512] = "";
+		for (int i = 0; i <= len; i++)
+			snprintf(cycle + strlen(cycle), sizeof cycle - strlen(cycle), "%s%s",
+			         i ? " -> " : "", s->file->kids[path[i % len]]->str);
+		diag_error(s->d, name->loc, "the lets %s form a cycle: none of them has a value", cycle);
+		for (int i = 1; i < len; i++)
+			s->seen[path[i]] = CYCLE_REPORTED; /* said once, here */
+	} else {
+		diag_error(s->d, name->loc, "'%s' is defined later, at %d:%d; a let can use only "
+		           "the lets defined above it", name->str, def->name_loc.first_line,
+		           def->name_loc.first_column);
+	}
+	diag_note(s->d, def->name_loc, "'%s' is defined here", def->str);
+}
+
+/* Reports a name that is no let at all: "not defined", with the closest let above. */
+static void report_undefined(const struct let_scope *s, const struct ast *name, bool arithmetic)
+{
+	if (arithmetic && (is_block(s, name->str) || is_word(name->str))) {
+		diag_error(s->d, name->loc, "'%s' is not a number; arithmetic takes numbers and the "
+		           "lets that hold them", name->str);
+		return;
+	}
+	const char *names[129];
+	int n = 0;
+	for (const struct fold_env *e = s->env; e && n < 128; e = e->next)
+		names[n++] = e->name;
+	names[n] = NULL;
+	diag_error(s->d, name->loc, "'%s' is not defined", name->str);
+	const char *close = diag_closest(name->str, names);
+	if (close)
+		diag_help(s->d, "did you mean '%s'?", close);
+}
+
+/* Checks the names of a let's raw value; arithmetic tells whether node is an operand of
+ * + - * / ^, unary -, a math function or a range. Returns the errors reported. */
+static int check_let_names(struct let_scope *s, const struct ast *node, bool arithmetic)
+{
+	if (!node)
+		return 0;
+	if (node->kind == AST_NAME) {
+		if (fold_lookup(s->env, node->str))
+			return 0;
+		int later = let_meant(s, node->str, s->at);
+		if (later >= 0)
+			report_later(s, node, later);
+		else if (arithmetic || !(is_block(s, node->str) || is_word(node->str)))
+			report_undefined(s, node, arithmetic);
+		else
+			return 0;
+		return 1;
+	}
+	bool operands = node->kind == AST_NEG || node->kind == AST_BINOP || node->kind == AST_RANGE
+		|| (node->kind == AST_CALL && in_list(fold_functions, node->str));
+	int errors = check_let_names(s, node->a, operands);
+	if (node->kind != AST_DURATION) /* a duration's b is its unit, a word */
+		errors += check_let_names(s, node->b, operands);
+	for (int i = 0; i < node->nkids; i++)
+		errors += check_let_names(s, node->kids[i], operands);
+	return errors;
+}
+
+/* The file's lets and blocks by name, sorted (NULL when memory runs out). */
+static struct decl_name *named_decls(const struct ast *file, int *n)
+{
+	struct decl_name *decls = malloc(((size_t)file->nkids + 1) * sizeof *decls);
+	*n = 0;
+	for (int i = 0; decls && i < file->nkids; i++) {
+		const struct ast *decl = file->kids[i];
+		if (decl->str && decl->kind != AST_NUM)
+			decls[(*n)++] = (struct decl_name){decl->str, i, decl->kind == AST_LET};
+	}
+	if (decls)
+		qsort(decls, (size_t)*n, sizeof *decls, compare_decls);
+	return decls;
+}
+
 /* Reports node if substitution made it deeper than the later passes take. */
 static bool too_deep(const struct ast *node, struct diag *d)
 {
@@ -244,7 +493,11 @@ bool fold_file(struct ast *file, struct diag *d)
 		table.size *= 2;
 	table.slots = calloc(table.size, sizeof *table.slots);
 	const struct fold_env *env = NULL;
-	bool ok = lets && table.slots;
+	struct let_scope scope = {file, NULL, 0, NULL, 0, d, NULL, 0, 0};
+	struct decl_name *decls = named_decls(file, &scope.ndecls);
+	scope.decls = decls;
+	scope.seen = calloc((size_t)file->nkids + 1, sizeof *scope.seen);
+	bool ok = lets && table.slots && decls && scope.seen;
 	for (int i = 0; i < file->nkids && ok; i++) {
 		struct ast *decl = file->kids[i];
 		if (decl->kind == AST_LET) {
@@ -253,7 +506,12 @@ bool fold_file(struct ast *file, struct diag *d)
 				diag_error(d, decl->name_loc, "'%s' is already defined", decl->str);
 				diag_note(d, old->defined, "'%s' is first defined here", decl->str);
 			}
-			ok = (decl->a = fold_expr(decl->a, env, d)) != NULL;
+			scope.env = env;
+			scope.at = i;
+			if (scope.seen[i] == CYCLE_REPORTED || check_let_names(&scope, decl->a, false) > 0)
+				ok = poison(&decl->a); /* reported; its name stays defined, as NaN */
+			else
+				ok = (decl->a = fold_expr(decl->a, env, d)) != NULL;
 			if (ok && too_deep(decl->a, d))
 				ok = poison(&decl->a); /* its name stays defined, as NaN */
 			lets[i] = (struct fold_env){decl->str, decl->a, decl->name_loc, env, &table};
@@ -268,5 +526,7 @@ bool fold_file(struct ast *file, struct diag *d)
 	}
 	free(lets);
 	free(table.slots);
+	free(decls);
+	free(scope.seen);
 	return ok;
 }

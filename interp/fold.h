@@ -2,8 +2,8 @@
  * and calls of the math functions on numbers computed, at check time.
  *
  * For: turning `lr = base_lr * batch / 256` into a number before the checker looks at it.
- * Not for: deciding whether a name or a value is allowed where it stands (check.c); names
- * that are not constants (`relu`, `mlp`, a minimize variable) are left as they are.
+ * Not for: deciding whether a value is allowed where it stands (check.c); names that are
+ * not constants (`relu`, `mlp`, a minimize variable) are left as they are.
  */
 #ifndef DESCENT_FOLD_H
 #define DESCENT_FOLD_H
@@ -31,8 +31,11 @@ struct ast *fold_expr(struct ast *node, const struct fold_env *env, struct diag 
 
 /* Folds every declaration of a file in order: each `let` is folded and then visible to
  * the declarations after it; inside a train block, `batch` and `epochs` also name that
- * block's values. Reports a `let` defined twice, and a declaration that substitution
- * made too deep (it is then dropped). Returns false when memory runs out. */
+ * block's values. Reports a `let` defined twice, a declaration that substitution made
+ * too deep (it is then dropped), and every let, used or not, with a name that is not a
+ * let above it, a block or a word of the language (a let defined later, a cycle of lets,
+ * an undefined name; such a let becomes NaN, so its uses say nothing more). Returns false
+ * when memory runs out. */
 bool fold_file(struct ast *file, struct diag *d);
 
 /* Looks name up in env; NULL if it is not there. */

@@ -3,6 +3,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "lower.h"
 #include "minimize.h"
 #include "outputs.h"
+#include "scalar.h"
 
 /* Where an output path given in a file goes: relative to the file's folder. */
 void run_output_path(const char *file, const char *given, char *out, size_t size)
@@ -69,23 +71,75 @@ static int write_plot(FILE *out, const void *data)
 	return minimize_plot(out, o->plan, o->result);
 }
 
-/* Says why a path stopped: where in f, at which step, at which point, and a hint. */
+/* "∂f/∂x and ∂f/∂y" into buf: the derivatives a non-finite adjoint at instruction instr
+ * reaches, those of the variables its operands depend on (walking the tape down). */
+static const char *derivatives_through(const struct minimize_plan *p, int instr, char *buf,
+                                       size_t size)
+{
+	const struct sc_program *fn = p->fn;
+	bool *reached = calloc((size_t)fn->n + (size_t)p->nvars + 1, sizeof *reached);
+	bool *vars = reached + fn->n; /* (V) whose derivative it reaches */
+	buf[0] = '\0';
+	if (!reached)
+		return buf;
+	reached[instr] = true;
+	for (int j = instr; j >= 0; j--) {
+		const struct sc_instr *in = &fn->code[j];
+		if (!reached[j])
+			continue;
+		if (in->op == SC_VAR)
+			vars[in->var] = true;
+		if (in->a >= 0)
+			reached[in->a] = true;
+		if (in->b >= 0)
+			reached[in->b] = true;
+	}
+	for (int v = 0, found = 0; v < p->nvars && strlen(buf) < size - 64; v++)
+		if (vars[v])
+			snprintf(buf + strlen(buf), size - strlen(buf), "%s∂%s/∂%s",
+			         found++ ? " and " : "", p->name, p->vars[v]);
+	free(reached);
+	return buf;
+}
+
+/* Says why a path stopped: where in f, at which step, at which point, and a hint. For a
+ * derivative, which one (∂f/∂x) and the operation without one there. */
 static void report_failure(struct diag *d, const struct minimize_lowered *m,
                            const struct ast *block, const struct minimize_path *path)
 {
 	const struct minimize_plan *p = &m->plan;
 	const double *x = &path->x[path->failed_step * p->nvars]; /* the point at fault */
 	double lr = path->failed_step > 0 ? path->lr[path->failed_step - 1] : p->opts[path->opt].lr;
-	char point[256] = "";
+	char point[256] = "", which[512];
 	for (int v = 0; v < p->nvars && strlen(point) < 200; v++)
 		snprintf(point + strlen(point), sizeof point - strlen(point), "%s%s = %.6g",
 		         v ? ", " : "", p->vars[v], x[v]);
 	struct loc at = path->error.instr >= 0 ? m->locs[path->error.instr] : block->name_loc;
-	bool diverged = path->error.instr < 0
-		|| strstr(path->error.what, "not a finite number") != NULL;
-	diag_error(d, at, "%s: %s from start %d %s at step %d: %s (%g)", p->name,
+	bool derivative = path->error.instr >= 0 && strstr(path->error.what, "derivative")
+		&& *derivatives_through(p, path->error.instr, which, sizeof which);
+	/* an operation without a derivative at (about) 0, as sqrt; elsewhere the numbers grew */
+	bool singular = derivative && fabs(path->error.operand) < 1e-300;
+	bool diverged = !singular && (path->error.instr < 0
+		|| strstr(path->error.what, "not a finite number") != NULL);
+	char what[600];
+	snprintf(what, sizeof what, "%s (%g)", path->error.what, path->error.operand);
+	if (derivative)
+		snprintf(what, sizeof what, "%s %s not finite", which,
+		         strstr(which, " and ") ? "are" : "is");
+	if (singular) {
+		const struct sc_instr *in = &p->fn->code[path->error.instr];
+		diag_error(d, at, "%s: %s from start %d stopped at step %d: %s %s not finite at %s",
+		           p->name, p->opt_labels[path->opt], path->start, path->failed_step, which,
+		           strstr(which, " and ") ? "are" : "is", point);
+		diag_help(d, "'%s' has no finite derivative where its operand is %g",
+		          sc_op_name(in->op), path->error.operand);
+		diag_help(d, "%s has no gradient there: start elsewhere, or smooth it (sqrt(x^2 + "
+		          "1e-12) instead of sqrt(x^2))", p->name);
+		return;
+	}
+	diag_error(d, at, "%s: %s from start %d %s at step %d: %s", p->name,
 	           p->opt_labels[path->opt], path->start, diverged ? "diverged" : "stopped",
-	           path->failed_step, path->error.what, path->error.operand);
+	           path->failed_step, what);
 	diag_help(d, "at %s, reached with lr = %g", point, lr);
 	diag_help(d, diverged ? "the steps grew without bound: try a smaller lr"
 	          : "the path left the domain of f: a smaller lr or another start may stay in it");
@@ -106,7 +160,7 @@ static int write_outputs(struct out_set *outs, const struct minimize_lowered *m,
 
 /* Runs one minimize block; returns an exit status. Its outputs are checked, locked and
  * given their temporaries before the first step. */
-int run_minimize(const char *file, const struct ast *block, bool quiet, struct diag *d)
+int run_minimize(const char *file, const struct ast *block, struct diag *d)
 {
 	struct minimize_lowered m;
 	struct minimize_result r;
@@ -129,8 +183,7 @@ int run_minimize(const char *file, const struct ast *block, bool quiet, struct d
 		out_release(&outs);
 		return RUN_INPUT;
 	}
-	if (!quiet)
-		minimize_print_table(stdout, &m.plan, &r);
+	minimize_print_table(stdout, &m.plan, &r);
 	int status = RUN_OK;
 	for (int i = 0; i < r.npaths; i++)
 		if (r.paths[i].failed) {

@@ -35,7 +35,7 @@ struct run_options {
 };
 
 /* Runs a checked minimize block of the file at file: table on stdout, trace, plot. */
-int run_minimize(const char *file, const struct ast *block, bool quiet, struct diag *d);
+int run_minimize(const char *file, const struct ast *block, struct diag *d);
 
 /* Runs the index-th (from 1) checked train block of the parsed file at file: progress on
  * stderr (a live line on a terminal), log, checkpoint, save, plot, and a table on stdout. */

@@ -56,14 +56,48 @@ static void write_log_line(FILE *out, const char *run, const struct train_metric
 	fprintf(out, ", \"seconds\": %.3f}\n", m->seconds);
 }
 
+/* x in exactly width characters: with `decimals` decimals when that fits, else in
+ * exponent form with as many digits as fit (4e5 as 4.000e+05), so a huge loss keeps the
+ * table's columns. */
+static void put_cell(FILE *out, double x, int width, int decimals)
+{
+	char text[64];
+	snprintf(text, sizeof text, "%*.*f", width, decimals, x);
+	for (int digits = 3; (int)strlen(text) > width && digits >= 0; digits--)
+		snprintf(text, sizeof text, "%*.*e", width, digits, x);
+	fprintf(out, "  %s", text);
+}
+
 static void print_row(FILE *out, const struct train_metrics *m)
 {
-	fprintf(out, "%6d  %10.4f  %9.4f", m->epoch, m->train_loss, m->train_acc);
-	if (m->has_val)
-		fprintf(out, "  %8.4f  %7.4f", m->val_loss, m->val_acc);
-	if (m->has_test)
-		fprintf(out, "  %9.4f  %8.4f", m->test_loss, m->test_acc);
-	fprintf(out, "  %7.2f\n", m->seconds);
+	fprintf(out, "%6d", m->epoch);
+	put_cell(out, m->train_loss, 10, 4);
+	put_cell(out, m->train_acc, 9, 4);
+	if (m->has_val) {
+		put_cell(out, m->val_loss, 8, 4);
+		put_cell(out, m->val_acc, 7, 4);
+	}
+	if (m->has_test) {
+		put_cell(out, m->test_loss, 9, 4);
+		put_cell(out, m->test_acc, 8, 4);
+	}
+	put_cell(out, m->seconds, 7, 2);
+	fputc('\n', out);
+}
+
+/* The final table's rows: every epoch up to TABLE_ALL, else the first and last
+ * TABLE_ENDS around a line "...", so 20,000 epochs print 21 rows (a log keeps all). */
+enum { TABLE_ALL = 25, TABLE_ENDS = 10 };
+
+static void print_rows(FILE *out, const struct train_metrics *epochs, int n)
+{
+	for (int e = 0; e < n; e++) {
+		if (n > TABLE_ALL && e == TABLE_ENDS) {
+			fprintf(out, "%6s\n", "...");
+			e = n - TABLE_ENDS;
+		}
+		print_row(out, &epochs[e]);
+	}
 }
 
 static void print_header(FILE *out, bool val, bool test)
@@ -413,8 +447,7 @@ static int train_block(const char *file, const struct ast *tree, const struct as
 		       t->network, t->data, r.done, r.done == 1 ? "" : "s", (long long)m->step,
 		       m->seconds);
 		print_header(stdout, m->has_val, m->has_test);
-		for (int e = 0; e < r.done; e++)
-			print_row(stdout, &r.epochs[e]);
+		print_rows(stdout, r.epochs, r.done);
 	}
 	free(r.epochs);
 	free(text);
