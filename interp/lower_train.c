@@ -293,3 +293,10 @@ void lower_train_free(struct train_lowered *t)
 	sched_free(t->momentum_schedule);
 	t->schedule = t->momentum_schedule = NULL;
 }
+
+int lower_data_path(const char *nn_path, const struct ast *given, char *out, size_t size)
+{
+	struct diag quiet;
+	diag_init(&quiet, NULL);
+	return find_data(nn_path, given, given->str, out, size, &quiet);
+}
