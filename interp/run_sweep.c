@@ -476,8 +476,12 @@ static int run_trial(const struct sweep_run *w, const struct sweep_trial *t)
 		        strerror(errno));
 		return WORKER_NO_ROW;
 	}
-	omp_set_num_threads(w->threads);
 	char *text = NULL, log[8400], row[8192];
+	for (int k = 0; k < 2; k++) { /* weights or a picture of an earlier, unfinished run */
+		snprintf(log, sizeof log, "%s/trial-%d.%s", s->out, t->index, k ? "svg" : "safetensors");
+		unlink(log);
+	}
+	omp_set_num_threads(w->threads);
 	size_t size;
 	FILE *messages = open_memstream(&text, &size);
 	struct diag d;
