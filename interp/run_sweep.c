@@ -7,7 +7,9 @@
  * and the trial's values are applied (folded, so lets are in it; comments and layout
  * are not), the network and data blocks that block names, the data files' paths, sizes
  * and modification times, and the program's version. Each row carries it; a rerun
- * reuses a row only for the trial of the same number and hash, and runs the others.
+ * reuses a row only for the trial of the same number and hash, and runs the others;
+ * first, a row found under another number (a list reordered) is moved, with its files,
+ * to the number of the trial with its hash.
  *
  * Crash safety and sharing (sweep_store.h): a worker claims its trial (a lock the kernel
  * drops when the worker dies), drops the rows its trial had from other settings, writes
@@ -727,15 +729,156 @@ static int summarize(const struct sweep_run *w)
 
 /* ---- the sweep ---- */
 
-/* Reads which trials results.csv holds with their current settings (done) and says, when
- * it held any row, how many of this shard's trials are reused, rerun because their
- * settings changed, and new. */
+/* ---- rows found under another number ---- */
+
+/* A row's hash and the number it had when the sweep began. */
+struct found {
+	uint64_t hash;
+	int index;
+};
+
+static int compare_found(const void *a, const void *b)
+{
+	const struct found *x = a, *y = b;
+	return (x->hash > y->hash) - (x->hash < y->hash);
+}
+
+/* Exchanges the files of trials a and b in the sweep folder (missing ones too). */
+static void swap_files(const struct sweep_setup *s, int a, int b)
+{
+	static const char *const suffix[] = {"jsonl", "safetensors", "svg"};
+	for (int k = 0; k < 3; k++) {
+		char pa[8400], pb[8400], tmp[8500];
+		snprintf(pa, sizeof pa, "%s/trial-%d.%s", s->out, a, suffix[k]);
+		snprintf(pb, sizeof pb, "%s/trial-%d.%s", s->out, b, suffix[k]);
+		snprintf(tmp, sizeof tmp, "%s.swap", pa);
+		bool had_a = rename(pa, tmp) == 0;
+		rename(pb, pa);
+		if (had_a)
+			rename(tmp, pb);
+	}
+}
+
+/* The index space of a reconciliation: each number's row (by its first number). */
+struct places {
+	int span;       /* numbers 0 .. span-1 */
+	int *orig;      /* (span) the first number of the row now at each number, or -1 */
+	int *pos;       /* (span) where the row first numbered k is now, or -1 */
+	uint64_t *hash; /* (span) the hash of the row first numbered k */
+	bool *claimed;  /* (span) this process holds the number's claim */
+};
+
+/* Whether the row now at number p is not the row of trial p (so it may move). */
+static bool misplaced(const struct sweep_run *w, const struct places *pl, int p)
+{
+	return pl->orig[p] >= 0 && (p >= w->plan->ntrials || w->hash[p] != pl->hash[pl->orig[p]]);
+}
+
+/* A row with trial t's hash standing where it is not anyone's, or -1. */
+static int find_moved(const struct sweep_run *w, const struct places *pl, const struct found *f,
+                      int nf, int t)
+{
+	struct found key = {w->hash[t], 0}, *at = bsearch(&key, f, (size_t)nf, sizeof *f,
+	                                                  compare_found);
+	while (at && at > f && at[-1].hash == key.hash)
+		at--;
+	for (; at && at < f + nf && at->hash == key.hash; at++) {
+		int p = pl->pos[at->index];
+		if (p >= 0 && p != t && misplaced(w, pl, p))
+			return p;
+	}
+	return -1;
+}
+
+/* Takes the claims of a and b (keeping those already held); false if another process
+ * holds one. */
+static bool claim_both(const struct sweep_run *w, struct places *pl, int a, int b)
+{
+	for (int k = 0, n[2] = {a, b}; k < 2; k++) {
+		if (!pl->claimed[n[k]] && !store_claim(w->store, n[k]))
+			return false;
+		pl->claimed[n[k]] = true;
+	}
+	return true;
+}
+
+/* Moves the rows (and files) of this shard's trials that results.csv holds under another
+ * number, as after a list was reordered, to their trial's number, exchanging with what
+ * stood there; with results.csv held and both numbers claimed. Returns how many trials
+ * got their row so. */
+static int move_found_rows(const struct sweep_run *w, const struct sweep_options *o,
+                           const struct sweep_rows *rows)
+{
+	struct places pl = {w->plan->ntrials};
+	for (int r = 0; r < rows->n; r++)
+		pl.span = rows->row[r].index + 1 > pl.span ? rows->row[r].index + 1 : pl.span;
+	pl.orig = malloc((size_t)pl.span * sizeof *pl.orig);
+	pl.pos = malloc((size_t)pl.span * sizeof *pl.pos);
+	pl.hash = calloc((size_t)pl.span, sizeof *pl.hash);
+	pl.claimed = calloc((size_t)pl.span, sizeof *pl.claimed);
+	struct found *f = malloc(((size_t)rows->n + 1) * sizeof *f);
+	int moved = 0, swaps = 0;
+	for (int k = 0; pl.orig && pl.pos && k < pl.span; k++)
+		pl.orig[k] = pl.pos[k] = -1;
+	for (int r = 0; f && pl.orig && pl.pos && pl.hash && r < rows->n; r++) {
+		int k = rows->row[r].index;
+		f[r] = (struct found){rows->row[r].hash, k};
+		pl.orig[k] = pl.pos[k] = k;
+		pl.hash[k] = rows->row[r].hash;
+	}
+	if (f && pl.orig && pl.pos && pl.hash && pl.claimed) {
+		qsort(f, (size_t)rows->n, sizeof *f, compare_found);
+		for (int t = 0; t < w->plan->ntrials; t++) {
+			if (!sweep_in_shard(t, o->shard, o->shards) || (pl.orig[t] >= 0 && !misplaced(w, &pl, t)))
+				continue;
+			int p = find_moved(w, &pl, f, rows->n, t);
+			if (p < 0 || !claim_both(w, &pl, t, p))
+				continue;
+			swap_files(w->s, t, p);
+			int a = pl.orig[t], b = pl.orig[p];
+			pl.orig[t] = b;
+			pl.orig[p] = a;
+			if (a >= 0)
+				pl.pos[a] = p;
+			pl.pos[b] = t;
+			swaps++;
+		}
+		for (int t = 0; t < w->plan->ntrials; t++) /* trials whose row came from elsewhere */
+			moved += pl.orig[t] >= 0 && pl.orig[t] != t && !misplaced(w, &pl, t);
+		for (int k = 0; k < pl.span; k++) /* the new number of each row */
+			pl.pos[k] = pl.pos[k] < 0 ? k : pl.pos[k];
+		if (swaps && store_renumber(w->store, pl.pos, pl.span) != 0)
+			fprintf(stderr, "descent sweep: cannot rewrite %s: %s\n", w->store->results,
+			        strerror(errno));
+		for (int k = 0; k < pl.span; k++)
+			if (pl.claimed[k])
+				store_release(w->store, k);
+	}
+	free(pl.orig);
+	free(pl.pos);
+	free(pl.hash);
+	free(pl.claimed);
+	free(f);
+	return moved;
+}
+
+/* Reads which trials results.csv holds with their current settings (done), having moved
+ * the rows found under another number to their trial's, and says, when it held any row,
+ * how many of this shard's trials are reused, rerun because their settings changed, and
+ * new. */
 static void read_done(const struct sweep_run *w, const struct sweep_options *o, bool *done)
 {
 	struct sweep_rows rows;
-	int ntrials = w->plan->ntrials, reused = 0, changed = 0, fresh = 0;
+	int ntrials = w->plan->ntrials, reused = 0, changed = 0, fresh = 0, moved = 0;
 	char *stale = calloc((size_t)ntrials, 1);
-	if (!stale || store_read(w->store, &rows) != 0) {
+	store_lock(w->store);
+	int status = stale ? store_read(w->store, &rows) : -1;
+	if (status == 0 && (moved = move_found_rows(w, o, &rows)) > 0) {
+		store_rows_free(&rows);
+		status = store_read(w->store, &rows);
+	}
+	store_unlock(w->store);
+	if (status != 0) {
 		free(stale);
 		return;
 	}
@@ -752,10 +895,14 @@ static void read_done(const struct sweep_run *w, const struct sweep_options *o, 
 			changed += !done[t] && stale[t];
 			fresh += !done[t] && !stale[t];
 		}
+	char renumbered[100] = "";
+	if (moved)
+		snprintf(renumbered, sizeof renumbered, " (%d found under another number and "
+		         "renumbered, with %s files)", moved, moved == 1 ? "its" : "their");
 	if (rows.n > 0)
-		fprintf(stderr, "sweep: %d trial%s reused from %s, %d rerun because %s settings "
-		        "changed, %d new\n", reused, reused == 1 ? "" : "s", w->store->results, changed,
-		        changed == 1 ? "its" : "their", fresh);
+		fprintf(stderr, "sweep: %d trial%s reused from %s%s, %d rerun because %s settings "
+		        "changed, %d new\n", reused, reused == 1 ? "" : "s", w->store->results,
+		        renumbered, changed, changed == 1 ? "its" : "their", fresh);
 	store_rows_free(&rows);
 	free(stale);
 }

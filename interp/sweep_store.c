@@ -2,7 +2,7 @@
  * sweep_store.h).
  *
  * results.csv is appended to, one whole row per write(), and rewritten (into
- * results.csv.tmp, fsync, rename, fsync of the folder) only to drop rows;
+ * results.csv.tmp, fsync, rename, fsync of the folder) only to drop or renumber rows;
  * both under the lock, so a reader never sees half of either.
  */
 #include "sweep_store.h"
@@ -29,9 +29,11 @@ static int lock_byte(const struct sweep_store *st, off_t at, short type, bool wa
 	return status;
 }
 
+/* Locks or unlocks results.csv, unless store_lock holds it already. */
 static void lock_results(const struct sweep_store *st, short type)
 {
-	lock_byte(st, 0, type, true);
+	if (!st->held)
+		lock_byte(st, 0, type, true);
 }
 
 /* The whole file at path, NUL-terminated; *len its size. NULL if missing or unreadable
@@ -153,14 +155,24 @@ static int replace_results(const struct sweep_store *st, const char *text, size_
 	return 0;
 }
 
-/* results.csv's text without its torn last row, its malformed rows and (drop >= 0) the
- * rows of trial drop, into *out (owned, *out_len bytes); *torn and *malformed count what
- * was left out. NULL when memory runs out or there is no header. */
-static char *rebuild(const struct sweep_store *st, const char *text, size_t len, int drop,
-                     size_t *out_len, int *torn, int *malformed)
+/* What rebuild changes besides dropping torn and malformed rows. */
+struct change {
+	int drop;      /* the trial whose rows go, or -1 */
+	const int *to; /* (nto) the new number of the rows of each trial, or NULL */
+	int nto;
+};
+
+/* results.csv's text without its torn last row, its malformed rows and the rows of trial
+ * c->drop, and with rows renumbered by c->to, into *out (owned, *out_len bytes); *torn
+ * and *malformed count what was left out. NULL when memory runs out or there is no
+ * header. */
+static char *rebuild(const struct sweep_store *st, const char *text, size_t len,
+                     const struct change *c, size_t *out_len, int *torn, int *malformed)
 {
-	size_t n;
-	char *out = malloc(len + 1), *row = NULL;
+	size_t n, lines = 0;
+	for (const char *p = text; (p = strchr(p, '\n')); p++)
+		lines++;
+	char *out = malloc(len + 16 * lines + 1), *row = NULL; /* a number grows by < 16 */
 	const char *end = text + len, *p = strchr(text, '\n');
 	*torn = *malformed = 0;
 	if (!out || !p)
@@ -181,8 +193,10 @@ static char *rebuild(const struct sweep_store *st, const char *text, size_t len,
 		}
 		if (!parse_row(st, row, &parsed))
 			++*malformed;
-		else if (parsed.index == drop)
+		else if (parsed.index == c->drop)
 			continue;
+		else if (parsed.index < c->nto && c->to[parsed.index] != parsed.index)
+			n += (size_t)sprintf(out + n, "%d%s\n", c->to[parsed.index], strchr(row, ','));
 		else {
 			memcpy(out + n, p, (size_t)(nl + 1 - p));
 			n += (size_t)(nl + 1 - p);
@@ -229,7 +243,8 @@ static int prepare_results(struct sweep_store *st, const char *header)
 	}
 	int torn, malformed, status = 0;
 	size_t out_len;
-	char *out = rebuild(st, text, len, -1, &out_len, &torn, &malformed);
+	char *out = rebuild(st, text, len, &(struct change){-1, NULL, 0}, &out_len, &torn,
+	                    &malformed);
 	if (out && (torn || malformed)) {
 		status = replace_results(st, out, out_len);
 		if (status != 0)
@@ -358,14 +373,15 @@ int store_append(struct sweep_store *st, const char *row)
 	return status;
 }
 
-int store_drop(struct sweep_store *st, int index)
+/* Rewrites results.csv as rebuild does with c. */
+static int change_results(struct sweep_store *st, const struct change *c)
 {
 	size_t len, out_len;
 	int torn, malformed, status = -1;
 	lock_results(st, F_WRLCK);
 	char *text = read_all(st->results, &len), *out = NULL;
 	if (text)
-		out = rebuild(st, text, len, index, &out_len, &torn, &malformed);
+		out = rebuild(st, text, len, c, &out_len, &torn, &malformed);
 	if (out)
 		status = replace_results(st, out, out_len);
 	int saved = errno;
@@ -374,4 +390,26 @@ int store_drop(struct sweep_store *st, int index)
 	lock_results(st, F_UNLCK);
 	errno = saved;
 	return status;
+}
+
+int store_drop(struct sweep_store *st, int index)
+{
+	return change_results(st, &(struct change){index, NULL, 0});
+}
+
+int store_renumber(struct sweep_store *st, const int *to, int n)
+{
+	return change_results(st, &(struct change){-1, to, n});
+}
+
+void store_lock(struct sweep_store *st)
+{
+	lock_byte(st, 0, F_WRLCK, true);
+	st->held = true;
+}
+
+void store_unlock(struct sweep_store *st)
+{
+	st->held = false;
+	lock_byte(st, 0, F_UNLCK, true);
 }

@@ -22,6 +22,7 @@ struct sweep_store {
 	int fd;              /* the lock file (-1: not open) */
 	int columns;         /* fields in a row (the header's) */
 	int hash_column;     /* which of them is the hash, from 0 */
+	bool held;           /* store_lock holds results.csv */
 };
 
 /* One well-formed row of results.csv. */
@@ -64,5 +65,14 @@ int store_append(struct sweep_store *st, const char *row);
 /* Rewrites results.csv without the rows of trial index (the caller holds its claim: the
  * rows were made with other settings, and the trial runs again). 0, or -1 with errno. */
 int store_drop(struct sweep_store *st, int index);
+
+/* Rewrites results.csv with the rows of each trial k < n numbered to[k] (the caller holds
+ * the claims of both numbers). 0, or -1 with errno. */
+int store_renumber(struct sweep_store *st, const int *to, int n);
+
+/* Holds results.csv for this process until store_unlock: the calls above then work
+ * under this one lock, so that several make one change no other process sees half of. */
+void store_lock(struct sweep_store *st);
+void store_unlock(struct sweep_store *st);
 
 #endif

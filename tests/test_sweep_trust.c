@@ -204,13 +204,17 @@ Test(sweep_trust, an_edited_file_reruns_what_changed_and_a_comment_changes_nothi
 	cr_expect_eq(remove_tree(dir), 0);
 }
 
-Test(sweep_trust, a_reordered_list_labels_every_row_with_its_own_values)
+Test(sweep_trust, a_reordered_list_reuses_every_row_under_its_new_number)
 {
 	char dir[64] = "", nn[128];
 	write_sweep(dir, nn, "", "0.05", 2, "0.01, 0.02, 0.05", 2);
 	cr_assert_eq(sweep(nn, NULL, NULL), 0);
 	write_sweep(dir, nn, "", "0.05", 2, "0.05, 0.02, 0.01", 2);
-	cr_assert_eq(sweep(nn, NULL, NULL), 0);
+	char *err;
+	cr_assert_eq(sweep(nn, NULL, &err), 0);
+	cr_expect(strstr(err, "6 trials reused") && strstr(err, "(4 found under another number")
+	          && strstr(err, "0 rerun"), "the rows are moved, not rerun: %s", err);
+	free(err);
 	expect_rows_match_logs(dir, 6, 2);
 	int n;
 	char **rows = results(dir, &n);
