@@ -170,8 +170,8 @@ static char *rebuild(const struct sweep_store *st, const char *text, size_t len,
                      const struct change *c, size_t *out_len, int *torn, int *malformed)
 {
 	size_t n, lines = 0;
-	for (const char *p = text; (p = strchr(p, '\n')); p++)
-		lines++;
+	for (size_t i = 0; i < len; i++)
+		lines += text[i] == '\n';
 	char *out = malloc(len + 16 * lines + 1), *row = NULL; /* a number grows by < 16 */
 	const char *end = text + len, *p = strchr(text, '\n');
 	*torn = *malformed = 0;
@@ -179,29 +179,23 @@ static char *rebuild(const struct sweep_store *st, const char *text, size_t len,
 		return free(out), NULL;
 	n = (size_t)(p + 1 - text);
 	memcpy(out, text, n); /* the header */
-	for (p++; p < end; p = strchr(p, '\n') + 1) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+	for (const char *nl; ++p < end && (nl = memchr(p, '\n', (size_t)(end - p))); p = nl) {
 		struct sweep_row parsed;
-		if (!nl) {
-			*torn = 1;
-			break;
-		}
 		free(row);
 		if (!(row = strndup(p, (size_t)(nl - p)))) {
 			free(out);
 			return NULL;
 		}
-		if (!parse_row(st, row, &parsed))
-			++*malformed;
-		else if (parsed.index == c->drop)
-			continue;
-		else if (parsed.index < c->nto && c->to[parsed.index] != parsed.index)
+		bool valid = parse_row(st, row, &parsed), keep = valid && parsed.index != c->drop;
+		*malformed += !valid;
+		if (keep && parsed.index < c->nto && c->to[parsed.index] != parsed.index) {
 			n += (size_t)sprintf(out + n, "%d%s\n", c->to[parsed.index], strchr(row, ','));
-		else {
+		} else if (keep) {
 			memcpy(out + n, p, (size_t)(nl + 1 - p));
 			n += (size_t)(nl + 1 - p);
 		}
 	}
+	*torn = p < end; /* bytes after the last newline */
 	free(row);
 	*out_len = n;
 	return out;
