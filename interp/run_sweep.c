@@ -478,7 +478,7 @@ static int run_trial(const struct sweep_run *w, const struct sweep_trial *t)
 		        strerror(errno));
 		return WORKER_NO_ROW;
 	}
-	char *text = NULL, log[8400], row[8192];
+	char *text = NULL, log[8400], row[32768]; /* 32 axes of 600 bytes at most */
 	for (int k = 0; k < 2; k++) { /* weights or a picture of an earlier, unfinished run */
 		snprintf(log, sizeof log, "%s/trial-%d.%s", s->out, t->index, k ? "svg" : "safetensors");
 		unlink(log);
