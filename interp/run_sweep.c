@@ -463,12 +463,24 @@ static void trial_outputs(struct ast *tree, const struct sweep_setup *s, int ind
 	}
 }
 
+/* Claims trial index, waiting up to a second for a process that holds it: a worker of a
+ * sweep just killed holds its claim until it has quite ended. */
+static bool claim_trial(const struct sweep_run *w, int index)
+{
+	for (int tries = 0; tries < 40; tries++) {
+		if (store_claim(w->store, index))
+			return true;
+		nanosleep(&(struct timespec){0, 25000000}, NULL);
+	}
+	return false;
+}
+
 /* The worker: one trial on a copy of the tree (this process is a fork), once claimed. */
 static int run_trial(const struct sweep_run *w, const struct sweep_trial *t)
 {
 	const struct sweep_setup *s = w->s;
 	bool done, stale;
-	if (!store_claim(w->store, t->index))
+	if (!claim_trial(w, t->index))
 		return WORKER_CLAIMED;
 	own_rows(w->store, t->index, w->hash[t->index], &done, &stale);
 	if (done)
