@@ -1,7 +1,8 @@
 /* test_sweep_trust.c — what a rerun of `descent sweep` may reuse: rows carry the hash of
  * their trial's settings, so --set, an edited file, a reordered list or a changed data
  * file reruns what changed; two sweeps of one folder run each trial once; a torn last
- * row is repaired; a configuration with a diverged trial is never ranked; trials never
+ * row is repaired; a trial another process holds is skipped and said; a configuration
+ * with a diverged trial is never ranked; trials never
  * write the same output path. End to end, on the built binary. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -393,5 +394,37 @@ Test(sweep_trust, trials_write_weights_and_pictures_of_their_own)
 	cr_expect_neq(access(path, F_OK), 0, "the trials shared %s", path);
 	snprintf(path, sizeof path, "%s/p.svg", dir);
 	cr_expect_neq(access(path, F_OK), 0, "the trials shared %s", path);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(sweep_trust, a_trial_another_process_holds_is_skipped_and_said)
+{
+	char dir[64] = "", nn[128], path[200], *err;
+	write_sweep(dir, nn, "", "0.05", 1, "0.05", 3);
+	snprintf(path, sizeof path, "%s/runs", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof path, "%s/runs/s-sweep", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof path, "%s/runs/s-sweep/.sweep.lock", dir);
+	int fd = open(path, O_RDWR | O_CREAT, 0644);
+	cr_assert(fd >= 0);
+	/* this process claims trial 1, as a worker of another sweep would */
+	struct flock claim = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 1 + 1, .l_len = 1};
+	cr_assert_eq(fcntl(fd, F_SETLK, &claim), 0);
+	cr_assert_eq(sweep(nn, NULL, &err), 0, "%s", err);
+	cr_expect(strstr(err, "sweep: 1 trial skipped: another process was running it (1)"), "%s",
+	          err);
+	free(err);
+	int n;
+	char **rows = results(dir, &n);
+	cr_expect_eq(n, 2);
+	for (int i = 0; i < n; i++)
+		cr_expect_neq(atoi(rows[i]), 1, "the claimed trial ran: %s", rows[i]);
+	free_rows(rows, n);
+	close(fd); /* the claim ends with it */
+	cr_assert_eq(sweep(nn, NULL, &err), 0);
+	cr_expect(strstr(err, "2 trials reused") && strstr(err, "1 new"), "%s", err);
+	free(err);
+	expect_rows_match_logs(dir, 3, 1);
 	cr_expect_eq(remove_tree(dir), 0);
 }
