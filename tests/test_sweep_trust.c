@@ -2,8 +2,8 @@
  * their trial's settings, so --set, an edited file, a reordered list or a changed data
  * file reruns what changed; two sweeps of one folder run each trial once; a torn last
  * row is repaired; a trial another process holds is skipped and said; a configuration
- * with a diverged trial is never ranked; trials never
- * write the same output path. End to end, on the built binary. */
+ * with a diverged trial is never ranked; trials never write the same output path. End
+ * to end, on the built binary. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <stdio.h>
