@@ -111,11 +111,14 @@ static const char sweep_help[] =
 	"trial ends (status ok, diverged or failed with its message), a JSON Lines log per\n"
 	"trial, and summary.csv over seeds; then a table ranked by the metric, marking the\n"
 	"configurations within seed noise of the best (Welch's t-test, p > 0.05).\n"
-	"Rerunning skips the trials results.csv already holds, so a killed sweep resumes.\n"
+	"Rerunning skips the trials results.csv already holds with the same settings (each\n"
+	"row has a hash of them), so a killed sweep resumes; trials whose settings changed\n"
+	"run again. Two sweeps of one folder share its trials out, never running one twice.\n"
 	"--shard I/N runs the trials whose index is I mod N (machines sharing the folder).\n"
 	"--set KEY=VALUE changes the base train block as in 'descent run' (epochs=1 for a\n"
 	"quick try); the sweep's own values win over it (a warning says so). Trials write no\n"
-	"checkpoint. Ctrl-C (SIGINT) or SIGTERM stops the running trials, says how many\n"
+	"checkpoint; a block's save and plot go to trial-N.safetensors and trial-N.svg in the\n"
+	"output folder. Ctrl-C (SIGINT) or SIGTERM stops the running trials, says how many\n"
 	"finished, then ends the program by that signal; a rerun runs the rest.\n";
 
 static int usage_error(const char *command, const char *fmt, ...)

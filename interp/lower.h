@@ -68,6 +68,10 @@ int lower_train(const struct ast *file, const struct ast *block, int index, cons
                 struct train_lowered *t, struct diag *d);
 void lower_train_free(struct train_lowered *t);
 
+/* Where the data file named by given (an AST_STR) is, by the path search of LANGUAGE.md
+ * section 3 (beside the .nn file at nn_path, $DESCENT_DATA, /usr/share/datasets): 0 with
+ * the path in out, or -1 (nothing reported) when it is nowhere. */
+int lower_data_path(const char *nn_path, const struct ast *given, char *out, size_t size);
 /* The files the checked data block reads (train, then test), found by lower_train's path
  * search, into out (at most max); files not found are left out (lowering reports them).
  * For refusing outputs that would overwrite them (outputs.c). */

@@ -437,11 +437,16 @@ void lower_train_free(struct train_lowered *t)
 	t->schedule = t->momentum_schedule = NULL;
 }
 
+int lower_data_path(const char *nn_path, const struct ast *given, char *out, size_t size)
+{
+	struct diag quiet; /* a file not found is reported when the block is lowered */
+	diag_init(&quiet, NULL);
+	return find_data(nn_path, given, given->str, out, size, &quiet);
+}
+
 int lower_data_files(const struct ast *data, const char *nn_path, char (*out)[PATH_MAX], int max)
 {
 	static const char *const parts[] = {"train", "test"};
-	struct diag quiet; /* a file not found is reported when the block is lowered */
-	diag_init(&quiet, NULL);
 	int n = 0;
 	for (int p = 0; p < 2; p++) {
 		const struct ast *call = ast_value(data, parts[p]);
@@ -454,7 +459,7 @@ int lower_data_files(const struct ast *data, const char *nn_path, char (*out)[PA
 			: strcmp(sig->name, "idx") == 0 || strcmp(sig->name, "npy") == 0 ? 2 : 0;
 		for (int f = 0; f < files && n < max; f++)
 			if (vals[f] && vals[f]->kind == AST_STR
-			    && find_data(nn_path, vals[f], vals[f]->str, out[n], PATH_MAX, &quiet) == 0)
+			    && lower_data_path(nn_path, vals[f], out[n], PATH_MAX) == 0)
 				n++;
 	}
 	return n;

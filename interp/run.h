@@ -43,8 +43,9 @@ int run_train(const char *file, const struct ast *tree, const struct ast *block,
               const struct run_options *o, struct diag *d);
 
 /* One trial of a sweep: trains the block quietly, logging to log_path, and gives the last
- * epoch's metrics in *last; weights and pictures of the block are written as usual, but
- * no checkpoint (a sweep resumes by whole trials, and its trials run side by side). */
+ * epoch's metrics in *last; weights and pictures go where the block says (run_sweep.c
+ * points them at the trial's own files), but no checkpoint (a sweep resumes by whole
+ * trials, and its trials run side by side). */
 struct train_metrics;
 int run_train_trial(const char *file, const struct ast *tree, const struct ast *block, int index,
                     const char *log_path, struct train_metrics *last, struct diag *d);

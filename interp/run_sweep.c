@@ -1,20 +1,34 @@
 /* run_sweep.c — `descent sweep`: every trial of a sweep block in worker processes, its row
  * appended to results.csv as it ends, then summary.csv and a table ranked by the metric,
- * where configurations within seed noise of the best (Welch, p > 0.05) are marked.
+ * where configurations within seed noise of the best (Welch, p > 0.05) are marked; a
+ * configuration with a diverged or failed trial is listed apart, never ranked.
  *
- * Crash safety: a worker appends its whole row with one O_APPEND write, then fsync; a
- * trial killed before that leaves nothing, and a rerun runs exactly the trials without a
- * row. Each worker trains on its own copy of the checked tree (fork), with the trial's
- * values applied as --set values are, and checks it again.
+ * A trial's identity is a hash of what it runs: its train block once the --set values
+ * and the trial's values are applied (folded, so lets are in it; comments and layout
+ * are not), the network and data blocks that block names, the data files' paths, sizes
+ * and modification times, and the program's version. Each row carries it; a rerun
+ * reuses a row only for the trial of the same number and hash, and runs the others;
+ * first, a row found under another number (a list reordered) is moved, with its files,
+ * to the number of the trial with its hash.
+ *
+ * Crash safety and sharing (sweep_store.h): a worker claims its trial (a lock the kernel
+ * drops when the worker dies), drops the rows its trial had from other settings, writes
+ * the trial's files (trial-N.jsonl, and trial-N.safetensors and trial-N.svg when the
+ * block saves or plots), and appends its whole row with one write, then fsync; a trial
+ * killed before that leaves no row, and a rerun runs exactly the trials without one.
+ * Each worker trains on its own copy of the checked tree (fork), with the trial's values
+ * applied as --set values are, and checks it again.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <omp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +41,7 @@
 #include "stats.h"
 #include "svg.h"
 #include "sweep.h"
+#include "sweep_store.h"
 #include "train.h"
 
 enum { METRICS = 6 };
@@ -40,6 +55,7 @@ struct sweep_setup {
 	int metric;                      /* index in metric_names */
 	bool maximize;                   /* max or min */
 	char out[4096];                  /* the output folder */
+	char out_given[4096];            /* the same, as the file gives it (or the default) */
 };
 
 static int setup(const char *file, const struct ast *tree, struct sweep_setup *s)
@@ -76,26 +92,41 @@ static int setup(const char *file, const struct ast *tree, struct sweep_setup *s
 	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 	snprintf(fallback, sizeof fallback, "runs/%.*s-sweep",
 	         (int)(strstr(base, ".nn") ? strstr(base, ".nn") - base : (long)strlen(base)), base);
-	run_output_path(file, out ? out->str : fallback, s->out, sizeof s->out);
+	snprintf(s->out_given, sizeof s->out_given, "%s", out ? out->str : fallback);
+	run_output_path(file, s->out_given, s->out, sizeof s->out);
 	return RUN_OK;
 }
 
-/* The header of results.csv. */
-static void write_header(FILE *f, const struct sweep_trial *t)
+/* The header of results.csv into buf; returns the hash's column. */
+static int header_text(const struct sweep_trial *t, char *buf, size_t size)
 {
-	fputs("trial,status", f);
-	for (int v = 0; v < t->nvalues; v++)
-		fprintf(f, ",%s", t->values[v].key);
-	for (int m = 0; m < METRICS; m++)
-		fprintf(f, ",%s", metric_names[m]);
-	fputs(",seconds,message\n", f);
+	int n = snprintf(buf, size, "trial,status");
+	for (int v = 0; v < t->nvalues && n < (int)size; v++)
+		n += snprintf(buf + n, size - (size_t)n, ",%s", t->values[v].key);
+	for (int m = 0; m < METRICS && n < (int)size; m++)
+		n += snprintf(buf + n, size - (size_t)n, ",%s", metric_names[m]);
+	if (n < (int)size)
+		snprintf(buf + n, size - (size_t)n, ",seconds,hash,message\n");
+	return 2 + t->nvalues + METRICS + 1;
 }
 
 /* A value as text: numbers with %.17g (exact) or %g (for people); an optimizer as its
- * call; other names as written. CSV text quotes what is not a number. */
+ * call; other names as written. CSV text (exact) quotes what is not a number, a quote
+ * inside doubled. */
 static void value_text(const struct ast *v, char *buf, size_t size, bool exact)
 {
-	char label[200];
+	char label[200], text[512];
+	if (exact && v->kind == AST_STR && strchr(v->str, '"')) {
+		size_t n = 0;
+		for (const char *c = v->str; *c && n + 2 < sizeof text; c++) {
+			if (*c == '"')
+				text[n++] = '"';
+			text[n++] = *c;
+		}
+		text[n] = '\0';
+		snprintf(buf, size, "\"%s\"", text);
+		return;
+	}
 	if (v->kind == AST_NUM)
 		snprintf(buf, size, exact ? "%.17g" : "%g", v->num);
 	else if (v->kind == AST_DURATION && v->a->kind == AST_NUM)
@@ -109,143 +140,168 @@ static void value_text(const struct ast *v, char *buf, size_t size, bool exact)
 		snprintf(buf, size, "?");
 }
 
-/* Appends one row with a single write, then fsync: a row is whole or absent. */
-static void append_row(const char *results, const struct sweep_trial *t, const char *status,
-                       const struct train_metrics *m, double seconds, const char *message)
+/* ---- the identity of a trial ---- */
+
+/* FNV-1a (64 bits) of len bytes at p, continuing from h. */
+static uint64_t fnv1a(uint64_t h, const void *p, size_t len)
 {
-	char row[4096], value[256];
-	int n = snprintf(row, sizeof row, "%d,%s", t->index, status);
-	for (int v = 0; v < t->nvalues && n < (int)sizeof row; v++) {
+	const unsigned char *b = p;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 0x100000001b3u;
+	return h;
+}
+
+/* A string with its NUL (a separator), or a marker for none. */
+static uint64_t hash_text(uint64_t h, const char *text)
+{
+	return text ? fnv1a(h, text, strlen(text) + 1) : fnv1a(h, "\xff", 1);
+}
+
+/* Folds a tree into h: kinds, operators, numbers, names and children, not locations (so
+ * comments and layout do not count). */
+static uint64_t hash_tree(uint64_t h, const struct ast *node)
+{
+	if (!node)
+		return fnv1a(h, "\xfe", 1);
+	int32_t head[3] = {(int32_t)node->kind, node->op, node->nkids};
+	h = fnv1a(h, head, sizeof head);
+	if (node->kind == AST_NUM || node->kind == AST_BOOL)
+		h = fnv1a(h, &node->num, sizeof node->num);
+	h = hash_tree(hash_tree(hash_text(h, node->str), node->a), node->b);
+	for (int i = 0; i < node->nkids; i++)
+		h = hash_tree(h, node->kids[i]);
+	return h;
+}
+
+/* A train block without the paths it writes to (they change no number of a trial, whose
+ * files have names of their own). */
+static uint64_t hash_train_block(uint64_t h, const struct ast *block)
+{
+	static const char *const outputs[] = {"log", "save", "plot", "checkpoint"};
+	h = hash_text(h, block->str);
+	for (int i = 0; i < block->nkids; i++) {
+		const struct ast *k = block->kids[i];
+		bool output = false;
+		for (size_t j = 0; j < sizeof outputs / sizeof *outputs; j++)
+			output |= k->kind == AST_ENTRY && strcmp(k->str, outputs[j]) == 0;
+		h = output ? h : hash_tree(h, k);
+	}
+	return h;
+}
+
+/* Folds in what identifies the file at path: the path, its size and modification time
+ * (the path alone when it cannot be read). */
+static uint64_t hash_file(uint64_t h, const char *path)
+{
+	struct stat st;
+	h = hash_text(h, path);
+	if (stat(path, &st) != 0)
+		return h;
+	int64_t id[3] = {(int64_t)st.st_size, (int64_t)st.st_mtim.tv_sec, (int64_t)st.st_mtim.tv_nsec};
+	return fnv1a(h, id, sizeof id);
+}
+
+/* The data files of a source call (idx and npy: two, csv: one), found by the path
+ * search as the run will find them. */
+static uint64_t hash_source(uint64_t h, const char *file, const struct ast *call)
+{
+	const struct sig *sig = call && call->kind == AST_CALL ? schema_find(schema_sources, call->str)
+		: NULL;
+	const struct ast *vals[SIG_MAX_PARAMS] = {0};
+	if (!sig || !schema_bind(sig, call, vals, NULL))
+		return h;
+	int files = strcmp(sig->name, "csv") == 0 ? 1
+		: strcmp(sig->name, "idx") == 0 || strcmp(sig->name, "npy") == 0 ? 2 : 0;
+	char path[4096];
+	for (int i = 0; i < files; i++)
+		if (vals[i] && vals[i]->kind == AST_STR)
+			h = lower_data_path(file, vals[i], path, sizeof path) == 0 ? hash_file(h, path)
+				: hash_text(h, vals[i]->str);
+	return h;
+}
+
+/* Sets key of the sweep's train block in tree to value (a copy is made), as --set does. */
+static void set_value(struct ast *tree, const struct sweep_setup *s, const char *key,
+                      struct ast *value, struct diag *d)
+{
+	char full[512];
+	if (s->train->str)
+		snprintf(full, sizeof full, "%s.%s", s->train->str, key);
+	else
+		snprintf(full, sizeof full, "%s", key);
+	struct ast *e = ast_named(AST_ENTRY, value->loc, strdup(full), value->loc);
+	if (e) {
+		e->a = value;
+		override_apply(tree, e, d);
+		e->a = NULL;
+		ast_free(e);
+	}
+}
+
+/* Applies trial t's values to tree. */
+static void apply_values(struct ast *tree, const struct sweep_setup *s, const struct sweep_trial *t,
+                         struct diag *d)
+{
+	for (int v = 0; v < t->nvalues; v++)
+		set_value(tree, s, t->values[v].key, t->values[v].value, d);
+}
+
+/* The identity of trial t (see the top of the file); 0 when memory runs out. */
+static uint64_t trial_hash(const char *file, const struct ast *tree, const struct sweep_setup *s,
+                           const struct sweep_trial *t)
+{
+	struct diag quiet;
+	diag_init(&quiet, NULL);
+	struct ast *block = ast_copy_at(s->train, s->train->loc);
+	struct ast *alone = block ? ast_push(ast_new(AST_FILE, s->train->loc), block) : NULL;
+	if (!alone)
+		return 0;
+	apply_values(alone, s, t, &quiet); /* as the worker does, on this block alone */
+	int32_t index = s->train_index;
+	uint64_t h = hash_text(0xcbf29ce484222325u, "descent " DESCENT_VERSION);
+	h = hash_train_block(fnv1a(h, &index, sizeof index), block);
+	const struct ast *net = ast_value(block, "network"), *data = ast_value(block, "data");
+	const struct ast *load = ast_value(block, "load");
+	if (net && net->str)
+		h = hash_tree(h, check_find_block(tree, BLOCK_NETWORK, net->str));
+	const struct ast *data_block = data && data->str ? check_find_block(tree, BLOCK_DATA, data->str)
+		: NULL;
+	h = hash_tree(h, data_block);
+	if (data_block)
+		h = hash_source(hash_source(h, file, ast_value(data_block, "train")), file,
+		                ast_value(data_block, "test"));
+	if (load && load->kind == AST_STR) {
+		char path[4096];
+		run_output_path(file, load->str, path, sizeof path);
+		h = hash_file(h, path);
+	}
+	ast_free(alone);
+	return h;
+}
+
+/* ---- rows ---- */
+
+/* One row (with its newline) into row: trial, status, values, metrics, seconds, hash,
+ * message. */
+static void row_text(char *row, size_t size, const struct sweep_trial *t, uint64_t hash,
+                     const char *status, const struct train_metrics *m, const char *message)
+{
+	char value[600];
+	int n = snprintf(row, size, "%d,%s", t->index, status);
+	for (int v = 0; v < t->nvalues && n < (int)size; v++) {
 		value_text(t->values[v].value, value, sizeof value, true);
-		n += snprintf(row + n, sizeof row - (size_t)n, ",%s", value);
+		n += snprintf(row + n, size - (size_t)n, ",%s", value);
 	}
 	double metrics[METRICS] = {m->train_loss, m->train_acc, m->val_loss, m->val_acc,
 	                           m->test_loss, m->test_acc};
 	bool present[METRICS] = {m->epoch > 0, m->epoch > 0, m->has_val, m->has_val, m->has_test,
 	                         m->has_test};
-	for (int k = 0; k < METRICS && n < (int)sizeof row; k++)
-		n += present[k] ? snprintf(row + n, sizeof row - (size_t)n, ",%.17g", metrics[k])
-			: snprintf(row + n, sizeof row - (size_t)n, ",");
-	if (n < (int)sizeof row)
-		n += snprintf(row + n, sizeof row - (size_t)n, ",%.3f,\"%s\"\n", seconds, message);
-	int fd = open(results, O_WRONLY | O_APPEND | O_CREAT, 0644);
-	if (fd >= 0) {
-		ssize_t written = write(fd, row, (size_t)(n < (int)sizeof row ? n : (int)sizeof row - 1));
-		(void)written;
-		fsync(fd);
-		close(fd);
-	}
-}
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static void read_metrics(const char *results, const struct sweep_plan *plan, int metric,
-                         double *value);
-
-/* Done / running / left, the best metric so far, and an ETA: a live line on a terminal. */
-static void progress(const struct sweep_setup *s, const struct sweep_plan *plan,
-                     const char *results, int finished, int running, int pending, double elapsed)
-{
-	double *value = calloc((size_t)plan->ntrials, sizeof *value), best = NAN;
-	if (value)
-		read_metrics(results, plan, s->metric, value);
-	for (int t = 0; value && t < plan->ntrials; t++)
-		if (!isnan(value[t]) && (isnan(best) || (s->maximize ? value[t] > best : value[t] < best)))
-			best = value[t];
-	free(value);
-	int left = pending - finished - running;
-	double eta = finished > 0 ? elapsed / finished * (left + running) : 0;
-	bool live = isatty(STDERR_FILENO);
-	fprintf(stderr, "%ssweep: %d done, %d running, %d left; best %s %.4f; ETA %d:%02d%s",
-	        live ? "\r\033[K" : "", finished, running, left, metric_names[s->metric], best,
-	        (int)eta / 60, (int)eta % 60, live ? (left + running == 0 ? "\n" : "") : "\n");
-}
-
-/* The running workers' pids, in a table of jobs slots (0 for a free one). */
-static int add_worker(pid_t *workers, int jobs, pid_t pid)
-{
-	for (int i = 0; pid > 0 && i < jobs; i++)
-		if (workers[i] == 0) {
-			workers[i] = pid;
-			return 1;
-		}
-	return 0;
-}
-
-static void remove_worker(pid_t *workers, int jobs, pid_t pid)
-{
-	for (int i = 0; i < jobs; i++)
-		if (workers[i] == pid)
-			workers[i] = 0;
-}
-
-/* Ends the running trials (each dies before appending its row, so a rerun runs it). */
-static void stop_workers(const pid_t *workers, int jobs)
-{
-	for (int i = 0; i < jobs; i++)
-		if (workers[i] > 0)
-			kill(workers[i], SIGKILL);
-}
-
-/* The worker: one trial on a copy of the tree (this process is a fork). */
-static int run_trial(const char *file, struct ast *tree, const struct sweep_setup *s,
-                     const struct sweep_trial *t, int threads, const char *results)
-{
-	omp_set_num_threads(threads);
-	char *text = NULL, log[4200], key[512];
-	size_t size;
-	FILE *messages = open_memstream(&text, &size);
-	struct diag d;
-	diag_init(&d, messages);
-	for (int v = 0; v < t->nvalues; v++) { /* the trial's values, as --set would set them */
-		if (s->train->str)
-			snprintf(key, sizeof key, "%s.%s", s->train->str, t->values[v].key);
-		else
-			snprintf(key, sizeof key, "%s", t->values[v].key);
-		struct ast *e = ast_named(AST_ENTRY, t->values[v].value->loc, strdup(key),
-		                          t->values[v].value->loc);
-		if (e) {
-			e->a = t->values[v].value;
-			override_apply(tree, e, &d);
-			e->a = NULL;
-			ast_free(e);
-		}
-	}
-	struct train_metrics last = {0};
-	snprintf(log, sizeof log, "%s/trial-%d.jsonl", s->out, t->index);
-	int status = d.errors == 0 && check_file(tree, &d, NULL)
-		? run_train_trial(file, tree, s->train, s->train_index, log, &last, &d) : RUN_INPUT;
-	fclose(messages);
-	char message[300] = "";
-	if (status != RUN_OK && text) { /* the first line of what went wrong */
-		snprintf(message, sizeof message, "%.*s", (int)strcspn(text, "\n"), text);
-		for (char *c = message; *c; c++)
-			*c = *c == '"' ? '\'' : *c;
-	}
-	free(text);
-	append_row(results, t, status == RUN_OK ? "ok" : status == RUN_DIVERGED ? "diverged"
-	           : "failed", &last, last.seconds, message);
-	return status;
-}
-
-/* The trials results.csv already holds (their index marked in done). */
-static void read_done(const char *results, bool *done, int ntrials)
-{
-	FILE *f = fopen(results, "r");
-	char line[4096];
-	while (f && fgets(line, sizeof line, f)) {
-		int index;
-		if (sscanf(line, "%d,", &index) == 1 && index >= 0 && index < ntrials
-		    && strchr(line, '\n'))
-			done[index] = true;
-	}
-	if (f)
-		fclose(f);
+	for (int k = 0; k < METRICS && n < (int)size; k++)
+		n += present[k] ? snprintf(row + n, size - (size_t)n, ",%.17g", metrics[k])
+			: snprintf(row + n, size - (size_t)n, ",");
+	if (n < (int)size)
+		snprintf(row + n, size - (size_t)n, ",%.3f,%016llx,\"%s\"\n", m->seconds,
+		         (unsigned long long)hash, message);
 }
 
 /* Field k (from 0) of a CSV line, quotes respected; NULL if the line is shorter. */
@@ -263,49 +319,241 @@ static const char *csv_field(const char *line, int k)
 	return k == 0 ? line : NULL;
 }
 
-/* The metric of each trial from results.csv (NaN where not ok). */
-static void read_metrics(const char *results, const struct sweep_plan *plan, int metric,
-                         double *value)
-{
-	for (int t = 0; t < plan->ntrials; t++)
-		value[t] = NAN;
-	FILE *f = fopen(results, "r");
-	char line[4096];
-	while (f && fgets(line, sizeof line, f)) {
-		int index;
-		const char *status = csv_field(line, 1);
-		if (sscanf(line, "%d,", &index) != 1 || index < 0 || index >= plan->ntrials || !status
-		    || strncmp(status, "ok,", 3) != 0)
-			continue;
-		/* the metric's column: after trial, status and the trial's values */
-		const char *p = csv_field(line, 2 + plan->trials[index].nvalues + metric);
-		if (p && *p != ',' && *p != '\n')
-			value[index] = strtod(p, NULL);
-	}
-	if (f)
-		fclose(f);
-}
-
-struct config_summary {
-	int config, n, example;           /* configuration, trials with a metric, one trial */
-	double mean, std, min, max, p;    /* the metric over seeds; p against the best */
+/* What results.csv says of a trial made with its current settings. */
+struct outcome {
+	char status;   /* 0: no such row; 'o' ok, 'd' diverged, 'f' failed */
+	double metric; /* the sweep's metric: NaN unless ok and present */
 };
 
+/* The outcome of each trial of the plan: rows of other settings do not count. */
+static void read_outcomes(struct sweep_store *st, const struct sweep_plan *plan,
+                          const uint64_t *hash, int metric, struct outcome *out)
+{
+	struct sweep_rows rows;
+	for (int t = 0; t < plan->ntrials; t++)
+		out[t] = (struct outcome){0, NAN};
+	if (store_read(st, &rows) != 0)
+		return;
+	for (int r = 0; r < rows.n; r++) {
+		const struct sweep_row *row = &rows.row[r];
+		if (row->index >= plan->ntrials || row->hash != hash[row->index])
+			continue;
+		struct outcome *o = &out[row->index];
+		/* the metric's column: after trial, status and the trial's values */
+		const char *p = csv_field(row->line, 2 + plan->trials[row->index].nvalues + metric);
+		*o = (struct outcome){row->status[0], NAN};
+		if (o->status == 'o' && p && *p != ',' && *p)
+			o->metric = strtod(p, NULL);
+	}
+	store_rows_free(&rows);
+}
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* What the sweep shares with its workers and its progress line. */
+struct sweep_run {
+	const char *file;
+	struct ast *tree;
+	const struct sweep_setup *s;
+	const struct sweep_plan *plan;
+	const uint64_t *hash;      /* (ntrials) each trial's identity */
+	struct sweep_store *store;
+	int threads;               /* a worker's */
+};
+
+/* Done / running / left, the best metric so far, and an ETA: a live line on a terminal. */
+static void progress(const struct sweep_run *w, int finished, int ended, int running,
+                     int pending, double elapsed)
+{
+	const struct sweep_setup *s = w->s;
+	struct outcome *value = calloc((size_t)w->plan->ntrials, sizeof *value);
+	double best = NAN;
+	if (value)
+		read_outcomes(w->store, w->plan, w->hash, s->metric, value);
+	for (int t = 0; value && t < w->plan->ntrials; t++)
+		if (!isnan(value[t].metric)
+		    && (isnan(best) || (s->maximize ? value[t].metric > best : value[t].metric < best)))
+			best = value[t].metric;
+	free(value);
+	int left = pending - ended - running;
+	double eta = finished > 0 ? elapsed / finished * (left + running) : 0;
+	bool live = isatty(STDERR_FILENO);
+	fprintf(stderr, "%ssweep: %d done, %d running, %d left; best %s %.4f; ETA %d:%02d%s",
+	        live ? "\r\033[K" : "", ended, running, left, metric_names[s->metric], best,
+	        (int)eta / 60, (int)eta % 60, live ? (left + running == 0 ? "\n" : "") : "\n");
+}
+
+/* A running worker: its pid (0 for a free slot) and trial. */
+struct worker {
+	pid_t pid;
+	int trial;
+};
+
+static int add_worker(struct worker *workers, int jobs, pid_t pid, int trial)
+{
+	for (int i = 0; pid > 0 && i < jobs; i++)
+		if (workers[i].pid == 0) {
+			workers[i] = (struct worker){pid, trial};
+			return 1;
+		}
+	return 0;
+}
+
+/* Frees pid's slot; returns its trial (-1 if not one of them). */
+static int remove_worker(struct worker *workers, int jobs, pid_t pid)
+{
+	for (int i = 0; i < jobs; i++)
+		if (workers[i].pid == pid) {
+			workers[i].pid = 0;
+			return workers[i].trial;
+		}
+	return -1;
+}
+
+/* Ends the running trials (each dies before appending its row, so a rerun runs it). */
+static void stop_workers(const struct worker *workers, int jobs)
+{
+	for (int i = 0; i < jobs; i++)
+		if (workers[i].pid > 0)
+			kill(workers[i].pid, SIGKILL);
+}
+
+/* How a worker ends besides a run's own status (RUN_OK, RUN_INPUT, RUN_DIVERGED). */
+enum {
+	WORKER_CLAIMED = 10, /* another process runs this trial */
+	WORKER_DONE = 11,    /* another process has finished it meanwhile */
+	WORKER_NO_ROW = 12,  /* its row could not be written (reported) */
+};
+
+/* Under the trial's claim: whether results.csv holds its row (*done) or rows of its
+ * number made with other settings (*stale). */
+static void own_rows(struct sweep_store *st, int index, uint64_t hash, bool *done, bool *stale)
+{
+	struct sweep_rows rows;
+	*done = *stale = false;
+	if (store_read(st, &rows) != 0)
+		return;
+	for (int r = 0; r < rows.n; r++)
+		if (rows.row[r].index == index)
+			*(rows.row[r].hash == hash ? done : stale) = true;
+	store_rows_free(&rows);
+}
+
+/* Points the block's save and plot (if it has them) at the trial's own files in the
+ * sweep folder, so that no two trials write the same path. */
+static void trial_outputs(struct ast *tree, const struct sweep_setup *s, int index,
+                          struct diag *d)
+{
+	static const char *const keys[] = {"save", "plot"}, *const suffix[] = {"safetensors", "svg"};
+	for (int k = 0; k < 2; k++) {
+		char path[4300];
+		if (!ast_value(s->train, keys[k]))
+			continue;
+		snprintf(path, sizeof path, "%s/trial-%d.%s", s->out_given, index, suffix[k]);
+		struct ast *value = ast_named(AST_STR, s->train->name_loc, strdup(path),
+		                              s->train->name_loc);
+		if (value)
+			set_value(tree, s, keys[k], value, d);
+		ast_free(value);
+	}
+}
+
+/* Claims trial index, waiting up to a second for a process that holds it: a worker of a
+ * sweep just killed holds its claim until it has quite ended. */
+static bool claim_trial(const struct sweep_run *w, int index)
+{
+	for (int tries = 0; tries < 40; tries++) {
+		if (store_claim(w->store, index))
+			return true;
+		nanosleep(&(struct timespec){0, 25000000}, NULL);
+	}
+	return false;
+}
+
+/* The worker: one trial on a copy of the tree (this process is a fork), once claimed. */
+static int run_trial(const struct sweep_run *w, const struct sweep_trial *t)
+{
+	const struct sweep_setup *s = w->s;
+	bool done, stale;
+	if (!claim_trial(w, t->index))
+		return WORKER_CLAIMED;
+	own_rows(w->store, t->index, w->hash[t->index], &done, &stale);
+	if (done)
+		return WORKER_DONE;
+	if (stale && store_drop(w->store, t->index) != 0) {
+		fprintf(stderr, "descent sweep: cannot rewrite %s: %s\n", w->store->results,
+		        strerror(errno));
+		return WORKER_NO_ROW;
+	}
+	char *text = NULL, log[8400], row[32768]; /* 32 axes of 600 bytes at most */
+	for (int k = 0; k < 2; k++) { /* weights or a picture of an earlier, unfinished run */
+		snprintf(log, sizeof log, "%s/trial-%d.%s", s->out, t->index, k ? "svg" : "safetensors");
+		unlink(log);
+	}
+	omp_set_num_threads(w->threads);
+	size_t size;
+	FILE *messages = open_memstream(&text, &size);
+	struct diag d;
+	diag_init(&d, messages);
+	apply_values(w->tree, s, t, &d); /* the trial's values, as --set would set them */
+	trial_outputs(w->tree, s, t->index, &d);
+	struct train_metrics last = {0};
+	snprintf(log, sizeof log, "%s/trial-%d.jsonl", s->out, t->index);
+	int status = d.errors == 0 && check_file(w->tree, &d, NULL)
+		? run_train_trial(w->file, w->tree, s->train, s->train_index, log, &last, &d)
+		: RUN_INPUT;
+	fclose(messages);
+	char message[300] = "";
+	if (status != RUN_OK && text) { /* the first line of what went wrong */
+		snprintf(message, sizeof message, "%.*s", (int)strcspn(text, "\n"), text);
+		for (char *c = message; *c; c++)
+			*c = *c == '"' ? '\'' : *c;
+	}
+	free(text);
+	row_text(row, sizeof row, t, w->hash[t->index], status == RUN_OK ? "ok"
+	         : status == RUN_DIVERGED ? "diverged" : "failed", &last, message);
+	if (store_append(w->store, row) != 0) {
+		fprintf(stderr, "descent sweep: cannot write trial %d's row to %s: %s\n", t->index,
+		        w->store->results, strerror(errno));
+		return WORKER_NO_ROW;
+	}
+	return status;
+}
+
+/* ---- the summary ---- */
+
+struct config_summary {
+	int config, n, example;         /* configuration, ok trials with a metric, one trial */
+	int trials, diverged, failed;   /* its trials in the plan; how many diverged, failed */
+	bool ranked;                    /* n > 0, and none diverged or failed */
+	double mean, std, min, max, p;  /* the metric over seeds; p against the best */
+};
+
+/* Ranked configurations first, the better first; then the others in their order. */
 static int compare_configs(const void *a, const void *b)
 {
 	const struct config_summary *x = a, *y = b;
-	if (isnan(x->mean) != isnan(y->mean))
-		return isnan(x->mean) ? 1 : -1;
+	if (x->ranked != y->ranked)
+		return x->ranked ? -1 : 1;
+	if (!x->ranked)
+		return (x->config > y->config) - (x->config < y->config);
 	return (x->mean < y->mean) - (x->mean > y->mean);
 }
 
-/* summary.svg: the metric of every trial, one column of points per configuration in
- * ranked order (a strip plot over seeds), the mean as a short bar. */
+/* summary.svg: the metric of every trial, one column of points per ranked configuration
+ * (the first nranked of c) in ranked order (a strip plot over seeds), the mean as a short
+ * bar. */
 static void strip_plot(const char *path, const struct sweep_setup *s, const struct sweep_plan *plan,
-                       const struct config_summary *c, const double *value, char (*labels)[160])
+                       const struct config_summary *c, int nranked, const double *value,
+                       char (*labels)[160])
 {
 	FILE *out = fopen(path, "w");
-	int k_max = plan->nconfigs;
+	int k_max = nranked;
 	double *x = calloc((size_t)plan->ntrials + 1, sizeof *x), *y = calloc((size_t)plan->ntrials + 1, sizeof *y);
 	struct svg_series *series = calloc((size_t)k_max + 1, sizeof *series);
 	if (!out || !x || !y || !series)
@@ -328,7 +576,7 @@ static void strip_plot(const char *path, const struct sweep_setup *s, const stru
 	}
 	double pad = hi > lo ? (hi - lo) * 0.08 : 0.01 * fmax(1, fabs(hi));
 	panel.x0 = 0.5;
-	panel.x1 = k_max + 0.5;
+	panel.x1 = (k_max > 0 ? k_max : 1) + 0.5;
 	panel.y0 = at ? lo - pad : 0;
 	panel.y1 = at ? hi + pad : 1;
 	char title[160];
@@ -353,35 +601,71 @@ done:
 	free(series);
 }
 
-/* summary.csv and the ranked table. */
-static int summarize(const struct sweep_setup *s, const struct sweep_plan *plan,
-                     const char *results)
+/* Each configuration's statistics over its trials' outcomes, unsorted. */
+static void gather(const struct sweep_setup *s, const struct sweep_plan *plan,
+                   const struct outcome *out, double *group, struct config_summary *c)
 {
-	double *value = calloc((size_t)plan->ntrials, sizeof *value), *group = calloc((size_t)plan->ntrials, sizeof *group);
-	struct config_summary *c = calloc((size_t)plan->nconfigs, sizeof *c);
-	char (*labels)[160] = calloc((size_t)plan->nconfigs, sizeof *labels);
-	if (!value || !group || !c || !labels)
-		return RUN_INPUT;
-	read_metrics(results, plan, s->metric, value);
 	for (int k = 0; k < plan->nconfigs; k++) {
 		int n = 0;
-		c[k] = (struct config_summary){.config = k, .example = -1, .min = INFINITY, .max = -INFINITY};
-		for (int t = 0; t < plan->ntrials; t++)
-			if (plan->trials[t].config == k) {
-				c[k].example = c[k].example < 0 ? t : c[k].example;
-				if (!isnan(value[t])) {
-					group[n++] = value[t];
-					c[k].min = fmin(c[k].min, value[t]);
-					c[k].max = fmax(c[k].max, value[t]);
-				}
+		c[k] = (struct config_summary){.config = k, .example = -1, .min = INFINITY,
+		                               .max = -INFINITY};
+		for (int t = 0; t < plan->ntrials; t++) {
+			if (plan->trials[t].config != k)
+				continue;
+			c[k].example = c[k].example < 0 ? t : c[k].example;
+			c[k].trials++;
+			c[k].diverged += out[t].status == 'd';
+			c[k].failed += out[t].status == 'f';
+			if (!isnan(out[t].metric)) {
+				group[n++] = out[t].metric;
+				c[k].min = fmin(c[k].min, out[t].metric);
+				c[k].max = fmax(c[k].max, out[t].metric);
 			}
+		}
 		c[k].n = n;
+		c[k].ranked = n > 0 && c[k].diverged == 0 && c[k].failed == 0;
 		stats_mean_std(group, n, &c[k].mean, &c[k].std);
 		if (!s->maximize)
-			c[k].mean = -c[k].mean; /* rank by "better": sorted descending below */
+			c[k].mean = -c[k].mean; /* rank by "better": sorted descending */
 	}
-	qsort(c, (size_t)plan->nconfigs, sizeof *c, compare_configs);
-	char path[4200];
+}
+
+/* Why configuration c is not ranked, into why. */
+static void unranked_reason(const struct config_summary *c, const char *metric, char *why,
+                            size_t size)
+{
+	if (c->diverged || c->failed)
+		snprintf(why, size, "%d of %d trial%s %s%s%.0d%s", c->diverged ? c->diverged : c->failed,
+		         c->trials, c->trials == 1 ? "" : "s", c->diverged ? "diverged" : "failed",
+		         c->diverged && c->failed ? ", " : "", c->diverged && c->failed ? c->failed : 0,
+		         c->diverged && c->failed ? " failed" : "");
+	else if (c->n == 0)
+		snprintf(why, size, "no trial has a %s yet", metric);
+}
+
+/* The configuration's swept values (seed aside): for people into values, as CSV fields
+ * (each after a comma) into fields. */
+static void config_values(const struct sweep_trial *t, char *values, size_t vsize, char *fields,
+                          size_t fsize)
+{
+	*values = *fields = '\0';
+	for (int v = 0; v < t->nvalues; v++) {
+		char text[600];
+		if (strcmp(t->values[v].key, "seed") == 0)
+			continue;
+		value_text(t->values[v].value, text, sizeof text, false);
+		snprintf(values + strlen(values), vsize - strlen(values), "%s%s=%.200s", *values ? " " : "",
+		         t->values[v].key, text);
+		value_text(t->values[v].value, text, sizeof text, true);
+		snprintf(fields + strlen(fields), fsize - strlen(fields), ",%s", text);
+	}
+}
+
+/* summary.csv, the table and summary.svg from the sorted configurations c. */
+static void report(const struct sweep_setup *s, const struct sweep_plan *plan,
+                   struct config_summary *c, const double *value, char (*labels)[160])
+{
+	char path[8400];
 	snprintf(path, sizeof path, "%s/summary.csv", s->out);
 	FILE *f = fopen(path, "w");
 	const struct sweep_trial *first = &plan->trials[0];
@@ -396,27 +680,25 @@ static int summarize(const struct sweep_setup *s, const struct sweep_plan *plan,
 	       s->train->str ? s->train->str : "train", plan->ntrials, plan->ntrials == 1 ? "" : "s",
 	       plan->nconfigs, plan->nconfigs == 1 ? "" : "s", s->maximize ? "max" : "min",
 	       metric_names[s->metric]);
+	int nranked = 0;
 	for (int k = 0; k < plan->nconfigs; k++) {
 		double mean = s->maximize ? c[k].mean : -c[k].mean;
+		char values[512], fields[2048], why[200] = "";
+		config_values(&plan->trials[c[k].example], values, sizeof values, fields, sizeof fields);
+		snprintf(labels[k], sizeof labels[k], "%d: %.140s", k + 1, values);
+		nranked += c[k].ranked;
+		if (f)
+			fprintf(f, "%d%s", c[k].config, fields);
+		if (!c[k].ranked) { /* after the ranked ones: no rank, no statistics */
+			unranked_reason(&c[k], metric_names[s->metric], why, sizeof why);
+			printf("%3s  %-48s  not ranked: %s\n", "-", values, why);
+			if (f)
+				fprintf(f, ",%d,nan,nan,nan,nan,nan\n", c[k].n);
+			continue;
+		}
 		c[k].p = k == 0 || c[k].n < 2 || c[0].n < 2 ? NAN
 			: stats_welch(s->maximize ? c[0].mean : -c[0].mean, c[0].std, c[0].n, mean,
 			              c[k].std, c[k].n).p;
-		char values[512] = "";
-		const struct sweep_trial *t = &plan->trials[c[k].example];
-		if (f)
-			fprintf(f, "%d", c[k].config);
-		for (int v = 0; v < t->nvalues; v++) {
-			char text[256];
-			if (strcmp(t->values[v].key, "seed") == 0)
-				continue;
-			value_text(t->values[v].value, text, sizeof text, false);
-			snprintf(values + strlen(values), sizeof values - strlen(values), "%s%s=%s",
-			         *values ? " " : "", t->values[v].key, text);
-			snprintf(labels[k], sizeof labels[k], "%d: %.140s", k + 1, values);
-			value_text(t->values[v].value, text, sizeof text, true);
-			if (f)
-				fprintf(f, ",%s", text);
-		}
 		const char *mark = k == 0 ? "best" : !isnan(c[k].p) && c[k].p > 0.05
 			? "within seed noise of the best (Welch p > 0.05)" : "";
 		printf("%3d  %-48s  n %d  mean %.4f  std %.4f  %s\n", k + 1, values, c[k].n, mean,
@@ -428,48 +710,261 @@ static int summarize(const struct sweep_setup *s, const struct sweep_plan *plan,
 	if (f)
 		fclose(f);
 	snprintf(path, sizeof path, "%s/summary.svg", s->out);
-	strip_plot(path, s, plan, c, value, labels);
+	strip_plot(path, s, plan, c, nranked, value, labels);
+}
+
+/* summary.csv and the ranked table, from the rows made with the current settings. */
+static int summarize(const struct sweep_run *w)
+{
+	const struct sweep_plan *plan = w->plan;
+	struct outcome *out = calloc((size_t)plan->ntrials, sizeof *out);
+	double *value = calloc((size_t)plan->ntrials, sizeof *value);
+	double *group = calloc((size_t)plan->ntrials, sizeof *group);
+	struct config_summary *c = calloc((size_t)plan->nconfigs, sizeof *c);
+	char (*labels)[160] = calloc((size_t)plan->nconfigs, sizeof *labels);
+	int status = out && value && group && c && labels ? RUN_OK : RUN_INPUT;
+	if (status == RUN_OK) {
+		read_outcomes(w->store, plan, w->hash, w->s->metric, out);
+		for (int t = 0; t < plan->ntrials; t++) /* the points of ranked configurations */
+			value[t] = out[t].metric;
+		gather(w->s, plan, out, group, c);
+		qsort(c, (size_t)plan->nconfigs, sizeof *c, compare_configs);
+		report(w->s, plan, c, value, labels);
+	}
+	free(out);
 	free(value);
 	free(group);
 	free(c);
 	free(labels);
-	return RUN_OK;
+	return status;
+}
+
+/* ---- the sweep ---- */
+
+/* ---- rows found under another number ---- */
+
+/* A row's hash and the number it had when the sweep began. */
+struct found {
+	uint64_t hash;
+	int index;
+};
+
+static int compare_found(const void *a, const void *b)
+{
+	const struct found *x = a, *y = b;
+	return (x->hash > y->hash) - (x->hash < y->hash);
+}
+
+/* Exchanges the files of trials a and b in the sweep folder (missing ones too). */
+static void swap_files(const struct sweep_setup *s, int a, int b)
+{
+	static const char *const suffix[] = {"jsonl", "safetensors", "svg"};
+	for (int k = 0; k < 3; k++) {
+		char pa[8400], pb[8400], tmp[8500];
+		snprintf(pa, sizeof pa, "%s/trial-%d.%s", s->out, a, suffix[k]);
+		snprintf(pb, sizeof pb, "%s/trial-%d.%s", s->out, b, suffix[k]);
+		snprintf(tmp, sizeof tmp, "%s.swap", pa);
+		bool had_a = rename(pa, tmp) == 0;
+		rename(pb, pa);
+		if (had_a)
+			rename(tmp, pb);
+	}
+}
+
+/* The index space of a reconciliation: each number's row (by its first number). */
+struct places {
+	int span;       /* numbers 0 .. span-1 */
+	int *orig;      /* (span) the first number of the row now at each number, or -1 */
+	int *pos;       /* (span) where the row first numbered k is now, or -1 */
+	uint64_t *hash; /* (span) the hash of the row first numbered k */
+	bool *claimed;  /* (span) this process holds the number's claim */
+};
+
+/* Whether the row now at number p is not the row of trial p (so it may move). */
+static bool misplaced(const struct sweep_run *w, const struct places *pl, int p)
+{
+	return pl->orig[p] >= 0 && (p >= w->plan->ntrials || w->hash[p] != pl->hash[pl->orig[p]]);
+}
+
+/* A row with trial t's hash standing where it is not anyone's, or -1. */
+static int find_moved(const struct sweep_run *w, const struct places *pl, const struct found *f,
+                      int nf, int t)
+{
+	struct found key = {w->hash[t], 0}, *at = bsearch(&key, f, (size_t)nf, sizeof *f,
+	                                                  compare_found);
+	while (at && at > f && at[-1].hash == key.hash)
+		at--;
+	for (; at && at < f + nf && at->hash == key.hash; at++) {
+		int p = pl->pos[at->index];
+		if (p >= 0 && p != t && misplaced(w, pl, p))
+			return p;
+	}
+	return -1;
+}
+
+/* Takes the claims of a and b (keeping those already held); false if another process
+ * holds one. */
+static bool claim_both(const struct sweep_run *w, struct places *pl, int a, int b)
+{
+	for (int k = 0, n[2] = {a, b}; k < 2; k++) {
+		if (!pl->claimed[n[k]] && !store_claim(w->store, n[k]))
+			return false;
+		pl->claimed[n[k]] = true;
+	}
+	return true;
+}
+
+/* Moves the rows (and files) of this shard's trials that results.csv holds under another
+ * number, as after a list was reordered, to their trial's number, exchanging with what
+ * stood there; with results.csv held and both numbers claimed. Returns how many trials
+ * got their row so. */
+static int move_found_rows(const struct sweep_run *w, const struct sweep_options *o,
+                           const struct sweep_rows *rows)
+{
+	struct places pl = {w->plan->ntrials};
+	for (int r = 0; r < rows->n; r++)
+		pl.span = rows->row[r].index + 1 > pl.span ? rows->row[r].index + 1 : pl.span;
+	pl.orig = malloc((size_t)pl.span * sizeof *pl.orig);
+	pl.pos = malloc((size_t)pl.span * sizeof *pl.pos);
+	pl.hash = calloc((size_t)pl.span, sizeof *pl.hash);
+	pl.claimed = calloc((size_t)pl.span, sizeof *pl.claimed);
+	struct found *f = malloc(((size_t)rows->n + 1) * sizeof *f);
+	int moved = 0, swaps = 0;
+	for (int k = 0; pl.orig && pl.pos && k < pl.span; k++)
+		pl.orig[k] = pl.pos[k] = -1;
+	for (int r = 0; f && pl.orig && pl.pos && pl.hash && r < rows->n; r++) {
+		int k = rows->row[r].index;
+		f[r] = (struct found){rows->row[r].hash, k};
+		pl.orig[k] = pl.pos[k] = k;
+		pl.hash[k] = rows->row[r].hash;
+	}
+	if (f && pl.orig && pl.pos && pl.hash && pl.claimed) {
+		qsort(f, (size_t)rows->n, sizeof *f, compare_found);
+		for (int t = 0; t < w->plan->ntrials; t++) {
+			if (!sweep_in_shard(t, o->shard, o->shards) || (pl.orig[t] >= 0 && !misplaced(w, &pl, t)))
+				continue;
+			int p = find_moved(w, &pl, f, rows->n, t);
+			if (p < 0 || !claim_both(w, &pl, t, p))
+				continue;
+			swap_files(w->s, t, p);
+			int a = pl.orig[t], b = pl.orig[p];
+			pl.orig[t] = b;
+			pl.orig[p] = a;
+			if (a >= 0)
+				pl.pos[a] = p;
+			pl.pos[b] = t;
+			swaps++;
+		}
+		for (int t = 0; t < w->plan->ntrials; t++) /* trials whose row came from elsewhere */
+			moved += pl.orig[t] >= 0 && pl.orig[t] != t && !misplaced(w, &pl, t);
+		for (int k = 0; k < pl.span; k++) /* the new number of each row */
+			pl.pos[k] = pl.pos[k] < 0 ? k : pl.pos[k];
+		if (swaps && store_renumber(w->store, pl.pos, pl.span) != 0)
+			fprintf(stderr, "descent sweep: cannot rewrite %s: %s\n", w->store->results,
+			        strerror(errno));
+		for (int k = 0; k < pl.span; k++)
+			if (pl.claimed[k])
+				store_release(w->store, k);
+	}
+	free(pl.orig);
+	free(pl.pos);
+	free(pl.hash);
+	free(pl.claimed);
+	free(f);
+	return moved;
+}
+
+/* Reads which trials results.csv holds with their current settings (done), having moved
+ * the rows found under another number to their trial's, and says, when it held any row,
+ * how many of this shard's trials are reused, rerun because their settings changed, and
+ * new. */
+static void read_done(const struct sweep_run *w, const struct sweep_options *o, bool *done)
+{
+	struct sweep_rows rows;
+	int ntrials = w->plan->ntrials, reused = 0, changed = 0, fresh = 0, moved = 0;
+	char *stale = calloc((size_t)ntrials, 1);
+	store_lock(w->store);
+	int status = stale ? store_read(w->store, &rows) : -1;
+	if (status == 0 && (moved = move_found_rows(w, o, &rows)) > 0) {
+		store_rows_free(&rows);
+		status = store_read(w->store, &rows);
+	}
+	store_unlock(w->store);
+	if (status != 0) {
+		free(stale);
+		return;
+	}
+	for (int r = 0; r < rows.n; r++) {
+		int t = rows.row[r].index;
+		if (t < ntrials && rows.row[r].hash == w->hash[t])
+			done[t] = true;
+		else if (t < ntrials)
+			stale[t] = 1;
+	}
+	for (int t = 0; t < ntrials; t++)
+		if (sweep_in_shard(t, o->shard, o->shards)) {
+			reused += done[t];
+			changed += !done[t] && stale[t];
+			fresh += !done[t] && !stale[t];
+		}
+	char renumbered[100] = "";
+	if (moved)
+		snprintf(renumbered, sizeof renumbered, " (%d found under another number and "
+		         "renumbered, with %s files)", moved, moved == 1 ? "its" : "their");
+	if (rows.n > 0)
+		fprintf(stderr, "sweep: %d trial%s reused from %s%s, %d rerun because %s settings "
+		        "changed, %d new\n", reused, reused == 1 ? "" : "s", w->store->results,
+		        renumbered, changed, changed == 1 ? "its" : "their", fresh);
+	store_rows_free(&rows);
+	free(stale);
+}
+
+/* Says which trials another process was running (this one skipped them). */
+static void report_skipped(const struct sweep_run *w, const int *skipped, int n)
+{
+	if (n == 0)
+		return;
+	fprintf(stderr, "sweep: %d trial%s skipped: another process was running %s (", n,
+	        n == 1 ? "" : "s", n == 1 ? "it" : "them");
+	for (int i = 0; i < n && i < 10; i++)
+		fprintf(stderr, "%s%d", i ? ", " : "", skipped[i]);
+	fprintf(stderr, "%s); %s will be in %s when it ends\n", n > 10 ? ", ..." : "",
+	        n == 1 ? "its row" : "their rows", w->store->results);
 }
 
 int run_sweep(const char *file, struct ast *tree, const struct sweep_options *o, struct diag *d)
 {
 	struct sweep_setup s;
 	struct sweep_plan plan;
+	struct sweep_store store;
 	int status = setup(file, tree, &s);
 	if (status != RUN_OK || sweep_expand(s.sweep, &plan, d) != 0)
 		return RUN_INPUT;
-	char results[4200];
-	snprintf(results, sizeof results, "%s/results.csv", s.out);
-	run_make_parents(results);
-	if (access(results, F_OK) != 0) {
-		FILE *f = fopen(results, "w");
-		if (!f) {
-			fprintf(stderr, "descent sweep: cannot write %s: %s\n", results, strerror(errno));
-			sweep_free(&plan);
-			return RUN_INPUT;
-		}
-		write_header(f, &plan.trials[0]);
-		fclose(f);
-	}
+	char header[8192];
+	int hash_column = header_text(&plan.trials[0], header, sizeof header);
+	uint64_t *hash = calloc((size_t)plan.ntrials, sizeof *hash);
 	bool *done = calloc((size_t)plan.ntrials, sizeof *done);
-	if (!done) {
+	int *skipped = calloc((size_t)plan.ntrials, sizeof *skipped);
+	if (!hash || !done || !skipped || store_open(&store, s.out, header, hash_column) != 0) {
+		free(hash);
+		free(done);
+		free(skipped);
 		sweep_free(&plan);
 		return RUN_INPUT;
 	}
-	read_done(results, done, plan.ntrials);
+	for (int t = 0; t < plan.ntrials; t++)
+		hash[t] = trial_hash(file, tree, &s, &plan.trials[t]);
 	int cores = (int)sysconf(_SC_NPROCESSORS_ONLN), running = 0, finished = 0, pending = 0;
-	int threads = cores / o->jobs > 0 ? cores / o->jobs : 1;
+	struct sweep_run w = {file, tree, &s, &plan, hash, &store,
+	                      cores / o->jobs > 0 ? cores / o->jobs : 1};
+	read_done(&w, o, done);
 	for (int t = 0; t < plan.ntrials; t++)
 		pending += !done[t] && sweep_in_shard(t, o->shard, o->shards);
 	fflush(NULL);
 	double start = now();
-	pid_t *workers = calloc((size_t)o->jobs, sizeof *workers);
-	bool cannot_fork = false;
+	struct worker *workers = calloc((size_t)o->jobs, sizeof *workers);
+	bool cannot_fork = false, no_row = false;
+	int nskipped = 0, elsewhere = 0;
 	for (int t = 0; workers && (t < plan.ntrials || running > 0);) {
 		bool stopping = o->interrupt && *o->interrupt;
 		if (stopping)
@@ -483,7 +978,7 @@ int run_sweep(const char *file, struct ast *tree, const struct sweep_options *o,
 			if (pid == 0) {
 				signal(SIGINT, SIG_DFL); /* a worker dies of them at once */
 				signal(SIGTERM, SIG_DFL);
-				_exit(run_trial(file, tree, &s, &plan.trials[t], threads, results));
+				_exit(run_trial(&w, &plan.trials[t]));
 			}
 			if (pid < 0 && running == 0) { /* no worker to wait for before trying again */
 				fprintf(stderr, "descent sweep: cannot start a worker: %s\n", strerror(errno));
@@ -491,36 +986,45 @@ int run_sweep(const char *file, struct ast *tree, const struct sweep_options *o,
 				break;
 			}
 			if (pid > 0) { /* else: try trial t again once a worker has ended */
-				running += add_worker(workers, o->jobs, pid);
+				running += add_worker(workers, o->jobs, pid, t);
 				t++;
 				continue;
 			}
 		}
 		if (running == 0)
 			break;
-		int code;
-		pid_t ended = wait(&code);
+		int how;
+		pid_t ended = wait(&how);
 		if (ended > 0) {
-			remove_worker(workers, o->jobs, ended);
+			int trial = remove_worker(workers, o->jobs, ended), code = WIFEXITED(how)
+				? WEXITSTATUS(how) : -1;
 			running--;
-			finished += WIFEXITED(code);
+			if (code == WORKER_CLAIMED)
+				skipped[nskipped++] = trial;
+			elsewhere += code == WORKER_DONE;
+			no_row |= code == WORKER_NO_ROW;
+			finished += WIFEXITED(how) && code != WORKER_CLAIMED && code != WORKER_DONE;
 			if (!o->quiet && !stopping)
-				progress(&s, &plan, results, finished, running, pending, now() - start);
+				progress(&w, finished, finished + nskipped + elsewhere, running, pending,
+				         now() - start);
 		}
 	}
 	free(workers);
 	if (o->interrupt && *o->interrupt) {
 		fprintf(stderr, "%ssweep interrupted: %d of %d trials of this run finished (rows of "
 		        "%s); 'descent sweep %s' runs the rest\n", isatty(STDERR_FILENO) ? "\r\033[K" : "",
-		        finished, pending, results, file);
-		free(done);
-		sweep_free(&plan);
-		return RUN_INTERRUPTED;
+		        finished, pending, store.results, file);
+		status = RUN_INTERRUPTED;
+	} else {
+		report_skipped(&w, skipped, nskipped);
+		status = summarize(&w);
+		if (cannot_fork || !workers || no_row)
+			status = RUN_INPUT;
 	}
-	status = summarize(&s, &plan, results);
-	if (cannot_fork || !workers)
-		status = RUN_INPUT;
+	store_close(&store);
+	free(hash);
 	free(done);
+	free(skipped);
 	sweep_free(&plan);
 	(void)d;
 	return status;
