@@ -187,27 +187,39 @@ struct ast *ast_minimize(struct loc loc, char *name, struct loc name_loc, struct
 	return body;
 }
 
-struct ast *ast_copy_at(const struct ast *node, struct loc at)
+/* A deep copy of node, every location replaced by *at, or kept when at is NULL. */
+static struct ast *copy(const struct ast *node, const struct loc *at)
 {
 	if (!node)
 		return NULL;
-	struct ast *copy = ast_new(node->kind, at);
-	if (!copy)
+	struct ast *c = ast_new(node->kind, at ? *at : node->loc);
+	if (!c)
 		return NULL;
-	copy->op = node->op;
-	copy->num = node->num;
-	if (node->str && !(copy->str = strdup(node->str)))
+	if (!at)
+		c->name_loc = node->name_loc;
+	c->op = node->op;
+	c->num = node->num;
+	if (node->str && !(c->str = strdup(node->str)))
 		goto fail;
-	if ((node->a && !(copy->a = ast_copy_at(node->a, at)))
-	    || (node->b && !(copy->b = ast_copy_at(node->b, at))))
+	if ((node->a && !(c->a = copy(node->a, at))) || (node->b && !(c->b = copy(node->b, at))))
 		goto fail;
 	for (int i = 0; i < node->nkids; i++)
-		if (!(copy = ast_push(copy, ast_copy_at(node->kids[i], at))))
+		if (!(c = ast_push(c, copy(node->kids[i], at))))
 			return NULL;
-	return copy;
+	return c;
 fail:
-	ast_free(copy);
+	ast_free(c);
 	return NULL;
+}
+
+struct ast *ast_copy_at(const struct ast *node, struct loc at)
+{
+	return copy(node, &at);
+}
+
+struct ast *ast_copy(const struct ast *node)
+{
+	return copy(node, NULL);
 }
 
 /* Iterative, with a stack of its own: a chain like 1+1+...+1 is a tree deeper than the C

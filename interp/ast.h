@@ -88,6 +88,8 @@ struct ast *ast_minimize(struct loc loc, char *name, struct loc name_loc, struct
 /* A deep copy; every node of the copy gets the location at (as a let's value does when
  * it is substituted where the name is used). */
 struct ast *ast_copy_at(const struct ast *node, struct loc at);
+/* A deep copy with every location kept. */
+struct ast *ast_copy(const struct ast *node);
 void ast_free(struct ast *node);
 
 /* Deepest nesting the later passes (fold, check, lowering; all recursive) accept. */

@@ -206,9 +206,11 @@ static int overrides_check(const struct overrides *o, const char *command,
 }
 
 /* Reads, folds and checks a file after applying the --set values in sets (may be NULL);
- * *file gets the tree (caller frees both). */
+ * *file gets the tree (caller frees both), and *unfolded, when not NULL, a copy of it
+ * before folding (what a sweep trial changes and folds again). */
 static int load_file(const char *path, struct diag *d, struct source **src, struct ast **file,
-                     struct check_summary *summary, const struct overrides *sets)
+                     struct check_summary *summary, const struct overrides *sets,
+                     struct ast **unfolded)
 {
 	*file = NULL;
 	if (!(*src = source_read(path))) {
@@ -229,7 +231,7 @@ static int load_file(const char *path, struct diag *d, struct source **src, stru
 		}
 	if (d->errors)
 		return EXIT_INPUT;
-	if (!fold_file(*file, d)) {
+	if ((unfolded && !(*unfolded = ast_copy(*file))) || !fold_file(*file, d)) {
 		fprintf(stderr, "descent: out of memory\n");
 		return EXIT_INPUT;
 	}
@@ -271,7 +273,7 @@ static int cmd_check(int argc, char **argv)
 	struct ast *file;
 	struct check_summary s;
 	diag_setup(&d);
-	status = load_file(path, &d, &src, &file, &s, NULL);
+	status = load_file(path, &d, &src, &file, &s, NULL, NULL);
 	if (status == EXIT_OK)
 		printf("%s: ok (%d let, %d data, %d network, %d train, %d sweep, %d minimize; "
 		       "%d warning%s)\n", src->name, s.lets, s.data, s.networks, s.trains, s.sweeps,
@@ -497,7 +499,7 @@ static int cmd_run(int argc, char **argv)
 		return overrides_free(&sets), EXIT_USAGE;
 	struct source *src = NULL;
 	struct ast *file = NULL;
-	int status = load_file(path, &d, &src, &file, NULL, &sets);
+	int status = load_file(path, &d, &src, &file, NULL, &sets, NULL);
 	char fingerprint[17];
 	if (status == EXIT_OK && o.resume && !has_checkpoint(file))
 		status = usage_error("run", "--resume: no train block of %s has a checkpoint", path);
@@ -547,7 +549,7 @@ static int cmd_ir(int argc, char **argv)
 	struct source *src;
 	struct ast *file;
 	diag_setup(&d);
-	status = load_file(path, &d, &src, &file, NULL, NULL);
+	status = load_file(path, &d, &src, &file, NULL, NULL, NULL);
 	if (status == EXIT_OK && !has_train_block(file)) {
 		fprintf(stderr, "descent ir: %s: no train block, so no IR to print (a minimize "
 		        "block has none)\n", src->name);
@@ -652,15 +654,16 @@ static int cmd_sweep(int argc, char **argv)
 	if (status != EXIT_OK)
 		return overrides_free(&sets), status;
 	struct source *src = NULL;
-	struct ast *file = NULL;
-	status = load_file(path, &d, &src, &file, NULL, &sets);
+	struct ast *file = NULL, *unfolded = NULL;
+	status = load_file(path, &d, &src, &file, NULL, &sets, &unfolded);
 	if (status == EXIT_OK) {
 		warn_swept_sets(file, &sets, &d);
 		catch_interrupts();
-		status = run_sweep(path, file, &o, &d);
+		status = run_sweep(path, file, unfolded, &o, &d);
 	}
 	report_errors(&d);
 	ast_free(file);
+	ast_free(unfolded);
 	source_free(src);
 	overrides_free(&sets);
 	if (interrupted)

@@ -50,14 +50,17 @@ struct train_metrics;
 int run_train_trial(const char *file, const struct ast *tree, const struct ast *block, int index,
                     const char *log_path, struct train_metrics *last, struct diag *d);
 
-/* Runs the first sweep block of the checked file at file (see run_sweep.c). */
+/* Runs the first sweep block of the checked file at file (see run_sweep.c): tree is
+ * folded and checked, unfolded the same file before folding, which each trial copies,
+ * sets its values in and folds (so `lr = base * batch / 32` follows a swept batch). */
 struct sweep_options {
 	int jobs;           /* worker processes at once */
 	int shard, shards;  /* run the trials with index ≡ shard mod shards */
 	bool quiet;         /* no progress lines */
 	const volatile sig_atomic_t *interrupt; /* set by SIGINT/SIGTERM: stop the trials */
 };
-int run_sweep(const char *file, struct ast *tree, const struct sweep_options *o, struct diag *d);
+int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
+              const struct sweep_options *o, struct diag *d);
 
 /* Where an output path given in a file goes: relative to the file's folder. */
 void run_output_path(const char *file, const char *given, char *out, size_t size);

@@ -36,6 +36,7 @@
 #include "check.h"
 #include "lower.h"
 #include "schema.h"
+#include "fold.h"
 #include "override.h"
 #include "run.h"
 #include "stats.h"
@@ -358,7 +359,8 @@ static double now(void)
 /* What the sweep shares with its workers and its progress line. */
 struct sweep_run {
 	const char *file;
-	struct ast *tree;
+	struct ast *tree;          /* folded and checked */
+	const struct ast *unfolded; /* before folding: what a trial sets its values in */
 	const struct sweep_setup *s;
 	const struct sweep_plan *plan;
 	const uint64_t *hash;      /* (ntrials) each trial's identity */
@@ -475,6 +477,16 @@ static bool claim_trial(const struct sweep_run *w, int index)
 	return false;
 }
 
+/* The declaration of copy that stands where block stands in tree (copy has tree's shape). */
+static const struct ast *block_like(const struct ast *copy, const struct ast *tree,
+                                    const struct ast *block)
+{
+	for (int i = 0; i < tree->nkids && i < copy->nkids; i++)
+		if (tree->kids[i] == block)
+			return copy->kids[i];
+	return NULL;
+}
+
 /* The worker: one trial on a copy of the tree (this process is a fork), once claimed. */
 static int run_trial(const struct sweep_run *w, const struct sweep_trial *t)
 {
@@ -500,13 +512,20 @@ static int run_trial(const struct sweep_run *w, const struct sweep_trial *t)
 	FILE *messages = open_memstream(&text, &size);
 	struct diag d;
 	diag_init(&d, messages);
-	apply_values(w->tree, s, t, &d); /* the trial's values, as --set would set them */
-	trial_outputs(w->tree, s, t->index, &d);
+	/* the trial's values, as --set would set them, before folding: an expression of the
+	 * block's own batch or epochs (lr = base * batch / 32) follows a swept value */
+	struct ast *tree = ast_copy(w->unfolded);
+	const struct ast *block = tree ? block_like(tree, w->tree, s->train) : NULL;
+	if (block) {
+		apply_values(tree, s, t, &d);
+		trial_outputs(tree, s, t->index, &d);
+	}
 	struct train_metrics last = {0};
 	snprintf(log, sizeof log, "%s/trial-%d.jsonl", s->out, t->index);
-	int status = d.errors == 0 && check_file(w->tree, &d, NULL)
-		? run_train_trial(w->file, w->tree, s->train, s->train_index, log, &last, &d)
-		: RUN_INPUT;
+	int status = block && d.errors == 0 && fold_file(tree, &d) && d.errors == 0
+		&& check_file(tree, &d, NULL)
+		? run_train_trial(w->file, tree, block, s->train_index, log, &last, &d) : RUN_INPUT;
+	ast_free(tree);
 	fclose(messages);
 	char message[300] = "";
 	if (status != RUN_OK && text) { /* the first line of what went wrong */
@@ -932,7 +951,8 @@ static void report_skipped(const struct sweep_run *w, const int *skipped, int n)
 	        n == 1 ? "its row" : "their rows", w->store->results);
 }
 
-int run_sweep(const char *file, struct ast *tree, const struct sweep_options *o, struct diag *d)
+int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
+              const struct sweep_options *o, struct diag *d)
 {
 	struct sweep_setup s;
 	struct sweep_plan plan;
@@ -955,7 +975,7 @@ int run_sweep(const char *file, struct ast *tree, const struct sweep_options *o,
 	for (int t = 0; t < plan.ntrials; t++)
 		hash[t] = trial_hash(file, tree, &s, &plan.trials[t]);
 	int cores = (int)sysconf(_SC_NPROCESSORS_ONLN), running = 0, finished = 0, pending = 0;
-	struct sweep_run w = {file, tree, &s, &plan, hash, &store,
+	struct sweep_run w = {file, tree, unfolded, &s, &plan, hash, &store,
 	                      cores / o->jobs > 0 ? cores / o->jobs : 1};
 	read_done(&w, o, done);
 	for (int t = 0; t < plan.ntrials; t++)

@@ -427,3 +427,25 @@ Test(sweep_trust, a_trial_another_process_holds_is_skipped_and_said)
 	expect_rows_match_logs(dir, 3, 1);
 	cr_expect_eq(remove_tree(dir), 0);
 }
+
+/* A swept value is set before the block is folded, so an expression of the block's own
+ * batch follows it: lr = 0.1 * batch / 32 is 0.1 at batch 32 and 0.2 at batch 64. */
+Test(sweep_trust, a_swept_batch_reaches_expressions_of_batch)
+{
+	char dir[64], nn[128];
+	cr_assert(scratch_dir(dir));
+	sprintf(nn, "%s/s.nn", dir);
+	cr_assert_eq(write_text(nn, "data d { train = xor(128) }\nnetwork n { dense(2) }\n"
+	                            "train t {\n network = n\n data = d\n"
+	                            " optimizer = sgd(lr = 0.1 * batch / 32)\n epochs = 1\n}\n"
+	                            "sweep {\n batch in [32, 64]\n}\n"), 0);
+	cr_assert_eq(sweep(nn, NULL, NULL), 0);
+	const char *expected[] = {"0.10000000000000001", "0.20000000000000001"};
+	for (int k = 0; k < 2; k++) {
+		char *lr = log_value(dir, k, "lr");
+		cr_expect(lr && strcmp(lr, expected[k]) == 0, "trial %d: lr %s, not %s", k,
+		          lr ? lr : "(none)", expected[k]);
+		free(lr);
+	}
+	cr_expect_eq(remove_tree(dir), 0);
+}
