@@ -369,6 +369,29 @@ static void report_interruption(const char *file, const struct run_ctx *r,
 		        "a run resumable\n", r->done, r->done == 1 ? "" : "s");
 }
 
+/* Says why a run diverged (see train_run for the rules), and what to try. */
+static void report_divergence(struct diag *d, const struct ast *block,
+                              const struct train_lowered *t, const struct train_failure *f)
+{
+	const char *value = isnan(f->loss) ? "nan" : f->loss > 0 ? "inf" : "-inf";
+	if (f->exploded)
+		diag_error(d, block->name_loc, "%s diverged at step %lld (epoch %d): the epoch's mean "
+		           "training loss %g is more than %d times %s (%g)", t->name,
+		           (long long)f->step, f->epoch, f->loss, TRAIN_EXPLOSION, f->epoch == 1
+		           ? "the first batch's loss before any update" : "epoch 1's mean training loss",
+		           f->reference);
+	else if (f->evaluated)
+		diag_error(d, block->name_loc, "%s diverged at step %lld (epoch %d): the %s loss after "
+		           "the epoch is %s, though its training loss was finite: the last updates made "
+		           "the network's outputs overflow", t->name, (long long)f->step, f->epoch,
+		           f->evaluated, value);
+	else
+		diag_error(d, block->name_loc, "%s diverged at step %lld (epoch %d): the loss is %s",
+		           t->name, (long long)f->step, f->epoch, value);
+	diag_help(d, "the rate was %g; try a smaller lr, a warmup, or normalize = standard in the "
+	          "data", f->lr);
+}
+
 /* Trains a lowered block; with log_path, the log goes there instead of the block's own;
  * with last, the last epoch's metrics are copied there (epoch 0 if none). */
 static int train_block(const char *file, const struct ast *tree, const struct ast *block,
@@ -414,21 +437,8 @@ static int train_block(const char *file, const struct ast *tree, const struct as
 	} else if (how == TRAIN_INTERRUPTED) {
 		report_interruption(file, &r, &failure);
 		status = RUN_INTERRUPTED;
-	} else if (how == TRAIN_DIVERGED && failure.exploded) {
-		diag_error(d, block->name_loc, "%s diverged at step %lld (epoch %d): the epoch's mean "
-		           "training loss %g is more than %d times %s (%g)", t->name,
-		           (long long)failure.step, failure.epoch, failure.loss, TRAIN_EXPLOSION,
-		           failure.epoch == 1 ? "the first batch's loss before any update"
-		           : "epoch 1's mean training loss", failure.reference);
-		diag_help(d, "the rate was %g; try a smaller lr, a warmup, or normalize = standard "
-		          "in the data", failure.lr);
-		status = RUN_DIVERGED;
 	} else if (how == TRAIN_DIVERGED) {
-		diag_error(d, block->name_loc, "%s diverged at step %lld (epoch %d): the loss is %s",
-		           t->name, (long long)failure.step, failure.epoch,
-		           isnan(failure.loss) ? "nan" : failure.loss > 0 ? "inf" : "-inf");
-		diag_help(d, "the rate was %g; try a smaller lr, a warmup, or normalize = standard "
-		          "in the data", failure.lr);
+		report_divergence(d, block, t, &failure);
 		status = RUN_DIVERGED;
 	}
 	int logged = end_log(&r, status);

@@ -128,6 +128,19 @@ static bool exploded(struct loop *l, const struct train_metrics *m, struct train
 	return false;
 }
 
+/* Whether the evaluation after epoch m gave a loss that is not finite (the epoch's last
+ * update made the outputs overflow); then fills *failure. */
+static bool evaluation_failed(const struct train_metrics *m, struct train_failure *failure)
+{
+	const char *which = m->has_val && !isfinite(m->val_loss) ? "validation"
+		: m->has_test && !isfinite(m->test_loss) ? "test" : NULL;
+	if (which)
+		*failure = (struct train_failure){m->epoch, m->step, m->lr,
+		                                  which[0] == 'v' ? m->val_loss : m->test_loss,
+		                                  .evaluated = which};
+	return which != NULL;
+}
+
 enum train_status train_run(struct net *n, const struct dataset *train, const struct dataset *val,
                             const struct dataset *test, const struct data_transform *tf,
                             const struct train_config *c, const struct train_hooks *hooks,
@@ -161,6 +174,10 @@ enum train_status train_run(struct net *n, const struct dataset *train, const st
 			train_evaluate(n, val, tf, labels, rows, &m.val_loss, &m.val_acc);
 		if (test)
 			train_evaluate(n, test, tf, labels, rows, &m.test_loss, &m.test_acc);
+		if (evaluation_failed(&m, failure)) {
+			status = TRAIN_DIVERGED;
+			break;
+		}
 		m.seconds = now() - l.start;
 		if (hooks && hooks->epoch_end && hooks->epoch_end(hooks->ctx, &m) != 0)
 			status = TRAIN_STOPPED;

@@ -67,6 +67,8 @@ struct train_failure {
 	double loss;      /* its batch's mean loss (inf or nan), or the exploded epoch's mean */
 	bool exploded;    /* the epoch's mean loss exceeded TRAIN_EXPLOSION × reference */
 	double reference; /* that reference (see TRAIN_EXPLOSION), when exploded */
+	const char *evaluated; /* "validation" or "test": its loss after the epoch was not
+	                        * finite (the updates made the outputs overflow), or NULL */
 };
 
 enum train_status {

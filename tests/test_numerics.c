@@ -262,6 +262,29 @@ Test(divergence, an_exploding_loss_stops_the_run_with_exit_3_its_step_and_loss)
 	cr_expect_eq(remove_tree(dir), 0);
 }
 
+/* One update at lr 1e38 leaves a finite training loss (computed before it) and weights
+ * whose outputs overflow: the test loss after the epoch is nan. That is a divergence, not
+ * an "ok" run with "test_loss": -nan in its log (which is not even JSON). */
+Test(divergence, a_test_loss_that_is_not_finite_after_the_epoch_is_a_divergence)
+{
+	char dir[64], nn[200], path[200];
+	cr_assert(scratch_dir(dir));
+	cr_assert_eq(write_text(in_dir(nn, dir, "e.nn"),
+	                        "data d {\n train = blobs(60, classes = 3, dim = 4)\n"
+	                        " test = blobs(30, classes = 3, dim = 4)\n}\n"
+	                        "network n { dense(3) }\n"
+	                        "train big {\n network = n\n data = d\n batch = 60\n"
+	                        " optimizer = sgd(lr = 1e38)\n epochs = 1\n log = \"e.jsonl\"\n}\n"), 0);
+	char *err;
+	cr_expect_eq(run_descent((const char *const[]){"run", "--quiet", nn, NULL}, NULL, NULL, &err),
+	             3, "%s", err);
+	cr_expect(strstr(err, "error: big diverged at step 1 (epoch 1): the test loss after the "
+	                      "epoch is nan, though its training loss was finite") != NULL, "%s", err);
+	free(err);
+	cr_expect_neq(access(in_dir(path, dir, "e.jsonl"), F_OK), 0, "the diverged epoch was logged");
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
 /* The line of err that says why the run diverged. */
 static char *why(const char *err)
 {
