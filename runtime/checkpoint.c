@@ -102,10 +102,9 @@ static unsigned long contents_crc(const struct contents *c)
 		if (t->i64)
 			crc = crc32_z(crc, (const Bytef *)t->i64, 8);
 		else if (t->f64)
-			crc = crc32_z(crc, (const Bytef *)t->f64, 8 * (size_t)(t->shape[0] * t->shape[1]));
+			crc = crc32_z(crc, (const Bytef *)t->f64, 8 * (size_t)st_count(t));
 		else
-			crc = crc32_z(crc, (const Bytef *)t->data,
-			              4 * (size_t)(t->shape[0] * (t->ndim == 2 ? t->shape[1] : 1)));
+			crc = crc32_z(crc, (const Bytef *)t->data, 4 * (size_t)st_count(t));
 	}
 	return crc;
 }
