@@ -57,14 +57,10 @@ int64_t net_reserve(struct net *n, struct net_layer *l, const char *part, enum n
 	return offset;
 }
 
-/* The plan's next free float of the activations (only during net_plan). */
-static int64_t plan_at;
-
 int64_t net_buffer(struct net *n, int64_t count)
 {
-	(void)n;
-	int64_t offset = plan_at;
-	plan_at += count;
+	int64_t offset = n->nact; /* during net_plan, the activations laid out so far */
+	n->nact += count;
 	return offset;
 }
 
@@ -136,7 +132,7 @@ int net_plan(struct net *n, int64_t batch, char *err, size_t size)
 	n->batch = batch;
 	n->fused_softmax = last->op == IR_SOFTMAX && n->loss == LOSS_CROSS_ENTROPY;
 	int64_t widest = n->layers[0].in;
-	plan_at = batch * n->layers[0].in;
+	n->nact = batch * n->layers[0].in; /* the input */
 	for (int i = 0; i < n->nlayers; i++) {
 		struct net_layer *l = &n->layers[i];
 		l->x = i == 0 ? 0 : n->layers[i - 1].y;
@@ -152,7 +148,6 @@ int net_plan(struct net *n, int64_t batch, char *err, size_t size)
 	unsigned needs = optim_needs(&n->opt);
 	int arrays = !!(needs & OPT_NEEDS_BUF) + !!(needs & OPT_NEEDS_SQ) + !!(needs & OPT_NEEDS_AVG)
 		+ !!(needs & OPT_NEEDS_MAX);
-	n->nact = plan_at;
 	n->ndelta = batch * widest;
 	n->nstate = arrays * n->nparams;
 	n->nwork = k_gemm_workspace();

@@ -1,10 +1,12 @@
 /* net.h — the IR of a train block and its executor: a sequence of layers over float
  * buffers, all carved by a planner from one arena allocation, with the forward pass, the
- * backward pass derived from each layer's rule (layers.h), one update per parameter
- * tensor (optim.h), and evaluation.
+ * backward pass derived from each layer's rule, one update per parameter tensor
+ * (optim.h), and evaluation. What each op does is its row of the op table (ops.h); this
+ * module walks the table and never asks which op a layer is.
  *
- * Legend: B the batch (the largest; a last, smaller batch uses the first rows), widths
- * W0 (inputs) .. WL (outputs). Memory by category: parameters, gradients, optimizer
+ * Legend: B the batch (the largest; a last, smaller batch uses the first rows), shapes
+ * per sample (shape.h), widths W0 (inputs) .. WL (outputs) their sizes. A view (input,
+ * flatten) or a fused softmax has its input as its output: no buffer, no pass. Memory by category: parameters, gradients, optimizer
  * state (only the arrays the optimizer uses), activations (every layer's output, kept for
  * the backward pass), two deltas used in turn by the backward pass (a delta lives only
  * until the layer below has consumed it), and the GEMM workspace. Nothing is allocated
