@@ -64,6 +64,7 @@ static void contents_free(struct contents *c)
  * 0, or -1 out of memory. */
 static int list_contents(struct net *n, double *metrics, int epochs, struct contents *c)
 {
+	_Static_assert((int)ST_MAX_DIMS == (int)SHAPE_MAX, "a network's tensor fits a safetensors one");
 	int base = net_tensor_count(n), max = 5 * base + 1;
 	c->t = calloc((size_t)max, sizeof *c->t);
 	c->names = calloc((size_t)max, sizeof *c->names);

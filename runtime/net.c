@@ -396,8 +396,9 @@ void net_print(FILE *out, const struct net *n, const char *title)
 	fprintf(out, "%s: batch %lld, %d layers, loss %s%s\n\nsummary\n", title, (long long)B,
 	        n->nlayers, loss_name(n->loss), n->fused_softmax ? " (softmax fused)" : "");
 	net_print_summary(out, n);
-	fprintf(out, "\nbuffers\n  %-24s activation (%lld, %lld)\n", "x", (long long)B,
-	        (long long)n->layers[0].in);
+	char input[64]; /* the batch's shape: B, then the sample's */
+	shape_format(&n->layers[0].ishape, input, sizeof input);
+	fprintf(out, "\nbuffers\n  %-24s activation (%lld, %s\n", "x", (long long)B, input + 1);
 	for (int i = 0; i < n->nlayers; i++)
 		print_buffers(out, n, i);
 	fputs("\nforward\n", out);

@@ -240,6 +240,7 @@ Test(optable, ir_prints_the_model_summary_with_shapes_and_parameters)
 	                 "  total                                                                48\n")
 	          != NULL, "%s", out);
 	cr_expect(strstr(out, "flatten1 = flatten(x), a view: (1, 2, 2) → (4)") != NULL, "%s", out);
+	cr_expect(strstr(out, "  x                        activation (3, 1, 2, 2)\n") != NULL, "%s", out);
 	cr_expect(strstr(out, "ddense1.weight += ddense1ᵀ · flatten1\n") != NULL, "%s", out);
 	cr_expect(strstr(out, "dflatten1 = ") == NULL, "no input gradient below a first view: %s", out);
 	free(out);
