@@ -64,6 +64,11 @@ int64_t net_buffer(struct net *n, int64_t count)
 	return offset;
 }
 
+void net_workspace(struct net *n, int64_t count)
+{
+	n->nwork = count > n->nwork ? count : n->nwork;
+}
+
 float *net_tensor_data(const struct net *n, const struct net_layer *l, int t)
 {
 	const struct net_tensor *tensor = &l->tensors[t];
@@ -133,6 +138,7 @@ int net_plan(struct net *n, int64_t batch, char *err, size_t size)
 	n->fused_softmax = last->op == IR_SOFTMAX && n->loss == LOSS_CROSS_ENTROPY;
 	int64_t widest = n->layers[0].in;
 	n->nact = batch * n->layers[0].in; /* the input */
+	n->nwork = k_gemm_workspace();     /* ops' plans may ask for more (net_workspace) */
 	for (int i = 0; i < n->nlayers; i++) {
 		struct net_layer *l = &n->layers[i];
 		l->x = i == 0 ? 0 : n->layers[i - 1].y;
@@ -150,7 +156,6 @@ int net_plan(struct net *n, int64_t batch, char *err, size_t size)
 		+ !!(needs & OPT_NEEDS_MAX);
 	n->ndelta = batch * widest;
 	n->nstate = arrays * n->nparams;
-	n->nwork = k_gemm_workspace();
 	double total = 4.0 * (double)(2 * lines(n->nparams) + arrays * lines(n->nparams)
 	                              + lines(n->nact) + 2 * lines(n->ndelta) + lines(n->nwork)
 	                              + lines(n->nstats));

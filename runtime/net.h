@@ -92,6 +92,9 @@ int64_t net_reserve(struct net *n, struct net_layer *l, const char *part, enum n
                     struct shape shape, bool bias_like);
 /* For ops at plan time: reserves count floats of the activations; returns the offset. */
 int64_t net_buffer(struct net *n, int64_t count);
+/* For ops at plan time: asks for a workspace of count floats (shared by every layer, so
+ * the largest request is the workspace). */
+void net_workspace(struct net *n, int64_t count);
 /* The floats of layer l's tensor t (NULL for NET_COUNT). */
 float *net_tensor_data(const struct net *n, const struct net_layer *l, int t);
 /* The dropout of layer l at the current step. */

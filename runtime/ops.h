@@ -68,7 +68,8 @@ struct op {
 	             struct op_error *err);
 	/* at add time: reserves the layer's tensors (net_reserve) */
 	void (*reserve)(struct net *n, struct net_layer *l);
-	/* at plan time (batch B known): activation-category buffers (net_buffer) and workspace */
+	/* at plan time (batch B known): activation-category buffers (net_buffer, e.g. a mask
+	 * or an argmax) and workspace (net_workspace) */
 	void (*plan)(struct net *n, struct net_layer *l, int64_t batch);
 	void (*init)(struct net *n, struct net_layer *l, uint64_t seed);
 	void (*forward)(struct net *n, struct net_layer *l, int64_t rows);
