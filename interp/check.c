@@ -835,11 +835,28 @@ static void check_data(struct checker *ck, const struct ast *data)
 	check_entries(ck, data, schema_data_keys, vals, false, NULL);
 }
 
+const char *check_layer_name(const struct ast *net, int i, char *buf, size_t size)
+{
+	const struct ast *stmt = net->kids[i];
+	if (stmt->str) {
+		snprintf(buf, size, "%s", stmt->str);
+		return buf;
+	}
+	int k = 1;
+	for (int j = 0; j < i; j++) {
+		const struct ast *other = net->kids[j];
+		k += other->kind == AST_LAYER && other->a && other->a->str && stmt->a->str
+			&& strcmp(other->a->str, stmt->a->str) == 0;
+	}
+	snprintf(buf, size, "%s%d", stmt->a->str ? stmt->a->str : "layer", k);
+	return buf;
+}
+
 static void check_network(struct checker *ck, const struct ast *net)
 {
 	const struct ast *names[MAX_NAMES];   /* layer names as nodes, for notes */
 	char auto_names[MAX_NAMES][40];
-	int counts[16] = {0}, nlayers = 0;
+	int nlayers = 0;
 	const struct sig *prev = NULL;
 	const struct ast *prev_vals[SIG_MAX_PARAMS];
 	for (int i = 0; i < net->nkids; i++) {
@@ -857,8 +874,7 @@ static void check_network(struct checker *ck, const struct ast *net)
 		const char *kind = sig->name;
 		/* the layer's name, given or <kind><n>, must be unique */
 		if (nlayers < MAX_NAMES) {
-			snprintf(auto_names[nlayers], sizeof auto_names[0], "%s%d", kind,
-			         ++counts[sig - schema_layers]);
+			check_layer_name(net, i, auto_names[nlayers], sizeof auto_names[0]);
 			const char *name = stmt->str ? stmt->str : auto_names[nlayers];
 			for (int j = 0; j < nlayers; j++) {
 				const char *other = names[j]->str ? names[j]->str : auto_names[j];
@@ -872,6 +888,10 @@ static void check_network(struct checker *ck, const struct ast *net)
 		}
 		if (strcmp(kind, "input") == 0 && i > 0)
 			diag_error(ck->d, layer->loc, "input(...) can only be the first layer");
+		if (strcmp(kind, "input") == 0 && !vals[1] != !vals[2]) {
+			diag_error(ck->d, layer->loc, "input takes one size or three, not two");
+			diag_help(ck->d, "input(N) for N features, input(C, H, W) for images");
+		}
 		if (strcmp(kind, "softmax") == 0 && !last)
 			diag_error(ck->d, layer->loc, "softmax can only be the last layer");
 		if (strcmp(kind, "dropout") == 0) {

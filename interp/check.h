@@ -10,6 +10,7 @@
 #define DESCENT_CHECK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "ast.h"
 #include "diag.h"
@@ -27,5 +28,9 @@ bool check_schedule_expr(const struct ast *expr, struct diag *d);
 
 /* The block of the given kind and name in file, or NULL. */
 const struct ast *check_find_block(const struct ast *file, int block, const char *name);
+
+/* The name of layer statement i of network block net: the one given, or the layer's kind
+ * numbered among the layers of that kind before it ("dense2"). Into buf; returns buf. */
+const char *check_layer_name(const struct ast *net, int i, char *buf, size_t size);
 
 #endif

@@ -154,65 +154,27 @@ static int lower_data(const struct ast *data, const char *nn_path, uint64_t seed
 	return 0;
 }
 
-static int too_many_layers(const struct ast *layer, struct diag *d)
+/* Adds layer statement i of the network block: its op and arguments from its schema row,
+ * its shape from the op's rule (a refusal is reported at the layer, with its help). */
+static int add_layer(const struct ast *network, int i, struct net *n, struct diag *d)
 {
-	diag_error(d, layer->loc, "more than %d layers", NET_MAX_LAYERS);
-	return 1;
-}
-
-/* Adds one layer of the network block; `counts` numbers the unnamed ones per kind. */
-static int add_layer(const struct ast *stmt, int64_t *width, int counts[16], struct net *n,
-                     struct diag *d)
-{
-	static const struct { const char *name; enum activation act; } acts[] = {
-		{"relu", ACT_RELU}, {"tanh", ACT_TANH}, {"sigmoid", ACT_SIGMOID}, {"gelu", ACT_GELU},
-		{"leaky_relu", ACT_LEAKY_RELU}, {"identity", ACT_IDENTITY},
-	};
-	const struct ast *layer = stmt->a, *vals[SIG_MAX_PARAMS];
+	const struct ast *layer = network->kids[i]->a, *vals[SIG_MAX_PARAMS];
 	const struct sig *sig = schema_find(schema_layers, layer->str);
 	schema_bind(sig, layer, vals, NULL);
-	char name[64];
-	int k = ++counts[sig - schema_layers];
-	if (stmt->str)
-		snprintf(name, sizeof name, "%s", stmt->str);
-	else
-		snprintf(name, sizeof name, "%s%d", sig->name, k);
-	if (strcmp(sig->name, "input") == 0) {
-		if ((int64_t)vals[0]->num != *width) {
-			diag_error(d, layer->loc, "input(%g), but the data has %lld features", vals[0]->num,
-			           (long long)*width);
-			return 1;
-		}
+	struct net_layer l = {.op = sig->op};
+	check_layer_name(network, i, l.name, sizeof l.name);
+	if (sig->args)
+		sig->args(sig, vals, &l.a);
+	char err[600];
+	if (net_add(n, &l, err, sizeof err) == 0)
 		return 0;
-	}
-	if (strcmp(sig->name, "dropout") == 0) {
-		const struct ast *rate = vals[schema_index(sig, "rate")], *keep = vals[schema_index(sig, "keep")];
-		const struct ast *scaling = vals[schema_index(sig, "scaling")];
-		double q = keep ? keep->num : 1 - rate->num;
-		bool inverted = !scaling || strcmp(scaling->str, "train") == 0;
-		return net_add_dropout(n, name, *width, q, inverted) == 0 ? 0 : too_many_layers(layer, d);
-	}
-	if (strcmp(sig->name, "batchnorm") == 0)
-		return net_add_batchnorm(n, name, *width, schema_number(sig, vals, "momentum"),
-		                         schema_number(sig, vals, "eps")) == 0 ? 0
-			: too_many_layers(layer, d);
-	if (strcmp(sig->name, "dense") == 0) {
-		const struct ast *init = vals[2];
-		int64_t units = (int64_t)vals[0]->num;
-		enum init scheme = !init || strcmp(init->str, "default") == 0 ? INIT_DEFAULT
-			: strcmp(init->str, "he") == 0 ? INIT_HE : INIT_XAVIER;
-		if (net_add_dense(n, name, *width, units, schema_number(sig, vals, "bias") != 0, scheme) != 0)
-			return too_many_layers(layer, d);
-		*width = units;
-		return 0;
-	}
-	if (strcmp(sig->name, "softmax") == 0)
-		return net_add_softmax(n, name, *width) == 0 ? 0 : too_many_layers(layer, d);
-	for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++)
-		if (strcmp(acts[i].name, sig->name) == 0)
-			return net_add_act(n, name, *width, acts[i].act, schema_number(sig, vals, "slope")) == 0
-				? 0 : too_many_layers(layer, d);
-	return too_many_layers(layer, d); /* not reached: check.c knows every layer */
+	char *help = strchr(err, '\n');
+	if (help)
+		*help++ = '\0';
+	diag_error(d, layer->loc, "%s", err);
+	if (help)
+		diag_help(d, "%s", help);
+	return 1;
 }
 
 /* The largest class id in a set, or -1 when empty. */
@@ -228,13 +190,17 @@ static int32_t top_class(const struct dataset *ds)
 static int lower_network(const struct ast *network, const struct ast *data, struct train_lowered *t,
                          struct diag *d)
 {
-	int64_t width = t->train.d;
-	int counts[16] = {0}, status = 0;
+	int status = 0;
+	t->net.input = t->train.shape;
 	for (int i = 0; i < network->nkids && status == 0; i++)
-		status = add_layer(network->kids[i], &width, counts, &t->net, d);
+		status = add_layer(network, i, &t->net, d);
 	if (status != 0)
 		return status;
-	if (t->net.nlayers == 0) {
+	int computing = 0; /* layers that are not views (input, flatten) */
+	for (int i = 0; i < t->net.nlayers; i++)
+		computing += !ops[t->net.layers[i].op].view;
+	int64_t width = t->net.nlayers ? t->net.layers[t->net.nlayers - 1].out : 0;
+	if (computing == 0) {
 		diag_error(d, network->name_loc, "network '%s' has no layer to train", network->str);
 		return 1;
 	}

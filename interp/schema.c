@@ -173,7 +173,12 @@ const struct sig schema_schedules[] = {
 
 /* ---- layers (section 3, network) ---- */
 
-static const struct param input_params[] = {{"size", T_INT, REQUIRED, SIZE}, {NULL}};
+static const struct param input_params[] = {
+	{"size", T_INT, REQUIRED, SIZE},
+	{"h", T_INT, .dflt_name = "none", SIZE},
+	{"w", T_INT, .dflt_name = "none", SIZE},
+	{NULL},
+};
 static const struct param dense_params[] = {
 	{"units", T_INT, REQUIRED, SIZE},
 	{"bias", T_BOOL, .dflt = 1},
@@ -193,18 +198,67 @@ static const struct param batchnorm_params[] = {
 	{NULL},
 };
 
+/* input(N) is (N); input(C, H, W) is (C, H, W) (check.c refuses two sizes). */
+static void input_args(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
+                       union op_args *out)
+{
+	(void)sig;
+	struct shape *s = &out->input.shape;
+	*s = shape_flat((int64_t)vals[0]->num);
+	if (vals[1] && vals[2])
+		*s = (struct shape){3, {(int64_t)vals[0]->num, (int64_t)vals[1]->num, (int64_t)vals[2]->num}};
+}
+
+static void dense_args(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
+                       union op_args *out)
+{
+	const struct ast *init = vals[2];
+	out->dense = (struct op_dense){
+		(int64_t)vals[0]->num, schema_number(sig, vals, "bias") != 0,
+		!init || strcmp(init->str, "default") == 0 ? INIT_DEFAULT
+		: strcmp(init->str, "he") == 0 ? INIT_HE : INIT_XAVIER,
+	};
+}
+
+static void act_args(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
+                     union op_args *out)
+{
+	out->act = (struct op_act){(enum activation)sig->variant,
+	                           sig->params[0].name ? schema_number(sig, vals, "slope") : 0};
+}
+
+static void dropout_args(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
+                         union op_args *out)
+{
+	(void)sig;
+	const struct ast *rate = vals[0], *keep = vals[1], *scaling = vals[2];
+	out->dropout = (struct op_dropout){keep ? keep->num : 1 - rate->num,
+	                                   !scaling || strcmp(scaling->str, "train") == 0};
+}
+
+static void batchnorm_args(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
+                           union op_args *out)
+{
+	(void)sig;
+	out->batchnorm = (struct op_batchnorm){schema_number(sig, vals, "momentum"),
+	                                       schema_number(sig, vals, "eps")};
+}
+
+#define ACT(NAME, PARAMS, ACTIVATION) \
+	{NAME, PARAMS, .op = IR_ACT, .variant = ACTIVATION, .args = act_args}
 const struct sig schema_layers[] = {
-	{"input", input_params, 0},
-	{"dense", dense_params, 0},
-	{"relu", no_params, 0},
-	{"tanh", no_params, 0},
-	{"sigmoid", no_params, 0},
-	{"gelu", no_params, 0},
-	{"leaky_relu", leaky_params, 0},
-	{"identity", no_params, 0},
-	{"dropout", dropout_params, 0},
-	{"batchnorm", batchnorm_params, 0},
-	{"softmax", no_params, 0},
+	{"input", input_params, .op = IR_INPUT, .args = input_args},
+	{"dense", dense_params, .op = IR_DENSE, .args = dense_args},
+	ACT("relu", no_params, ACT_RELU),
+	ACT("tanh", no_params, ACT_TANH),
+	ACT("sigmoid", no_params, ACT_SIGMOID),
+	ACT("gelu", no_params, ACT_GELU),
+	ACT("leaky_relu", leaky_params, ACT_LEAKY_RELU),
+	ACT("identity", no_params, ACT_IDENTITY),
+	{"dropout", dropout_params, .op = IR_DROPOUT, .args = dropout_args},
+	{"batchnorm", batchnorm_params, .op = IR_BATCHNORM, .args = batchnorm_args},
+	{"softmax", no_params, .op = IR_SOFTMAX},
+	{"flatten", no_params, .op = IR_FLATTEN},
 	{NULL},
 };
 

@@ -13,6 +13,7 @@
 
 #include "ast.h"
 #include "diag.h"
+#include "ops.h"
 
 enum schema_type {
 	T_NUM,     /* a number */
@@ -61,6 +62,12 @@ struct sig {
 	unsigned flags;              /* enum sig_flag */
 	const char *momentum;        /* the parameter momentum_schedule drives, or NULL */
 	const char *length;          /* a schedule's parameter that is its length, or NULL */
+	/* layers: the IR op (ops.h), a variant the arguments read (an activation), and how
+	 * the arguments of a bound call become the op's (NULL: it has none) */
+	enum ir_op op;
+	int variant;
+	void (*args)(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
+	             union op_args *out);
 };
 
 extern const struct sig schema_optimizers[];

@@ -64,6 +64,7 @@ static void contents_free(struct contents *c)
  * 0, or -1 out of memory. */
 static int list_contents(struct net *n, double *metrics, int epochs, struct contents *c)
 {
+	_Static_assert((int)ST_MAX_DIMS == (int)SHAPE_MAX, "a network's tensor fits a safetensors one");
 	int base = net_tensor_count(n), max = 5 * base + 1;
 	c->t = calloc((size_t)max, sizeof *c->t);
 	c->names = calloc((size_t)max, sizeof *c->names);
@@ -102,10 +103,9 @@ static unsigned long contents_crc(const struct contents *c)
 		if (t->i64)
 			crc = crc32_z(crc, (const Bytef *)t->i64, 8);
 		else if (t->f64)
-			crc = crc32_z(crc, (const Bytef *)t->f64, 8 * (size_t)(t->shape[0] * t->shape[1]));
+			crc = crc32_z(crc, (const Bytef *)t->f64, 8 * (size_t)st_count(t));
 		else
-			crc = crc32_z(crc, (const Bytef *)t->data,
-			              4 * (size_t)(t->shape[0] * (t->ndim == 2 ? t->shape[1] : 1)));
+			crc = crc32_z(crc, (const Bytef *)t->data, 4 * (size_t)st_count(t));
 	}
 	return crc;
 }

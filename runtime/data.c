@@ -228,9 +228,10 @@ static void count_classes(struct dataset *ds)
 /* ---- IDX ---- */
 
 /* Reads an IDX header of unsigned bytes with min_dims..max_dims dimensions; returns the
- * number of samples (first dimension) and in *rest the product of the others. */
+ * number of samples (first dimension), in *rest the product of the others and in *sample
+ * their shape (shape_of_sample). */
 static int64_t idx_header(struct reader *r, int min_dims, int max_dims, int64_t *rest,
-                          struct data_error *err)
+                          struct shape *sample, struct data_error *err)
 {
 	unsigned char magic[4], size[4];
 	if (reader_exact(r, magic, 4, "the IDX magic number", err) != 0)
@@ -244,7 +245,7 @@ static int64_t idx_header(struct reader *r, int min_dims, int max_dims, int64_t 
 	if (magic[3] < min_dims || magic[3] > max_dims)
 		return fail(err, "%s: offset 3: %d dimensions; expected %d%s", r->path, magic[3],
 		            min_dims, min_dims == max_dims ? "" : " or more");
-	int64_t n = 0;
+	int64_t n = 0, dims[4];
 	*rest = 1;
 	for (int k = 0; k < magic[3]; k++) {
 		if (reader_exact(r, size, 4, "the IDX dimensions", err) != 0)
@@ -261,7 +262,10 @@ static int64_t idx_header(struct reader *r, int min_dims, int max_dims, int64_t 
 		} else {
 			*rest *= dim;
 		}
+		if (k > 0)
+			dims[k - 1] = dim;
 	}
+	*sample = shape_of_sample(dims, magic[3] - 1);
 	return n;
 }
 
@@ -271,7 +275,8 @@ int data_load_idx(const char *images, const char *labels, struct dataset *out,
 	struct reader ri = {0}, rl = {0};
 	*out = (struct dataset){.type = DATA_U8};
 	int64_t d, one;
-	int64_t n = reader_open(&ri, images, err) == 0 ? idx_header(&ri, 2, 4, &d, err) : -1;
+	struct shape sample, none;
+	int64_t n = reader_open(&ri, images, err) == 0 ? idx_header(&ri, 2, 4, &d, &sample, err) : -1;
 	if (n > 0 && n > ((int64_t)1 << 40) / d) {
 		fail(err, "%s: offset 4: %lld images of %lld bytes is absurd", images, (long long)n,
 		     (long long)d);
@@ -280,7 +285,7 @@ int data_load_idx(const char *images, const char *labels, struct dataset *out,
 	if (n < 0 || !(out->u8 = reader_alloc(&ri, n * d, "the images", err))
 	    || reader_expect_end(&ri, err) != 0)
 		goto fail;
-	int64_t m = reader_open(&rl, labels, err) == 0 ? idx_header(&rl, 1, 1, &one, err) : -1;
+	int64_t m = reader_open(&rl, labels, err) == 0 ? idx_header(&rl, 1, 1, &one, &none, err) : -1;
 	if (m < 0)
 		goto fail;
 	if (m != n) {
@@ -300,6 +305,7 @@ int data_load_idx(const char *images, const char *labels, struct dataset *out,
 	free(bytes);
 	out->n = n;
 	out->d = d;
+	out->shape = sample;
 	count_classes(out);
 	reader_close(&ri);
 	reader_close(&rl);
@@ -644,6 +650,7 @@ int data_load_csv_as(const char *path, const char *label_name, int64_t label_ind
 		goto fail;
 	out->n = t.rows;
 	out->d = t.columns - 1;
+	out->shape = shape_flat(out->d);
 	if (!out->names)
 		count_classes(out);
 	else if (!known && csv_sort_names(out) != 0) {
@@ -668,6 +675,8 @@ struct npy_header {
 	char kind;       /* 'f' float, 'u' unsigned, 'i' signed */
 	int size;        /* bytes per value */
 	int64_t n, rest; /* first dimension, product of the others */
+	int64_t dims[8]; /* the others (the first 8) */
+	int ndims;       /* how many others */
 };
 
 /* Parses the header dictionary of an NPY file. */
@@ -718,11 +727,15 @@ static int npy_header(struct reader *r, struct npy_header *h, struct data_error 
 		const char *p = strchr(shape, '(');
 		h->n = -1;
 		h->rest = 1;
+		h->ndims = 0;
 		for (int k = 0; p && *p != ')'; k++) {
 			char *end;
 			long long dim = strtoll(p + 1, &end, 10);
 			if (end == p + 1)
 				break;
+			if (k > 0 && k <= 8)
+				h->dims[k - 1] = dim;
+			h->ndims = k;
 			if (k == 0)
 				h->n = dim;
 			else if (dim <= 0 || dim > ((int64_t)1 << 32) / h->rest) /* before it overflows */
@@ -812,6 +825,7 @@ int data_load_npy(const char *x, const char *y, struct dataset *out, struct data
 	}
 	out->n = hx.n;
 	out->d = hx.rest;
+	out->shape = hx.ndims <= 8 ? shape_of_sample(hx.dims, hx.ndims) : shape_flat(hx.rest);
 	count_classes(out);
 	free(vx);
 	free(vy);
@@ -837,7 +851,8 @@ static uint64_t draw(uint64_t part, int64_t i, int k)
 
 static int generated(struct dataset *ds, int64_t n, int64_t d, int classes)
 {
-	*ds = (struct dataset){.n = n, .d = d, .type = DATA_F32, .classes = classes};
+	*ds = (struct dataset){.n = n, .d = d, .shape = shape_flat(d), .type = DATA_F32,
+	                       .classes = classes};
 	ds->f32 = malloc((size_t)(n * d) * sizeof *ds->f32);
 	ds->y = malloc((size_t)n * sizeof *ds->y);
 	if (!ds->f32 || !ds->y) {
@@ -906,7 +921,8 @@ static int take_rows(const struct dataset *src, const unsigned char *mask, int w
 	for (int64_t i = 0; i < src->n; i++)
 		n += mask[i] == want;
 	size_t width = src->type == DATA_U8 ? 1 : sizeof(float);
-	*dst = (struct dataset){.n = n, .d = src->d, .type = src->type, .classes = src->classes};
+	*dst = (struct dataset){.n = n, .d = src->d, .shape = src->shape, .type = src->type,
+	                        .classes = src->classes};
 	void *x = malloc((size_t)(n * src->d) * width + 1);
 	dst->y = malloc((size_t)n * sizeof *dst->y + 1);
 	if (src->names)

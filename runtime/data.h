@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "shape.h"
+
 enum data_type {
 	DATA_U8,  /* uint8 features (images) */
 	DATA_F32, /* float features */
@@ -20,6 +22,7 @@ enum data_type {
 struct dataset {
 	int64_t n;            /* N */
 	int64_t d;            /* D */
+	struct shape shape;   /* one sample's shape (its size is D): (1, H, W) for IDX images */
 	enum data_type type;  /* which of u8, f32 holds the features */
 	uint8_t *u8;          /* (N, D) if DATA_U8, owned */
 	float *f32;           /* (N, D) if DATA_F32, owned */

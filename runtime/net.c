@@ -1,4 +1,5 @@
-/* net.c — the planner and executor of a network's IR (see net.h). */
+/* net.c — the planner and executor of a network's IR (see net.h): it walks the op table
+ * (ops.h) and never asks which op a layer is. */
 #include "net.h"
 
 #include <math.h>
@@ -13,79 +14,109 @@ static int omp_get_max_threads(void) { return 1; }
 
 #include "gemm.h"
 
-static struct net_layer *add(struct net *n, enum net_op op, const char *name, int64_t in,
-                             int64_t out)
+static const struct op *op_of(const struct net_layer *l)
 {
-	if (n->nlayers == NET_MAX_LAYERS)
-		return NULL;
-	struct net_layer *l = &n->layers[n->nlayers++];
-	*l = (struct net_layer){.op = op, .in = in, .out = out, .w = -1, .b = -1};
-	snprintf(l->name, sizeof l->name, "%s", name);
-	return l;
+	return &ops[l->op];
+}
+
+int net_add(struct net *n, const struct net_layer *layer, char *err, size_t size)
+{
+	if (n->nlayers == NET_MAX_LAYERS) {
+		snprintf(err, size, "more than %d layers", NET_MAX_LAYERS);
+		return -1;
+	}
+	struct net_layer *l = &n->layers[n->nlayers];
+	*l = *layer;
+	l->ishape = n->nlayers == 0 ? n->input : n->layers[n->nlayers - 1].oshape;
+	struct op_error why = {"", ""};
+	if (op_of(l)->shape(l, &l->ishape, &l->oshape, &why) != 0) {
+		snprintf(err, size, "%s%s%s", why.message, *why.help ? "\n" : "", why.help);
+		return -1;
+	}
+	l->in = shape_size(&l->ishape);
+	l->out = shape_size(&l->oshape);
+	l->index = 0;
+	for (int i = 0; i < n->nlayers; i++)
+		l->index += !ops[n->layers[i].op].view;
+	l->ntensors = 0;
+	l->mask = -1;
+	if (op_of(l)->reserve)
+		op_of(l)->reserve(n, l);
+	n->nlayers++;
+	return 0;
+}
+
+int64_t net_reserve(struct net *n, struct net_layer *l, const char *part, enum net_store store,
+                    struct shape shape, bool bias_like)
+{
+	int64_t *count = store == NET_PARAM ? &n->nparams : &n->nstats;
+	int64_t offset = store == NET_COUNT ? 0 : *count;
+	if (store != NET_COUNT)
+		*count += shape_size(&shape);
+	l->tensors[l->ntensors++] = (struct net_tensor){part, store, offset, shape, bias_like};
+	return offset;
+}
+
+int64_t net_buffer(struct net *n, int64_t count)
+{
+	int64_t offset = n->nact; /* during net_plan, the activations laid out so far */
+	n->nact += count;
+	return offset;
+}
+
+void net_workspace(struct net *n, int64_t count)
+{
+	n->nwork = count > n->nwork ? count : n->nwork;
+}
+
+float *net_tensor_data(const struct net *n, const struct net_layer *l, int t)
+{
+	const struct net_tensor *tensor = &l->tensors[t];
+	return tensor->store == NET_PARAM ? n->params + tensor->offset
+		: tensor->store == NET_STAT ? n->stats + tensor->offset : NULL;
+}
+
+struct dropout net_dropout(const struct net *n, const struct net_layer *l)
+{
+	return (struct dropout){l->a.dropout.keep, l->a.dropout.inverted, n->seed, n->step, l->index};
+}
+
+/* Adds a flat layer of input width in (the network's input when it is the first). */
+static int add_flat(struct net *n, enum ir_op op, const char *name, int64_t in, union op_args a)
+{
+	struct net_layer l = {.op = op, .a = a};
+	snprintf(l.name, sizeof l.name, "%s", name);
+	if (n->nlayers == 0)
+		n->input = shape_flat(in);
+	char err[600];
+	return net_add(n, &l, err, sizeof err);
 }
 
 int net_add_dense(struct net *n, const char *name, int64_t in, int64_t units, bool bias,
                   enum init init)
 {
-	struct net_layer *l = add(n, NET_DENSE, name, in, units);
-	if (!l)
-		return -1;
-	l->bias = bias;
-	l->init = init;
-	l->w = n->nparams;
-	n->nparams += in * units;
-	if (bias) {
-		l->b = n->nparams;
-		n->nparams += units;
-	}
-	return 0;
+	return add_flat(n, IR_DENSE, name, in, (union op_args){.dense = {units, bias, init}});
 }
 
 int net_add_act(struct net *n, const char *name, int64_t width, enum activation act, double slope)
 {
-	struct net_layer *l = add(n, NET_ACT, name, width, width);
-	if (!l)
-		return -1;
-	l->act = act;
-	l->slope = slope;
-	return 0;
+	return add_flat(n, IR_ACT, name, width, (union op_args){.act = {act, slope}});
 }
 
 int net_add_softmax(struct net *n, const char *name, int64_t width)
 {
-	return add(n, NET_SOFTMAX, name, width, width) ? 0 : -1;
+	return add_flat(n, IR_SOFTMAX, name, width, (union op_args){0});
 }
 
 int net_add_dropout(struct net *n, const char *name, int64_t width, double keep, bool inverted)
 {
-	struct net_layer *l = add(n, NET_DROPOUT, name, width, width);
-	if (!l)
-		return -1;
-	l->keep = keep;
-	l->inverted = inverted;
-	return 0;
+	return add_flat(n, IR_DROPOUT, name, width, (union op_args){.dropout = {keep, inverted}});
 }
 
 int net_add_batchnorm(struct net *n, const char *name, int64_t width, double momentum, double eps)
 {
-	struct net_layer *l = add(n, NET_BATCHNORM, name, width, width);
-	if (!l)
-		return -1;
-	l->momentum = momentum;
-	l->eps = eps;
-	l->bias = true;
-	l->w = n->nparams;
-	l->b = n->nparams + width;
-	n->nparams += 2 * width;
-	l->stats = n->nstats;
-	n->nstats += 2 * width;
-	return 0;
-}
-
-/* The dropout of layer i at the current step. */
-static struct dropout dropout_of(const struct net *n, int i)
-{
-	return (struct dropout){n->layers[i].keep, n->layers[i].inverted, n->seed, n->step, i};
+	return add_flat(n, IR_BATCHNORM, name, width,
+	                (union op_args){.batchnorm = {momentum, eps}});
 }
 
 /* Rounds a count of floats up to a whole cache line. */
@@ -94,38 +125,37 @@ static int64_t lines(int64_t floats)
 	return (floats + 15) / 16 * 16;
 }
 
+/* Whether layer l computes nothing: its output is its input (a view, or a fused softmax). */
+static bool aliases(const struct net_layer *l)
+{
+	return l->y == l->x;
+}
+
 int net_plan(struct net *n, int64_t batch, char *err, size_t size)
 {
 	struct net_layer *last = &n->layers[n->nlayers - 1];
 	n->batch = batch;
-	n->fused_softmax = last->op == NET_SOFTMAX && n->loss == LOSS_CROSS_ENTROPY;
-	int64_t widest = n->layers[0].in, at = batch * n->layers[0].in;
+	n->fused_softmax = last->op == IR_SOFTMAX && n->loss == LOSS_CROSS_ENTROPY;
+	int64_t widest = n->layers[0].in;
+	n->nact = batch * n->layers[0].in; /* the input */
+	n->nwork = k_gemm_workspace();     /* ops' plans may ask for more (net_workspace) */
 	for (int i = 0; i < n->nlayers; i++) {
 		struct net_layer *l = &n->layers[i];
 		l->x = i == 0 ? 0 : n->layers[i - 1].y;
 		widest = l->out > widest ? l->out : widest;
-		if (l == last && n->fused_softmax) {
-			l->y = l->x; /* the logits themselves: the loss applies the softmax */
+		if (op_of(l)->view || (l == last && n->fused_softmax)) {
+			l->y = l->x; /* a view; or the logits themselves: the loss applies the softmax */
 			continue;
 		}
-		l->y = at;
-		at += batch * l->out;
-		if (l->op == NET_BATCHNORM) {
-			l->saved = at;
-			at += 4 * l->out; /* mean, 1/σ, and the backward pass's two sums */
-		}
-		if (l->op == NET_DROPOUT) {
-			l->mask = at;
-			at += batch * l->out;
-		}
+		l->y = net_buffer(n, batch * l->out);
+		if (op_of(l)->plan)
+			op_of(l)->plan(n, l, batch);
 	}
 	unsigned needs = optim_needs(&n->opt);
 	int arrays = !!(needs & OPT_NEEDS_BUF) + !!(needs & OPT_NEEDS_SQ) + !!(needs & OPT_NEEDS_AVG)
 		+ !!(needs & OPT_NEEDS_MAX);
-	n->nact = at;
 	n->ndelta = batch * widest;
 	n->nstate = arrays * n->nparams;
-	n->nwork = k_gemm_workspace();
 	double total = 4.0 * (double)(2 * lines(n->nparams) + arrays * lines(n->nparams)
 	                              + lines(n->nact) + 2 * lines(n->ndelta) + lines(n->nwork)
 	                              + lines(n->nstats));
@@ -163,21 +193,9 @@ void net_free(struct net *n)
 
 void net_init(struct net *n, uint64_t seed)
 {
-	for (int i = 0; i < n->nlayers; i++) {
-		struct net_layer *l = &n->layers[i];
-		if (l->op == NET_DENSE)
-			init_dense(n->params + l->w, l->bias ? n->params + l->b : NULL, l->in, l->out,
-			           l->init, seed, i);
-		if (l->op != NET_BATCHNORM)
-			continue;
-		for (int64_t j = 0; j < l->out; j++) { /* γ = 1, β = 0; mean 0, variance 1 */
-			n->params[l->w + j] = 1;
-			n->params[l->b + j] = 0;
-			n->stats[l->stats + j] = 0;
-			n->stats[l->stats + l->out + j] = 1;
-		}
-		l->tracked = 0;
-	}
+	for (int i = 0; i < n->nlayers; i++)
+		if (op_of(&n->layers[i])->init)
+			op_of(&n->layers[i])->init(n, &n->layers[i], seed);
 }
 
 void net_reset_state(struct net *n)
@@ -192,70 +210,26 @@ float *net_input(struct net *n)
 
 const float *net_forward(struct net *n, int64_t rows)
 {
-	float *a = n->acts, *p = n->params;
-	for (int i = 0; i < n->nlayers; i++) {
-		struct net_layer *l = &n->layers[i];
-		switch (l->op) {
-		case NET_DENSE:
-			dense_forward_f32(a + l->y, a + l->x, p + l->w, l->bias ? p + l->b : NULL, rows,
-			                  l->in, l->out, n->work);
-			break;
-		case NET_ACT:
-			act_forward_f32(a + l->y, a + l->x, rows * l->out, l->act, l->slope);
-			break;
-		case NET_SOFTMAX:
-			if (l->y != l->x)
-				softmax_forward_f32(a + l->y, a + l->x, rows, l->out);
-			break;
-		case NET_DROPOUT: {
-			struct dropout d = dropout_of(n, i);
-			dropout_forward_f32(a + l->y, a + l->mask, a + l->x, rows, l->out, &d, n->training);
-			break;
-		}
-		case NET_BATCHNORM:
-			batchnorm_forward_f32(a + l->y, a + l->saved, n->stats + l->stats,
-			                      n->stats + l->stats + l->out, a + l->x, p + l->w, p + l->b,
-			                      rows, l->out, l->momentum, l->eps, n->training);
-			l->tracked += n->training;
-			break;
-		}
-	}
-	return a + n->layers[n->nlayers - 1].y;
+	for (int i = 0; i < n->nlayers; i++)
+		if (!aliases(&n->layers[i]))
+			op_of(&n->layers[i])->forward(n, &n->layers[i], rows);
+	return n->acts + n->layers[n->nlayers - 1].y;
 }
 
-/* The backward pass from the loss's gradient in delta[0]. */
+/* The backward pass from the loss's gradient in delta[0]. A layer that aliases its input
+ * passes its delta on as it is. */
 static void backward(struct net *n, int64_t rows)
 {
-	float *a = n->acts, *p = n->params, *g = n->grads;
 	int cur = 0; /* delta[cur]: the gradient of the current layer's output */
-	memset(g, 0, (size_t)n->nparams * sizeof *g);
+	memset(n->grads, 0, (size_t)n->nparams * sizeof *n->grads);
 	for (int i = n->nlayers - 1; i >= 0; i--) {
 		const struct net_layer *l = &n->layers[i];
-		float *dout = n->delta[cur], *din = i > 0 ? n->delta[1 - cur] : NULL;
-		switch (l->op) {
-		case NET_DENSE:
-			dense_backward_f32(din, g + l->w, l->bias ? g + l->b : NULL, dout, a + l->x,
-			                   p + l->w, rows, l->in, l->out, n->work);
-			break;
-		case NET_ACT:
-			if (din)
-				act_backward_f32(din, dout, a + l->x, a + l->y, rows * l->out, l->act, l->slope);
-			break;
-		case NET_SOFTMAX:
-			if (l->y == l->x)
-				continue; /* fused: the loss gave the logits' gradient already */
-			if (din)
-				softmax_backward_f32(din, dout, a + l->y, rows, l->out);
-			break;
-		case NET_DROPOUT:
-			if (din)
-				dropout_backward_f32(din, dout, a + l->mask, rows, l->out);
-			break;
-		case NET_BATCHNORM:
-			batchnorm_backward_f32(din, g + l->w, g + l->b, dout, a + l->x, a + l->saved,
-			                       p + l->w, rows, l->out);
-			break;
-		}
+		if (aliases(l))
+			continue;
+		bool first = true; /* no layer below that computes: no input gradient needed */
+		for (int j = 0; j < i; j++)
+			first = first && aliases(&n->layers[j]);
+		op_of(l)->backward(n, l, first ? NULL : n->delta[1 - cur], n->delta[cur], rows);
 		cur = 1 - cur;
 	}
 }
@@ -272,7 +246,6 @@ double net_loss(struct net *n, const int32_t *y, int64_t rows, bool do_backward,
 		backward(n, rows);
 	return sum;
 }
-
 /* The state arrays of the parameter slice at offset. */
 static struct optim_state_f32 state_at(const struct net *n, int64_t offset)
 {
@@ -316,13 +289,11 @@ void net_update(struct net *n, const struct optim_step *step)
 {
 	for (int i = 0; i < n->nlayers; i++) {
 		const struct net_layer *l = &n->layers[i];
-		if (l->op == NET_DENSE) {
-			update_tensor(n, l->w, l->in * l->out, true, step);
-			if (l->bias)
-				update_tensor(n, l->b, l->out, n->decay_biases, step);
-		} else if (l->op == NET_BATCHNORM) { /* γ and β decay only with decay_biases */
-			update_tensor(n, l->w, l->out, n->decay_biases, step);
-			update_tensor(n, l->b, l->out, n->decay_biases, step);
+		for (int t = 0; t < l->ntensors; t++) { /* biases decay only with decay_biases */
+			const struct net_tensor *tensor = &l->tensors[t];
+			if (tensor->store == NET_PARAM)
+				update_tensor(n, tensor->offset, shape_size(&tensor->shape),
+				              !tensor->bias_like || n->decay_biases, step);
 		}
 	}
 }
@@ -331,51 +302,28 @@ int net_tensor_count(const struct net *n)
 {
 	int count = 0;
 	for (int i = 0; i < n->nlayers; i++)
-		count += n->layers[i].op == NET_DENSE ? 1 + n->layers[i].bias
-			: n->layers[i].op == NET_BATCHNORM ? 5 : 0;
+		count += n->layers[i].ntensors;
 	return count;
 }
 
-void net_tensor(struct net *n, int index, char *name, size_t size, int *ndim, int64_t shape[2],
-                float **data, int64_t **i64)
+void net_tensor(struct net *n, int index, char *name, size_t size, int *ndim,
+                int64_t shape[SHAPE_MAX], float **data, int64_t **i64)
 {
-	static const char *const bn_parts[] = {"weight", "bias", "running_mean", "running_var",
-	                                       "num_batches_tracked"};
-	*i64 = NULL;
 	for (int i = 0; i < n->nlayers; i++) {
 		struct net_layer *l = &n->layers[i];
-		int parts = l->op == NET_DENSE ? 1 + l->bias : l->op == NET_BATCHNORM ? 5 : 0;
-		if (index >= parts) {
-			index -= parts;
+		if (index >= l->ntensors) {
+			index -= l->ntensors;
 			continue;
 		}
-		*ndim = l->op == NET_DENSE && index == 0 ? 2 : 1;
-		shape[0] = l->out;
-		shape[1] = *ndim == 2 ? l->in : 1;
-		if (l->op == NET_DENSE) {
-			snprintf(name, size, "%s.%s", l->name, index == 0 ? "weight" : "bias");
-			*data = n->params + (index == 0 ? l->w : l->b);
-			return;
-		}
-		snprintf(name, size, "%s.%s", l->name, bn_parts[index]);
-		float *where[] = {n->params + l->w, n->params + l->b, n->stats + l->stats,
-		                  n->stats + l->stats + l->out, NULL};
-		*data = where[index];
-		if (index == 4) {
-			*ndim = 0;
-			*i64 = &l->tracked;
-		}
+		const struct net_tensor *t = &l->tensors[index];
+		snprintf(name, size, "%s.%s", l->name, t->part);
+		*ndim = t->shape.ndim;
+		for (int k = 0; k < SHAPE_MAX; k++)
+			shape[k] = k < t->shape.ndim ? t->shape.dim[k] : 1;
+		*data = net_tensor_data(n, l, index);
+		*i64 = t->store == NET_COUNT ? &l->tracked : NULL;
 		return;
 	}
-}
-
-static const char *act_name(enum activation act)
-{
-	static const char *const names[] = {
-		[ACT_IDENTITY] = "identity", [ACT_RELU] = "relu", [ACT_LEAKY_RELU] = "leaky_relu",
-		[ACT_TANH] = "tanh", [ACT_SIGMOID] = "sigmoid", [ACT_GELU] = "gelu",
-	};
-	return names[act];
 }
 
 static const char *loss_name(enum loss loss)
@@ -398,61 +346,71 @@ static void print_bytes(FILE *out, const char *what, int64_t floats)
 	        4.0 * (double)floats / 1e6);
 }
 
+/* The number of trained values of layer l. */
+static int64_t layer_params(const struct net_layer *l)
+{
+	int64_t count = 0;
+	for (int t = 0; t < l->ntensors; t++)
+		if (l->tensors[t].store == NET_PARAM)
+			count += shape_size(&l->tensors[t].shape);
+	return count;
+}
+
+void net_print_summary(FILE *out, const struct net *n)
+{
+	char shape[64];
+	int64_t total = 0;
+	fprintf(out, "  %-24s %-12s %-20s %12s\n", "layer", "op", "output shape", "parameters");
+	for (int i = 0; i < n->nlayers; i++) {
+		const struct net_layer *l = &n->layers[i];
+		const struct op *op = op_of(l);
+		fprintf(out, "  %-24s %-12s %-20s %12lld\n", l->name, op->label ? op->label(l) : op->name,
+		        shape_format(&l->oshape, shape, sizeof shape), (long long)layer_params(l));
+		total += layer_params(l);
+	}
+	fprintf(out, "  %-24s %-12s %-20s %12lld\n", "total", "", "", (long long)total);
+}
+
+/* The buffers of layer i: its tensors, its output and its own activation buffer. */
+static void print_buffers(FILE *out, const struct net *n, int i)
+{
+	const struct net_layer *l = &n->layers[i];
+	char name[96], shape[64];
+	for (int t = 0; t < l->ntensors; t++) {
+		const struct net_tensor *tensor = &l->tensors[t];
+		if (tensor->store == NET_COUNT)
+			continue;
+		snprintf(name, sizeof name, "%s.%s", l->name, tensor->part);
+		fprintf(out, "  %-24s %s %s%s\n", name, tensor->store == NET_PARAM ? "parameter "
+		        : "statistic ", shape_format(&tensor->shape, shape, sizeof shape),
+		        tensor->store == NET_PARAM ? ", and its gradient" : "");
+	}
+	if (!aliases(l) || (i == 0 && !op_of(l)->view))
+		fprintf(out, "  %-24s activation (%lld, %lld)\n", l->name, (long long)n->batch,
+		        (long long)l->out);
+	if (op_of(l)->buffer && l->mask >= 0) {
+		snprintf(name, sizeof name, "%s.%s", l->name, op_of(l)->buffer);
+		fprintf(out, "  %-24s activation (%lld, %lld), %s\n", name, (long long)n->batch,
+		        (long long)l->out, op_of(l)->buffer_note);
+	}
+}
+
 void net_print(FILE *out, const struct net *n, const char *title)
 {
 	int64_t B = n->batch;
-	fprintf(out, "%s: batch %lld, %d layers, loss %s%s\n\nbuffers\n", title, (long long)B,
+	fprintf(out, "%s: batch %lld, %d layers, loss %s%s\n\nsummary\n", title, (long long)B,
 	        n->nlayers, loss_name(n->loss), n->fused_softmax ? " (softmax fused)" : "");
-	fprintf(out, "  %-24s activation (%lld, %lld)\n", "x", (long long)B, (long long)n->layers[0].in);
-	for (int i = 0; i < n->nlayers; i++) {
-		const struct net_layer *l = &n->layers[i];
-		if (l->op == NET_DENSE) {
-			char name[96];
-			snprintf(name, sizeof name, "%s.weight", l->name);
-			fprintf(out, "  %-24s parameter  (%lld, %lld), and its gradient\n", name,
-			        (long long)l->out, (long long)l->in);
-			snprintf(name, sizeof name, "%s.bias", l->name);
-			if (l->bias)
-				fprintf(out, "  %-24s parameter  (%lld), and its gradient\n", name,
-				        (long long)l->out);
-		}
-		if (l->op == NET_BATCHNORM) {
-			static const char *const parts[] = {"weight", "bias", "running_mean", "running_var"};
-			for (int part = 0; part < 4; part++) {
-				char name[96];
-				snprintf(name, sizeof name, "%s.%s", l->name, parts[part]);
-				fprintf(out, "  %-24s %s (%lld)%s\n", name, part < 2 ? "parameter " : "statistic ",
-				        (long long)l->out, part < 2 ? ", and its gradient" : "");
-			}
-		}
-		if (l->y != l->x || i == 0)
-			fprintf(out, "  %-24s activation (%lld, %lld)\n", l->name, (long long)B,
-			        (long long)l->out);
-		if (l->op == NET_DROPOUT) {
-			char name[96];
-			snprintf(name, sizeof name, "%s.mask", l->name);
-			fprintf(out, "  %-24s activation (%lld, %lld), the step's multipliers\n", name,
-			        (long long)B, (long long)l->out);
-		}
-	}
+	net_print_summary(out, n);
+	char input[64]; /* the batch's shape: B, then the sample's */
+	shape_format(&n->layers[0].ishape, input, sizeof input);
+	fprintf(out, "\nbuffers\n  %-24s activation (%lld, %s\n", "x", (long long)B, input + 1);
+	for (int i = 0; i < n->nlayers; i++)
+		print_buffers(out, n, i);
 	fputs("\nforward\n", out);
 	for (int i = 0; i < n->nlayers; i++) {
 		const struct net_layer *l = &n->layers[i];
-		if (l->op == NET_DENSE)
-			fprintf(out, "  %s = %s · %s.weightᵀ%s%s\n", l->name, input_of(n, i), l->name,
-			        l->bias ? " + " : "", l->bias ? "bias" : "");
-		else if (l->op == NET_ACT)
-			fprintf(out, "  %s = %s(%s)\n", l->name, act_name(l->act), input_of(n, i));
-		else if (l->op == NET_DROPOUT)
-			fprintf(out, "  %s = %s ⊙ %s.mask (dropout, keep %g, %s scaling; the mask drawn "
-			        "from seed, step, layer, unit)\n", l->name, input_of(n, i), l->name, l->keep,
-			        l->inverted ? "train" : "test");
-		else if (l->op == NET_BATCHNORM)
-			fprintf(out, "  %s = %s.weight ⊙ normalize(%s) + %s.bias (batch statistics in "
-			        "training, running ones at evaluation; momentum %g, eps %g)\n", l->name,
-			        l->name, input_of(n, i), l->name, l->momentum, l->eps);
-		else if (l->y != l->x)
-			fprintf(out, "  %s = softmax(%s)\n", l->name, input_of(n, i));
+		if ((!aliases(l) || op_of(l)->view) && op_of(l)->print_forward)
+			op_of(l)->print_forward(out, l, input_of(n, i));
 	}
 	const struct net_layer *last = &n->layers[n->nlayers - 1];
 	fprintf(out, "  loss = %s(%s, y)\n\nbackward\n", loss_name(n->loss),
@@ -461,40 +419,25 @@ void net_print(FILE *out, const struct net *n, const char *title)
 	        n->fused_softmax ? input_of(n, n->nlayers - 1) : last->name);
 	for (int i = n->nlayers - 1; i >= 0; i--) {
 		const struct net_layer *l = &n->layers[i];
-		const char *in = input_of(n, i);
-		if (l->op == NET_DENSE) {
-			fprintf(out, "  d%s.weight += d%sᵀ · %s\n", l->name, l->name, in);
-			if (l->bias)
-				fprintf(out, "  d%s.bias += Σ d%s\n", l->name, l->name);
-			if (i > 0)
-				fprintf(out, "  d%s = d%s · %s.weight\n", in, l->name, l->name);
-		} else if (l->op == NET_ACT && i > 0) {
-			fprintf(out, "  d%s = d%s ⊙ %s'(%s)\n", in, l->name, act_name(l->act), in);
-		} else if (l->op == NET_BATCHNORM) {
-			fprintf(out, "  d%s.weight += Σ d%s ⊙ x̂, d%s.bias += Σ d%s\n", l->name, l->name,
-			        l->name, l->name);
-			if (i > 0)
-				fprintf(out, "  d%s = batchnorm backward of d%s\n", in, l->name);
-		} else if (l->op == NET_DROPOUT && i > 0) {
-			fprintf(out, "  d%s = d%s ⊙ %s.mask\n", in, l->name, l->name);
-		} else if (l->op == NET_SOFTMAX && l->y != l->x && i > 0) {
-			fprintf(out, "  d%s = softmax backward of d%s\n", in, l->name);
-		}
+		bool first = true;
+		for (int j = 0; j < i; j++)
+			first = first && aliases(&n->layers[j]);
+		if (!aliases(l) && op_of(l)->print_backward)
+			op_of(l)->print_backward(out, l, input_of(n, i), first);
 	}
 	fputs("\nupdate\n", out);
 	for (int i = 0; i < n->nlayers; i++) {
 		const struct net_layer *l = &n->layers[i];
-		if (l->op != NET_DENSE && l->op != NET_BATCHNORM)
-			continue;
-		for (int part = 0; part < 2; part++) {
-			if (part == 1 && !l->bias)
+		for (int t = 0; t < l->ntensors; t++) {
+			const struct net_tensor *tensor = &l->tensors[t];
+			if (tensor->store != NET_PARAM)
 				continue;
 			char name[96];
-			snprintf(name, sizeof name, "%s.%s", l->name, part ? "bias" : "weight");
-			bool bias = part == 1 || l->op == NET_BATCHNORM;
+			snprintf(name, sizeof name, "%s.%s", l->name, tensor->part);
+			bool decayed = !tensor->bias_like || n->decay_biases;
 			fprintf(out, "  %s ← update(%s, d%s)%s%s\n", name, name, name,
-			        n->l2 != 0 && (!bias || n->decay_biases) ? ", with l2" : "",
-			        n->opt.wd != 0 && (!bias || n->decay_biases) ? ", with decoupled wd" : "");
+			        n->l2 != 0 && decayed ? ", with l2" : "",
+			        n->opt.wd != 0 && decayed ? ", with decoupled wd" : "");
 		}
 	}
 	fputs("\nmemory (one arena)\n", out);

@@ -1,10 +1,12 @@
 /* net.h — the IR of a train block and its executor: a sequence of layers over float
  * buffers, all carved by a planner from one arena allocation, with the forward pass, the
- * backward pass derived from each layer's rule (layers.h), one update per parameter
- * tensor (optim.h), and evaluation.
+ * backward pass derived from each layer's rule, one update per parameter tensor
+ * (optim.h), and evaluation. What each op does is its row of the op table (ops.h); this
+ * module walks the table and never asks which op a layer is.
  *
- * Legend: B the batch (the largest; a last, smaller batch uses the first rows), widths
- * W0 (inputs) .. WL (outputs). Memory by category: parameters, gradients, optimizer
+ * Legend: B the batch (the largest; a last, smaller batch uses the first rows), shapes
+ * per sample (shape.h), widths W0 (inputs) .. WL (outputs) their sizes. A view (input,
+ * flatten) or a fused softmax has its input as its output: no buffer, no pass. Memory by category: parameters, gradients, optimizer
  * state (only the arrays the optimizer uses), activations (every layer's output, kept for
  * the backward pass), two deltas used in turn by the backward pass (a delta lives only
  * until the layer below has consumed it), and the GEMM workspace. Nothing is allocated
@@ -18,40 +20,49 @@
 #include <stdio.h>
 
 #include "layers.h"
+#include "ops.h"
 #include "optim.h"
 
-enum net_op {
-	NET_DENSE,   /* y = x·Wᵀ + b */
-	NET_ACT,     /* y = act(x) */
-	NET_SOFTMAX, /* y = softmax(x); the identity when fused into cross-entropy */
-	NET_DROPOUT, /* y = mask ⊙ x in training (layers.h, struct dropout) */
-	NET_BATCHNORM, /* y = γ·x̂ + β per feature, batch or running statistics */
-};
-
-enum { NET_MAX_LAYERS = 256 };
+enum { NET_MAX_LAYERS = 256, NET_MAX_TENSORS = 6 };
 /* Parameter tensors of at least this many elements are updated by all the threads. */
 enum { NET_UPDATE_SPLIT = 1 << 15 };
 
+/* Where a layer's tensor lives. */
+enum net_store {
+	NET_PARAM, /* trained: in the parameters, with a gradient and optimizer state */
+	NET_STAT,  /* running statistics: saved, not trained */
+	NET_COUNT, /* an int64 scalar: the layer's `tracked` */
+};
+
+/* One tensor of a layer, in PyTorch's name and layout ("weight", (O, I)). */
+struct net_tensor {
+	const char *part;    /* after "<layer>." */
+	enum net_store store;
+	int64_t offset;      /* in the parameters or the statistics */
+	struct shape shape;
+	bool bias_like;      /* decayed only with decay_biases */
+};
+
 struct net_layer {
-	enum net_op op;
+	enum ir_op op;
 	char name[64];        /* "dense1", or the name the file gave */
-	int64_t in, out;      /* widths */
-	enum activation act;  /* NET_ACT */
-	double slope;         /* leaky_relu */
-	bool bias;            /* NET_DENSE: has b */
-	enum init init;       /* NET_DENSE */
-	double keep;          /* NET_DROPOUT: 1 − rate */
-	bool inverted;        /* NET_DROPOUT: scaling = train */
-	double momentum, eps; /* NET_BATCHNORM (γ at w, β at b in the parameters) */
-	int64_t stats;        /* NET_BATCHNORM: running mean (out), then variance (out) */
-	int64_t saved;        /* NET_BATCHNORM: batch mean, 1/σ, two sums (4, out) in the activations */
-	int64_t mask;         /* NET_DROPOUT: the step's multipliers (B, out) in the activations */
-	int64_t tracked;      /* NET_BATCHNORM: num_batches_tracked */
-	int64_t w, b;         /* offsets of W (out, in) and b (out) in the parameters, b -1 if none */
+	union op_args a;      /* the op's own arguments */
+	struct shape ishape, oshape; /* per sample */
+	int64_t in, out;      /* their sizes (widths) */
+	int index;            /* the layer's counter block for init and dropout: the number of
+	                       * layers before it that are not views */
+	int ntensors;
+	struct net_tensor tensors[NET_MAX_TENSORS]; /* in save order */
+	int64_t tracked;      /* batchnorm's num_batches_tracked */
+	union {               /* the layer's own buffer in the activations, or -1 */
+		int64_t mask;     /* dropout: the step's multipliers (B, out) */
+		int64_t saved;    /* batchnorm: mean, 1/σ, two sums (4, out) */
+	};
 	int64_t x, y;         /* offsets of the input (B, in) and output (B, out) activations */
 };
 
 struct net {
+	struct shape input;     /* the data's sample shape (W0 its size) */
 	int nlayers;
 	struct net_layer layers[NET_MAX_LAYERS];
 	int64_t batch;          /* B */
@@ -71,7 +82,26 @@ struct net {
 	struct optim_state_f32 state; /* each nparams long, or NULL where unused */
 };
 
-/* Appends a layer; widths chain from the previous layer (in0 for the first). */
+/* Appends layer l (op, name and arguments set; the rest is filled): its input is the
+ * previous layer's output (n->input for the first), its output shape the op's rule.
+ * 0; -1 with why in err (the shape rule refuses, or more than NET_MAX_LAYERS). */
+int net_add(struct net *n, const struct net_layer *l, char *err, size_t size);
+
+/* For ops: reserves a tensor of layer l (parameters or statistics); returns its offset. */
+int64_t net_reserve(struct net *n, struct net_layer *l, const char *part, enum net_store store,
+                    struct shape shape, bool bias_like);
+/* For ops at plan time: reserves count floats of the activations; returns the offset. */
+int64_t net_buffer(struct net *n, int64_t count);
+/* For ops at plan time: asks for a workspace of count floats (shared by every layer, so
+ * the largest request is the workspace). */
+void net_workspace(struct net *n, int64_t count);
+/* The floats of layer l's tensor t (NULL for NET_COUNT). */
+float *net_tensor_data(const struct net *n, const struct net_layer *l, int t);
+/* The dropout of layer l at the current step. */
+struct dropout net_dropout(const struct net *n, const struct net_layer *l);
+
+/* Shorthands of net_add for flat layers (tests, benchmarks); in is checked against the
+ * previous layer. */
 int net_add_dense(struct net *n, const char *name, int64_t in, int64_t units, bool bias,
                   enum init init);
 int net_add_act(struct net *n, const char *name, int64_t width, enum activation act, double slope);
@@ -105,10 +135,13 @@ void net_update(struct net *n, const struct optim_step *step);
  * dense layer's weight and bias, each batchnorm's weight, bias, running_mean,
  * running_var and num_batches_tracked (an int64 scalar: *i64 set, *data NULL). */
 int net_tensor_count(const struct net *n);
-void net_tensor(struct net *n, int i, char *name, size_t size, int *ndim, int64_t shape[2],
-                float **data, int64_t **i64);
+void net_tensor(struct net *n, int i, char *name, size_t size, int *ndim,
+                int64_t shape[SHAPE_MAX], float **data, int64_t **i64);
 
-/* Prints the IR: buffers with shapes and sizes, the forward, backward and update ops, and
+/* Prints the model summary: a table of the layers (name, op, output shape, parameters)
+ * and the total. */
+void net_print_summary(FILE *out, const struct net *n);
+/* Prints the IR: the summary, buffers with shapes and sizes, the forward, backward and update ops, and
  * the memory of each category. */
 void net_print(FILE *out, const struct net *n, const char *title);
 

@@ -39,14 +39,17 @@ static void json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static int64_t count_of(const struct st_tensor *t)
+int64_t st_count(const struct st_tensor *t)
 {
-	return t->i64 ? 1 : t->ndim == 1 ? t->shape[0] : t->shape[0] * t->shape[1];
+	int64_t count = 1;
+	for (int k = 0; !t->i64 && k < t->ndim; k++)
+		count *= t->shape[k];
+	return count;
 }
 
 static int64_t bytes_of(const struct st_tensor *t)
 {
-	return count_of(t) * (t->i64 || t->f64 ? 8 : 4);
+	return st_count(t) * (t->i64 || t->f64 ? 8 : 4);
 }
 
 static const char *dtype_of(const struct st_tensor *t)
@@ -123,10 +126,8 @@ int st_save(const char *path, const struct st_tensor *tensors, int n, const stru
 		fputc(',', h);
 		json_string(h, tensors[i].name);
 		fprintf(h, ":{\"dtype\":\"%s\",\"shape\":[", dtype_of(&tensors[i]));
-		if (!tensors[i].i64)
-			fprintf(h, "%lld", (long long)tensors[i].shape[0]);
-		if (!tensors[i].i64 && tensors[i].ndim == 2)
-			fprintf(h, ",%lld", (long long)tensors[i].shape[1]);
+		for (int k = 0; !tensors[i].i64 && k < tensors[i].ndim; k++)
+			fprintf(h, "%s%lld", k ? "," : "", (long long)tensors[i].shape[k]);
 		fprintf(h, "],\"data_offsets\":[%lld,%lld]}", (long long)offset, (long long)(offset + bytes));
 		offset += bytes;
 	}
@@ -344,16 +345,20 @@ static bool scan_entry(struct scanner *s, struct entry *e)
 static int read_tensor(FILE *f, const char *path, int64_t data_start, int64_t file_size,
                        const struct entry *e, struct st_tensor *t, char *err, size_t size)
 {
-	bool same = strcmp(e->dtype, dtype_of(t)) == 0 && e->ndim == t->ndim
-		&& (t->ndim < 1 || e->shape[0] == t->shape[0])
-		&& (t->ndim < 2 || e->shape[1] == t->shape[1]);
+	bool same = strcmp(e->dtype, dtype_of(t)) == 0 && e->ndim == t->ndim;
+	for (int k = 0; same && k < t->ndim; k++)
+		same = e->shape[k] == t->shape[k];
 	if (!same) {
-		char want[64], got[128] = "";
+		char want[128], got[128] = "";
 		if (t->i64)
 			snprintf(want, sizeof want, "I64 []");
 		else
-			snprintf(want, sizeof want, t->ndim == 1 ? "%s [%lld]" : "%s [%lld, %lld]",
-			         dtype_of(t), (long long)t->shape[0], (long long)t->shape[1]);
+			snprintf(want, sizeof want, "%s [", dtype_of(t));
+		for (int k = 0; !t->i64 && k < t->ndim; k++)
+			snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", k ? ", " : "",
+			         (long long)t->shape[k]);
+		if (!t->i64)
+			snprintf(want + strlen(want), sizeof want - strlen(want), "]");
 		for (int d = 0; d < e->ndim && strlen(got) < 100; d++)
 			snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? ", " : "",
 			         (long long)e->shape[d]);

@@ -14,14 +14,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+enum { ST_MAX_DIMS = 4 };
+
 struct st_tensor {
 	const char *name;  /* "dense1.weight" */
-	int ndim;          /* 1 or 2 for F32 and F64; 0 for an I64 scalar */
-	int64_t shape[2];  /* (O, I) or (O) */
-	float *data;       /* shape[0]·shape[1] floats (F32), read into or written from */
+	int ndim;          /* 1 to ST_MAX_DIMS for F32 and F64; 0 for an I64 scalar */
+	int64_t shape[ST_MAX_DIMS]; /* (O, I), (O), (O, C, kH, kW) ... */
+	float *data;       /* st_count floats (F32), read into or written from */
 	int64_t *i64;      /* instead of data: one I64 value, shape [] (num_batches_tracked) */
-	double *f64;       /* instead of data: shape[0]·shape[1] doubles (F64) */
+	double *f64;       /* instead of data: st_count doubles (F64) */
 };
+
+/* The number of values of t: the product of its ndim dimensions (1 for an I64 scalar). */
+int64_t st_count(const struct st_tensor *t);
 
 struct st_meta {
 	const char *key, *value; /* a string pair of __metadata__ */
