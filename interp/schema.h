@@ -61,6 +61,7 @@ struct sig {
 	unsigned flags;              /* enum sig_flag */
 	const char *momentum;        /* the parameter momentum_schedule drives, or NULL */
 	const char *length;          /* a schedule's parameter that is its length, or NULL */
+	int kind;                    /* what an optimizer lowers to: its enum optim_kind */
 };
 
 extern const struct sig schema_optimizers[];
