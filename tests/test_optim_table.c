@@ -44,6 +44,77 @@ Test(optim_table, every_row_is_whole_and_every_state_it_needs_has_a_pytorch_name
 		          == 0, "%s lowers to %s", s->name, optim_table[s->kind].name);
 }
 
+enum { N = 37 };
+
+/* 25 steps of c on sum (i+1)/10·θ² + cos(θ) from the same start in double and float. */
+static void run_both(const struct optim_config *c, double *theta64, float *theta32)
+{
+	double s64[OPT_SLOTS][N] = {{0}};
+	float s32[OPT_SLOTS][N] = {{0}};
+	struct optim_state_f64 st64 = {s64[0], s64[1], s64[2], s64[3], s64[4]};
+	struct optim_state_f32 st32 = {s32[0], s32[1], s32[2], s32[3], s32[4]};
+	optim_init_f64(c, &st64, N);
+	optim_init_f32(c, &st32, N);
+	for (int i = 0; i < N; i++)
+		theta32[i] = (float)(theta64[i] = sin(i + 1.0) * 2);
+	for (long t = 1; t <= 25; t++) {
+		double g64[N];
+		float g32[N];
+		for (int i = 0; i < N; i++)
+			g32[i] = (float)(g64[i] = (i + 1) / 5.0 * theta64[i] - sin(theta64[i]));
+		struct optim_step s = {c->lr * (1 - 0.01 * (double)t), c->momentum, t};
+		optim_update_f64(c, &s, theta64, g64, &st64, N);
+		optim_update_f32(c, &s, theta32, g32, &st32, N);
+	}
+}
+
+Test(optim_table, float_updates_of_the_new_optimizers_follow_the_double_ones)
+{
+	const struct optim_config configs[] = {
+		{OPT_NADAM, .lr = 0.01, .momentum = 0.9, .beta2 = 0.999, .eps = 1e-8,
+		 .momentum_decay = 4e-3, .wd = 0.01},
+		{OPT_RADAM, .lr = 0.01, .momentum = 0.9, .beta2 = 0.999, .eps = 1e-8},
+		{OPT_ADAM, .lr = 0.01, .momentum = 0.9, .beta2 = 0.999, .eps = 1e-8, .uncorrected = true},
+	};
+	for (size_t k = 0; k < sizeof configs / sizeof configs[0]; k++) {
+		double theta64[N];
+		float theta32[N];
+		run_both(&configs[k], theta64, theta32);
+		for (int i = 0; i < N; i++)
+			cr_expect_leq(fabs(theta32[i] - theta64[i]), 2e-5 * fmax(1, fabs(theta64[i])),
+			              "config %zu, element %d: float %.9g, double %.9g", k, i,
+			              (double)theta32[i], theta64[i]);
+	}
+}
+
+Test(optim_table, lion_moves_each_element_by_lr_and_not_at_all_where_the_sign_is_zero)
+{
+	const struct optim_config c = {OPT_LION, .lr = 0.1, .momentum = 0.9, .beta2 = 0.99};
+	double theta[3] = {1, 1, 1}, g[3] = {2e-9, 0, -300}, avg[3] = {0};
+	struct optim_state_f64 st = {.avg = avg};
+	optim_init_f64(&c, &st, 3);
+	optim_update_f64(&c, &(struct optim_step){0.1, 0.9, 1}, theta, g, &st, 3);
+	cr_expect_eq(theta[0], 0.9);
+	cr_expect_eq(theta[1], 1.0);
+	cr_expect_eq(theta[2], 1.1);
+	cr_expect_float_eq(avg[2], -3.0, 1e-12);
+}
+
+Test(optim_table, the_plotted_state_is_lions_m_and_the_corrected_v_of_nadam_and_radam)
+{
+	double sq[2] = {3, 4}, avg[2] = {6, 8}, product = 0.5;
+	struct optim_state_f64 st = {.sq = sq, .avg = avg, .scalar = &product};
+	const struct optim_step s = {.t = 2};
+	struct optim_config c = {OPT_LION, .beta2 = 0.5};
+	cr_expect_float_eq(optim_state_norm_f64(&c, &s, &st, 2), 10, 1e-12);
+	c.kind = OPT_NADAM; /* v/(1 − β2²) = v/0.75 */
+	cr_expect_float_eq(optim_state_norm_f64(&c, &s, &st, 2), 5 / 0.75, 1e-12);
+	c.kind = OPT_RADAM;
+	cr_expect_float_eq(optim_state_norm_f64(&c, &s, &st, 2), 5 / 0.75, 1e-12);
+	c = (struct optim_config){OPT_ADAM, .beta2 = 0.5, .uncorrected = true};
+	cr_expect_float_eq(optim_state_norm_f64(&c, &s, &st, 2), 5, 1e-12);
+}
+
 /* The config of `optimizer = TEXT` in a minimize block, as lowering makes it. */
 static struct optim_config lowered(const char *text)
 {
