@@ -66,11 +66,13 @@ enum optim_slot {
 	OPT_SLOTS   /* how many */
 };
 
-/* An optimizer's state for one tensor: the slots of enum optim_slot, NULL where unused;
- * scalar points to the tensor's one value. */
+/* An optimizer's state for one tensor: the slots of enum optim_slot, NULL where unused.
+ * The updates read and write one value at scalar (optim_advance steps it once per tensor
+ * and step, so that a tensor split into parts among threads steps it once); optim_init
+ * fills n values there (see it). */
 struct optim_state_f64 {
 	double *buf, *sq, *avg, *max; /* n elements each */
-	double *scalar;               /* one */
+	double *scalar;               /* the tensor's one value */
 };
 struct optim_state_f32 {
 	float *buf, *sq, *avg, *max; /* as in optim_state_f64 */
