@@ -185,47 +185,52 @@ static void label_argument(char *label, size_t size, const char *name, const str
 		         v->kids[1]->num);
 }
 
+/* Sets the config field of the optimizer parameter `name` (as section 4 names it; the
+ * one momentum_schedule drives is c->momentum) to v. */
+static void set_parameter(struct optim_config *c, const struct sig *sig, const char *name,
+                          double v)
+{
+	const struct { const char *name; double *at; } numbers[] = {
+		{"lr", &c->lr}, {"dampening", &c->dampening}, {"alpha", &c->alpha},
+		{"beta2", &c->beta2}, {"eps", &c->eps}, {"lr_decay", &c->lr_decay},
+		{"initial", &c->initial}, {"momentum_decay", &c->momentum_decay}, {"wd", &c->wd},
+	};
+	const struct { const char *name; bool *at, when; } flags[] = { /* *at = (v != 0) == when */
+		{"nesterov", &c->nesterov, true}, {"centered", &c->centered, true},
+		{"amsgrad", &c->amsgrad, true}, {"bias_correction", &c->uncorrected, false},
+	};
+	if (sig->momentum && strcmp(name, sig->momentum) == 0) {
+		c->momentum = v;
+		return;
+	}
+	for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
+		if (strcmp(name, numbers[i].name) == 0) {
+			*numbers[i].at = v;
+			return;
+		}
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if (strcmp(name, flags[i].name) == 0) {
+			*flags[i].at = (v != 0) == flags[i].when;
+			return;
+		}
+	assert(!"an optimizer parameter without a field in struct optim_config");
+}
+
 struct optim_config lower_optimizer(const struct ast *call, char *label, size_t size)
 {
-	static const enum optim_kind kinds[] = {
-		OPT_SGD, OPT_MOMENTUM, OPT_ADAGRAD, OPT_RMSPROP, OPT_ADAM, OPT_ADAM,
-	}; /* in the order of schema_optimizers */
 	const struct sig *sig = schema_find(schema_optimizers, call->str);
 	const struct ast *vals[SIG_MAX_PARAMS];
 	schema_bind(sig, call, vals, NULL);
-#define NUM(name) schema_number(sig, vals, name)
-	struct optim_config c = {.kind = kinds[sig - schema_optimizers], .lr = NUM("lr"),
-	                         .wd = NUM("wd")};
-	switch (c.kind) {
-	case OPT_SGD:
-		c.momentum = NUM("momentum");
-		c.dampening = NUM("dampening");
-		c.nesterov = NUM("nesterov") != 0;
-		break;
-	case OPT_MOMENTUM:
-		c.momentum = NUM("gamma");
-		break;
-	case OPT_ADAGRAD:
-		c.eps = NUM("eps");
-		c.lr_decay = NUM("lr_decay");
-		c.initial = NUM("initial");
-		break;
-	case OPT_RMSPROP:
-		c.alpha = NUM("alpha");
-		c.eps = NUM("eps");
-		c.momentum = NUM("momentum");
-		c.centered = NUM("centered") != 0;
-		break;
-	case OPT_ADAM: {
-		const struct ast *betas = vals[schema_index(sig, "betas")];
-		c.momentum = betas ? betas->kids[0]->num : NUM("beta1");
-		c.beta2 = betas ? betas->kids[1]->num : NUM("beta2");
-		c.eps = NUM("eps");
-		c.amsgrad = NUM("amsgrad") != 0;
-		break;
+	struct optim_config c = {.kind = (enum optim_kind)sig->kind};
+	int betas = schema_index(sig, "betas");
+	for (int i = 0; sig->params[i].name; i++)
+		if (i != betas)
+			set_parameter(&c, sig, sig->params[i].name,
+			              schema_number(sig, vals, sig->params[i].name));
+	if (betas >= 0 && vals[betas]) { /* (b1, b2) in place of beta1 and beta2 */
+		c.momentum = vals[betas]->kids[0]->num;
+		c.beta2 = vals[betas]->kids[1]->num;
 	}
-	}
-#undef NUM
 	snprintf(label, size, "%s(", sig->name);
 	for (int i = 0; sig->params[i].name; i++)
 		if (vals[i])

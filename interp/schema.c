@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "optim.h"
+
 /* Ranges, as designated initializers. */
 #define ANY         .lo = -INFINITY, .hi = INFINITY
 #define POSITIVE    .lo = 0, .hi = INFINITY, .lo_open = true
@@ -68,25 +70,57 @@ static const struct param rmsprop_params[] = {
 	WD(0),
 	{NULL},
 };
+#define BETAS(b1, b2)                                          \
+	{"beta1", T_NUM, .dflt = b1, UNIT},                    \
+	{"beta2", T_NUM, .dflt = b2, UNIT}
+#define BETAS_PAIR(text) {"betas", T_PAIR, .dflt_name = text, UNIT}
 #define ADAM_PARAMS(wd)                                        \
 	{"lr", T_NUM, .dflt = 1e-3, POSITIVE},                 \
-	{"beta1", T_NUM, .dflt = 0.9, UNIT},                   \
-	{"beta2", T_NUM, .dflt = 0.999, UNIT},                 \
+	BETAS(0.9, 0.999),                                     \
 	{"eps", T_NUM, .dflt = 1e-8, POSITIVE},                \
 	{"amsgrad", T_BOOL, .dflt = 0},                        \
 	WD(wd),                                                \
-	{"betas", T_PAIR, .dflt_name = "(0.9, 0.999)", UNIT},  \
+	BETAS_PAIR("(0.9, 0.999)"),                            \
+	{"bias_correction", T_BOOL, .dflt = 1},                \
 	{NULL}
 static const struct param adam_params[] = {ADAM_PARAMS(0)};
 static const struct param adamw_params[] = {ADAM_PARAMS(0.01)};
+static const struct param nadam_params[] = {
+	{"lr", T_NUM, .dflt = 2e-3, POSITIVE},
+	BETAS(0.9, 0.999),
+	{"eps", T_NUM, .dflt = 1e-8, POSITIVE},
+	{"momentum_decay", T_NUM, .dflt = 4e-3, NONNEGATIVE},
+	WD(0),
+	BETAS_PAIR("(0.9, 0.999)"),
+	{NULL},
+};
+static const struct param radam_params[] = {
+	{"lr", T_NUM, .dflt = 1e-3, POSITIVE},
+	BETAS(0.9, 0.999),
+	{"eps", T_NUM, .dflt = 1e-8, POSITIVE},
+	WD(0),
+	BETAS_PAIR("(0.9, 0.999)"),
+	{NULL},
+};
+static const struct param lion_params[] = {
+	{"lr", T_NUM, REQUIRED, POSITIVE},
+	BETAS(0.9, 0.99),
+	WD(0),
+	BETAS_PAIR("(0.9, 0.99)"),
+	{NULL},
+};
 
+/* Each row names the runtime optimizer (optim.h's optim_table) it lowers to. */
 const struct sig schema_optimizers[] = {
-	{"sgd", sgd_params, 0, .momentum = "momentum"},
-	{"momentum", momentum_params, 0, .momentum = "gamma"},
-	{"adagrad", adagrad_params, SIG_ADAPTIVE},
-	{"rmsprop", rmsprop_params, SIG_ADAPTIVE, .momentum = "momentum"},
-	{"adam", adam_params, SIG_ADAPTIVE, .momentum = "beta1"},
-	{"adamw", adamw_params, SIG_ADAPTIVE, .momentum = "beta1"},
+	{"sgd", sgd_params, 0, .momentum = "momentum", .kind = OPT_SGD},
+	{"momentum", momentum_params, 0, .momentum = "gamma", .kind = OPT_MOMENTUM},
+	{"adagrad", adagrad_params, SIG_ADAPTIVE, .kind = OPT_ADAGRAD},
+	{"rmsprop", rmsprop_params, SIG_ADAPTIVE, .momentum = "momentum", .kind = OPT_RMSPROP},
+	{"adam", adam_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_ADAM},
+	{"adamw", adamw_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_ADAM},
+	{"nadam", nadam_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_NADAM},
+	{"radam", radam_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_RADAM},
+	{"lion", lion_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_LION},
 	{NULL},
 };
 

@@ -68,6 +68,7 @@ struct sig {
 	int variant;
 	void (*args)(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
 	             union op_args *out);
+	int kind;                    /* what an optimizer lowers to: its enum optim_kind */
 };
 
 extern const struct sig schema_optimizers[];

@@ -26,26 +26,6 @@ static int fail(char *err, size_t size, const char *fmt, ...)
 	return -1;
 }
 
-/* The optimizer state array `which` (one OPT_NEEDS_* bit) and PyTorch's name for it. */
-static float *state_array(struct net *n, unsigned which, const char **name)
-{
-	enum optim_kind kind = n->opt.kind;
-	switch (which) {
-	case OPT_NEEDS_BUF:
-		*name = "momentum_buffer";
-		return n->state.buf;
-	case OPT_NEEDS_SQ:
-		*name = kind == OPT_ADAGRAD ? "sum" : kind == OPT_RMSPROP ? "square_avg" : "exp_avg_sq";
-		return n->state.sq;
-	case OPT_NEEDS_AVG:
-		*name = kind == OPT_RMSPROP ? "grad_avg" : "exp_avg";
-		return n->state.avg;
-	default:
-		*name = "max_exp_avg_sq";
-		return n->state.max;
-	}
-}
-
 /* The tensors of a checkpoint, in file order, with the storage of their names. */
 struct contents {
 	struct st_tensor *t;
@@ -65,7 +45,7 @@ static void contents_free(struct contents *c)
 static int list_contents(struct net *n, double *metrics, int epochs, struct contents *c)
 {
 	_Static_assert((int)ST_MAX_DIMS == (int)SHAPE_MAX, "a network's tensor fits a safetensors one");
-	int base = net_tensor_count(n), max = 5 * base + 1;
+	int base = net_tensor_count(n), max = (1 + OPT_SLOTS) * base + 1;
 	c->t = calloc((size_t)max, sizeof *c->t);
 	c->names = calloc((size_t)max, sizeof *c->names);
 	c->n = 0;
@@ -77,16 +57,17 @@ static int list_contents(struct net *n, double *metrics, int epochs, struct cont
 		net_tensor(n, i, c->names[c->n], NAME_SIZE, &t->ndim, t->shape, &t->data, &t->i64);
 		t->name = c->names[c->n++];
 		bool trained = !t->i64 && t->data >= n->params && t->data < n->params + n->nparams;
-		for (unsigned which = 1; trained && which <= OPT_NEEDS_MAX; which <<= 1) {
-			if (!(needs & which))
+		for (int k = 0; trained && k < OPT_SLOTS; k++) {
+			if (!(needs & (1u << k)))
 				continue;
-			const char *state;
-			float *array = state_array(n, which, &state);
 			struct st_tensor *s = &c->t[c->n];
 			*s = *t;
-			snprintf(c->names[c->n], NAME_SIZE, "%s.%s", t->name, state);
+			snprintf(c->names[c->n], NAME_SIZE, "%s.%s", t->name,
+			         optim_table[n->opt.kind].state[k]);
 			s->name = c->names[c->n++];
-			s->data = array + (t->data - n->params);
+			s->data = optim_slot_f32(&n->state, (enum optim_slot)k) + (t->data - n->params);
+			if (k == OPT_SCALAR) /* one F32 value, at the tensor's first element (optim.h) */
+				s->ndim = 1, s->shape[0] = 1;
 		}
 	}
 	if (metrics)

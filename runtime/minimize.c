@@ -12,7 +12,7 @@
 struct work {
 	double *values, *adjoint; /* (n instructions) */
 	double *grad;             /* (V) */
-	double *buf;              /* (4V): the optimizer state's four arrays */
+	double *buf;              /* (OPT_SLOTS·V): the optimizer state's slots */
 	struct optim_state_f64 state;
 };
 
@@ -22,8 +22,9 @@ static int work_alloc(struct work *w, const struct minimize_plan *p)
 	w->values = malloc(n * sizeof *w->values);
 	w->adjoint = malloc(n * sizeof *w->adjoint);
 	w->grad = malloc(v * sizeof *w->grad);
-	w->buf = malloc(4 * v * sizeof *w->buf);
-	w->state = (struct optim_state_f64){w->buf, w->buf + v, w->buf + 2 * v, w->buf + 3 * v};
+	w->buf = malloc(OPT_SLOTS * v * sizeof *w->buf);
+	w->state = (struct optim_state_f64){w->buf, w->buf + v, w->buf + 2 * v, w->buf + 3 * v,
+	                                    w->buf + 4 * v};
 	return w->values && w->adjoint && w->grad && w->buf ? 0 : -1;
 }
 

@@ -152,8 +152,9 @@ int net_plan(struct net *n, int64_t batch, char *err, size_t size)
 			op_of(l)->plan(n, l, batch);
 	}
 	unsigned needs = optim_needs(&n->opt);
-	int arrays = !!(needs & OPT_NEEDS_BUF) + !!(needs & OPT_NEEDS_SQ) + !!(needs & OPT_NEEDS_AVG)
-		+ !!(needs & OPT_NEEDS_MAX);
+	int arrays = 0; /* the scalar slot too is an array beside the parameters (optim.h) */
+	for (int k = 0; k < OPT_SLOTS; k++)
+		arrays += !!(needs & (1u << k));
 	n->ndelta = batch * widest;
 	n->nstate = arrays * n->nparams;
 	double total = 4.0 * (double)(2 * lines(n->nparams) + arrays * lines(n->nparams)
@@ -173,8 +174,9 @@ int net_plan(struct net *n, int64_t batch, char *err, size_t size)
 	float *p = n->arena;
 	n->params = p, p += lines(n->nparams);
 	n->grads = p, p += lines(n->nparams);
-	float **arrays_of[] = {&n->state.buf, &n->state.sq, &n->state.avg, &n->state.max};
-	for (int a = 0; a < 4; a++)
+	float **arrays_of[OPT_SLOTS] = {&n->state.buf, &n->state.sq, &n->state.avg, &n->state.max,
+	                                &n->state.scalar};
+	for (int a = 0; a < OPT_SLOTS; a++)
 		if (needs & (1u << a))
 			*arrays_of[a] = p, p += lines(n->nparams);
 	n->acts = p, p += lines(n->nact);
@@ -246,27 +248,31 @@ double net_loss(struct net *n, const int32_t *y, int64_t rows, bool do_backward,
 		backward(n, rows);
 	return sum;
 }
-/* The state arrays of the parameter slice at offset. */
-static struct optim_state_f32 state_at(const struct net *n, int64_t offset)
+
+/* The state arrays of the parameter slice at offset, of the tensor at `tensor` (whose
+ * scalar is at its first element). */
+static struct optim_state_f32 state_at(const struct net *n, int64_t offset, int64_t tensor)
 {
 	const struct optim_state_f32 *s = &n->state;
 	return (struct optim_state_f32){
 		s->buf ? s->buf + offset : NULL, s->sq ? s->sq + offset : NULL,
 		s->avg ? s->avg + offset : NULL, s->max ? s->max + offset : NULL,
+		s->scalar ? s->scalar + tensor : NULL,
 	};
 }
 
 /* Updates count elements of the parameters from offset: l2 into the gradient if decayed,
  * then the optimizer under c. */
 static void update_range(const struct net *n, const struct optim_config *c, bool decayed,
-                         int64_t offset, int64_t count, const struct optim_step *step)
+                         int64_t tensor, int64_t offset, int64_t count,
+                         const struct optim_step *step)
 {
 	float *theta = n->params + offset, *g = n->grads + offset;
 	if (decayed && n->l2 != 0)
 		for (int64_t i = 0; i < count; i++)
 			g[i] += (float)n->l2 * theta[i];
-	struct optim_state_f32 st = state_at(n, offset);
-	optim_update_f32(c, step, theta, g, &st, (size_t)count);
+	struct optim_state_f32 st = state_at(n, offset, tensor);
+	optim_update_part_f32(c, step, theta, g, &st, (size_t)count);
 }
 
 /* Updates one tensor (decay, by wd or l2, only if decayed). Every element's update is its
@@ -277,11 +283,13 @@ static void update_tensor(struct net *n, int64_t offset, int64_t count, bool dec
 	struct optim_config c = n->opt;
 	if (!decayed)
 		c.wd = 0;
+	struct optim_state_f32 whole = state_at(n, offset, offset);
+	optim_advance_f32(&c, step, &whole); /* the tensor's scalar, once whatever the parts */
 	int parts = count >= NET_UPDATE_SPLIT ? omp_get_max_threads() : 1;
 #pragma omp parallel for schedule(static) if (parts > 1)
 	for (int k = 0; k < parts; k++) {
 		int64_t first = count * k / parts, last = count * (k + 1) / parts;
-		update_range(n, &c, decayed, offset + first, last - first, step);
+		update_range(n, &c, decayed, offset, offset + first, last - first, step);
 	}
 }
 

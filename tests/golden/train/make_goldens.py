@@ -15,15 +15,30 @@ weights): the same network trained under PyTorch's schedulers (sched_*: warmup t
 cosine, SGDR, one-cycle with its momentum cycle), in batches of 48 so that every epoch
 ends with a partial batch of 16 (partial_batch), and the batchnorm network with AdamW's
 decay on the weights only (bn_wd_no_bias_decay, descent's decay_biases = false).
+
+And for tests/test_optim_table.c (NAME.losses, NAME.safetensors as the first cases): the
+plain network from init.safetensors, 20 full-batch steps on one thread, of the optimizers
+torch 1.13 lacks or has otherwise (OPTIM_MORE): nadam, lion and adam without bias
+correction from ../optim/formulas.py, radam from torch.optim.RAdam; descent's decoupled wd
+(decay_biases = true) applied by hand before each step.
+
+Reproducibility: on the machine that last ran this script (2 cores), the cases written
+before torch.set_num_threads(1) (sgd_momentum, adamw, bn_sgd_momentum, bn_adamw) did not
+come out byte for byte as committed; those files were kept as they were, and only the new
+ones added.
 """
 import json
 import os
 import struct
 
+import sys
+
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..", "..")
+sys.path.insert(0, os.path.join(HERE, "..", "optim"))
+import formulas as F  # noqa: E402
 
 
 def write_safetensors(path, tensors):
@@ -66,7 +81,8 @@ def main():
     train_cases("", plain_network, init, modules, x, y)
     init_bn, modules_bn = batchnorm_goldens(x, y)
     more_goldens(x, y, init, modules, init_bn, modules_bn)
-    print("torch", torch.__version__, "wrote", 2 * len(OPTIMIZERS) + len(MORE),
+    optimizer_goldens(x, y, init, modules)
+    print("torch", torch.__version__, "wrote", 2 * len(OPTIMIZERS) + len(MORE) + len(OPTIM_MORE),
           "cases and bn_unit.txt")
 
 
@@ -227,6 +243,41 @@ def train_epochs(model, opt, sched, x, y, batch, epochs):
         losses.append(total / len(y))
         lrs.append(lr)
     return losses, lrs
+
+
+# name: (optimizer, decoupled wd applied to every tensor before each step), with descent's
+# optimizer (decay_biases = true) in the comment
+OPTIM_MORE = {
+    "nadam": (lambda p: F.NAdam(p, lr=0.01), 0.0),  # nadam(lr = 0.01)
+    "radam": (lambda p: torch.optim.RAdam(p, lr=0.01), 0.01),  # radam(lr = 0.01, wd = 0.01)
+    "lion": (lambda p: F.Lion(p, lr=1e-3), 0.5),  # lion(lr = 1e-3, wd = 0.5)
+    # adam(lr = 0.01, bias_correction = false)
+    "adam_uncorrected": (lambda p: F.AdamUncorrected(p, lr=0.01), 0.0),
+}
+
+
+def optimizer_goldens(x, y, init, modules):
+    """Each case of OPTIM_MORE: 20 full-batch steps of the plain network from init (after
+    more_goldens set one thread)."""
+    for name, (make, wd) in OPTIM_MORE.items():
+        model = plain_network()
+        model.load_state_dict({modules[k]: v for k, v in init.items()})
+        opt = make(model.parameters())
+        losses = []
+        for _ in range(20):
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            losses.append(loss.item())
+            opt.zero_grad()
+            loss.backward()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p.mul_(1 - opt.param_groups[0]["lr"] * wd)
+            opt.step()
+        with open(os.path.join(HERE, name + ".losses"), "w") as f:
+            f.write("".join("%r\n" % v for v in losses))
+        sd = model.state_dict()
+        write_safetensors(os.path.join(HERE, name + ".safetensors"),
+                          {k: sd[m] for k, m in modules.items()})
 
 
 if __name__ == "__main__":
