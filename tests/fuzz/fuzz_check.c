@@ -5,7 +5,8 @@
  * sweeps, and (for one input in sixteen) lower and train for one epoch each train block
  * whose data and network hold no number above 2048 (so that a run stays small); and parse
  * the bytes as a --set value and a schedule expression (lowered and evaluated when it
- * checks).
+ * checks). The output paths of a checked file go through the checks that refuse an
+ * output onto an input or another output (resolving and stat'ing paths, never writing).
  * Built and run by `make fuzz`; inputs that crashed it are kept in tests/fuzz/regressions/
  * and replayed by tests/test_fuzz_regressions.c. */
 #include <stdbool.h>
@@ -13,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "check.h"
 #include "fold.h"
 #include "lower.h"
 #include "minimize.h"
+#include "outputs.h"
 #include "override.h"
 #include "parse.h"
 #include "schedule.h"
@@ -84,6 +87,20 @@ static bool small(const struct ast *node, double max)
 	return small(node->a, max) && small(node->b, max);
 }
 
+/* Whether the data block reads a file over 1 MiB (Fashion-MNIST from /usr/share/datasets):
+ * loading and training it would take minutes under the sanitizers. */
+static bool big_files(const struct ast *data)
+{
+	char found[4][PATH_MAX];
+	int n = data ? lower_data_files(data, "/nonexistent/fuzz.nn", found, 4) : 0;
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		if (stat(found[i], &st) == 0 && st.st_size > (1 << 20))
+			return true;
+	}
+	return false;
+}
+
 /* Lowers the small train blocks and trains each for one epoch, quietly. */
 static void train_small(const struct ast *tree, struct diag *d)
 {
@@ -93,8 +110,9 @@ static void train_small(const struct ast *tree, struct diag *d)
 			continue;
 		index++;
 		const struct ast *net = ast_entry(b, "network"), *data = ast_entry(b, "data");
+		const struct ast *data_block = check_find_block(tree, BLOCK_DATA, data->a->str);
 		if (!small(b, 2048) || !small(check_find_block(tree, BLOCK_NETWORK, net->a->str), 2048)
-		    || !small(check_find_block(tree, BLOCK_DATA, data->a->str), 2048))
+		    || !small(data_block, 2048) || big_files(data_block))
 			continue;
 		struct train_lowered t;
 		if (lower_train(tree, b, index, "/nonexistent/fuzz.nn", &t, d) != 0)
@@ -123,6 +141,17 @@ static void expand_sweeps(const struct ast *tree, struct diag *d)
 	}
 }
 
+/* Resolves the file's outputs and refuses those onto inputs or each other, as `descent
+ * run` does before its first step (out_probe, which creates temporaries, is left out). */
+static void verify_outputs(const struct ast *tree, struct diag *d)
+{
+	struct out_set outs;
+	if (out_list(&outs, "/nonexistent/fuzz.nn", tree, NULL, NULL) != 0)
+		return;
+	out_verify(&outs, tree, d);
+	out_release(&outs);
+}
+
 static void run(const char *text, enum parse_mode mode, bool draw, bool train)
 {
 	struct diag d;
@@ -139,6 +168,7 @@ static void run(const char *text, enum parse_mode mode, bool draw, bool train)
 			if (tree->kids[i]->kind == AST_MINIMIZE)
 				run_minimize(tree->kids[i], &d, draw);
 		expand_sweeps(tree, &d);
+		verify_outputs(tree, &d);
 		if (train)
 			train_small(tree, &d);
 	}
