@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "files.h"
 #include "lower.h"
 #include "run.h"
 
@@ -324,57 +325,13 @@ int out_make_parents(const char *path)
 	return 0;
 }
 
-/* The permissions a new file gets (0666 less the umask), as fopen would give. */
-static mode_t file_mode(void)
-{
-	mode_t mask = umask(0);
-	umask(mask);
-	return 0666 & ~mask;
-}
-
-int out_temporary(const char *path, char *tmp, size_t size)
-{
-	const char *slash = strrchr(path, '/');
-	if (slash)
-		snprintf(tmp, size, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
-	else
-		snprintf(tmp, size, ".%s.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd < 0)
-		return -1;
-	if (fchmod(fd, file_mode()) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
-		int e = errno;
-		close(fd);
-		unlink(tmp);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
-/* Makes a rename into path's folder durable (a power cut after it keeps the new file);
- * folders that cannot be synced are left as they are. */
-static void sync_folder(const char *path)
-{
-	char folder[PATH_MAX];
-	snprintf(folder, sizeof folder, "%s", path);
-	char *slash = strrchr(folder, '/');
-	if (slash)
-		slash[slash == folder] = '\0'; /* "/x" keeps its "/" */
-	int fd = open(slash ? folder : ".", O_RDONLY | O_DIRECTORY);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
 int out_probe(struct out_set *s)
 {
 	int status = 0;
 	for (int i = 0; i < s->n; i++) {
 		struct out_file *f = &s->files[i];
 		char tmp[sizeof f->tmp];
-		int fd = out_make_parents(f->dest) == 0 ? out_temporary(f->dest, tmp, sizeof tmp) : -1;
+		int fd = out_make_parents(f->dest) == 0 ? file_temporary(f->dest, tmp, sizeof tmp) : -1;
 		if (fd < 0) {
 			status = report(f->path, errno);
 			continue;
@@ -402,7 +359,7 @@ static int take_lock(struct out_file *f)
 	char path[PATH_MAX + 16];
 	lock_path(f->dest, path, sizeof path);
 	for (;;) {
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, file_mode());
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, file_new_mode());
 		if (fd < 0)
 			return report(f->path, errno);
 		struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
@@ -435,7 +392,7 @@ int out_open(struct out_set *s, const struct ast *block, bool lock)
 			return report(f->path, errno);
 		if (lock && take_lock(f) != 0)
 			return -1;
-		if ((f->fd = out_temporary(f->dest, f->tmp, sizeof f->tmp)) < 0) {
+		if ((f->fd = file_temporary(f->dest, f->tmp, sizeof f->tmp)) < 0) {
 			f->tmp[0] = '\0';
 			return report(f->path, errno);
 		}
@@ -458,7 +415,7 @@ int out_commit(struct out_file *f)
 	if (rename(f->tmp, f->dest) != 0)
 		return report(f->path, errno);
 	f->tmp[0] = '\0';
-	sync_folder(f->dest);
+	file_sync_folder(f->dest);
 	return 0;
 }
 
@@ -534,7 +491,7 @@ int out_write_atomic(const char *path, int (*write)(FILE *, const void *), const
                      char *err, size_t size)
 {
 	char tmp[PATH_MAX + 16];
-	int fd = out_make_parents(path) == 0 ? out_temporary(path, tmp, sizeof tmp) : -1;
+	int fd = out_make_parents(path) == 0 ? file_temporary(path, tmp, sizeof tmp) : -1;
 	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
 	int e = out ? 0 : errno;
 	if (!out && fd >= 0) {
@@ -553,7 +510,7 @@ int out_write_atomic(const char *path, int (*write)(FILE *, const void *), const
 		if (e != 0)
 			unlink(tmp);
 		else
-			sync_folder(path);
+			file_sync_folder(path);
 	}
 	if (e != 0)
 		snprintf(err, size, "%s: %s", path, strerror(e));

@@ -113,8 +113,5 @@ int out_write_atomic(const char *path, int (*write)(FILE *, const void *), const
  * could not be made names the reason: EROFS, EACCES, ENOTDIR, ...). */
 int out_make_parents(const char *path);
 
-/* Creates a unique temporary beside path (".NAME.XXXXXX" in its folder) into tmp (room
- * for strlen(path) + 16); the open descriptor, or -1 with errno set. */
-int out_temporary(const char *path, char *tmp, size_t size);
 
 #endif

@@ -3,6 +3,8 @@
  * an object of objects, strings, and arrays of integers. */
 #include "safetensors.h"
 
+#include "files.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -63,39 +65,12 @@ static void *values_of(const struct st_tensor *t)
 	return t->i64 ? (void *)t->i64 : t->f64 ? (void *)t->f64 : (void *)t->data;
 }
 
-/* Makes a rename into path's folder durable (a power cut after it keeps the new file);
- * folders that cannot be synced are left as they are. */
-static void sync_folder(const char *path)
-{
-	char folder[4096];
-	snprintf(folder, sizeof folder, "%s", path);
-	char *slash = strrchr(folder, '/');
-	if (slash)
-		slash[slash == folder] = '\0'; /* "/x" keeps its "/" */
-	int fd = open(slash ? folder : ".", O_RDONLY | O_DIRECTORY);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
-/* A new file with a unique name beside path (".NAME.XXXXXX" in its folder, name in tmp),
- * open for writing with the permissions fopen would give; NULL with errno set. Two
- * writers of one path never share a temporary. */
+/* A unique temporary beside path (files.h), open for writing; NULL with errno set. */
 static FILE *temporary(const char *path, char *tmp, size_t size)
 {
-	const char *slash = strrchr(path, '/');
-	if (slash)
-		snprintf(tmp, size, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
-	else
-		snprintf(tmp, size, ".%s.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd < 0)
-		return NULL;
-	mode_t mask = umask(0);
-	umask(mask);
-	FILE *out = fchmod(fd, 0666 & ~mask) == 0 ? fdopen(fd, "wb") : NULL;
-	if (!out) {
+	int fd = file_temporary(path, tmp, size);
+	FILE *out = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (fd >= 0 && !out) {
 		int e = errno;
 		close(fd);
 		unlink(tmp);
@@ -161,7 +136,7 @@ int st_save(const char *path, const struct st_tensor *tensors, int n, const stru
 			unlink(tmp);
 		return fail(err, size, "%s: %s", path, strerror(saved ? saved : EIO));
 	}
-	sync_folder(path);
+	file_sync_folder(path);
 	return 0;
 }
 

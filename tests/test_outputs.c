@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "files.h"
 #include "outputs.h"
 
 /* A small classification set: 40 rows of two features. */
@@ -407,7 +408,7 @@ Test(outputs, temporaries_are_unique_and_removed_on_failure)
 	cr_assert(scratch_dir(dir));
 	path_in(dir, "sub/x.csv", path);
 	cr_assert_eq(out_make_parents(path), 0);
-	int fa = out_temporary(path, a, sizeof a), fb = out_temporary(path, b, sizeof b);
+	int fa = file_temporary(path, a, sizeof a), fb = file_temporary(path, b, sizeof b);
 	cr_assert(fa >= 0 && fb >= 0);
 	cr_expect_str_neq(a, b);
 	char prefix[200];
