@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "golden_weights.h"
 #include "helpers.h"
 #include "layers.h"
 #include "optim.h"
@@ -43,69 +44,14 @@ static int golden_values(const char *name, const char *ext, double *out, int max
 	return n;
 }
 
-/* A saved tensor: name and element count (0 for the I64 scalar num_batches_tracked). */
-struct spec {
-	const char *name;
-	int64_t rows, cols; /* cols 1: a vector; cols 0: the I64 scalar */
-};
-
-static const struct spec plain[] = {
-	{"dense1.weight", 32, 64}, {"dense1.bias", 32, 1}, {"dense2.weight", 10, 32},
-	{"dense2.bias", 10, 1}, {NULL, 0, 0},
-};
-static const struct spec with_batchnorm[] = {
-	{"dense1.weight", 32, 64}, {"batchnorm1.weight", 32, 1}, {"batchnorm1.bias", 32, 1},
-	{"batchnorm1.running_mean", 32, 1}, {"batchnorm1.running_var", 32, 1},
-	{"batchnorm1.num_batches_tracked", 1, 0}, {"dense2.weight", 10, 32}, {"dense2.bias", 10, 1},
-	{NULL, 0, 0},
-};
-
-enum { MAX_TENSORS = 16, MAX_EPOCHS = 32 };
-
-/* Loads the tensors of specs from path into new arrays (data[i]; counts[i] for I64). */
-static int load_weights(const char *path, const struct spec *specs, float *data[MAX_TENSORS],
-                        int64_t counts[MAX_TENSORS])
-{
-	struct st_tensor t[MAX_TENSORS];
-	char err[256];
-	int n = 0;
-	for (; specs[n].name; n++) {
-		data[n] = malloc((size_t)(specs[n].rows * (specs[n].cols ? specs[n].cols : 1)) * sizeof(float));
-		t[n] = (struct st_tensor){specs[n].name, specs[n].cols == 1 ? 1 : specs[n].cols ? 2 : 0,
-		                          {specs[n].rows, specs[n].cols}, specs[n].cols ? data[n] : NULL,
-		                          specs[n].cols ? NULL : &counts[n]};
-	}
-	cr_assert_eq(st_load(path, t, n, err, sizeof err), 0, "%s", err);
-	return n;
-}
-
-/* Compares the tensors of specs in the files ours and golden (relative 1e-4). */
-static void compare_weights(const char *name, const char *ours, const char *golden,
-                            const struct spec *specs)
-{
-	float *a[MAX_TENSORS], *b[MAX_TENSORS];
-	int64_t ca[MAX_TENSORS], cb[MAX_TENSORS];
-	int n = load_weights(ours, specs, a, ca);
-	load_weights(golden, specs, b, cb);
-	for (int i = 0; i < n; i++) {
-		if (!specs[i].cols)
-			cr_expect_eq(ca[i], cb[i], "%s %s: %ld vs %ld", name, specs[i].name, (long)ca[i],
-			             (long)cb[i]);
-		for (int64_t k = 0; specs[i].cols && k < specs[i].rows * specs[i].cols; k++)
-			cr_expect_leq(fabs(a[i][k] - b[i][k]), 1e-4 * fabs(b[i][k]) + 1e-6,
-			              "%s %s[%ld]: %g vs %g", name, specs[i].name, (long)k,
-			              (double)a[i][k], (double)b[i][k]);
-		free(a[i]);
-		free(b[i]);
-	}
-}
+enum { MAX_EPOCHS = 32 };
 
 /* One golden case: descent's keys for what PyTorch ran. */
 struct golden_case {
 	const char *name;      /* NAME of NAME.losses, NAME.lrs, NAME.safetensors */
 	const char *network;   /* the network block's lines */
 	const char *init;      /* the initial weights (a golden file) */
-	const struct spec *specs;
+	const struct golden_tensor *specs;
 	const char *keys;      /* optimizer, schedules, batch, epochs, ... */
 	int epochs;
 };
@@ -146,7 +92,7 @@ static void expect_golden(const struct golden_case *c)
 	}
 	snprintf(path, sizeof path, "%s/t.safetensors", dir);
 	snprintf(golden, sizeof golden, "tests/golden/train/%s.safetensors", c->name);
-	compare_weights(c->name, path, golden, c->specs);
+	golden_expect_weights(c->name, path, golden, c->specs);
 	free(cwd);
 	cr_expect_eq(remove_tree(dir), 0);
 }
@@ -154,7 +100,7 @@ static void expect_golden(const struct golden_case *c)
 Test(golden, training_with_warmup_then_cosine_matches_pytorch)
 {
 	expect_golden(&(struct golden_case){
-		"sched_warmup_cosine", plain_net, "init.safetensors", plain,
+		"sched_warmup_cosine", plain_net, "init.safetensors", golden_plain,
 		" optimizer = sgd(lr = 0.1, momentum = 0.9)\n"
 		" schedule = warmup(5, start_factor = 0.2) then cosine(15)\n epochs = 20\n batch = 64\n",
 		20});
@@ -163,7 +109,7 @@ Test(golden, training_with_warmup_then_cosine_matches_pytorch)
 Test(golden, training_with_warm_restarts_matches_pytorch)
 {
 	expect_golden(&(struct golden_case){
-		"sched_sgdr", plain_net, "init.safetensors", plain,
+		"sched_sgdr", plain_net, "init.safetensors", golden_plain,
 		" optimizer = adam(lr = 0.01)\n schedule = cosine_restart(T0 = 4, T_mult = 2)\n"
 		" epochs = 20\n batch = 64\n", 20});
 }
@@ -173,7 +119,7 @@ Test(golden, training_with_warm_restarts_matches_pytorch)
 Test(golden, training_with_one_cycle_and_its_momentum_matches_pytorch)
 {
 	expect_golden(&(struct golden_case){
-		"sched_one_cycle", plain_net, "init.safetensors", plain,
+		"sched_one_cycle", plain_net, "init.safetensors", golden_plain,
 		" optimizer = sgd(lr = 0.1, momentum = 0.95)\n schedule = one_cycle(20)\n"
 		" momentum_schedule = cosine(5, eta_min = 0.85) then "
 		"one_cycle(total = 30, pct_start = 0.5, div = 0.95 / 0.85)\n epochs = 20\n batch = 64\n",
@@ -183,14 +129,14 @@ Test(golden, training_with_one_cycle_and_its_momentum_matches_pytorch)
 Test(golden, training_with_a_partial_last_batch_matches_pytorch)
 {
 	expect_golden(&(struct golden_case){
-		"partial_batch", plain_net, "init.safetensors", plain,
+		"partial_batch", plain_net, "init.safetensors", golden_plain,
 		" optimizer = sgd(lr = 0.1, momentum = 0.9)\n epochs = 10\n batch = 48\n", 10});
 }
 
 Test(golden, weight_decay_spares_batchnorm_gamma_and_beta_without_decay_biases)
 {
 	expect_golden(&(struct golden_case){
-		"bn_wd_no_bias_decay", batchnorm_net, "init_bn.safetensors", with_batchnorm,
+		"bn_wd_no_bias_decay", batchnorm_net, "init_bn.safetensors", golden_with_batchnorm,
 		" optimizer = adamw(lr = 0.01, wd = 0.5)\n decay_biases = false\n epochs = 20\n"
 		" batch = 64\n", 20});
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "golden_weights.h"
 #include "helpers.h"
 #include "safetensors.h"
 
@@ -24,47 +25,11 @@ static int log_values(const char *path, const char *key, double *out, int max)
 	return n;
 }
 
-/* The tensors of a network as saved: name and shape (cols 1 for vectors, 0 for the I64
- * scalar num_batches_tracked). */
-struct spec {
-	const char *name;
-	int64_t rows, cols;
-};
-
-static const struct spec plain[] = {
-	{"dense1.weight", 32, 64}, {"dense1.bias", 32, 1}, {"dense2.weight", 10, 32},
-	{"dense2.bias", 10, 1}, {NULL, 0, 0},
-};
-static const struct spec with_batchnorm[] = {
-	{"dense1.weight", 32, 64}, {"batchnorm1.weight", 32, 1}, {"batchnorm1.bias", 32, 1},
-	{"batchnorm1.running_mean", 32, 1}, {"batchnorm1.running_var", 32, 1},
-	{"batchnorm1.num_batches_tracked", 1, 0}, {"dense2.weight", 10, 32}, {"dense2.bias", 10, 1},
-	{NULL, 0, 0},
-};
-
-enum { MAX_TENSORS = 16 };
-
-/* Loads the tensors of specs from path into new arrays (data[i]; counts[i] for I64). */
-static int load_weights(const char *path, const struct spec *specs, float *data[MAX_TENSORS],
-                        int64_t counts[MAX_TENSORS])
-{
-	struct st_tensor t[MAX_TENSORS];
-	char err[256];
-	int n = 0;
-	for (; specs[n].name; n++) {
-		data[n] = malloc((size_t)(specs[n].rows * (specs[n].cols ? specs[n].cols : 1)) * sizeof(float));
-		t[n] = (struct st_tensor){specs[n].name, specs[n].cols == 1 ? 1 : specs[n].cols ? 2 : 0,
-		                          {specs[n].rows, specs[n].cols}, specs[n].cols ? data[n] : NULL,
-		                          specs[n].cols ? NULL : &counts[n]};
-	}
-	cr_assert_eq(st_load(path, t, n, err, sizeof err), 0, "%s", err);
-	return n;
-}
-
 /* Trains network (text) from init for 20 full-batch steps of optimizer and compares the
  * losses and final tensors with PyTorch's golden NAME.losses and NAME.safetensors. */
 static void compare_with_torch(const char *name, const char *optimizer, bool decay_biases,
-                               const char *network, const char *init, const struct spec *specs)
+                               const char *network, const char *init,
+                               const struct golden_tensor *specs)
 {
 	char dir[64], nn[128], text[1600], log[128], saved[128], golden[128];
 	cr_assert(scratch_dir(dir));
@@ -93,22 +58,9 @@ static void compare_with_torch(const char *name, const char *optimizer, bool dec
 		              name, s + 1, ours[s], torch[s]);
 	}
 	fclose(f);
-	float *a[MAX_TENSORS], *b[MAX_TENSORS];
-	int64_t ca[MAX_TENSORS], cb[MAX_TENSORS];
 	snprintf(saved, sizeof saved, "%s/t.safetensors", dir);
 	snprintf(golden, sizeof golden, "tests/golden/train/%s.safetensors", name);
-	int n = load_weights(saved, specs, a, ca);
-	load_weights(golden, specs, b, cb);
-	for (int i = 0; i < n; i++) {
-		if (!specs[i].cols)
-			cr_expect_eq(ca[i], cb[i], "%s %s: %ld vs %ld", name, specs[i].name, (long)ca[i],
-			             (long)cb[i]);
-		for (int64_t k = 0; specs[i].cols && k < specs[i].rows * specs[i].cols; k++)
-			cr_expect_leq(fabs(a[i][k] - b[i][k]), 1e-4 * fabs(b[i][k]) + 1e-6, "%s %s[%ld]: %g vs %g",
-			              name, specs[i].name, (long)k, (double)a[i][k], (double)b[i][k]);
-		free(a[i]);
-		free(b[i]);
-	}
+	golden_expect_weights(name, saved, golden, specs);
 	free(cwd);
 	cr_expect_eq(remove_tree(dir), 0);
 }
@@ -117,18 +69,18 @@ Test(train, matches_pytorch_for_20_steps_with_sgd_momentum_and_adamw)
 {
 	const char *network = " dense(32)\n relu\n dense(10)\n";
 	compare_with_torch("sgd_momentum", "sgd(lr = 0.1, momentum = 0.9)", false, network,
-	                   "init.safetensors", plain);
+	                   "init.safetensors", golden_plain);
 	compare_with_torch("adamw", "adamw(lr = 0.01, wd = 0.01)", true, network, "init.safetensors",
-	                   plain);
+	                   golden_plain);
 }
 
 Test(train, matches_pytorch_with_batchnorm_for_20_steps)
 {
 	const char *network = " dense(32, bias = false)\n batchnorm()\n relu\n dense(10)\n";
 	compare_with_torch("bn_sgd_momentum", "sgd(lr = 0.1, momentum = 0.9)", false, network,
-	                   "init_bn.safetensors", with_batchnorm);
+	                   "init_bn.safetensors", golden_with_batchnorm);
 	compare_with_torch("bn_adamw", "adamw(lr = 0.01, wd = 0.01)", true, network,
-	                   "init_bn.safetensors", with_batchnorm);
+	                   "init_bn.safetensors", golden_with_batchnorm);
 }
 
 /* Runs examples/digits.nn in a scratch folder (its data found through DESCENT_DATA),
