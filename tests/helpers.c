@@ -250,3 +250,17 @@ int run_descent(const char *const *args, const char *input, char **out, char **e
 		free(e);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
+
+/* The values of "key": in each line of a JSON Lines file; returns how many. */
+int log_values(const char *path, const char *key, double *out, int max)
+{
+	char *text = slurp(path, NULL), pattern[64];
+	if (!text)
+		return -1;
+	snprintf(pattern, sizeof pattern, "\"%s\": ", key);
+	int n = 0;
+	for (char *p = text; n < max && (p = strstr(p, pattern)); p += strlen(pattern))
+		out[n++] = strtod(p + strlen(pattern), NULL);
+	free(text);
+	return n;
+}

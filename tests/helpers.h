@@ -37,6 +37,9 @@ int write_text(const char *path, const char *text);
 /* A JSON Lines log without its "seconds" fields (wall time: the one field two runs of the
  * same file do not share); NULL if unreadable. */
 char *log_without_seconds(const char *path);
+/* The values of "key" in each line of the JSON Lines file at path (at most max); returns
+ * how many, or -1 when the file cannot be read. */
+int log_values(const char *path, const char *key, double *out, int max);
 /* Whether the run folders one and two hold the same weights file (byte for byte) and the
  * same log but for its seconds, both named relative to the folders: NULL, or what differs
  * (a static string). */

@@ -17,19 +17,6 @@
 #include "optim.h"
 #include "safetensors.h"
 
-/* The values of "key": in each line of a JSON Lines file; returns how many. */
-static int log_values(const char *path, const char *key, double *out, int max)
-{
-	char *text = slurp(path, NULL), pattern[64];
-	cr_assert_not_null(text, "no log %s", path);
-	snprintf(pattern, sizeof pattern, "\"%s\": ", key);
-	int n = 0;
-	for (char *p = text; n < max && (p = strstr(p, pattern)); p += strlen(pattern))
-		out[n++] = strtod(p + strlen(pattern), NULL);
-	free(text);
-	return n;
-}
-
 /* The numbers of a golden file, one a line; returns how many. */
 static int golden_values(const char *name, const char *ext, double *out, int max)
 {

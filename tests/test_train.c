@@ -12,19 +12,6 @@
 #include "helpers.h"
 #include "safetensors.h"
 
-/* The values of "key": in each line of a JSON Lines file; returns how many. */
-static int log_values(const char *path, const char *key, double *out, int max)
-{
-	char *text = slurp(path, NULL), pattern[64];
-	cr_assert_not_null(text, "no log %s", path);
-	snprintf(pattern, sizeof pattern, "\"%s\": ", key);
-	int n = 0;
-	for (char *p = text; n < max && (p = strstr(p, pattern)); p += strlen(pattern))
-		out[n++] = strtod(p + strlen(pattern), NULL);
-	free(text);
-	return n;
-}
-
 /* Trains network (text) from init for 20 full-batch steps of optimizer and compares the
  * losses and final tensors with PyTorch's golden NAME.losses and NAME.safetensors. */
 static void compare_with_torch(const char *name, const char *optimizer, bool decay_biases,
