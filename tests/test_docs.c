@@ -454,3 +454,80 @@ Test(editors, tokenizer_catches_a_bad_grammar, .timeout = 120)
 	free(json);
 	remove_tree(dir);
 }
+
+/* The lexer's reserved words and block words (grammar/lexer.l), NULL-terminated, into
+ * words (storage in buf). */
+static void lexer_words(const char *lexer, bool blocks, const char **words, int max,
+                        char *buf, size_t size)
+{
+	int n = 0;
+	size_t used = 0;
+	const char *p = blocks ? strstr(lexer, "top[] = {") : lexer;
+	const char *end = blocks && p ? strstr(p, "};") : lexer + strlen(lexer);
+	cr_assert(p && end, "grammar/lexer.l changed: update lexer_words");
+	for (; p < end && n < max - 1; p++) {
+		/* reserved: a line `"word"   { TOKEN(`; blocks: `{"word", TOKEN}` */
+		bool at = blocks ? p[0] == '{' && p[1] == '"' : (p == lexer || p[-1] == '\n') && p[0] == '"';
+		if (!at)
+			continue;
+		const char *w = p + (blocks ? 2 : 1), *q = w;
+		while (*q >= 'a' && *q <= 'z')
+			q++;
+		if (*q != '"' || q == w || (!blocks && !strstr(q, "TOKEN(")))
+			continue;
+		if (!blocks && strchr(q, '\n') < strstr(q, "TOKEN("))
+			continue;
+		words[n++] = buf + used;
+		used += (size_t)snprintf(buf + used, size - used, "%.*s", (int)(q - w), w) + 1;
+	}
+	words[n] = NULL;
+}
+
+/* The words of a grammar regex "...(a|b)..." or "\\b(?:a|b)\\b" in the repository entry
+ * named entry whose pattern has the scope (or capture) scope, space-separated. */
+static void regex_words(const char *json, const char *entry, char *out, size_t size)
+{
+	const char *e = strstr(json, entry);
+	cr_assert_not_null(e, "%s has no %s", GRAMMAR, entry);
+	const char *m = strstr(e, "\"match\": \"");
+	cr_assert_not_null(m);
+	m = strchr(m + 10, '(');
+	if (m[1] == '?' && m[2] == ':')
+		m += 2;
+	const char *end = strchr(m, ')');
+	size_t k = 0;
+	for (m++; m < end && k + 1 < size; m++)
+		out[k++] = *m == '|' ? ' ' : *m;
+	out[k] = '\0';
+}
+
+Test(editors, keywords_match_the_lexer)
+{
+	char *lexer = slurp("grammar/lexer.l", NULL), *vim = slurp(VIM_SYNTAX, NULL);
+	char *json = slurp(GRAMMAR, NULL);
+	cr_assert(lexer && vim && json);
+	const char *reserved[32], *blocks[32];
+	char rbuf[512], bbuf[512], why[4096] = "", words[1024], more[512];
+	lexer_words(lexer, false, reserved, 32, rbuf, sizeof rbuf);
+	lexer_words(lexer, true, blocks, 32, bbuf, sizeof bbuf);
+	cr_expect(in_list(reserved, "then") && in_list(reserved, "false"), "lexer_words found too few");
+	cr_expect(in_list(blocks, "let") && in_list(blocks, "minimize"), "lexer_words found too few");
+
+	vim_words(vim, "nnKeyword", words, sizeof words);
+	vim_words(vim, "nnBoolean", more, sizeof more);
+	strcat(strcat(words, " "), more);
+	compare_words("reserved word", VIM_SYNTAX, words, reserved, why, sizeof why);
+	vim_words(vim, "nnBlock", words, sizeof words);
+	compare_words("block word", VIM_SYNTAX, words, blocks, why, sizeof why);
+
+	regex_words(json, "\"keyword.control.nn\"", words, sizeof words);
+	regex_words(json, "\"constant.language.boolean.nn\"", more, sizeof more);
+	strcat(strcat(words, " "), more);
+	compare_words("reserved word", GRAMMAR, words, reserved, why, sizeof why);
+	regex_words(json, "\"block\": {", words, sizeof words);
+	compare_words("block word", GRAMMAR, words, blocks, why, sizeof why);
+	cr_expect_str_empty(why, "the editors' keywords differ from grammar/lexer.l:\n%s", why);
+	free(lexer);
+	free(vim);
+	free(json);
+}
