@@ -2,7 +2,8 @@
  * example of docs/language.md and README.md checks clean; the man page lints clean
  * (groff -ww); `make install` into a scratch DESTDIR and `make uninstall`; the editor
  * word lists against the checker's tables; the TextMate grammar against every .nn file of
- * the repository (tests/editors/tokenize.js, run with Node.js); --help points at the docs.
+ * the repository (tests/editors/tokenize.js, run with Node.js); the Vim syntax file in Vim;
+ * --help points at the docs.
  * Run from the repository's root, as `make test` does. */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -530,4 +531,53 @@ Test(editors, keywords_match_the_lexer)
 	free(lexer);
 	free(vim);
 	free(json);
+}
+
+/* Vim: ftdetect gives .nn files the nn syntax, which loads without an error and puts a
+ * comment, a string, a number, a duration unit, a keyword, a block word and the names of
+ * the tables in their groups. */
+Test(editors, vim_syntax_groups)
+{
+	cr_assert(have_command("vim"), "the Vim syntax test needs Vim: sudo apt-get install vim");
+	char dir[64], nn[128], script[128], result[128], cmd[1024], *out;
+	cr_assert(scratch_dir(dir));
+	snprintf(nn, sizeof nn, "%s/a.nn", dir);
+	write_text(nn, "# hi\n"
+	               "train t {\n"
+	               "    schedule = warmup(3 epochs) then cosine(10)\n"
+	               "    optimizer = adamw(lr = 1e-3)\n"
+	               "    log = \"runs/a.jsonl\"\n"
+	               "}\n");
+	/* line, column (1-based), group */
+	static const struct { int line, col; const char *group; } want[] = {
+		{1, 1, "nnComment"}, {2, 1, "nnBlock"}, {3, 16, "nnSchedule"}, {3, 23, "nnNumber"},
+		{3, 25, "nnUnit"}, {3, 33, "nnKeyword"}, {3, 38, "nnSchedule"},
+		{4, 17, "nnOptimizer"}, {4, 28, "nnNumber"}, {5, 11, "nnString"},
+	};
+	snprintf(script, sizeof script, "%s/check.vim", dir);
+	snprintf(result, sizeof result, "%s/result.txt", dir);
+	FILE *f = fopen(script, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "let out = [&filetype]\n");
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+		fprintf(f, "call add(out, '%d:%d ' . synIDattr(synID(%d, %d, 1), 'name'))\n",
+		        want[i].line, want[i].col, want[i].line, want[i].col);
+	fprintf(f, "call writefile(out, '%s')\nqall!\n", result);
+	fclose(f);
+	snprintf(cmd, sizeof cmd, "vim -es -N -u NONE -i NONE --cmd 'set rtp^=editors/vim' "
+	         "-c 'filetype on' -c 'syntax on' -c 'edit %s' -c 'source %s'", nn, script);
+	int status = run_shell(cmd, &out);
+	cr_expect_eq(status, 0, "%s:\n%s", cmd, out);
+	free(out);
+	char *got = slurp(result, NULL);
+	cr_assert_not_null(got, "Vim wrote no result (%s)", cmd);
+	cr_expect(strncmp(got, "nn\n", 3) == 0, "filetype: %s", got);
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+		char line[64];
+		snprintf(line, sizeof line, "\n%d:%d %s\n", want[i].line, want[i].col, want[i].group);
+		cr_expect(strstr(got, line), "Vim does not put %d:%d in %s:\n%s", want[i].line,
+		          want[i].col, want[i].group, got);
+	}
+	free(got);
+	remove_tree(dir);
 }
