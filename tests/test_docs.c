@@ -581,3 +581,66 @@ Test(editors, vim_syntax_groups)
 	free(got);
 	remove_tree(dir);
 }
+
+/* ---- the reference covers the tables ---- */
+
+/* Whether word occurs in text as a whole word (not inside a longer name). */
+static bool has_word(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = text; (p = strstr(p, word)); p++) {
+		bool before = p == text || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') ||
+		                              (p[-1] >= 'A' && p[-1] <= 'Z') || (p[-1] >= '0' && p[-1] <= '9'));
+		char c = p[n];
+		bool after = !(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		               (c >= '0' && c <= '9'));
+		if (before && after)
+			return true;
+	}
+	return false;
+}
+
+static void need_words(const char *doc, const struct param *params, const char *where,
+                       char *why, size_t size)
+{
+	for (const struct param *p = params; p->name; p++) {
+		if (!has_word(doc, p->name))
+			snprintf(why + strlen(why), size - strlen(why), " %s.%s", where, p->name);
+		for (const char *const *c = p->choices; c && *c; c++)
+			if (!has_word(doc, *c))
+				snprintf(why + strlen(why), size - strlen(why), " %s.%s=%s", where, p->name, *c);
+	}
+}
+
+/* Every name of interp/schema.c (block keys, layers, optimizers, schedules, sources,
+ * regularizers, samplers, their parameters and choices, metrics) is in docs/language.md,
+ * so a name added to a table fails here until it is documented. */
+Test(docs, the_reference_names_every_table_entry)
+{
+	char *doc = slurp("docs/language.md", NULL);
+	cr_assert_not_null(doc);
+	char why[4096] = "";
+	const struct { const char *what; const struct sig *table; } sigs[] = {
+		{"layer", schema_layers}, {"optimizer", schema_optimizers},
+		{"schedule", schema_schedules}, {"source", schema_sources},
+		{"regularizer", schema_regularizers}, {"sampler", schema_samplers},
+	};
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+		for (const struct sig *s = sigs[i].table; s->name; s++) {
+			if (!has_word(doc, s->name))
+				snprintf(why + strlen(why), sizeof why - strlen(why), " %s", s->name);
+			need_words(doc, s->params, s->name, why, sizeof why);
+		}
+	need_words(doc, schema_data_keys, "data", why, sizeof why);
+	need_words(doc, schema_train_keys, "train", why, sizeof why);
+	need_words(doc, schema_sweep_keys, "sweep", why, sizeof why);
+	need_words(doc, schema_minimize_keys, "minimize", why, sizeof why);
+	for (const char *const *m = schema_metrics; *m; m++)
+		if (!has_word(doc, *m))
+			snprintf(why + strlen(why), sizeof why - strlen(why), " %s", *m);
+	for (const char *const *f = fold_functions; *f; f++)
+		if (!has_word(doc, *f))
+			snprintf(why + strlen(why), sizeof why - strlen(why), " %s", *f);
+	cr_expect_str_empty(why, "docs/language.md does not mention:%s", why);
+	free(doc);
+}
