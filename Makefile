@@ -9,6 +9,8 @@
 #                    (clang; FUZZ_SECONDS each, default 60)
 #   make bench       benchmarks (bench/RESULTS.md holds the figures)
 #   make examples    rerun every example and regenerate its pictures
+#   make install     install the binary, man page, docs, examples and editor files under
+#                    $(DESTDIR)$(PREFIX) (PREFIX=/usr/local by default); make uninstall
 #   make clean
 #
 # Objects and generated lexer/parser files go to $(BUILD); SANITIZE=address adds ASan and
@@ -56,7 +58,8 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(BUILD)/tests/test_descent
 DEPS    := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
-.PHONY: all test test-asan demo fuzz bench examples clean deps
+.PHONY: all test test-asan demo fuzz bench examples clean deps install uninstall \
+        editors-test-deps
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -106,8 +109,25 @@ $(TEST_BIN): $(TEST_OBJ) $(BUILD)/libdescent.a
 		exit 1; }
 	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion $(LDLIBS)
 
-test: $(BIN) $(TEST_BIN)
-	DESCENT=$(abspath $(BIN)) $(TEST_BIN) --jobs 2
+# DESCENT_MAKE_ARGS lets tests/test_docs.c run `make install` on the binary under test.
+test: $(BIN) $(TEST_BIN) editors-test-deps
+	DESCENT=$(abspath $(BIN)) DESCENT_MAKE_ARGS="BUILD=$(BUILD) BIN=$(BIN)" \
+		$(TEST_BIN) --jobs 2
+
+# The TextMate grammar test (tests/editors/tokenize.js) runs on Node.js with these npm
+# packages, pinned, installed once into build/editors-test (the stamp names the versions).
+TEXTMATE_NPM   := vscode-textmate@9.3.2 vscode-oniguruma@2.0.1
+EDITORS_TEST   := build/editors-test
+EDITORS_STAMP  := $(EDITORS_TEST)/node_modules/.pinned-$(subst @,-,$(subst $(eval) ,_,$(TEXTMATE_NPM)))
+editors-test-deps: $(EDITORS_STAMP)
+$(EDITORS_STAMP):
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+		echo "the editor tests need Node.js and npm; install with: sudo apt-get install nodejs npm"; \
+		exit 1; }
+	@mkdir -p $(EDITORS_TEST)
+	@echo '{"private": true}' > $(EDITORS_TEST)/package.json
+	cd $(EDITORS_TEST) && npm install --no-save --no-audit --no-fund $(TEXTMATE_NPM)
+	@touch $@
 
 test-asan:
 	$(MAKE) BUILD=build-asan BIN=build-asan/descent SANITIZE=address OPT=-O1 test
@@ -170,6 +190,40 @@ examples: $(BIN)
 		         examples/regularization/batchnorm_placement.nn; do \
 			echo "descent run $$f"; ./$(BIN) run --quiet $$f > /dev/null || exit 1; done; \
 	else echo "skipped the Fashion-MNIST examples: sudo apt-get install dataset-fashion-mnist"; fi
+
+# Installation: `make install PREFIX=/usr DESTDIR=/tmp/pkg` (DESTDIR for packagers).
+# The editor files go where Vim finds system-wide add-ons (vimfiles) and, for VS Code,
+# to share/descent/editors/vscode (copy or link that folder into ~/.vscode/extensions).
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  := $(DESTDIR)$(PREFIX)/bin
+MAN1DIR := $(DESTDIR)$(PREFIX)/share/man/man1
+DOCDIR  := $(DESTDIR)$(PREFIX)/share/doc/descent
+DATADIR := $(DESTDIR)$(PREFIX)/share/descent
+VIMDIR  := $(DESTDIR)$(PREFIX)/share/vim/vimfiles
+EXAMPLE_FILES := $(shell find examples -type f ! -path '*/runs/*' 2>/dev/null | LC_ALL=C sort)
+VSCODE_FILES  := $(shell find editors/vscode -type f 2>/dev/null | LC_ALL=C sort)
+DOC_FILES     := docs/language.md docs/trust.md README.md
+
+install: $(BIN)
+	install -d $(BINDIR) $(MAN1DIR) $(DOCDIR) $(VIMDIR)/syntax $(VIMDIR)/ftdetect
+	install -m 755 $(BIN) $(BINDIR)/descent
+	install -m 644 docs/descent.1 $(MAN1DIR)/descent.1
+	install -m 644 $(DOC_FILES) $(DOCDIR)/
+	install -m 644 editors/vim/syntax/nn.vim $(VIMDIR)/syntax/nn.vim
+	install -m 644 editors/vim/ftdetect/nn.vim $(VIMDIR)/ftdetect/nn.vim
+	@for f in $(EXAMPLE_FILES) $(VSCODE_FILES); do \
+		install -d "$(DATADIR)/$$(dirname $$f)" && \
+		install -m 644 "$$f" "$(DATADIR)/$$f" || exit 1; done
+	@echo "installed descent under $(DESTDIR)$(PREFIX)"
+
+# Removes exactly what install wrote, then the folders of descent's own that are empty.
+uninstall:
+	rm -f $(BINDIR)/descent $(MAN1DIR)/descent.1 $(VIMDIR)/syntax/nn.vim \
+		$(VIMDIR)/ftdetect/nn.vim $(addprefix $(DOCDIR)/,$(notdir $(DOC_FILES)))
+	rm -f $(addprefix $(DATADIR)/,$(EXAMPLE_FILES) $(VSCODE_FILES))
+	find $(DATADIR) $(DOCDIR) -depth -type d -empty -delete 2>/dev/null || true
+	@echo "removed descent from $(DESTDIR)$(PREFIX)"
 
 clean:
 	rm -rf build build-asan build-fuzz $(BIN)

@@ -43,7 +43,8 @@ static const char main_help[] =
 	"  sweep FILE.nn      run the sweep of a file\n"
 	"  schedule 'EXPR'    print (and plot) a learning-rate schedule\n"
 	"\n"
-	"FILE may be '-' for standard input. `descent COMMAND --help` tells more.\n"
+	"FILE may be '-' for standard input. `descent COMMAND --help` tells more;\n"
+	"the language is described in docs/language.md, the command in `man descent`.\n"
 	"exit status: 0 success, 1 an error in the input, 2 command-line misuse,\n"
 	"3 a run diverged.\n";
 
@@ -60,7 +61,7 @@ static const char check_help[] =
 static const char schedule_help[] =
 	"usage: descent schedule 'EXPR' --lr X --steps N [--steps-per-epoch K] [--plot FILE.svg]\n"
 	"\n"
-	"Prints the learning rate of schedule EXPR (LANGUAGE.md section 5) for steps\n"
+	"Prints the learning rate of schedule EXPR (docs/language.md, section 9) for steps\n"
 	"t = 0 .. N-1 as CSV 'step,lr', values with %.17g.\n"
 	"  --lr X               the base learning rate (the optimizer's lr)\n"
 	"  --steps N            how many steps to print\n"
