@@ -1,16 +1,19 @@
 /* test_cnn.c — the image layers (issue #12): conv2d, maxpool, avgpool, global_avgpool and
  * BatchNorm2d gradients against central finite differences in double; the float kernels
  * (k_gemm) against the double ones and bit-identical across thread counts; and end to end,
- * the shape rules' refusals at the layer's line, `padding = same`, and `descent ir`. */
+ * the shape rules' refusals at the layer's line, `padding = same`, and `descent ir`; and
+ * 20 training steps against PyTorch's (tests/golden/cnn/, made by make_goldens.py). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conv.h"
 #include "helpers.h"
+#include "safetensors.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -400,4 +403,99 @@ Test(cnn_e2e, trains_bit_identically_across_threads_and_saves_pytorch_layouts)
 	free(saved);
 	cr_expect_eq(remove_tree(one), 0);
 	cr_expect_eq(remove_tree(two), 0);
+}
+
+/* ---- 20 steps against PyTorch (tests/golden/cnn/make_goldens.py) ---- */
+
+enum { GOLDEN_TENSORS = 10 };
+
+/* The golden network's tensors in save order (ndim 0: num_batches_tracked). */
+static const struct st_tensor golden_specs[GOLDEN_TENSORS] = {
+	{"conv2d1.weight", 4, {4, 1, 3, 3}},
+	{"batchnorm1.weight", 1, {4}}, {"batchnorm1.bias", 1, {4}},
+	{"batchnorm1.running_mean", 1, {4}}, {"batchnorm1.running_var", 1, {4}},
+	{"batchnorm1.num_batches_tracked", 0, {0}},
+	{"conv2d2.weight", 4, {6, 4, 3, 2}}, {"conv2d2.bias", 1, {6}},
+	{"dense1.weight", 2, {10, 36}}, {"dense1.bias", 1, {10}},
+};
+
+/* Loads the golden network's tensors from path into t (data allocated; free_tensors). */
+static void load_tensors(const char *path, struct st_tensor t[GOLDEN_TENSORS], int64_t count[GOLDEN_TENSORS])
+{
+	char err[256];
+	for (int i = 0; i < GOLDEN_TENSORS; i++) {
+		t[i] = golden_specs[i];
+		if (t[i].ndim == 0)
+			t[i].i64 = &count[i];
+		else
+			t[i].data = malloc((size_t)st_count(&t[i]) * sizeof(float));
+	}
+	cr_assert_eq(st_load(path, t, GOLDEN_TENSORS, err, sizeof err), 0, "%s: %s", path, err);
+}
+
+static void compare_cnn_with_torch(const char *name, const char *optimizer, bool decay_biases)
+{
+	char dir[64], path[160], text[2000], *err, *cwd = getcwd(NULL, 0);
+	cr_assert(scratch_dir(dir));
+	snprintf(text, sizeof text,
+	         "data d {\n train = npy(\"%s/tests/golden/cnn/x.npy\", \"%s/tests/golden/cnn/y.npy\")\n"
+	         " shuffle = false\n}\n"
+	         "network n {\n conv2d(4, 3, padding = 1, bias = false)\n batchnorm\n relu\n maxpool(2)\n"
+	         " conv2d(6, (3, 2), stride = (2, 1), padding = (1, 0))\n relu\n avgpool(2, stride = 1)\n"
+	         " dropout(rate = 0.25)\n flatten\n dense(10)\n}\n"
+	         "train t {\n network = n\n data = d\n optimizer = %s\n decay_biases = %s\n"
+	         " epochs = 20\n batch = 32\n seed = 7\n load = \"%s/tests/golden/cnn/init.safetensors\"\n"
+	         " log = \"t.jsonl\"\n save = \"t.safetensors\"\n}\n", cwd, cwd, optimizer,
+	         decay_biases ? "true" : "false", cwd);
+	snprintf(path, sizeof path, "%s/t.nn", dir);
+	cr_assert_eq(write_text(path, text), 0);
+	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", path, NULL}, NULL, NULL, &err),
+	             0, "%s", err);
+	free(err);
+	snprintf(path, sizeof path, "%s/t.jsonl", dir);
+	char *log = slurp(path, NULL);
+	cr_assert(log);
+	snprintf(path, sizeof path, "tests/golden/cnn/%s.losses", name);
+	FILE *f = fopen(path, "r");
+	cr_assert(f);
+	const char *p = log;
+	for (int s = 0; s < 20; s++) {
+		double torch, ours;
+		cr_assert_eq(fscanf(f, "%lf", &torch), 1);
+		p = strstr(p, "\"train_loss\": ");
+		cr_assert(p, "step %d has no loss in the log", s + 1);
+		p += strlen("\"train_loss\": ");
+		ours = strtod(p, NULL);
+		cr_expect_leq(fabs(ours - torch), 1e-4 * fabs(torch), "%s step %d: %.9g vs %.9g", name,
+		              s + 1, ours, torch);
+	}
+	fclose(f);
+	free(log);
+	struct st_tensor a[GOLDEN_TENSORS], b[GOLDEN_TENSORS];
+	int64_t ca[GOLDEN_TENSORS], cb[GOLDEN_TENSORS];
+	snprintf(path, sizeof path, "%s/t.safetensors", dir);
+	load_tensors(path, a, ca);
+	snprintf(path, sizeof path, "tests/golden/cnn/%s.safetensors", name);
+	load_tensors(path, b, cb);
+	for (int i = 0; i < GOLDEN_TENSORS; i++) {
+		if (a[i].ndim == 0) {
+			cr_expect_eq(ca[i], cb[i], "%s %s: %lld vs %lld", name, a[i].name, (long long)ca[i],
+			             (long long)cb[i]);
+			continue;
+		}
+		for (int64_t k = 0; k < st_count(&a[i]); k++)
+			cr_expect_leq(fabs(a[i].data[k] - b[i].data[k]), 1e-4 * fabs(b[i].data[k]) + 1e-6,
+			              "%s %s[%lld]: %.9g vs %.9g", name, a[i].name, (long long)k,
+			              (double)a[i].data[k], (double)b[i].data[k]);
+		free(a[i].data);
+		free(b[i].data);
+	}
+	free(cwd);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(cnn_golden, matches_pytorch_for_20_steps_with_conv_pools_batchnorm2d_and_dropout)
+{
+	compare_cnn_with_torch("sgd_momentum", "sgd(lr = 0.1, momentum = 0.9)", false);
+	compare_cnn_with_torch("adamw", "adamw(lr = 0.01, wd = 0.01)", true);
 }
