@@ -26,6 +26,17 @@ int64_t FN(conv_workspace)(const struct conv_geom *g)
 	return g->threads * FN(slot)(g) + CONV_PARTS * FN(lines)(g->F * K + g->F);
 }
 
+/* The outputs [*lo, *hi) of a row whose kernel column j falls inside the input: 0 ≤
+ * ow·SW − PW + j < W. Outside them, the padding's zeros. */
+static void FN(inside)(const struct conv_geom *g, int64_t j, int64_t *lo, int64_t *hi)
+{
+	int64_t first = g->PW - j, last = g->W - 1 + g->PW - j; /* ow·SW ∈ [first, last] */
+	*lo = first <= 0 ? 0 : (first + g->SW - 1) / g->SW;
+	*hi = last < 0 ? 0 : last / g->SW + 1;
+	*hi = *hi < g->OW ? *hi : g->OW;
+	*lo = *lo < *hi ? *lo : *hi;
+}
+
 /* col (C·KH·KW, OH·OW) = the windows of sample x (C, H, W), zero outside it. */
 static void FN(im2col)(REAL *restrict col, const REAL *restrict x, const struct conv_geom *g)
 {
@@ -34,6 +45,8 @@ static void FN(im2col)(REAL *restrict col, const REAL *restrict x, const struct 
 		for (int64_t i = 0; i < g->KH; i++)
 			for (int64_t j = 0; j < g->KW; j++) {
 				REAL *row = col + ((c * g->KH + i) * g->KW + j) * P;
+				int64_t lo, hi;
+				FN(inside)(g, j, &lo, &hi);
 				for (int64_t oh = 0; oh < g->OH; oh++) {
 					REAL *d = row + oh * g->OW;
 					int64_t ih = oh * g->SH - g->PH + i;
@@ -42,11 +55,17 @@ static void FN(im2col)(REAL *restrict col, const REAL *restrict x, const struct 
 							d[ow] = 0;
 						continue;
 					}
-					const REAL *src = x + (c * g->H + ih) * g->W;
-					for (int64_t ow = 0; ow < g->OW; ow++) {
-						int64_t iw = ow * g->SW - g->PW + j;
-						d[ow] = iw >= 0 && iw < g->W ? src[iw] : 0;
-					}
+					const REAL *src = x + (c * g->H + ih) * g->W - g->PW + j;
+					for (int64_t ow = 0; ow < lo; ow++)
+						d[ow] = 0;
+					if (g->SW == 1)
+						for (int64_t ow = lo; ow < hi; ow++)
+							d[ow] = src[ow];
+					else
+						for (int64_t ow = lo; ow < hi; ow++)
+							d[ow] = src[ow * g->SW];
+					for (int64_t ow = hi; ow < g->OW; ow++)
+						d[ow] = 0;
 				}
 			}
 }
@@ -61,17 +80,20 @@ static void FN(col2im)(REAL *restrict dx, const REAL *restrict col, const struct
 		for (int64_t i = 0; i < g->KH; i++)
 			for (int64_t j = 0; j < g->KW; j++) {
 				const REAL *row = col + ((c * g->KH + i) * g->KW + j) * P;
+				int64_t lo, hi;
+				FN(inside)(g, j, &lo, &hi);
 				for (int64_t oh = 0; oh < g->OH; oh++) {
 					int64_t ih = oh * g->SH - g->PH + i;
 					if (ih < 0 || ih >= g->H)
 						continue;
-					REAL *dst = dx + (c * g->H + ih) * g->W;
+					REAL *dst = dx + (c * g->H + ih) * g->W - g->PW + j;
 					const REAL *d = row + oh * g->OW;
-					for (int64_t ow = 0; ow < g->OW; ow++) {
-						int64_t iw = ow * g->SW - g->PW + j;
-						if (iw >= 0 && iw < g->W)
-							dst[iw] += d[ow];
-					}
+					if (g->SW == 1)
+						for (int64_t ow = lo; ow < hi; ow++)
+							dst[ow] += d[ow];
+					else
+						for (int64_t ow = lo; ow < hi; ow++)
+							dst[ow * g->SW] += d[ow];
 				}
 			}
 }
@@ -141,6 +163,8 @@ void FN(conv_backward)(REAL *din, REAL *dw, REAL *db, const REAL *dout, const RE
 	}
 }
 
+/* Window by window over a whole output row at a time, branch-free (so that it
+ * vectorizes): out and argmax hold the running maximum and its place. */
 void FN(maxpool_forward)(REAL *out, int32_t *argmax, const REAL *in, int64_t B,
                          const struct conv_geom *g)
 {
@@ -148,21 +172,26 @@ void FN(maxpool_forward)(REAL *out, int32_t *argmax, const REAL *in, int64_t B,
 #pragma omp parallel for schedule(static) num_threads(g->threads)
 	for (int64_t plane = 0; plane < B * g->C; plane++) {
 		const REAL *x = in + plane * X;
-		for (int64_t oh = 0; oh < g->OH; oh++)
+		for (int64_t oh = 0; oh < g->OH; oh++) {
+			REAL *restrict most = out + plane * P + oh * g->OW;
+			int32_t *restrict best = argmax + plane * P + oh * g->OW;
+			int32_t top = (int32_t)(oh * g->SH * g->W);
 			for (int64_t ow = 0; ow < g->OW; ow++) {
-				int64_t top = oh * g->SH * g->W + ow * g->SW, best = top;
-				REAL most = -(REAL)INFINITY;
-				for (int64_t i = 0; i < g->KH; i++)
-					for (int64_t j = 0; j < g->KW; j++) {
-						int64_t at = top + i * g->W + j;
-						if (x[at] > most || isnan(x[at])) { /* PyTorch's rule */
-							most = x[at];
-							best = at;
-						}
-					}
-				out[plane * P + oh * g->OW + ow] = most;
-				argmax[plane * P + oh * g->OW + ow] = (int32_t)best;
+				most[ow] = -(REAL)INFINITY;
+				best[ow] = top + (int32_t)(ow * g->SW);
 			}
+			for (int64_t i = 0; i < g->KH; i++)
+				for (int64_t j = 0; j < g->KW; j++) {
+					int32_t at = top + (int32_t)(i * g->W + j);
+					const REAL *v = x + at;
+					for (int64_t ow = 0; ow < g->OW; ow++) {
+						REAL a = v[ow * g->SW];
+						bool take = a > most[ow] || a != a; /* PyTorch's rule: NaN wins */
+						most[ow] = take ? a : most[ow];
+						best[ow] = take ? at + (int32_t)(ow * g->SW) : best[ow];
+					}
+				}
+		}
 	}
 }
 
