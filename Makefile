@@ -145,6 +145,7 @@ fuzz:
 
 bench: $(BIN) $(BUILD)/bench/gemm $(BUILD)/bench/checkpoint
 	bench/run.sh
+	bench/cnn.sh
 	$(BUILD)/bench/gemm
 	$(BUILD)/bench/checkpoint bench/runs
 

@@ -115,6 +115,29 @@ void FN(conv_forward)(REAL *out, const REAL *in, const REAL *w, const REAL *b, i
 	}
 }
 
+/* dW += dy·colᵀ and db += Σ dy of one sample (col: its im2col); not inlined, so that a
+ * profile tells the weight gradient from the input gradient. */
+__attribute__((noinline))
+static void FN(weight_grad)(REAL *dwp, REAL *dbp, const REAL *dy, const REAL *col,
+                            const struct conv_geom *g, float *gw)
+{
+	int64_t K = g->C * g->KH * g->KW, P = g->OH * g->OW;
+	MATMUL(false, true, g->F, K, P, dy, P, col, P, dwp, K, true, gw);
+	for (int64_t f = 0; f < g->F; f++)
+		for (int64_t p = 0; p < P; p++)
+			dbp[f] += dy[f * P + p];
+}
+
+/* dx = col2im(Wᵀ·dy) of one sample (dcol: room for Wᵀ·dy). */
+__attribute__((noinline))
+static void FN(data_grad)(REAL *dx, REAL *dcol, const REAL *dy, const REAL *w,
+                          const struct conv_geom *g, float *gw)
+{
+	int64_t K = g->C * g->KH * g->KW, P = g->OH * g->OW;
+	MATMUL(true, false, K, P, g->F, w, K, dy, P, dcol, P, false, gw);
+	FN(col2im)(dx, dcol, g);
+}
+
 /* Part `part` of the batch's gradients: its samples' dW and db into its partial sums,
  * and their input gradients. */
 static void FN(conv_backward_part)(REAL *din, REAL *dwp, REAL *dbp, const REAL *dout,
@@ -129,14 +152,9 @@ static void FN(conv_backward_part)(REAL *din, REAL *dwp, REAL *dbp, const REAL *
 	for (int64_t s = B * part / CONV_PARTS; s < B * (part + 1) / CONV_PARTS; s++) {
 		const REAL *dy = dout + s * g->F * P;
 		FN(im2col)(col, in + s * X, g);
-		MATMUL(false, true, g->F, K, P, dy, P, col, P, dwp, K, true, gw); /* dW += dy·colᵀ */
-		for (int64_t f = 0; f < g->F; f++)
-			for (int64_t p = 0; p < P; p++)
-				dbp[f] += dy[f * P + p];
-		if (din) {                                                       /* dcol = Wᵀ·dy */
-			MATMUL(true, false, K, P, g->F, w, K, dy, P, dcol, P, false, gw);
-			FN(col2im)(din + s * X, dcol, g);
-		}
+		FN(weight_grad)(dwp, dbp, dy, col, g, gw);
+		if (din)
+			FN(data_grad)(din + s * X, dcol, dy, w, g, gw);
 	}
 }
 
