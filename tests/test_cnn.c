@@ -346,13 +346,16 @@ Test(cnn_e2e, ir_shows_shapes_parameters_argmax_and_the_workspace)
 	                        " maxpool(2)\n conv2d(6, (3, 1), stride = (1, 2))\n avgpool(2, stride = 1)\n"
 	                        " global_avgpool\n dense(3)\n", "", &out, &err), 0, "%s", err);
 	cr_expect(strstr(out,
-	                 "  conv2d1                  conv2d       (4, 8, 8)                      40\n"
-	                 "  batchnorm1               batchnorm    (4, 8, 8)                       8\n"
-	                 "  relu1                    relu         (4, 8, 8)                       0\n"
-	                 "  maxpool1                 maxpool      (4, 4, 4)                       0\n"
-	                 "  conv2d2                  conv2d       (6, 2, 2)                      78\n"
-	                 "  avgpool1                 avgpool      (6, 1, 1)                       0\n"
-	                 "  global_avgpool1          global_avgpool (6)                             0\n")
+	                 "  conv2d1                  conv2d       (4, 8, 8)                      40     0.009 MB\n"
+	                 "  batchnorm1               batchnorm    (4, 8, 8)                       8     0.008 MB\n"
+	                 "  relu1                    relu         (4, 8, 8)                       0     0.008 MB\n"
+	                 "  maxpool1                 maxpool      (4, 4, 4)                       0     0.004 MB\n"
+	                 "  conv2d2                  conv2d       (6, 2, 2)                      78     0.002 MB\n"
+	                 "  avgpool1                 avgpool      (6, 1, 1)                       0     0.000 MB\n"
+	                 "  global_avgpool1          global_avgpool (6)                             0     0.000 MB\n")
+	          != NULL, "%s", out);
+	/* conv2d1: 40 parameters × (value, gradient, Adam's two moments) + its output 8 × 256 */
+	cr_expect(strstr(out, "  total                                                               147     0.032 MB\n")
 	          != NULL, "%s", out);
 	cr_expect(strstr(out, "conv2d1.weight           parameter  (4, 1, 3, 3)") != NULL, "%s", out);
 	cr_expect(strstr(out, "batchnorm1.running_mean  statistic  (4)") != NULL, "%s", out);
