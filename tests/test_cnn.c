@@ -502,3 +502,16 @@ Test(cnn_golden, matches_pytorch_for_20_steps_with_conv_pools_batchnorm2d_and_dr
 	compare_cnn_with_torch("sgd_momentum", "sgd(lr = 0.1, momentum = 0.9)", false);
 	compare_cnn_with_torch("adamw", "adamw(lr = 0.01, wd = 0.01)", true);
 }
+
+Test(cnn_e2e, the_fashion_cnn_examples_check)
+{
+	const char *files[] = {"examples/fashion_cnn.nn", "examples/fashion_cnn_bn.nn"};
+	for (int i = 0; i < 2; i++) {
+		char *out, *err;
+		cr_expect_eq(run_descent((const char *const[]){"check", files[i], NULL}, NULL, &out, &err),
+		             0, "%s: %s", files[i], err);
+		cr_expect(strstr(out, ": ok (") != NULL, "%s", out);
+		free(out);
+		free(err);
+	}
+}
