@@ -115,14 +115,26 @@ void FN(conv_forward)(REAL *out, const REAL *in, const REAL *w, const REAL *b, i
 	}
 }
 
-/* dW += dy·colᵀ and db += Σ dy of one sample (col: its im2col); not inlined, so that a
- * profile tells the weight gradient from the input gradient. */
+/* Whether the partial weight gradients are kept transposed, (C·KH·KW, F): when C·KH·KW is
+ * narrower than the GEMM's tile (a first conv on one channel: 9), dWᵀ = col·dyᵀ fills the
+ * tiles better than dW = dy·colᵀ. A property of the geometry, never of the threads. */
+static bool FN(transposed)(const struct conv_geom *g)
+{
+	return g->C * g->KH * g->KW < 16;
+}
+
+/* dW += dy·colᵀ (or dWᵀ += col·dyᵀ, see transposed) and db += Σ dy of one sample (col: its
+ * im2col); not inlined, so that a profile tells the weight gradient from the input
+ * gradient. */
 __attribute__((noinline))
 static void FN(weight_grad)(REAL *dwp, REAL *dbp, const REAL *dy, const REAL *col,
                             const struct conv_geom *g, float *gw)
 {
 	int64_t K = g->C * g->KH * g->KW, P = g->OH * g->OW;
-	MATMUL(false, true, g->F, K, P, dy, P, col, P, dwp, K, true, gw);
+	if (FN(transposed)(g))
+		MATMUL(false, true, K, g->F, P, col, P, dy, P, dwp, g->F, true, gw);
+	else
+		MATMUL(false, true, g->F, K, P, dy, P, col, P, dwp, K, true, gw);
 	for (int64_t f = 0; f < g->F; f++)
 		for (int64_t p = 0; p < P; p++)
 			dbp[f] += dy[f * P + p];
@@ -171,10 +183,12 @@ void FN(conv_backward)(REAL *din, REAL *dw, REAL *db, const REAL *dout, const RE
 	}
 #pragma omp parallel for schedule(static) num_threads(g->threads)
 	for (int64_t i = 0; i < g->F * K + g->F; i++) { /* the parts in order, each element */
+		bool weight = i < g->F * K, flip = weight && FN(transposed)(g);
+		int64_t at = flip ? i % K * g->F + i / K : i; /* dW[f][k] is dWᵀ[k][f] */
 		REAL sum = 0;
 		for (int part = 0; part < CONV_PARTS; part++)
-			sum += parts[part * stride + i];
-		if (i < g->F * K)
+			sum += parts[part * stride + at];
+		if (weight)
 			dw[i] += sum;
 		else if (db)
 			db[i - g->F * K] += sum;
