@@ -2,8 +2,9 @@
 # The Fashion-MNIST CNN (examples/fashion_cnn.nn, issue #12) against the same network in
 # PyTorch (bench/torch_cnn.py), one after the other in one run, at 1 and 2 threads: each
 # epoch's seconds (training and the test set's evaluation) and test accuracy, and each
-# process's peak RSS. Then, when perf is installed, where descent's time goes (one epoch,
-# one thread): the share of each kernel, with what it calls.
+# process's peak RSS. Where descent's time goes, kernel by kernel (conv forward, backward
+# weights, backward data, pooling, BatchNorm2d): build/bench/conv, which make bench runs
+# next.
 #   bench/cnn.sh [EPOCHS]       (default 2; the issue's floor compares the best epochs)
 # Needs dataset-fashion-mnist (and python3-torch for the comparison). Takes minutes: run
 # it on an otherwise idle machine.
@@ -29,12 +30,3 @@ for threads in 1 2; do
 		/usr/bin/python3 bench/torch_cnn.py "$threads" "$epochs" 2>/dev/null
 	fi
 done
-if command -v perf > /dev/null; then
-	echo "where descent's time goes (1 epoch, 1 thread; % of samples, with callees):"
-	perf record -q -g -o "$out/perf.data" "$bin" run --quiet --threads 1 --set epochs=1 \
-		--set log='"'"$out/p.jsonl"'"' --set save='"'"$out/p.safetensors"'"' \
-		examples/fashion_cnn.nn > /dev/null 2>&1
-	perf report -i "$out/perf.data" --children --sort symbol --stdio 2>/dev/null \
-		| grep -E "^ +[0-9.]+% +[0-9.]+% .*(conv_forward_f32|weight_grad_f32|data_grad_f32|im2col_f32|maxpool_(forward|backward)_f32|batchnorm2d_(forward|backward)_f32|act_(forward|backward)_f32|dense_(forward|backward)_f32|optim_update_f32|k_gemm_micro)" \
-		| awk '{ printf "  %-40s %6s with callees, %6s itself\n", $NF, $1, $2 }' | sort -u
-fi
