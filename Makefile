@@ -163,10 +163,17 @@ fuzz:
 		-artifact_prefix=$(FUZZ_BUILD)/checkpoint- $(FUZZ_BUILD)/corpus-checkpoint \
 		$(FUZZ_BUILD)/seed-checkpoint
 
-bench: $(BIN) $(BUILD)/bench/gemm $(BUILD)/bench/checkpoint
+bench: $(BIN) $(BUILD)/bench/gemm $(BUILD)/bench/checkpoint $(BUILD)/bench/conv
 	bench/run.sh
+	bench/cnn.sh
+	$(BUILD)/bench/conv 1
+	$(BUILD)/bench/conv 2
 	$(BUILD)/bench/gemm
 	$(BUILD)/bench/checkpoint bench/runs
+
+$(BUILD)/bench/conv: bench/conv.c $(BUILD)/libdescent.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench/checkpoint: bench/checkpoint.c $(BUILD)/libdescent.a
 	@mkdir -p $(@D)

@@ -312,6 +312,23 @@ static bool check_pair(struct checker *ck, const struct param *p, const struct a
 	return check_number(ck, p, v->kids[0]) & check_number(ck, p, v->kids[1]);
 }
 
+/* A size of a conv or a pool: a whole number or a pair (h, w) in p's range, or one of
+ * p's choices (padding = same). */
+static bool check_size2(struct checker *ck, const struct param *p, const struct ast *v)
+{
+	struct param whole = *p;
+	whole.type = T_INT;
+	if (p->choices && v->kind == AST_NAME)
+		return check_choice(ck, p, v);
+	if (v->kind == AST_TUPLE && v->nkids == 2)
+		return check_number(ck, &whole, v->kids[0]) & check_number(ck, &whole, v->kids[1]);
+	if (v->kind == AST_NUM)
+		return check_number(ck, &whole, v);
+	type_error(ck, p->name, p->choices ? "a whole number, a pair (h, w) or same"
+	           : "a whole number or a pair (h, w)", v);
+	return false;
+}
+
 static bool check_column(struct checker *ck, const struct param *p, const struct ast *v)
 {
 	if (v->kind == AST_STR)
@@ -604,6 +621,7 @@ static bool check_value(struct checker *ck, const struct param *p, const struct 
 	case T_DURS: return check_durations(ck, p, v);
 	case T_CHOICE: return check_choice(ck, p, v);
 	case T_PAIR: return check_pair(ck, p, v);
+	case T_SIZE2: return check_size2(ck, p, v);
 	case T_COLUMN: return check_column(ck, p, v);
 	case T_OPTIM: return check_optimizer(ck, v, vals) != NULL;
 	case T_OPTIMS:

@@ -30,6 +30,7 @@ static const char *const scaling_names[] = {"train", "test", NULL};
 static const char *const mode_names[] = {"triangular", "triangular2", "exp_range", NULL};
 static const char *const loss_names[] = {"cross_entropy", "mse", "bce", NULL};
 static const char *const normalize_names[] = {"none", "standard", "minmax", NULL};
+static const char *const padding_names[] = {"same", NULL};
 
 const char *const schema_metrics[] = {
 	"train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", NULL,
@@ -226,6 +227,21 @@ static const struct param dropout_params[] = {
 	{"scaling", T_CHOICE, .dflt_name = "train", .choices = scaling_names},
 	{NULL},
 };
+static const struct param conv2d_params[] = {
+	{"filters", T_INT, REQUIRED, SIZE},
+	{"kernel", T_SIZE2, REQUIRED, SIZE},
+	{"stride", T_SIZE2, .dflt = 1, .dflt_name = "1", SIZE},
+	{"padding", T_SIZE2, .dflt = 0, .dflt_name = "0", .lo = 0, .hi = 16777216,
+	 .choices = padding_names},
+	{"bias", T_BOOL, .dflt = 1},
+	{"init", T_CHOICE, .dflt_name = "default", .choices = init_names},
+	{NULL},
+};
+static const struct param pool_params[] = {
+	{"kernel", T_SIZE2, REQUIRED, SIZE},
+	{"stride", T_SIZE2, .dflt_name = "kernel", SIZE},
+	{NULL},
+};
 static const struct param batchnorm_params[] = {
 	{"momentum", T_NUM, .dflt = 0.1, UNIT_CLOSED},
 	{"eps", T_NUM, .dflt = 1e-5, POSITIVE},
@@ -278,6 +294,44 @@ static void batchnorm_args(const struct sig *sig, const struct ast *const vals[S
 	                                       schema_number(sig, vals, "eps")};
 }
 
+/* A T_SIZE2 value as (h, w): a number n is (n, n); none given is otherwise. */
+static void size2(const struct ast *v, int64_t otherwise, int64_t *h, int64_t *w)
+{
+	*h = *w = otherwise;
+	if (v && v->kind == AST_NUM)
+		*h = *w = (int64_t)v->num;
+	else if (v && v->kind == AST_TUPLE && v->nkids == 2)
+		*h = (int64_t)v->kids[0]->num, *w = (int64_t)v->kids[1]->num;
+}
+
+static void conv2d_args(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
+                        union op_args *out)
+{
+	const struct ast *init = vals[5], *padding = vals[3];
+	struct op_conv *c = &out->conv;
+	*c = (struct op_conv){.filters = (int64_t)vals[0]->num,
+	                      .same = padding && padding->kind == AST_NAME,
+	                      .bias = schema_number(sig, vals, "bias") != 0};
+	size2(vals[1], 1, &c->kh, &c->kw);
+	size2(vals[2], 1, &c->sh, &c->sw);
+	size2(padding, 0, &c->ph, &c->pw);
+	c->init = !init || strcmp(init->str, "default") == 0 ? INIT_DEFAULT
+		: strcmp(init->str, "he") == 0 ? INIT_HE : INIT_XAVIER;
+}
+
+/* maxpool and avgpool: the stride is the kernel unless given. */
+static void pool_args(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
+                      union op_args *out)
+{
+	(void)sig;
+	struct op_pool *p = &out->pool;
+	*p = (struct op_pool){0};
+	size2(vals[0], 1, &p->kh, &p->kw);
+	size2(vals[1], 0, &p->sh, &p->sw);
+	if (!vals[1])
+		p->sh = p->kh, p->sw = p->kw;
+}
+
 #define ACT(NAME, PARAMS, ACTIVATION) \
 	{NAME, PARAMS, .op = IR_ACT, .variant = ACTIVATION, .args = act_args}
 const struct sig schema_layers[] = {
@@ -293,6 +347,10 @@ const struct sig schema_layers[] = {
 	{"batchnorm", batchnorm_params, .op = IR_BATCHNORM, .args = batchnorm_args},
 	{"softmax", no_params, .op = IR_SOFTMAX},
 	{"flatten", no_params, .op = IR_FLATTEN},
+	{"conv2d", conv2d_params, .op = IR_CONV2D, .args = conv2d_args},
+	{"maxpool", pool_params, .op = IR_MAXPOOL, .args = pool_args},
+	{"avgpool", pool_params, .op = IR_AVGPOOL, .args = pool_args},
+	{"global_avgpool", no_params, .op = IR_GLOBAL_AVGPOOL},
 	{NULL},
 };
 

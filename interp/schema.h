@@ -24,6 +24,7 @@ enum schema_type {
 	T_DURS,    /* a list of durations, increasing (milestones) */
 	T_CHOICE,  /* one of the names in choices */
 	T_PAIR,    /* two numbers (b1, b2) */
+	T_SIZE2,   /* a whole number or a pair (h, w) of them; or one of choices, if any */
 	T_COLUMN,  /* a CSV column: its name (a string) or 0-based index */
 	T_OPTIM,   /* an optimizer call */
 	T_OPTIMS,  /* an optimizer, or a list of them to compare */

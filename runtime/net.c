@@ -364,19 +364,40 @@ static int64_t layer_params(const struct net_layer *l)
 	return count;
 }
 
+/* The floats layer l holds once planned: its parameters with their gradients and
+ * optimizer state, its statistics, its output and its own activation buffer. */
+static int64_t layer_floats(const struct net *n, const struct net_layer *l)
+{
+	int64_t stats = 0, arrays = n->nparams ? n->nstate / n->nparams : 0;
+	for (int t = 0; t < l->ntensors; t++)
+		if (l->tensors[t].store == NET_STAT)
+			stats += shape_size(&l->tensors[t].shape);
+	return (2 + arrays) * layer_params(l) + stats + (aliases(l) ? 0 : n->batch * l->out)
+		+ (op_of(l)->buffer && l->mask >= 0 ? n->batch * l->out : 0);
+}
+
 void net_print_summary(FILE *out, const struct net *n)
 {
 	char shape[64];
-	int64_t total = 0;
-	fprintf(out, "  %-24s %-12s %-20s %12s\n", "layer", "op", "output shape", "parameters");
+	int64_t total = 0, floats = 0;
+	bool planned = n->arena != NULL; /* the memory column needs the batch */
+	fprintf(out, "  %-24s %-12s %-20s %12s%s\n", "layer", "op", "output shape", "parameters",
+	        planned ? "       memory" : "");
 	for (int i = 0; i < n->nlayers; i++) {
 		const struct net_layer *l = &n->layers[i];
 		const struct op *op = op_of(l);
-		fprintf(out, "  %-24s %-12s %-20s %12lld\n", l->name, op->label ? op->label(l) : op->name,
+		fprintf(out, "  %-24s %-12s %-20s %12lld", l->name, op->label ? op->label(l) : op->name,
 		        shape_format(&l->oshape, shape, sizeof shape), (long long)layer_params(l));
+		if (planned)
+			fprintf(out, " %9.3f MB", 4.0 * (double)layer_floats(n, l) / 1e6);
+		fputc('\n', out);
 		total += layer_params(l);
+		floats += layer_floats(n, l);
 	}
-	fprintf(out, "  %-24s %-12s %-20s %12lld\n", "total", "", "", (long long)total);
+	fprintf(out, "  %-24s %-12s %-20s %12lld", "total", "", "", (long long)total);
+	if (planned)
+		fprintf(out, " %9.3f MB", 4.0 * (double)floats / 1e6);
+	fputc('\n', out);
 }
 
 /* The buffers of layer i: its tensors, its output and its own activation buffer. */

@@ -56,7 +56,8 @@ struct net_layer {
 	int64_t tracked;      /* batchnorm's num_batches_tracked */
 	union {               /* the layer's own buffer in the activations, or -1 */
 		int64_t mask;     /* dropout: the step's multipliers (B, out) */
-		int64_t saved;    /* batchnorm: mean, 1/σ, two sums (4, out) */
+		int64_t saved;    /* batchnorm: mean, 1/σ, two sums (4, out or channels) */
+		int64_t argmax;   /* maxpool: each output's place in its input plane, int32 (B, out) */
 	};
 	int64_t x, y;         /* offsets of the input (B, in) and output (B, out) activations */
 };

@@ -28,6 +28,10 @@ enum ir_op {
 	IR_DROPOUT,   /* y = mask ⊙ x in training (layers.h, struct dropout) */
 	IR_BATCHNORM, /* y = γ·x̂ + β per feature, batch or running statistics */
 	IR_FLATTEN,   /* (C, H, W) → (C·H·W); a view */
+	IR_CONV2D,    /* y = W ∗ x + b over (C, H, W), im2col and the GEMM (conv.h) */
+	IR_MAXPOOL,   /* the maximum of each window, its place kept for the backward pass */
+	IR_AVGPOOL,   /* the mean of each window */
+	IR_GLOBAL_AVGPOOL, /* (C, H, W) → (C): the mean over H and W */
 	IR_OP_COUNT
 };
 
@@ -37,6 +41,15 @@ struct op_dense { int64_t units; bool bias; enum init init; };
 struct op_act { enum activation act; double slope; };
 struct op_dropout { double keep; bool inverted; };
 struct op_batchnorm { double momentum, eps; };
+/* kernel (kh, kw), stride (sh, sw), padding (ph, pw) on both sides; same: padding so that
+ * H and W stay (stride 1, odd kernel); threads: the kernels' workspace slots, at plan */
+struct op_conv {
+	int64_t filters, kh, kw, sh, sw, ph, pw;
+	bool same, bias;
+	enum init init;
+	int threads;
+};
+struct op_pool { int64_t kh, kw, sh, sw; int threads; };
 
 union op_args {
 	struct op_input input;
@@ -44,6 +57,8 @@ union op_args {
 	struct op_act act;
 	struct op_dropout dropout;
 	struct op_batchnorm batchnorm;
+	struct op_conv conv;
+	struct op_pool pool;
 };
 
 struct net;

@@ -91,7 +91,10 @@ Test(check, accepts_every_layer_bare_or_called)
 		char text[256];
 		const char *layer = strcmp(l->name, "input") == 0 ? "input(2)"
 			: strcmp(l->name, "dense") == 0 ? "dense(4)"
-			: strcmp(l->name, "dropout") == 0 ? "dropout(0.5)" : l->name;
+			: strcmp(l->name, "dropout") == 0 ? "dropout(0.5)"
+			: strcmp(l->name, "conv2d") == 0 ? "conv2d(4, 3)"
+			: strcmp(l->name, "maxpool") == 0 ? "maxpool(2)"
+			: strcmp(l->name, "avgpool") == 0 ? "avgpool(2)" : l->name;
 		snprintf(text, sizeof text, "network n {\n %s\n dense(2)\n}\n", layer);
 		if (strcmp(l->name, "softmax") == 0)
 			snprintf(text, sizeof text, "network n {\n dense(2)\n softmax()\n}\n");

@@ -231,13 +231,13 @@ Test(optable, ir_prints_the_model_summary_with_shapes_and_parameters)
 	cr_assert_eq(run_idx("ir", " flatten\n dense(5, bias = false)\n batchnorm\n relu\n dense(3)\n",
 	                     &out, &err), 0, "%s", err);
 	cr_expect(strstr(out, "summary\n"
-	                 "  layer                    op           output shape           parameters\n"
-	                 "  flatten1                 flatten      (4)                             0\n"
-	                 "  dense1                   dense        (5)                            20\n"
-	                 "  batchnorm1               batchnorm    (5)                            10\n"
-	                 "  relu1                    relu         (5)                             0\n"
-	                 "  dense2                   dense        (3)                            18\n"
-	                 "  total                                                                48\n")
+	                 "  layer                    op           output shape           parameters       memory\n"
+	                 "  flatten1                 flatten      (4)                             0     0.000 MB\n"
+	                 "  dense1                   dense        (5)                            20     0.000 MB\n"
+	                 "  batchnorm1               batchnorm    (5)                            10     0.000 MB\n"
+	                 "  relu1                    relu         (5)                             0     0.000 MB\n"
+	                 "  dense2                   dense        (3)                            18     0.000 MB\n"
+	                 "  total                                                                48     0.001 MB\n")
 	          != NULL, "%s", out);
 	cr_expect(strstr(out, "flatten1 = flatten(x), a view: (1, 2, 2) → (4)") != NULL, "%s", out);
 	cr_expect(strstr(out, "  x                        activation (3, 1, 2, 2)\n") != NULL, "%s", out);
