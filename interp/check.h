@@ -20,7 +20,8 @@ struct check_summary {
 	int lets, data, networks, trains, sweeps, minimizes; /* declarations of each kind */
 };
 
-/* Checks a folded file; reports to d and returns true when it has no errors. */
+/* Checks a folded file; reports to d and returns true when d holds no error (fold's
+ * included: a value fold refused stands as NaN in the tree, and must not be lowered). */
 bool check_file(const struct ast *file, struct diag *d, struct check_summary *summary);
 
 /* Checks one schedule expression on its own (`descent schedule`); true when valid. */

@@ -5,7 +5,10 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 
+#include "check.h"
+#include "fold.h"
 #include "helpers.h"
+#include "parse.h"
 
 Test(fuzz, regressions_no_longer_crash)
 {
@@ -21,4 +24,22 @@ Test(fuzz, regressions_no_longer_crash)
 	}
 	free_names(files);
 	cr_expect_geq(n, 3, "the regression inputs are missing");
+}
+
+/* steps_division_by_zero.nn: fold refused `steps = 6/0` (leaving NaN), check found nothing
+ * of its own and said yes, so the fuzz target lowered a NaN step count (undefined
+ * behaviour converting it to int). check_file now says no while d holds any error. */
+Test(fuzz, check_file_refuses_a_tree_that_fold_reported)
+{
+	struct diag d;
+	diag_init(&d, NULL);
+	struct source *src = source_from_string("t.nn", "minimize f(x) = x^2 {\n from = 1\n"
+	                                        " optimizer = sgd(lr = 0.1)\n steps = 6/0\n}\n");
+	struct ast *file = parse_source(src, PARSE_FILE, &d);
+	cr_assert_not_null(file);
+	cr_assert(fold_file(file, &d));
+	cr_expect_eq(d.errors, 1, "fold reports the division by zero");
+	cr_expect(!check_file(file, &d, NULL), "check_file said yes to a tree fold refused");
+	ast_free(file);
+	source_free(src);
 }
