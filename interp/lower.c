@@ -65,15 +65,12 @@ fail:
 
 static struct sched *lower_call(const struct ast *v, double spe, struct diag *d)
 {
-	static const enum sched_kind kinds[] = {
-		SCHED_CONSTANT, SCHED_STEP, SCHED_MULTISTEP, SCHED_EXPONENTIAL, SCHED_INV_TIME,
-		SCHED_POLY, SCHED_LINEAR, SCHED_COSINE, SCHED_COSINE_RESTART, SCHED_TRIANGULAR,
-		SCHED_ONE_CYCLE, SCHED_WARMUP,
-	}; /* in the order of schema_schedules */
-	const struct sig *sig = schema_find(schema_schedules, v->str);
-	const struct ast *vals[SIG_MAX_PARAMS];
-	schema_bind(sig, v, vals, NULL);
-	struct sched *s = sched_new(kinds[sig - schema_schedules]);
+	const struct bound *b = schema_bound(schema_schedules, v);
+	if (!b)
+		return NULL;
+	const struct sig *sig = b->sig;
+	const struct ast *const *vals = b->vals;
+	struct sched *s = sched_new((enum sched_kind)sig->kind);
 	if (!s)
 		return NULL;
 #define NUM(name) schema_number(sig, vals, name)
@@ -218,19 +215,19 @@ static void set_parameter(struct optim_config *c, const struct sig *sig, const c
 
 struct optim_config lower_optimizer(const struct ast *call, char *label, size_t size)
 {
-	const struct sig *sig = schema_find(schema_optimizers, call->str);
-	const struct ast *vals[SIG_MAX_PARAMS];
-	schema_bind(sig, call, vals, NULL);
+	const struct bound *b = schema_bound(schema_optimizers, call);
+	assert(b); /* a checked call; NULL only when memory ran out */
+	const struct sig *sig = b->sig;
+	const struct ast *const *vals = b->vals;
 	struct optim_config c = {.kind = (enum optim_kind)sig->kind};
 	int betas = schema_index(sig, "betas");
 	for (int i = 0; sig->params[i].name; i++)
 		if (i != betas)
 			set_parameter(&c, sig, sig->params[i].name,
 			              schema_number(sig, vals, sig->params[i].name));
-	if (betas >= 0 && vals[betas]) { /* (b1, b2) in place of beta1 and beta2 */
-		c.momentum = vals[betas]->kids[0]->num;
+	c.momentum = schema_momentum(b);
+	if (betas >= 0 && vals[betas]) /* (b1, b2) in place of beta1 and beta2 */
 		c.beta2 = vals[betas]->kids[1]->num;
-	}
 	snprintf(label, size, "%s(", sig->name);
 	for (int i = 0; sig->params[i].name; i++)
 		if (vals[i])
@@ -310,10 +307,8 @@ static const struct ast *required_entry(const struct ast *block, const char *key
 /* The λ of a checked l2(λ) call. */
 static double l2_lambda(const struct ast *call)
 {
-	const struct ast *vals[SIG_MAX_PARAMS];
-	const struct sig *sig = schema_find(schema_regularizers, call->str);
-	schema_bind(sig, call, vals, NULL);
-	return schema_number(sig, vals, "lambda");
+	const struct bound *b = schema_bound(schema_regularizers, call);
+	return b ? schema_number(b->sig, b->vals, "lambda") : NAN;
 }
 
 static int lower_starts(const struct ast *from, struct minimize_lowered *m)

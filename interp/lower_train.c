@@ -82,19 +82,23 @@ static int find_data(const char *nn_path, const struct ast *at, const char *give
 static int load_source(const struct ast *call, const char *nn_path, uint64_t part,
                        const struct dataset *known, struct dataset *out, struct diag *d)
 {
-	const struct sig *sig = schema_find(schema_sources, call->str);
-	const struct ast *vals[SIG_MAX_PARAMS];
-	schema_bind(sig, call, vals, NULL);
+	const struct bound *bound = schema_bound(schema_sources, call);
+	if (!bound) {
+		diag_error(d, call->loc, "out of memory");
+		return -1;
+	}
+	const struct sig *sig = bound->sig;
+	const struct ast *const *vals = bound->vals;
 	char a[PATH_MAX], b[PATH_MAX];
 	struct data_error err = {""};
 	int status = -1;
-	const char *name = sig->name;
-	if (strcmp(name, "idx") == 0 || strcmp(name, "npy") == 0) {
+	if (sig->files == 2) {
 		if (find_data(nn_path, vals[0], vals[0]->str, a, sizeof a, d) != 0
 		    || find_data(nn_path, vals[1], vals[1]->str, b, sizeof b, d) != 0)
 			return -1;
-		status = name[0] == 'i' ? data_load_idx(a, b, out, &err) : data_load_npy(a, b, out, &err);
-	} else if (strcmp(name, "csv") == 0) {
+		status = sig->kind == SOURCE_IDX ? data_load_idx(a, b, out, &err)
+			: data_load_npy(a, b, out, &err);
+	} else if (sig->kind == SOURCE_CSV) {
 		if (find_data(nn_path, vals[0], vals[0]->str, a, sizeof a, d) != 0)
 			return -1;
 		const struct ast *label = vals[1];
@@ -104,13 +108,13 @@ static int load_source(const struct ast *call, const char *nn_path, uint64_t par
 	} else {
 		int64_t n = (int64_t)schema_number(sig, vals, "n");
 		int classes = (int)schema_number(sig, vals, "classes");
-		status = strcmp(name, "spirals") == 0
+		status = sig->kind == SOURCE_SPIRALS
 			? data_spirals(n, classes, schema_number(sig, vals, "noise"), part, out)
-			: strcmp(name, "blobs") == 0
+			: sig->kind == SOURCE_BLOBS
 			? data_blobs(n, classes, (int)schema_number(sig, vals, "dim"), part, out)
 			: data_xor(n, part, out);
 		if (status != 0)
-			snprintf(err.message, sizeof err.message, "out of memory generating %s", name);
+			snprintf(err.message, sizeof err.message, "out of memory generating %s", sig->name);
 	}
 	if (status != 0)
 		diag_error(d, call->loc, "%s", err.message);
@@ -158,9 +162,14 @@ static int lower_data(const struct ast *data, const char *nn_path, uint64_t seed
  * its shape from the op's rule (a refusal is reported at the layer, with its help). */
 static int add_layer(const struct ast *network, int i, struct net *n, struct diag *d)
 {
-	const struct ast *layer = network->kids[i]->a, *vals[SIG_MAX_PARAMS];
-	const struct sig *sig = schema_find(schema_layers, layer->str);
-	schema_bind(sig, layer, vals, NULL);
+	const struct ast *layer = network->kids[i]->a;
+	const struct bound *b = schema_bound(schema_layers, layer);
+	if (!b) {
+		diag_error(d, layer->loc, "out of memory");
+		return 1;
+	}
+	const struct sig *sig = b->sig;
+	const struct ast *const *vals = b->vals;
 	struct net_layer l = {.op = sig->op};
 	check_layer_name(network, i, l.name, sizeof l.name);
 	if (sig->args)
@@ -329,10 +338,8 @@ static void lower_settings(const struct ast *block, struct train_lowered *t)
 	t->net.opt = lower_optimizer(ast_value(block, "optimizer"), label, sizeof label);
 	t->net.decay_biases = number_or(ast_value(block, "decay_biases"), 0) != 0;
 	if (reg) {
-		const struct ast *vals[SIG_MAX_PARAMS];
-		const struct sig *sig = schema_find(schema_regularizers, reg->str);
-		schema_bind(sig, reg, vals, NULL);
-		t->net.l2 = schema_number(sig, vals, "lambda");
+		const struct bound *b = schema_bound(schema_regularizers, reg);
+		t->net.l2 = b ? schema_number(b->sig, b->vals, "lambda") : NAN;
 	}
 	t->config.epochs = (int)number_or(ast_value(block, "epochs"), 1);
 	t->config.batch = (int64_t)number_or(ast_value(block, "batch"), 32);
@@ -416,16 +423,12 @@ int lower_data_files(const struct ast *data, const char *nn_path, char (*out)[PA
 	int n = 0;
 	for (int p = 0; p < 2; p++) {
 		const struct ast *call = ast_value(data, parts[p]);
-		const struct sig *sig = call && call->str ? schema_find(schema_sources, call->str) : NULL;
-		if (!sig)
+		const struct bound *b = call && call->str ? schema_bound(schema_sources, call) : NULL;
+		if (!b)
 			continue;
-		const struct ast *vals[SIG_MAX_PARAMS] = {0};
-		schema_bind(sig, call, vals, NULL);
-		int files = strcmp(sig->name, "csv") == 0 ? 1
-			: strcmp(sig->name, "idx") == 0 || strcmp(sig->name, "npy") == 0 ? 2 : 0;
-		for (int f = 0; f < files && n < max; f++)
-			if (vals[f] && vals[f]->kind == AST_STR
-			    && lower_data_path(nn_path, vals[f], out[n], PATH_MAX) == 0)
+		for (int f = 0; f < b->sig->files && n < max; f++)
+			if (b->vals[f] && b->vals[f]->kind == AST_STR
+			    && lower_data_path(nn_path, b->vals[f], out[n], PATH_MAX) == 0)
 				n++;
 	}
 	return n;

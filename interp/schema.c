@@ -8,10 +8,13 @@
 #include "schema.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "optim.h"
+#include "schedule.h"
 
 /* Ranges, as designated initializers. */
 #define ANY         .lo = -INFINITY, .hi = INFINITY
@@ -116,7 +119,8 @@ const struct sig schema_optimizers[] = {
 	{"momentum", momentum_params, 0, .momentum = "gamma", .kind = OPT_MOMENTUM},
 	{"adagrad", adagrad_params, SIG_ADAPTIVE, .kind = OPT_ADAGRAD},
 	{"rmsprop", rmsprop_params, SIG_ADAPTIVE, .momentum = "momentum", .kind = OPT_RMSPROP},
-	{"adam", adam_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_ADAM},
+	{"adam", adam_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_ADAM,
+	 .decoupled = "adamw"},
 	{"adamw", adamw_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_ADAM},
 	{"nadam", nadam_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_NADAM},
 	{"radam", radam_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_RADAM},
@@ -189,19 +193,22 @@ static const struct param warmup_params[] = {
 	{NULL},
 };
 
+/* Each row names the runtime schedule (schedule.h) it lowers to. */
 const struct sig schema_schedules[] = {
-	{"constant", no_params, 0},
-	{"step", step_params, 0},
-	{"multistep", multistep_params, 0},
-	{"exponential", exponential_params, 0},
-	{"inv_time", inv_time_params, 0},
-	{"poly", poly_params, SIG_LENGTH, .length = "total"},
-	{"linear", linear_params, SIG_LENGTH, .length = "total"},
-	{"cosine", cosine_params, SIG_LENGTH, .length = "total"},
-	{"cosine_restart", restart_params, 0},
-	{"triangular", triangular_params, 0},
-	{"one_cycle", one_cycle_params, SIG_LENGTH, .length = "total"},
-	{"warmup", warmup_params, SIG_LENGTH, .length = "duration"},
+	{"constant", no_params, 0, .kind = SCHED_CONSTANT},
+	{"step", step_params, 0, .kind = SCHED_STEP},
+	{"multistep", multistep_params, 0, .kind = SCHED_MULTISTEP},
+	{"exponential", exponential_params, 0, .kind = SCHED_EXPONENTIAL},
+	{"inv_time", inv_time_params, 0, .kind = SCHED_INV_TIME},
+	{"poly", poly_params, SIG_LENGTH, .length = "total", .zero_end = "end", .kind = SCHED_POLY},
+	{"linear", linear_params, SIG_LENGTH, .length = "total", .zero_end = "end_factor",
+	 .kind = SCHED_LINEAR},
+	{"cosine", cosine_params, SIG_LENGTH, .length = "total", .zero_end = "eta_min",
+	 .kind = SCHED_COSINE},
+	{"cosine_restart", restart_params, 0, .kind = SCHED_COSINE_RESTART},
+	{"triangular", triangular_params, 0, .kind = SCHED_TRIANGULAR},
+	{"one_cycle", one_cycle_params, SIG_LENGTH, .length = "total", .kind = SCHED_ONE_CYCLE},
+	{"warmup", warmup_params, SIG_LENGTH, .length = "duration", .kind = SCHED_WARMUP},
 	{NULL},
 };
 
@@ -323,13 +330,15 @@ static const struct param blobs_params[] = {
 };
 static const struct param xor_params[] = {SAMPLES, {NULL}};
 
+/* files: the file paths a source's first parameters name (the lowering loads them, a
+ * sweep hashes them). */
 const struct sig schema_sources[] = {
-	{"idx", idx_params, 0},
-	{"csv", csv_params, 0},
-	{"npy", npy_params, 0},
-	{"spirals", spirals_params, 0},
-	{"blobs", blobs_params, 0},
-	{"xor", xor_params, 0},
+	{"idx", idx_params, 0, .kind = SOURCE_IDX, .files = 2},
+	{"csv", csv_params, 0, .kind = SOURCE_CSV, .files = 1},
+	{"npy", npy_params, 0, .kind = SOURCE_NPY, .files = 2},
+	{"spirals", spirals_params, 0, .kind = SOURCE_SPIRALS},
+	{"blobs", blobs_params, 0, .kind = SOURCE_BLOBS},
+	{"xor", xor_params, 0, .kind = SOURCE_XOR},
 	{NULL},
 };
 
@@ -343,9 +352,9 @@ static const struct param range_params[] = {
 static const struct param choice_params[] = {{"values", T_NUM, REQUIRED, ANY}, {NULL}};
 
 const struct sig schema_samplers[] = {
-	{"loguniform", range_params, 0},
-	{"uniform", range_params, 0},
-	{"choice", choice_params, 0},
+	{"loguniform", range_params, 0, .kind = SAMPLE_LOGUNIFORM},
+	{"uniform", range_params, 0, .kind = SAMPLE_UNIFORM},
+	{"choice", choice_params, 0, .kind = SAMPLE_CHOICE},
 	{NULL},
 };
 
@@ -475,8 +484,9 @@ static void report_twice(const struct sig *sig, const struct ast *arg, const str
 	diag_note(d, first->loc, "first given here");
 }
 
-bool schema_bind(const struct sig *sig, const struct ast *call,
-                 const struct ast *vals[SIG_MAX_PARAMS], struct diag *d)
+/* Matches call's arguments to sig's parameters (see schema_bind), reporting to d if given. */
+static bool bind_arguments(const struct sig *sig, const struct ast *call,
+                           const struct ast *vals[SIG_MAX_PARAMS], struct diag *d)
 {
 	int nparams = 0, errors = d ? d->errors : 0;
 	while (sig->params[nparams].name)
@@ -530,6 +540,43 @@ bool schema_bind(const struct sig *sig, const struct ast *call,
 	return !d || d->errors == errors;
 }
 
+/* Records vals as call's binding to sig: the one write to a tree that the checker and the
+ * lowering otherwise only read (every node is allocated writable, by ast.c). */
+static struct bound *record(const struct sig *sig, const struct ast *call,
+                            const struct ast *const vals[SIG_MAX_PARAMS])
+{
+	struct ast *node = (struct ast *)(uintptr_t)call;
+	if (!node->bound && !(node->bound = malloc(sizeof *node->bound)))
+		return NULL;
+	node->bound->sig = sig;
+	memcpy(node->bound->vals, vals, sizeof node->bound->vals);
+	return node->bound;
+}
+
+bool schema_bind(const struct sig *sig, const struct ast *call,
+                 const struct ast *vals[SIG_MAX_PARAMS], struct diag *d)
+{
+	bool ok = bind_arguments(sig, call, vals, d);
+	if (!record(sig, call, vals)) {
+		if (d)
+			diag_error(d, call->loc, "out of memory");
+		return false;
+	}
+	return ok;
+}
+
+const struct bound *schema_bound(const struct sig *table, const struct ast *call)
+{
+	if (call->bound)
+		return call->bound;
+	const struct sig *sig = call->str ? schema_find(table, call->str) : NULL;
+	const struct ast *vals[SIG_MAX_PARAMS];
+	if (!sig)
+		return NULL;
+	bind_arguments(sig, call, vals, NULL);
+	return record(sig, call, vals);
+}
+
 double schema_number(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
                      const char *name)
 {
@@ -538,4 +585,13 @@ double schema_number(const struct sig *sig, const struct ast *const vals[SIG_MAX
 		return NAN;
 	const struct ast *v = vals[at];
 	return v && (v->kind == AST_NUM || v->kind == AST_BOOL) ? v->num : sig->params[at].dflt;
+}
+
+double schema_momentum(const struct bound *b)
+{
+	int betas = schema_index(b->sig, "betas");
+	const struct ast *pair = betas >= 0 ? b->vals[betas] : NULL;
+	if (pair && pair->kind == AST_TUPLE && pair->nkids == 2 && pair->kids[0]->kind == AST_NUM)
+		return pair->kids[0]->num;
+	return b->sig->momentum ? schema_number(b->sig, b->vals, b->sig->momentum) : 0;
 }

@@ -55,6 +55,10 @@ enum sig_flag {
 
 enum { SIG_MAX_PARAMS = 8 };
 
+/* What a data source row loads, and what a sampler row draws (their rows' kind). */
+enum source_kind { SOURCE_IDX, SOURCE_CSV, SOURCE_NPY, SOURCE_SPIRALS, SOURCE_BLOBS, SOURCE_XOR };
+enum sampler_kind { SAMPLE_LOGUNIFORM, SAMPLE_UNIFORM, SAMPLE_CHOICE };
+
 /* A callable: optimizer, schedule, layer, source, regularizer or sampler. */
 struct sig {
 	const char *name;            /* as written */
@@ -62,13 +66,20 @@ struct sig {
 	unsigned flags;              /* enum sig_flag */
 	const char *momentum;        /* the parameter momentum_schedule drives, or NULL */
 	const char *length;          /* a schedule's parameter that is its length, or NULL */
+	const char *zero_end;        /* a schedule's parameter whose 0 makes it end at 0
+	                              * (cosine's eta_min, poly's end), or NULL */
 	/* layers: the IR op (ops.h), a variant the arguments read (an activation), and how
 	 * the arguments of a bound call become the op's (NULL: it has none) */
 	enum ir_op op;
 	int variant;
 	void (*args)(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
 	             union op_args *out);
-	int kind;                    /* what an optimizer lowers to: its enum optim_kind */
+	int kind;                    /* what the row lowers to: an optimizer's enum optim_kind,
+	                              * a schedule's enum sched_kind, a source's enum
+	                              * source_kind, a sampler's enum sampler_kind */
+	int files;                   /* a source: how many file paths lead its parameters */
+	const char *decoupled;       /* an optimizer that wd > 0 turns into another one, named
+	                              * here (adam: "adamw"), or NULL */
 };
 
 extern const struct sig schema_optimizers[];
@@ -101,13 +112,32 @@ const char **schema_param_names(const struct param *params, const char **names, 
 /* Writes sig's signature, "sgd(lr, momentum = 0, ...)", into buf. */
 const char *schema_signature(const struct sig *sig, char *buf, size_t size);
 
-/* Matches the arguments of call (an AST_CALL, or an AST_NAME for a call without
- * parentheses) to sig's parameters: positional ones in order, then named ones.
- * vals[i] is the value given for params[i], or NULL for its default. With d, reports
- * too many arguments, unknown or repeated names and missing required parameters, and
- * returns false if there were any; with d NULL it only fills vals. */
+/* A call matched to its schema row: the row, and the value given for each parameter
+ * (vals[i] for params[i]; NULL: its default). Made once, by the checker, and kept on the
+ * call node (ast.h `bound`), where the lowering, sweeps and messages read it. */
+struct bound {
+	const struct sig *sig;
+	const struct ast *vals[SIG_MAX_PARAMS];
+};
+
+/* The checker's binding: matches the arguments of call (an AST_CALL, or an AST_NAME for a
+ * call without parentheses) to sig's parameters, positional ones in order, then named
+ * ones, into vals, and records the binding on call. With d, reports too many arguments,
+ * unknown or repeated names and missing required parameters, and returns false if there
+ * were any (or memory ran out). */
 bool schema_bind(const struct sig *sig, const struct ast *call,
                  const struct ast *vals[SIG_MAX_PARAMS], struct diag *d);
+
+/* The binding of a checked call of a row of table: the one the checker recorded. A call
+ * made after the check (a sweep's drawn value is a copy of a checked one) is bound here,
+ * silently, the first time it is asked for. NULL if call names no row of table or memory
+ * runs out. */
+const struct bound *schema_bound(const struct sig *table, const struct ast *call);
+
+/* The momentum an optimizer call gives (the value momentum_schedule scales): the first of
+ * its betas if they are given as a pair, else its row's momentum parameter; 0 for an
+ * optimizer without momentum. The lowering's optim_config.momentum is this number. */
+double schema_momentum(const struct bound *b);
 
 /* The number given for parameter name of a bound call, or its default. */
 double schema_number(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],

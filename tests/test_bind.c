@@ -1,0 +1,152 @@
+/* test_bind.c — calls are bound to their schema rows once, by the checker, and the
+ * lowering reads that binding; the facts the checker and the lowering share (a schedule
+ * that ends at 0, a source's files, an optimizer's momentum, the batch default, the
+ * scheduled value or its base) are written once and read by both. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "helpers.h"
+#include "lower.h"
+#include "schedule.h"
+#include "schema.h"
+
+static const char net[] = "data d { train = xor(64) }\nnetwork n { dense(2) }\n";
+
+/* Folds and checks text (which must have no errors); the tree is the caller's. */
+static struct ast *checked_tree(const char *text, struct source **src)
+{
+	int errors;
+	struct ast *f = fold_text(text, src, &errors);
+	cr_assert_eq(errors, 0, "%s", text);
+	struct diag d;
+	diag_init(&d, NULL);
+	cr_assert(check_file(f, &d, NULL), "%s does not check", text);
+	return f;
+}
+
+Test(bind, the_checker_records_each_calls_binding_and_the_lowering_reads_it)
+{
+	char text[512];
+	snprintf(text, sizeof text, "%strain t {\n network = n\n data = d\n epochs = 1\n"
+	         " optimizer = sgd(0.1, momentum = 0.5)\n}\n", net);
+	struct source *src;
+	struct ast *f = checked_tree(text, &src);
+	const struct ast *opt = ast_value(check_find_block(f, BLOCK_TRAIN, "t"), "optimizer");
+	cr_assert_not_null(opt->bound, "the checker left no binding on the optimizer call");
+	cr_expect_str_eq(opt->bound->sig->name, "sgd");
+	cr_expect_eq(opt->bound->vals[0], opt->kids[0]);
+	cr_expect_eq(opt->bound->vals[1], opt->kids[1]->a);
+	cr_expect_null(opt->bound->vals[2], "dampening is left to its default");
+	/* the lowering reads the recorded binding, not the arguments again */
+	struct ast *other = ast_num(opt->loc, 0.25);
+	opt->bound->vals[0] = other;
+	char label[128];
+	struct optim_config c = lower_optimizer(opt, label, sizeof label);
+	cr_expect_eq(c.lr, 0.25);
+	cr_expect_eq(c.momentum, 0.5);
+	ast_free(other);
+	ast_free(f);
+	source_free(src);
+}
+
+Test(bind, a_copy_of_a_checked_call_is_bound_when_first_asked)
+{
+	char text[512];
+	snprintf(text, sizeof text, "%strain t {\n network = n\n data = d\n epochs = 1\n"
+	         " optimizer = adam(betas = (0.5, 0.9))\n}\n", net);
+	struct source *src;
+	struct ast *f = checked_tree(text, &src);
+	struct ast *copy = ast_copy(ast_value(check_find_block(f, BLOCK_TRAIN, "t"), "optimizer"));
+	cr_assert_null(copy->bound, "a copy does not share the original's binding");
+	const struct bound *b = schema_bound(schema_optimizers, copy);
+	cr_assert_not_null(b);
+	cr_expect_eq(schema_bound(schema_optimizers, copy), b, "bound once");
+	cr_expect_eq(schema_momentum(b), 0.5);
+	ast_free(copy);
+	ast_free(f);
+	source_free(src);
+}
+
+Test(bind, momentum_schedule_warns_when_betas_give_no_momentum)
+{
+	char text[512];
+	snprintf(text, sizeof text, "%strain t {\n network = n\n data = d\n epochs = 2\n"
+	         " optimizer = adam(betas = (0, 0.999))\n momentum_schedule = cosine(2 epochs)\n}\n",
+	         net);
+	struct checked r = check_text(text);
+	cr_expect_eq(r.errors, 0, "%s", r.messages);
+	cr_expect(strstr(r.messages, "momentum_schedule has no effect: adam has no momentum") != NULL,
+	          "%s", r.messages);
+	free(r.messages);
+	/* betas with a momentum: no warning, as with beta1 */
+	snprintf(text, sizeof text, "%strain t {\n network = n\n data = d\n epochs = 2\n"
+	         " optimizer = adam(beta1 = 0, betas = (0.9, 0.999))\n"
+	         " momentum_schedule = cosine(2 epochs)\n}\n", net);
+	r = check_text(text);
+	cr_expect(strstr(r.messages, "has no momentum") == NULL, "%s", r.messages);
+	free(r.messages);
+	snprintf(text, sizeof text, "%strain t {\n network = n\n data = d\n epochs = 2\n"
+	         " optimizer = nadam(betas = (0.8, 0.9))\n momentum_schedule = cosine(2 epochs)\n}\n",
+	         net);
+	r = check_text(text);
+	cr_expect_eq(r.warnings, 0, "%s", r.messages);
+	free(r.messages);
+}
+
+Test(bind, rows_carry_the_facts_the_checker_and_the_lowering_share)
+{
+	static const struct { const char *name; const char *zero_end; } ends[] = {
+		{"cosine", "eta_min"}, {"poly", "end"}, {"linear", "end_factor"},
+		{"constant", NULL}, {"warmup", NULL}, {"one_cycle", NULL}, {"step", NULL},
+	};
+	for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+		const struct sig *s = schema_find(schema_schedules, ends[i].name);
+		cr_assert_not_null(s);
+		if (ends[i].zero_end)
+			cr_expect_str_eq(s->zero_end, ends[i].zero_end, "%s", ends[i].name);
+		else
+			cr_expect_null(s->zero_end, "%s", ends[i].name);
+	}
+	static const struct { const char *name; int files; } files[] = {
+		{"idx", 2}, {"npy", 2}, {"csv", 1}, {"spirals", 0}, {"blobs", 0}, {"xor", 0},
+	};
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+		cr_expect_eq(schema_find(schema_sources, files[i].name)->files, files[i].files, "%s",
+		             files[i].name);
+	/* every schedule row lowers to the runtime schedule of its kind */
+	for (const struct sig *s = schema_schedules; s->name; s++) {
+		const char *args = s->kind == SCHED_CONSTANT ? "" : s->kind == SCHED_MULTISTEP ? "[2]"
+			: s->kind == SCHED_TRIANGULAR ? "2, 0.1" : "2";
+		char text[64];
+		snprintf(text, sizeof text, "%s(%s)", s->name, args);
+		struct source *src;
+		int errors;
+		char *messages;
+		struct ast *e = parse_text(text, PARSE_EXPR, &src, &errors, &messages);
+		cr_assert_not_null(e, "%s: %s", text, messages);
+		free(messages);
+		struct diag d;
+		diag_init(&d, NULL);
+		cr_assert(check_schedule_expr(e, &d), "%s", text);
+		struct sched *lowered = lower_schedule(e, 0, &d);
+		cr_assert_not_null(lowered, "%s", text);
+		cr_expect_eq((int)lowered->kind, s->kind, "%s", text);
+		sched_free(lowered);
+		ast_free(e);
+		source_free(src);
+	}
+}
+
+Test(bind, the_scheduled_value_or_its_base)
+{
+	cr_expect_eq(sched_value_or(NULL, 0.125, 7), 0.125);
+	struct sched *s = sched_new(SCHED_EXPONENTIAL);
+	cr_assert_not_null(s);
+	s->u.exponential.gamma = 0.5;
+	cr_expect_eq(sched_value_or(s, 1, 3), sched_value(s, 1, 3));
+	cr_expect_eq(sched_value_or(s, 1, 3), 0.125);
+	sched_free(s);
+}
