@@ -111,9 +111,8 @@ static struct sched *lower_call(const struct ast *v, double spe, struct diag *d)
 		STEPS("step_size", s->u.cyclic.step_size);
 		s->u.cyclic.min_lr = NUM("min_lr");
 		s->u.cyclic.gamma = NUM("gamma");
-		const struct ast *mode = vals[schema_index(sig, "mode")];
-		s->u.cyclic.mode = !mode || strcmp(mode->str, "triangular") == 0 ? CYCLE_TRIANGULAR
-			: strcmp(mode->str, "triangular2") == 0 ? CYCLE_TRIANGULAR2 : CYCLE_EXP_RANGE;
+		int mode = schema_index(sig, "mode");
+		s->u.cyclic.mode = (enum sched_cycle_mode)schema_choice(&sig->params[mode], vals[mode]);
 		break;
 	}
 	case SCHED_ONE_CYCLE:

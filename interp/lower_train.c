@@ -14,9 +14,15 @@
 #include "lower.h"
 #include "schema.h"
 
-static double number_or(const struct ast *v, double otherwise)
+/* A data or train block's setting: the number given, or the schema's default. */
+static double data_setting(const struct ast *data, const char *key)
 {
-	return v && (v->kind == AST_NUM || v->kind == AST_BOOL) ? v->num : otherwise;
+	return schema_setting(schema_data_keys, data, key);
+}
+
+static double train_setting(const struct ast *block, const char *key)
+{
+	return schema_setting(schema_train_keys, block, key);
 }
 
 /* Whether the data file found at path can be read; if not, reports why at the path given
@@ -139,7 +145,7 @@ static int lower_data(const struct ast *data, const char *nn_path, uint64_t seed
 		data_free(&all);
 		return 1;
 	}
-	double fraction = number_or(ast_value(data, "validation"), 0);
+	double fraction = data_setting(data, "validation");
 	int status = data_split(&all, fraction, seed, &t->train, &t->val);
 	data_free(&all);
 	if (status == 0 && t->train.n == 0) {
@@ -147,14 +153,13 @@ static int lower_data(const struct ast *data, const char *nn_path, uint64_t seed
 		           "validation split", data->str);
 		return 1;
 	}
-	const struct ast *normalize = ast_value(data, "normalize");
-	enum data_normalize mode = !normalize || strcmp(normalize->str, "none") == 0 ? NORMALIZE_NONE
-		: strcmp(normalize->str, "standard") == 0 ? NORMALIZE_STANDARD : NORMALIZE_MINMAX;
-	if (status != 0 || data_fit(&t->train, number_or(ast_value(data, "scale"), 1), mode, &t->tf) != 0) {
+	enum data_normalize mode = (enum data_normalize)schema_choice(
+		schema_param(schema_data_keys, "normalize"), ast_value(data, "normalize"));
+	if (status != 0 || data_fit(&t->train, data_setting(data, "scale"), mode, &t->tf) != 0) {
 		diag_error(d, data->name_loc, "out of memory for data '%s'", data->str);
 		return 1;
 	}
-	t->config.shuffle = number_or(ast_value(data, "shuffle"), 1) != 0;
+	t->config.shuffle = data_setting(data, "shuffle") != 0;
 	return 0;
 }
 
@@ -332,18 +337,18 @@ static int check_batch(const struct ast *block, const struct ast *network,
 static void lower_settings(const struct ast *block, struct train_lowered *t)
 {
 	char label[128];
-	const struct ast *loss = ast_value(block, "loss"), *reg = ast_value(block, "regularize");
-	t->net.loss = !loss || strcmp(loss->str, "cross_entropy") == 0 ? LOSS_CROSS_ENTROPY
-		: strcmp(loss->str, "mse") == 0 ? LOSS_MSE : LOSS_BCE;
+	const struct ast *reg = ast_value(block, "regularize");
+	t->net.loss = (enum loss)schema_choice(schema_param(schema_train_keys, "loss"),
+	                                       ast_value(block, "loss"));
 	t->net.opt = lower_optimizer(ast_value(block, "optimizer"), label, sizeof label);
-	t->net.decay_biases = number_or(ast_value(block, "decay_biases"), 0) != 0;
+	t->net.decay_biases = train_setting(block, "decay_biases") != 0;
 	if (reg) {
 		const struct bound *b = schema_bound(schema_regularizers, reg);
 		t->net.l2 = b ? schema_number(b->sig, b->vals, "lambda") : NAN;
 	}
-	t->config.epochs = (int)number_or(ast_value(block, "epochs"), 1);
-	t->config.batch = (int64_t)number_or(ast_value(block, "batch"), 32);
-	t->config.seed = (uint64_t)number_or(ast_value(block, "seed"), 0);
+	t->config.epochs = (int)train_setting(block, "epochs");
+	t->config.batch = (int64_t)train_setting(block, "batch");
+	t->config.seed = (uint64_t)train_setting(block, "seed");
 	t->log = ast_value(block, "log");
 	t->save = ast_value(block, "save");
 	t->load = ast_value(block, "load");

@@ -7,6 +7,7 @@
  */
 #include "schema.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -594,4 +595,21 @@ double schema_momentum(const struct bound *b)
 	if (pair && pair->kind == AST_TUPLE && pair->nkids == 2 && pair->kids[0]->kind == AST_NUM)
 		return pair->kids[0]->num;
 	return b->sig->momentum ? schema_number(b->sig, b->vals, b->sig->momentum) : 0;
+}
+
+int schema_choice(const struct param *p, const struct ast *v)
+{
+	const char *name = v && v->kind == AST_NAME ? v->str : p->dflt_name;
+	for (int i = 0; p->choices[i]; i++)
+		if (strcmp(p->choices[i], name) == 0)
+			return i;
+	return 0;
+}
+
+double schema_setting(const struct param *keys, const struct ast *block, const char *key)
+{
+	const struct ast *v = ast_value(block, key);
+	const struct param *p = schema_param(keys, key);
+	assert(p); /* a key of the table */
+	return v && (v->kind == AST_NUM || v->kind == AST_BOOL) ? v->num : p->dflt;
 }

@@ -134,6 +134,14 @@ bool schema_bind(const struct sig *sig, const struct ast *call,
  * runs out. */
 const struct bound *schema_bound(const struct sig *table, const struct ast *call);
 
+/* The index, among p's choices, of the name v gives (a checked T_CHOICE value; NULL: p's
+ * default). Tables list choices in the order of the runtime's enum (enum loss, ...). */
+int schema_choice(const struct param *p, const struct ast *v);
+
+/* The number the entry `key = ...` of block gives (a checked number or bool), or the
+ * default keys give it: the one place a block's defaults (batch = 32, ...) are read. */
+double schema_setting(const struct param *keys, const struct ast *block, const char *key);
+
 /* The momentum an optimizer call gives (the value momentum_schedule scales): the first of
  * its betas if they are given as a pair, else its row's momentum parameter; 0 for an
  * optimizer without momentum. The lowering's optim_config.momentum is this number. */

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "data.h"
+#include "layers.h"
 #include "helpers.h"
 #include "lower.h"
 #include "schedule.h"
@@ -149,4 +151,27 @@ Test(bind, the_scheduled_value_or_its_base)
 	cr_expect_eq(sched_value_or(s, 1, 3), sched_value(s, 1, 3));
 	cr_expect_eq(sched_value_or(s, 1, 3), 0.125);
 	sched_free(s);
+}
+
+Test(bind, a_blocks_defaults_and_choices_come_from_the_schema)
+{
+	char text[512];
+	snprintf(text, sizeof text, "%strain t {\n network = n\n data = d\n epochs = 1\n"
+	         " loss = bce\n optimizer = sgd(lr = 0.1 * batch / 32)\n}\n", net);
+	struct source *src;
+	struct ast *f = checked_tree(text, &src);
+	const struct ast *t = check_find_block(f, BLOCK_TRAIN, "t");
+	cr_expect_eq(schema_param(schema_train_keys, "batch")->dflt, 32);
+	cr_expect_eq(schema_setting(schema_train_keys, t, "batch"), 32);
+	cr_expect_eq(schema_setting(schema_train_keys, t, "epochs"), 1);
+	cr_expect_eq(schema_setting(schema_train_keys, t, "decay_biases"), 0);
+	cr_expect_eq(ast_call_arg(ast_value(t, "optimizer"), "lr")->num, 0.1,
+	             "fold's batch is the schema's default");
+	const struct param *loss = schema_param(schema_train_keys, "loss");
+	cr_expect_eq(schema_choice(loss, ast_value(t, "loss")), LOSS_BCE);
+	cr_expect_eq(schema_choice(loss, NULL), LOSS_CROSS_ENTROPY);
+	const struct param *norm = schema_param(schema_data_keys, "normalize");
+	cr_expect_eq(schema_choice(norm, NULL), NORMALIZE_NONE);
+	ast_free(f);
+	source_free(src);
 }
