@@ -22,6 +22,7 @@
 
 #include "fold.h"
 #include "optim.h"
+#include "override.h"
 #include "schedule.h"
 #include "schema.h"
 
@@ -694,7 +695,7 @@ static void check_entries(struct checker *ck, const struct ast *block, const str
 			           block_words(block, words, sizeof words));
 			if (close)
 				diag_help(ck->d, "did you mean '%s'?", close);
-			else if (strchr(stmt->str, '.'))
+			else if (override_split(stmt->str).target != KEY_TRAIN)
 				diag_help(ck->d, "dotted keys reach into a value in sweeps and --set only");
 			continue;
 		}
@@ -943,28 +944,15 @@ static const struct ast *sweep_run(struct checker *ck, const struct ast *sweep,
 	return NULL;
 }
 
-/* The first call of a schedule chain that has a parameter called name. */
-static const struct ast *find_schedule_call(const struct ast *v, const char *name,
-                                            const struct sig **sig)
-{
-	if (v->kind == AST_THEN || v->kind == AST_FOR) {
-		const struct ast *found = find_schedule_call(v->a, name, sig);
-		return found || v->kind == AST_FOR ? found : find_schedule_call(v->b, name, sig);
-	}
-	if (v->kind != AST_CALL && v->kind != AST_NAME)
-		return NULL;
-	*sig = schema_find(schema_schedules, v->str);
-	return *sig && schema_param((*sig)->params, name) ? v : NULL;
-}
-
 /* What a sweep key stands for in the run: a train key, or a parameter of the run's
  * optimizer or schedule (`optimizer.lr`, `schedule.T0`); NULL (reported) if nothing. */
 static const struct param *axis_param(struct checker *ck, const struct ast *train,
                                       const struct ast *axis)
 {
-	const char *key = axis->str, *dot = strchr(key, '.');
+	const char *key = axis->str;
 	const char *names[MAX_NAMES];
-	if (!dot) {
+	struct key_path path = override_split(key);
+	if (path.target == KEY_TRAIN) {
 		const struct param *p = schema_param(schema_train_keys, key);
 		if (!p) {
 			const char *close = diag_closest(key, schema_param_names(schema_train_keys, names,
@@ -975,10 +963,8 @@ static const struct param *axis_param(struct checker *ck, const struct ast *trai
 		}
 		return p;
 	}
-	size_t head = (size_t)(dot - key);
-	const char *field = dot + 1;
-	bool optimizer = strncmp(key, "optimizer", head) == 0 && head == 9;
-	bool schedule = strncmp(key, "schedule", head) == 0 && head == 8;
+	const char *field = path.param;
+	bool optimizer = path.target == KEY_OPTIMIZER, schedule = path.target == KEY_SCHEDULE;
 	if (!optimizer && !schedule) {
 		diag_error(ck->d, axis->name_loc, "'%s' reaches into nothing: only optimizer.KEY "
 		           "and schedule.KEY do", key);
@@ -991,7 +977,7 @@ static const struct param *axis_param(struct checker *ck, const struct ast *trai
 	if (optimizer && (value->kind == AST_CALL || value->kind == AST_NAME))
 		sig = schema_find(schema_optimizers, value->str);
 	else if (schedule && value)
-		find_schedule_call(value, field, &sig);
+		override_schedule_call(value, field, &sig);
 	else if (schedule)
 		sig = &schema_schedules[0]; /* constant */
 	if (!sig)

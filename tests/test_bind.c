@@ -12,6 +12,7 @@
 #include "layers.h"
 #include "helpers.h"
 #include "lower.h"
+#include "override.h"
 #include "schedule.h"
 #include "schema.h"
 
@@ -173,5 +174,33 @@ Test(bind, a_blocks_defaults_and_choices_come_from_the_schema)
 	const struct param *norm = schema_param(schema_data_keys, "normalize");
 	cr_expect_eq(schema_choice(norm, NULL), NORMALIZE_NONE);
 	ast_free(f);
+	source_free(src);
+}
+
+Test(bind, dotted_keys_are_split_in_one_place)
+{
+	static const struct { const char *key; enum key_target target; const char *param; } keys[] = {
+		{"epochs", KEY_TRAIN, "epochs"}, {"optimizer.lr", KEY_OPTIMIZER, "lr"},
+		{"schedule.T0", KEY_SCHEDULE, "T0"}, {"loss.x", KEY_NOWHERE, "x"},
+		{"optimizers.lr", KEY_NOWHERE, "lr"}, {"optim.lr", KEY_NOWHERE, "lr"},
+	};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		struct key_path p = override_split(keys[i].key);
+		cr_expect_eq(p.target, keys[i].target, "%s", keys[i].key);
+		cr_expect_str_eq(p.param, keys[i].param, "%s", keys[i].key);
+	}
+	struct source *src;
+	int errors;
+	char *messages;
+	struct ast *e = parse_text("warmup(2) then cosine(10, eta_min = 0.1)", PARSE_EXPR, &src,
+	                           &errors, &messages);
+	cr_assert_not_null(e, "%s", messages);
+	free(messages);
+	const struct sig *sig = NULL;
+	cr_expect_eq(override_schedule_call(e, "eta_min", &sig), e->b);
+	cr_expect_str_eq(sig->name, "cosine");
+	cr_expect_null(override_schedule_call(e, "gamma", &sig));
+	cr_expect_str_eq(sig->name, "cosine", "the last row looked at, for the message");
+	ast_free(e);
 	source_free(src);
 }
