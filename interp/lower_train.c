@@ -276,7 +276,8 @@ static const struct ast *first_batchnorm(const struct ast *network)
 {
 	for (int i = 0; i < network->nkids; i++) {
 		const struct ast *layer = network->kids[i]->a;
-		if (layer && layer->str && strcmp(layer->str, "batchnorm") == 0)
+		const struct bound *b = layer && layer->str ? schema_bound(schema_layers, layer) : NULL;
+		if (b && b->sig->op == IR_BATCHNORM)
 			return layer;
 	}
 	return NULL;

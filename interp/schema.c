@@ -254,11 +254,9 @@ static void input_args(const struct sig *sig, const struct ast *const vals[SIG_M
 static void dense_args(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
                        union op_args *out)
 {
-	const struct ast *init = vals[2];
 	out->dense = (struct op_dense){
 		(int64_t)vals[0]->num, schema_number(sig, vals, "bias") != 0,
-		!init || strcmp(init->str, "default") == 0 ? INIT_DEFAULT
-		: strcmp(init->str, "he") == 0 ? INIT_HE : INIT_XAVIER,
+		(enum init)schema_choice(&sig->params[2], vals[2]), /* init_names: enum init's order */
 	};
 }
 
@@ -272,10 +270,9 @@ static void act_args(const struct sig *sig, const struct ast *const vals[SIG_MAX
 static void dropout_args(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
                          union op_args *out)
 {
-	(void)sig;
-	const struct ast *rate = vals[0], *keep = vals[1], *scaling = vals[2];
+	const struct ast *rate = vals[0], *keep = vals[1];
 	out->dropout = (struct op_dropout){keep ? keep->num : 1 - rate->num,
-	                                   !scaling || strcmp(scaling->str, "train") == 0};
+	                                   schema_choice(&sig->params[2], vals[2]) == 0 /* train */};
 }
 
 static void batchnorm_args(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],

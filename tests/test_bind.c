@@ -204,3 +204,26 @@ Test(bind, dotted_keys_are_split_in_one_place)
 	ast_free(e);
 	source_free(src);
 }
+
+Test(bind, layer_choices_lower_to_the_runtime_enums)
+{
+	struct source *src;
+	struct ast *f = checked_tree("data d { train = xor(64) }\nnetwork n {\n dense(4, init = he)\n"
+	                             " dense(4, init = xavier)\n dense(4)\n dropout(0.5, scaling = test)\n"
+	                             " dropout(0.5)\n dense(2)\n}\ntrain t {\n network = n\n data = d\n"
+	                             " epochs = 1\n optimizer = sgd(0.1)\n}\n", &src);
+	const struct ast *n = check_find_block(f, BLOCK_NETWORK, "n");
+	union op_args a[5];
+	for (int i = 0; i < 5; i++) {
+		const struct bound *b = n->kids[i]->a->bound;
+		cr_assert_not_null(b, "layer %d was not bound by the checker", i);
+		b->sig->args(b->sig, b->vals, &a[i]);
+	}
+	cr_expect_eq(a[0].dense.init, INIT_HE);
+	cr_expect_eq(a[1].dense.init, INIT_XAVIER);
+	cr_expect_eq(a[2].dense.init, INIT_DEFAULT);
+	cr_expect(!a[3].dropout.inverted);
+	cr_expect(a[4].dropout.inverted);
+	ast_free(f);
+	source_free(src);
+}
