@@ -181,35 +181,28 @@ static void label_argument(char *label, size_t size, const char *name, const str
 		         v->kids[1]->num);
 }
 
-/* Sets the config field of the optimizer parameter `name` (as section 4 names it; the
- * one momentum_schedule drives is c->momentum) to v. */
-static void set_parameter(struct optim_config *c, const struct sig *sig, const char *name,
-                          double v)
+/* Sets the config field that an optimizer parameter sets (its row's field) to v; the
+ * pair betas is read apart (schema_momentum and beta2). */
+static void set_field(struct optim_config *c, enum optim_field field, double v)
 {
-	const struct { const char *name; double *at; } numbers[] = {
-		{"lr", &c->lr}, {"dampening", &c->dampening}, {"alpha", &c->alpha},
-		{"beta2", &c->beta2}, {"eps", &c->eps}, {"lr_decay", &c->lr_decay},
-		{"initial", &c->initial}, {"momentum_decay", &c->momentum_decay}, {"wd", &c->wd},
-	};
-	const struct { const char *name; bool *at, when; } flags[] = { /* *at = (v != 0) == when */
-		{"nesterov", &c->nesterov, true}, {"centered", &c->centered, true},
-		{"amsgrad", &c->amsgrad, true}, {"bias_correction", &c->uncorrected, false},
-	};
-	if (sig->momentum && strcmp(name, sig->momentum) == 0) {
-		c->momentum = v;
-		return;
+	switch (field) {
+	case OF_LR: c->lr = v; break;
+	case OF_MOMENTUM: c->momentum = v; break;
+	case OF_DAMPENING: c->dampening = v; break;
+	case OF_NESTEROV: c->nesterov = v != 0; break;
+	case OF_ALPHA: c->alpha = v; break;
+	case OF_BETA2: c->beta2 = v; break;
+	case OF_EPS: c->eps = v; break;
+	case OF_LR_DECAY: c->lr_decay = v; break;
+	case OF_INITIAL: c->initial = v; break;
+	case OF_CENTERED: c->centered = v != 0; break;
+	case OF_AMSGRAD: c->amsgrad = v != 0; break;
+	case OF_BIAS_CORRECTION: c->uncorrected = v == 0; break;
+	case OF_MOMENTUM_DECAY: c->momentum_decay = v; break;
+	case OF_WD: c->wd = v; break;
+	case OF_BETAS: break;
+	case OF_NONE: assert(!"an optimizer parameter without a field in struct optim_config");
 	}
-	for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
-		if (strcmp(name, numbers[i].name) == 0) {
-			*numbers[i].at = v;
-			return;
-		}
-	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
-		if (strcmp(name, flags[i].name) == 0) {
-			*flags[i].at = (v != 0) == flags[i].when;
-			return;
-		}
-	assert(!"an optimizer parameter without a field in struct optim_config");
 }
 
 struct optim_config lower_optimizer(const struct ast *call, char *label, size_t size)
@@ -219,14 +212,12 @@ struct optim_config lower_optimizer(const struct ast *call, char *label, size_t 
 	const struct sig *sig = b->sig;
 	const struct ast *const *vals = b->vals;
 	struct optim_config c = {.kind = (enum optim_kind)sig->kind};
-	int betas = schema_index(sig, "betas");
 	for (int i = 0; sig->params[i].name; i++)
-		if (i != betas)
-			set_parameter(&c, sig, sig->params[i].name,
-			              schema_number(sig, vals, sig->params[i].name));
+		set_field(&c, sig->params[i].field, schema_number_at(b, i));
+	for (int i = 0; sig->params[i].name; i++)
+		if (sig->params[i].field == OF_BETAS && vals[i]) /* (b1, b2) for beta1, beta2 */
+			c.beta2 = vals[i]->kids[1]->num;
 	c.momentum = schema_momentum(b);
-	if (betas >= 0 && vals[betas]) /* (b1, b2) in place of beta1 and beta2 */
-		c.beta2 = vals[betas]->kids[1]->num;
 	snprintf(label, size, "%s(", sig->name);
 	for (int i = 0; sig->params[i].name; i++)
 		if (vals[i])

@@ -41,91 +41,92 @@ const char *const schema_metrics[] = {
 
 /* ---- optimizers (section 4) ---- */
 
-#define WD(d) {"wd", T_NUM, .dflt = d, NONNEGATIVE}
+#define WD(d) {"wd", T_NUM, .dflt = d, NONNEGATIVE, .field = OF_WD}
 
 static const struct param sgd_params[] = {
-	{"lr", T_NUM, REQUIRED, POSITIVE},
-	{"momentum", T_NUM, .dflt = 0, UNIT},
-	{"dampening", T_NUM, .dflt = 0, UNIT_CLOSED},
-	{"nesterov", T_BOOL, .dflt = 0},
+	{"lr", T_NUM, REQUIRED, POSITIVE, .field = OF_LR},
+	{"momentum", T_NUM, .dflt = 0, UNIT, .field = OF_MOMENTUM},
+	{"dampening", T_NUM, .dflt = 0, UNIT_CLOSED, .field = OF_DAMPENING},
+	{"nesterov", T_BOOL, .dflt = 0, .field = OF_NESTEROV},
 	WD(0),
 	{NULL},
 };
 static const struct param momentum_params[] = {
-	{"lr", T_NUM, REQUIRED, POSITIVE},
-	{"gamma", T_NUM, .dflt = 0.9, UNIT},
+	{"lr", T_NUM, REQUIRED, POSITIVE, .field = OF_LR},
+	{"gamma", T_NUM, .dflt = 0.9, UNIT, .field = OF_MOMENTUM},
 	WD(0),
 	{NULL},
 };
 static const struct param adagrad_params[] = {
-	{"lr", T_NUM, .dflt = 0.01, POSITIVE},
-	{"eps", T_NUM, .dflt = 1e-10, POSITIVE},
-	{"lr_decay", T_NUM, .dflt = 0, NONNEGATIVE},
-	{"initial", T_NUM, .dflt = 0, NONNEGATIVE},
+	{"lr", T_NUM, .dflt = 0.01, POSITIVE, .field = OF_LR},
+	{"eps", T_NUM, .dflt = 1e-10, POSITIVE, .field = OF_EPS},
+	{"lr_decay", T_NUM, .dflt = 0, NONNEGATIVE, .field = OF_LR_DECAY},
+	{"initial", T_NUM, .dflt = 0, NONNEGATIVE, .field = OF_INITIAL},
 	WD(0),
 	{NULL},
 };
 static const struct param rmsprop_params[] = {
-	{"lr", T_NUM, .dflt = 0.01, POSITIVE},
-	{"alpha", T_NUM, .dflt = 0.99, UNIT},
-	{"eps", T_NUM, .dflt = 1e-8, POSITIVE},
-	{"momentum", T_NUM, .dflt = 0, UNIT},
-	{"centered", T_BOOL, .dflt = 0},
+	{"lr", T_NUM, .dflt = 0.01, POSITIVE, .field = OF_LR},
+	{"alpha", T_NUM, .dflt = 0.99, UNIT, .field = OF_ALPHA},
+	{"eps", T_NUM, .dflt = 1e-8, POSITIVE, .field = OF_EPS},
+	{"momentum", T_NUM, .dflt = 0, UNIT, .field = OF_MOMENTUM},
+	{"centered", T_BOOL, .dflt = 0, .field = OF_CENTERED},
 	WD(0),
 	{NULL},
 };
-#define BETAS(b1, b2)                                          \
-	{"beta1", T_NUM, .dflt = b1, UNIT},                    \
-	{"beta2", T_NUM, .dflt = b2, UNIT}
-#define BETAS_PAIR(text) {"betas", T_PAIR, .dflt_name = text, UNIT}
-#define ADAM_PARAMS(wd)                                        \
-	{"lr", T_NUM, .dflt = 1e-3, POSITIVE},                 \
-	BETAS(0.9, 0.999),                                     \
-	{"eps", T_NUM, .dflt = 1e-8, POSITIVE},                \
-	{"amsgrad", T_BOOL, .dflt = 0},                        \
-	WD(wd),                                                \
-	BETAS_PAIR("(0.9, 0.999)"),                            \
-	{"bias_correction", T_BOOL, .dflt = 1},                \
+#define BETAS(b1, b2)                                                           \
+	{"beta1", T_NUM, .dflt = b1, UNIT, .field = OF_MOMENTUM},               \
+	{"beta2", T_NUM, .dflt = b2, UNIT, .field = OF_BETA2}
+#define BETAS_PAIR(text) {"betas", T_PAIR, .dflt_name = text, UNIT, .field = OF_BETAS}
+#define ADAM_PARAMS(wd)                                                         \
+	{"lr", T_NUM, .dflt = 1e-3, POSITIVE, .field = OF_LR},                  \
+	BETAS(0.9, 0.999),                                                      \
+	{"eps", T_NUM, .dflt = 1e-8, POSITIVE, .field = OF_EPS},                \
+	{"amsgrad", T_BOOL, .dflt = 0, .field = OF_AMSGRAD},                    \
+	WD(wd),                                                                 \
+	BETAS_PAIR("(0.9, 0.999)"),                                             \
+	{"bias_correction", T_BOOL, .dflt = 1, .field = OF_BIAS_CORRECTION},    \
 	{NULL}
 static const struct param adam_params[] = {ADAM_PARAMS(0)};
 static const struct param adamw_params[] = {ADAM_PARAMS(0.01)};
 static const struct param nadam_params[] = {
-	{"lr", T_NUM, .dflt = 2e-3, POSITIVE},
+	{"lr", T_NUM, .dflt = 2e-3, POSITIVE, .field = OF_LR},
 	BETAS(0.9, 0.999),
-	{"eps", T_NUM, .dflt = 1e-8, POSITIVE},
-	{"momentum_decay", T_NUM, .dflt = 4e-3, NONNEGATIVE},
+	{"eps", T_NUM, .dflt = 1e-8, POSITIVE, .field = OF_EPS},
+	{"momentum_decay", T_NUM, .dflt = 4e-3, NONNEGATIVE, .field = OF_MOMENTUM_DECAY},
 	WD(0),
 	BETAS_PAIR("(0.9, 0.999)"),
 	{NULL},
 };
 static const struct param radam_params[] = {
-	{"lr", T_NUM, .dflt = 1e-3, POSITIVE},
+	{"lr", T_NUM, .dflt = 1e-3, POSITIVE, .field = OF_LR},
 	BETAS(0.9, 0.999),
-	{"eps", T_NUM, .dflt = 1e-8, POSITIVE},
+	{"eps", T_NUM, .dflt = 1e-8, POSITIVE, .field = OF_EPS},
 	WD(0),
 	BETAS_PAIR("(0.9, 0.999)"),
 	{NULL},
 };
 static const struct param lion_params[] = {
-	{"lr", T_NUM, REQUIRED, POSITIVE},
+	{"lr", T_NUM, REQUIRED, POSITIVE, .field = OF_LR},
 	BETAS(0.9, 0.99),
 	WD(0),
 	BETAS_PAIR("(0.9, 0.99)"),
 	{NULL},
 };
 
-/* Each row names the runtime optimizer (optim.h's optim_table) it lowers to. */
+/* Each row names the runtime optimizer (optim.h's optim_table) it lowers to; each
+ * parameter row names the optim_config field it sets (OF_MOMENTUM: the one a
+ * momentum_schedule drives). */
 const struct sig schema_optimizers[] = {
-	{"sgd", sgd_params, 0, .momentum = "momentum", .kind = OPT_SGD},
-	{"momentum", momentum_params, 0, .momentum = "gamma", .kind = OPT_MOMENTUM},
+	{"sgd", sgd_params, 0, .kind = OPT_SGD},
+	{"momentum", momentum_params, 0, .kind = OPT_MOMENTUM},
 	{"adagrad", adagrad_params, SIG_ADAPTIVE, .kind = OPT_ADAGRAD},
-	{"rmsprop", rmsprop_params, SIG_ADAPTIVE, .momentum = "momentum", .kind = OPT_RMSPROP},
-	{"adam", adam_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_ADAM,
-	 .decoupled = "adamw"},
-	{"adamw", adamw_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_ADAM},
-	{"nadam", nadam_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_NADAM},
-	{"radam", radam_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_RADAM},
-	{"lion", lion_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_LION},
+	{"rmsprop", rmsprop_params, SIG_ADAPTIVE, .kind = OPT_RMSPROP},
+	{"adam", adam_params, SIG_ADAPTIVE, .kind = OPT_ADAM, .decoupled = "adamw"},
+	{"adamw", adamw_params, SIG_ADAPTIVE, .kind = OPT_ADAM},
+	{"nadam", nadam_params, SIG_ADAPTIVE, .kind = OPT_NADAM},
+	{"radam", radam_params, SIG_ADAPTIVE, .kind = OPT_RADAM},
+	{"lion", lion_params, SIG_ADAPTIVE, .kind = OPT_LION},
 	{NULL},
 };
 
@@ -585,13 +586,24 @@ double schema_number(const struct sig *sig, const struct ast *const vals[SIG_MAX
 	return v && (v->kind == AST_NUM || v->kind == AST_BOOL) ? v->num : sig->params[at].dflt;
 }
 
+double schema_number_at(const struct bound *b, int i)
+{
+	const struct ast *v = b->vals[i];
+	return v && (v->kind == AST_NUM || v->kind == AST_BOOL) ? v->num : b->sig->params[i].dflt;
+}
+
 double schema_momentum(const struct bound *b)
 {
-	int betas = schema_index(b->sig, "betas");
-	const struct ast *pair = betas >= 0 ? b->vals[betas] : NULL;
-	if (pair && pair->kind == AST_TUPLE && pair->nkids == 2 && pair->kids[0]->kind == AST_NUM)
-		return pair->kids[0]->num;
-	return b->sig->momentum ? schema_number(b->sig, b->vals, b->sig->momentum) : 0;
+	double momentum = 0;
+	for (int i = 0; b->sig->params[i].name; i++) {
+		const struct ast *pair = b->vals[i];
+		if (b->sig->params[i].field == OF_BETAS && pair && pair->kind == AST_TUPLE
+		    && pair->nkids == 2 && pair->kids[0]->kind == AST_NUM)
+			return pair->kids[0]->num;
+		if (b->sig->params[i].field == OF_MOMENTUM)
+			momentum = schema_number_at(b, i);
+	}
+	return momentum;
 }
 
 int schema_choice(const struct param *p, const struct ast *v)

@@ -37,6 +37,14 @@ enum schema_type {
 	T_POINTS,  /* a start point (a tuple, or a number for one variable), or a list of them */
 };
 
+/* What an optimizer's parameter sets in the lowered struct optim_config (optim.h). */
+enum optim_field {
+	OF_NONE, OF_LR, OF_MOMENTUM /* the one momentum_schedule drives */, OF_DAMPENING,
+	OF_NESTEROV, OF_ALPHA, OF_BETA2, OF_BETAS /* (b1, b2): momentum and beta2 */, OF_EPS,
+	OF_LR_DECAY, OF_INITIAL, OF_CENTERED, OF_AMSGRAD, OF_BIAS_CORRECTION,
+	OF_MOMENTUM_DECAY, OF_WD,
+};
+
 struct param {
 	const char *name;              /* as written in calls and blocks */
 	enum schema_type type;         /* what it takes */
@@ -46,6 +54,7 @@ struct param {
 	double lo, hi;                 /* allowed numbers */
 	bool lo_open, hi_open;         /* whether lo and hi themselves are excluded */
 	const char *const *choices;    /* T_CHOICE: the names, NULL-terminated */
+	enum optim_field field;        /* an optimizer's parameter: what it sets */
 };
 
 enum sig_flag {
@@ -64,7 +73,6 @@ struct sig {
 	const char *name;            /* as written */
 	const struct param *params;  /* in positional order, ending with a NULL name */
 	unsigned flags;              /* enum sig_flag */
-	const char *momentum;        /* the parameter momentum_schedule drives, or NULL */
 	const char *length;          /* a schedule's parameter that is its length, or NULL */
 	const char *zero_end;        /* a schedule's parameter whose 0 makes it end at 0
 	                              * (cosine's eta_min, poly's end), or NULL */
@@ -146,6 +154,9 @@ double schema_setting(const struct param *keys, const struct ast *block, const c
  * its betas if they are given as a pair, else its row's momentum parameter; 0 for an
  * optimizer without momentum. The lowering's optim_config.momentum is this number. */
 double schema_momentum(const struct bound *b);
+
+/* The number given for parameter i of a bound call, or its default. */
+double schema_number_at(const struct bound *b, int i);
 
 /* The number given for parameter name of a bound call, or its default. */
 double schema_number(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],

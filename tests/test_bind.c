@@ -12,6 +12,7 @@
 #include "layers.h"
 #include "helpers.h"
 #include "lower.h"
+#include "optim.h"
 #include "override.h"
 #include "schedule.h"
 #include "schema.h"
@@ -224,6 +225,30 @@ Test(bind, layer_choices_lower_to_the_runtime_enums)
 	cr_expect_eq(a[2].dense.init, INIT_DEFAULT);
 	cr_expect(!a[3].dropout.inverted);
 	cr_expect(a[4].dropout.inverted);
+	ast_free(f);
+	source_free(src);
+}
+
+Test(bind, every_optimizer_parameter_names_the_field_it_sets)
+{
+	for (const struct sig *s = schema_optimizers; s->name; s++) {
+		int momentum = 0;
+		for (const struct param *p = s->params; p->name; p++) {
+			cr_expect_neq(p->field, OF_NONE, "%s(%s)", s->name, p->name);
+			momentum += p->field == OF_MOMENTUM;
+		}
+		cr_expect_eq(momentum, s->kind == OPT_ADAGRAD ? 0 : 1, "%s", s->name);
+	}
+	/* the momentum a call gives: its momentum parameter, or the first of its betas */
+	struct source *src;
+	char text[512];
+	snprintf(text, sizeof text, "%strain t {\n network = n\n data = d\n epochs = 1\n"
+	         " optimizer = rmsprop(momentum = 0.3)\n}\n", net);
+	struct ast *f = checked_tree(text, &src);
+	const struct ast *opt = ast_value(check_find_block(f, BLOCK_TRAIN, "t"), "optimizer");
+	cr_expect_eq(schema_momentum(opt->bound), 0.3);
+	char label[128];
+	cr_expect_eq(lower_optimizer(opt, label, sizeof label).momentum, 0.3);
 	ast_free(f);
 	source_free(src);
 }
