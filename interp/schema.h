@@ -58,7 +58,6 @@ struct param {
 };
 
 enum sig_flag {
-	SIG_LENGTH = 1,   /* a schedule with a length of its own (may stand before `then`) */
 	SIG_ADAPTIVE = 2, /* an optimizer that scales by gradient statistics */
 };
 
@@ -73,7 +72,8 @@ struct sig {
 	const char *name;            /* as written */
 	const struct param *params;  /* in positional order, ending with a NULL name */
 	unsigned flags;              /* enum sig_flag */
-	const char *length;          /* a schedule's parameter that is its length, or NULL */
+	const char *length;          /* a schedule's parameter that is its length (it may stand
+	                              * before `then`), or NULL: it has none */
 	const char *zero_end;        /* a schedule's parameter whose 0 makes it end at 0
 	                              * (cosine's eta_min, poly's end), or NULL */
 	/* layers: the IR op (ops.h), a variant the arguments read (an activation), and how

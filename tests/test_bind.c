@@ -138,6 +138,10 @@ Test(bind, rows_carry_the_facts_the_checker_and_the_lowering_share)
 		struct sched *lowered = lower_schedule(e, 0, &d);
 		cr_assert_not_null(lowered, "%s", text);
 		cr_expect_eq((int)lowered->kind, s->kind, "%s", text);
+		/* the row's facts are the runtime's: a length, and 0 at the end when zero_end is */
+		cr_expect_eq(s->length != NULL, isfinite(sched_length(lowered)), "%s", text);
+		if (s->zero_end)
+			cr_expect_eq(sched_value(lowered, 1, sched_length(lowered)), 0, "%s", text);
 		sched_free(lowered);
 		ast_free(e);
 		source_free(src);
