@@ -564,6 +564,49 @@ bool schema_bind(const struct sig *sig, const struct ast *call,
 	return ok;
 }
 
+/* The node of copy that stands where v stands among call's arguments. */
+static const struct ast *copied_argument(const struct ast *call, const struct ast *copy,
+                                         const struct ast *v)
+{
+	for (int j = 0; j < call->nkids; j++) {
+		if (call->kids[j] == v)
+			return copy->kids[j];
+		if (call->kids[j]->kind == AST_ARG && call->kids[j]->a == v)
+			return copy->kids[j]->a;
+	}
+	return NULL;
+}
+
+/* Gives every node of copy (made by ast_copy from node: the same shape) node's binding,
+ * pointing at copy's own arguments; false when memory runs out. */
+static bool copy_bindings(const struct ast *node, struct ast *copy)
+{
+	if (!node)
+		return true;
+	if (node->bound) {
+		const struct ast *vals[SIG_MAX_PARAMS];
+		for (int i = 0; i < SIG_MAX_PARAMS; i++)
+			vals[i] = node->bound->vals[i] ? copied_argument(node, copy, node->bound->vals[i])
+				: NULL;
+		if (!record(node->bound->sig, copy, vals))
+			return false;
+	}
+	bool ok = copy_bindings(node->a, copy->a) && copy_bindings(node->b, copy->b);
+	for (int i = 0; ok && i < node->nkids; i++)
+		ok = copy_bindings(node->kids[i], copy->kids[i]);
+	return ok;
+}
+
+struct ast *schema_copy_at(const struct ast *node, struct loc at)
+{
+	struct ast *copy = ast_copy_at(node, at);
+	if (copy && !copy_bindings(node, copy)) {
+		ast_free(copy);
+		return NULL;
+	}
+	return copy;
+}
+
 const struct bound *schema_bound(const struct sig *table, const struct ast *call)
 {
 	if (call->bound)

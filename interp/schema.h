@@ -136,9 +136,14 @@ struct bound {
 bool schema_bind(const struct sig *sig, const struct ast *call,
                  const struct ast *vals[SIG_MAX_PARAMS], struct diag *d);
 
+/* A copy of node (ast_copy_at, every location at) that keeps the bindings the checker
+ * recorded in node's subtree, so a value a sweep copies from a checked list is as
+ * checked as the list; NULL when memory runs out. */
+struct ast *schema_copy_at(const struct ast *node, struct loc at);
+
 /* The binding of a checked call of a row of table: the one the checker recorded. A call
- * made after the check (a sweep's drawn value is a copy of a checked one) is bound here,
- * silently, the first time it is asked for. NULL if call names no row of table or memory
+ * the checker never saw (a copy made by ast_copy rather than schema_copy_at, a unit
+ * test's unchecked tree) is bound here, silently, the first time it is asked for. NULL if call names no row of table or memory
  * runs out. */
 const struct bound *schema_bound(const struct sig *table, const struct ast *call);
 

@@ -28,7 +28,7 @@ static int axis_count(const struct axis *a)
 static struct ast *axis_value(const struct axis *a, int k)
 {
 	if (a->list)
-		return ast_copy_at(a->list->kids[k], a->list->kids[k]->loc);
+		return schema_copy_at(a->list->kids[k], a->list->kids[k]->loc);
 	return ast_num(a->sampler ? a->sampler->loc : (struct loc){0}, (double)(a->lo + k));
 }
 
@@ -43,7 +43,7 @@ static struct ast *draw(const struct axis *a, uint64_t seed, int c, int j)
 	if (b->sig->kind == SAMPLE_CHOICE) {
 		const struct ast *list = vals[0];
 		int k = (int)(u * list->nkids);
-		return ast_copy_at(list->kids[k < list->nkids ? k : list->nkids - 1], list->loc);
+		return schema_copy_at(list->kids[k < list->nkids ? k : list->nkids - 1], list->loc);
 	}
 	double lo = vals[0]->num, hi = vals[1]->num;
 	double x = b->sig->kind == SAMPLE_LOGUNIFORM ? exp(log(lo) + u * (log(hi) - log(lo)))

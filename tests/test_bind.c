@@ -256,3 +256,32 @@ Test(bind, every_optimizer_parameter_names_the_field_it_sets)
 	ast_free(f);
 	source_free(src);
 }
+
+Test(bind, a_sweeps_copy_of_a_checked_value_keeps_its_binding)
+{
+	char text[512];
+	snprintf(text, sizeof text, "%strain t {\n network = n\n data = d\n epochs = 1\n"
+	         " optimizer = sgd(0.1)\n}\nsweep {\n optimizer in [adam(betas = (0.5, 0.9)), "
+	         "sgd(0.2, momentum = 0.7)]\n}\n", net);
+	struct source *src;
+	struct ast *f = checked_tree(text, &src);
+	const struct ast *sweep = f->kids[f->nkids - 1];
+	cr_assert(sweep->kind == AST_BLOCK && sweep->op == BLOCK_SWEEP);
+	const struct ast *list = sweep->kids[0]->a;
+	const struct ast *sgd = list->kids[1];
+	cr_assert_not_null(sgd->bound, "the checker bound the listed value");
+	struct ast *copy = schema_copy_at(sgd, sgd->loc);
+	cr_assert_not_null(copy);
+	cr_assert_not_null(copy->bound, "the copy keeps the binding");
+	cr_expect_eq(copy->bound->sig, sgd->bound->sig);
+	cr_expect_eq(copy->bound->vals[0], copy->kids[0], "pointing at the copy's own nodes");
+	cr_expect_eq(copy->bound->vals[1], copy->kids[1]->a);
+	cr_expect_null(copy->bound->vals[2]);
+	char label[128];
+	struct optim_config c = lower_optimizer(copy, label, sizeof label);
+	cr_expect_eq(c.lr, 0.2);
+	cr_expect_eq(c.momentum, 0.7);
+	ast_free(copy);
+	ast_free(f);
+	source_free(src);
+}
