@@ -244,6 +244,7 @@ void ast_free(struct ast *node)
 			stack[n++] = node->kids[i];
 		free(node->kids);
 		free(node->str);
+		free(node->bound);
 		free(node);
 		node = NULL;
 		while (n > 0 && !node)

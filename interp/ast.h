@@ -43,6 +43,8 @@ enum ast_kind {
 
 enum ast_block { BLOCK_DATA, BLOCK_NETWORK, BLOCK_TRAIN, BLOCK_SWEEP };
 
+struct bound; /* schema.h: a call matched to its schema row, recorded by the checker */
+
 struct ast {
 	enum ast_kind kind;
 	struct loc loc;      /* the whole node */
@@ -54,6 +56,8 @@ struct ast {
 	struct ast **kids;   /* arguments, elements, statements or declarations */
 	int nkids;           /* entries in kids */
 	int cap;             /* allocated entries in kids */
+	struct bound *bound; /* a call's binding to its schema row (schema_bind), or NULL;
+	                      * owned; not copied by ast_copy */
 };
 
 struct ast *ast_new(enum ast_kind kind, struct loc loc);

@@ -21,6 +21,9 @@
 #include <string.h>
 
 #include "fold.h"
+#include "optim.h"
+#include "override.h"
+#include "schedule.h"
 #include "schema.h"
 
 enum { MAX_NAMES = 128 };
@@ -381,7 +384,7 @@ static const struct sig *check_optimizer(struct checker *ck, const struct ast *v
 	const struct sig *sig = check_call(ck, schema_optimizers, "optimizer", v, vals);
 	if (!sig)
 		return NULL;
-	if (strcmp(sig->name, "sgd") == 0 && schema_number(sig, vals, "nesterov") != 0
+	if (sig->kind == OPT_SGD && schema_number(sig, vals, "nesterov") != 0
 	    && (schema_number(sig, vals, "momentum") <= 0
 	        || schema_number(sig, vals, "dampening") != 0)) {
 		diag_error(ck->d, v->loc, "nesterov needs momentum > 0 and dampening = 0");
@@ -393,10 +396,9 @@ static const struct sig *check_optimizer(struct checker *ck, const struct ast *v
 		diag_error(ck->d, vals[betas]->loc, "give 'betas' or 'beta1'/'beta2', not both");
 	}
 	int wd = schema_index(sig, "wd");
-	if (strcmp(sig->name, "adam") == 0 && vals[wd] && vals[wd]->kind == AST_NUM
-	    && vals[wd]->num > 0) {
-		diag_warning(ck->d, vals[wd]->loc,
-		             "adam(wd = ...) is decoupled weight decay, which makes it adamw");
+	if (sig->decoupled && vals[wd] && vals[wd]->kind == AST_NUM && vals[wd]->num > 0) {
+		diag_warning(ck->d, vals[wd]->loc, "%s(wd = ...) is decoupled weight decay, which "
+		             "makes it %s", sig->name, sig->decoupled);
 		diag_help(ck->d, "write adamw(...) to say so; PyTorch's Adam(weight_decay = λ) is "
 		                 "adam() with regularize = l2(λ)");
 	}
@@ -416,14 +418,11 @@ static struct span call_length(struct checker *ck, const struct sig *sig,
 	return len;
 }
 
-/* Whether a schedule call's last value is 0: cosine to eta_min 0, poly to end 0, linear
- * to end_factor 0. */
+/* Whether a schedule call's last value is 0: its row's zero_end parameter (cosine's
+ * eta_min, poly's end, linear's end_factor) is 0. */
 static bool ends_at_zero(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS])
 {
-	const char *name = sig->name;
-	return (strcmp(name, "cosine") == 0 && schema_number(sig, vals, "eta_min") == 0)
-		|| (strcmp(name, "poly") == 0 && schema_number(sig, vals, "end") == 0)
-		|| (strcmp(name, "linear") == 0 && schema_number(sig, vals, "end_factor") == 0);
+	return sig->zero_end && schema_number(sig, vals, sig->zero_end) == 0;
 }
 
 static bool check_schedule_call(struct checker *ck, const struct ast *v, struct span at,
@@ -441,15 +440,15 @@ static bool check_schedule_call(struct checker *ck, const struct ast *v, struct 
 		f->zero_at = span_add(at, *len);
 		f->zero_loc = v->loc;
 	}
-	if (strcmp(sig->name, "warmup") == 0) {
+	if (sig->kind == SCHED_WARMUP) {
 		f->has_warmup = true;
 		f->warmup_end = span_add(at, *len);
 		f->warmup_loc = v->loc;
 	}
-	if (strcmp(sig->name, "triangular") == 0)
+	if (sig->kind == SCHED_TRIANGULAR)
 		f->min_lr = vals[schema_index(sig, "min_lr")];
 	double power = schema_number(sig, vals, "power");
-	if (strcmp(sig->name, "inv_time") == 0 && !(power > 0.5 && power <= 1)) {
+	if (sig->kind == SCHED_INV_TIME && !(power > 0.5 && power <= 1)) {
 		diag_warning(ck->d, v->loc, "inv_time with power = %g does not meet Robbins-Monro's "
 		             "conditions (sum of rates infinite, sum of squares finite)", power);
 		diag_help(ck->d, "those need 1/2 < power <= 1");
@@ -714,7 +713,7 @@ static void check_entries(struct checker *ck, const struct ast *block, const str
 			           block_words(block, words, sizeof words));
 			if (close)
 				diag_help(ck->d, "did you mean '%s'?", close);
-			else if (strchr(stmt->str, '.'))
+			else if (override_split(stmt->str).target != KEY_TRAIN)
 				diag_help(ck->d, "dotted keys reach into a value in sweeps and --set only");
 			continue;
 		}
@@ -771,32 +770,27 @@ static void warn_schedule(struct checker *ck, const struct sched_facts *f, struc
 static void warn_optimizer(struct checker *ck, const struct ast *opt, const struct ast *reg,
                            const struct ast *momentum_schedule)
 {
-	const struct ast *vals[SIG_MAX_PARAMS];
-	const struct sig *sig = (opt->kind == AST_CALL || opt->kind == AST_NAME)
-		? schema_find(schema_optimizers, opt->str) : NULL;
-	if (!sig)
+	const struct bound *b = opt->kind == AST_CALL || opt->kind == AST_NAME
+		? schema_bound(schema_optimizers, opt) : NULL;
+	if (!b)
 		return;
-	schema_bind(sig, opt, vals, NULL);
+	const struct sig *sig = b->sig;
 	if (reg && (sig->flags & SIG_ADAPTIVE)) {
 		diag_warning(ck->d, reg->loc, "l2 with %s: the penalty's gradient is divided by the "
 		             "adaptive scale, so large weights are decayed less", sig->name);
 		diag_help(ck->d, "prefer decoupled weight decay, %s(wd = ...) (Loshchilov & Hutter 2019)",
-		          strcmp(sig->name, "adam") == 0 ? "adamw" : sig->name);
+		          sig->decoupled ? sig->decoupled : sig->name);
 	}
-	if (momentum_schedule && (!sig->momentum || schema_number(sig, vals, sig->momentum) == 0))
+	if (momentum_schedule && schema_momentum(b) == 0)
 		diag_warning(ck->d, momentum_schedule->loc, "momentum_schedule has no effect: %s has "
 		             "no momentum", sig->name);
 }
 
 static double optimizer_lr(const struct ast *opt)
 {
-	const struct ast *vals[SIG_MAX_PARAMS];
-	const struct sig *sig = (opt->kind == AST_CALL || opt->kind == AST_NAME)
-		? schema_find(schema_optimizers, opt->str) : NULL;
-	if (!sig)
-		return NAN;
-	schema_bind(sig, opt, vals, NULL);
-	return schema_number(sig, vals, "lr");
+	const struct bound *b = opt->kind == AST_CALL || opt->kind == AST_NAME
+		? schema_bound(schema_optimizers, opt) : NULL;
+	return b ? schema_number(b->sig, b->vals, "lr") : NAN;
 }
 
 /* batch = 1 with a batchnorm layer in the network: batchnorm needs more than one value
@@ -811,8 +805,9 @@ static void check_batchnorm_batch(struct checker *ck, const struct ast *batch,
 		return;
 	for (int i = 0; i < net->nkids; i++) {
 		const struct ast *layer = net->kids[i]->a;
-		if (net->kids[i]->kind != AST_LAYER || !layer || !layer->str
-		    || strcmp(layer->str, "batchnorm") != 0)
+		const struct sig *sig = net->kids[i]->kind == AST_LAYER && layer && layer->str
+			? schema_find(schema_layers, layer->str) : NULL;
+		if (!sig || sig->op != IR_BATCHNORM)
 			continue;
 		diag_error(ck->d, batch->loc, "batch = 1 gives batchnorm one row per training batch, "
 		           "and it needs more than one value per feature");
@@ -839,10 +834,9 @@ static void check_train(struct checker *ck, const struct ast *train)
 		              opt ? optimizer_lr(opt) : NAN);
 	const struct ast *decay = key_value(keys, vals, "decay_biases");
 	if (decay && decay->kind == AST_BOOL && decay->num && !reg) {
-		const struct ast *ovals[SIG_MAX_PARAMS];
-		const struct sig *sig = opt && (opt->kind == AST_CALL || opt->kind == AST_NAME)
-			? schema_find(schema_optimizers, opt->str) : NULL;
-		if (sig && (schema_bind(sig, opt, ovals, NULL), schema_number(sig, ovals, "wd") == 0))
+		const struct bound *b = opt && (opt->kind == AST_CALL || opt->kind == AST_NAME)
+			? schema_bound(schema_optimizers, opt) : NULL;
+		if (b && schema_number(b->sig, b->vals, "wd") == 0)
 			diag_warning(ck->d, decay->loc, "decay_biases has no effect without l2 or wd");
 	}
 }
@@ -889,7 +883,6 @@ static void check_network(struct checker *ck, const struct ast *net)
 		if (!sig)
 			continue;
 		bool last = i == net->nkids - 1;
-		const char *kind = sig->name;
 		/* the layer's name, given or <kind><n>, must be unique */
 		if (nlayers < MAX_NAMES) {
 			check_layer_name(net, i, auto_names[nlayers], sizeof auto_names[0]);
@@ -904,15 +897,15 @@ static void check_network(struct checker *ck, const struct ast *net)
 			}
 			names[nlayers++] = stmt;
 		}
-		if (strcmp(kind, "input") == 0 && i > 0)
+		if (sig->op == IR_INPUT && i > 0)
 			diag_error(ck->d, layer->loc, "input(...) can only be the first layer");
-		if (strcmp(kind, "input") == 0 && !vals[1] != !vals[2]) {
+		if (sig->op == IR_INPUT && !vals[1] != !vals[2]) {
 			diag_error(ck->d, layer->loc, "input takes one size or three, not two");
 			diag_help(ck->d, "input(N) for N features, input(C, H, W) for images");
 		}
-		if (strcmp(kind, "softmax") == 0 && !last)
+		if (sig->op == IR_SOFTMAX && !last)
 			diag_error(ck->d, layer->loc, "softmax can only be the last layer");
-		if (strcmp(kind, "dropout") == 0) {
+		if (sig->op == IR_DROPOUT) {
 			const struct ast *rate = vals[0], *keep = vals[1];
 			if (rate && keep)
 				diag_error(ck->d, layer->loc, "give dropout 'rate' or 'keep', not both");
@@ -924,11 +917,13 @@ static void check_network(struct checker *ck, const struct ast *net)
 			           || (keep && keep->kind == AST_NUM && keep->num == 1))
 				diag_warning(ck->d, layer->loc, "this dropout drops nothing");
 			const struct ast *next = last ? NULL : net->kids[i + 1]->a;
-			if (last || (i + 2 == net->nkids && next->str && strcmp(next->str, "softmax") == 0))
+			const struct sig *after = next && next->str ? schema_find(schema_layers, next->str)
+				: NULL;
+			if (last || (i + 2 == net->nkids && after && after->op == IR_SOFTMAX))
 				diag_warning(ck->d, layer->loc, "dropout right before the output drops "
 				             "outputs the loss needs");
 		}
-		if (strcmp(kind, "batchnorm") == 0 && prev && strcmp(prev->name, "dense") == 0
+		if (sig->op == IR_BATCHNORM && prev && prev->op == IR_DENSE
 		    && schema_number(prev, prev_vals, "bias") != 0) {
 			diag_warning(ck->d, net->kids[i - 1]->loc, "this bias is cancelled by the "
 			             "batchnorm after it, which subtracts the batch mean");
@@ -967,28 +962,15 @@ static const struct ast *sweep_run(struct checker *ck, const struct ast *sweep,
 	return NULL;
 }
 
-/* The first call of a schedule chain that has a parameter called name. */
-static const struct ast *find_schedule_call(const struct ast *v, const char *name,
-                                            const struct sig **sig)
-{
-	if (v->kind == AST_THEN || v->kind == AST_FOR) {
-		const struct ast *found = find_schedule_call(v->a, name, sig);
-		return found || v->kind == AST_FOR ? found : find_schedule_call(v->b, name, sig);
-	}
-	if (v->kind != AST_CALL && v->kind != AST_NAME)
-		return NULL;
-	*sig = schema_find(schema_schedules, v->str);
-	return *sig && schema_param((*sig)->params, name) ? v : NULL;
-}
-
 /* What a sweep key stands for in the run: a train key, or a parameter of the run's
  * optimizer or schedule (`optimizer.lr`, `schedule.T0`); NULL (reported) if nothing. */
 static const struct param *axis_param(struct checker *ck, const struct ast *train,
                                       const struct ast *axis)
 {
-	const char *key = axis->str, *dot = strchr(key, '.');
+	const char *key = axis->str;
 	const char *names[MAX_NAMES];
-	if (!dot) {
+	struct key_path path = override_split(key);
+	if (path.target == KEY_TRAIN) {
 		const struct param *p = schema_param(schema_train_keys, key);
 		if (!p) {
 			const char *close = diag_closest(key, schema_param_names(schema_train_keys, names,
@@ -999,10 +981,8 @@ static const struct param *axis_param(struct checker *ck, const struct ast *trai
 		}
 		return p;
 	}
-	size_t head = (size_t)(dot - key);
-	const char *field = dot + 1;
-	bool optimizer = strncmp(key, "optimizer", head) == 0 && head == 9;
-	bool schedule = strncmp(key, "schedule", head) == 0 && head == 8;
+	const char *field = path.param;
+	bool optimizer = path.target == KEY_OPTIMIZER, schedule = path.target == KEY_SCHEDULE;
 	if (!optimizer && !schedule) {
 		diag_error(ck->d, axis->name_loc, "'%s' reaches into nothing: only optimizer.KEY "
 		           "and schedule.KEY do", key);
@@ -1015,7 +995,7 @@ static const struct param *axis_param(struct checker *ck, const struct ast *trai
 	if (optimizer && (value->kind == AST_CALL || value->kind == AST_NAME))
 		sig = schema_find(schema_optimizers, value->str);
 	else if (schedule && value)
-		find_schedule_call(value, field, &sig);
+		override_schedule_call(value, field, &sig);
 	else if (schedule)
 		sig = &schema_schedules[0]; /* constant */
 	if (!sig)
@@ -1064,7 +1044,7 @@ static void check_axis(struct checker *ck, const struct param *p, const struct a
 		*sampled = true;
 		if (!schema_bind(sig, values, vals, ck->d))
 			return;
-		if (strcmp(sig->name, "choice") == 0) {
+		if (sig->kind == SAMPLE_CHOICE) {
 			check_axis(ck, p, vals[0], sampled);
 			*sampled = true;
 			return;
@@ -1077,7 +1057,7 @@ static void check_axis(struct checker *ck, const struct param *p, const struct a
 			return;
 		if (vals[1]->num <= vals[0]->num)
 			diag_error(ck->d, values->loc, "%s(low, high) needs low < high", sig->name);
-		else if (strcmp(sig->name, "loguniform") == 0 && vals[0]->num <= 0)
+		else if (sig->kind == SAMPLE_LOGUNIFORM && vals[0]->num <= 0)
 			diag_error(ck->d, vals[0]->loc, "loguniform needs low > 0");
 		return;
 	}

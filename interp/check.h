@@ -3,8 +3,10 @@
  * that cannot be composed, references to undeclared blocks, and the teaching warnings of
  * LANGUAGE.md section 8.
  *
- * For: a folded file (fold.h); it reads the tree and never changes it. Not for: syntax
- * (parser.y) or anything that needs the data files (the lowering reads those).
+ * For: a folded file (fold.h); it reads the tree and changes nothing in it but one
+ * annotation: each call it checks keeps its binding to its schema row (schema.h `struct
+ * bound`), which the lowering reads instead of matching the arguments again. Not for:
+ * syntax (parser.y) or anything that needs the data files (the lowering reads those).
  */
 #ifndef DESCENT_CHECK_H
 #define DESCENT_CHECK_H

@@ -387,7 +387,7 @@ static int cmd_schedule(int argc, char **argv)
 	if (lr) {
 		printf("step,lr\n");
 		for (int t = 0; t < (int)o.steps; t++) {
-			lr[t] = sched_value(s, o.lr, t);
+			lr[t] = sched_value_or(s, o.lr, t);
 			printf("%d,%.17g\n", t, lr[t]);
 		}
 		if (o.plot)

@@ -185,7 +185,8 @@ static bool fold_block(struct ast *block, const struct fold_env *lets, struct di
 			if (entry)
 				ok = (entry->a = fold_expr(entry->a, lets, d)) != NULL;
 			else if (i == 0)
-				ok = (default_batch = ast_num(block->loc, 32)) != NULL;
+				ok = (default_batch = ast_num(block->loc, schema_param(schema_train_keys,
+				                                                   "batch")->dflt)) != NULL;
 			else
 				continue;
 			locals[i] = (struct fold_env){local_names[i], entry ? entry->a : default_batch,

@@ -65,15 +65,12 @@ fail:
 
 static struct sched *lower_call(const struct ast *v, double spe, struct diag *d)
 {
-	static const enum sched_kind kinds[] = {
-		SCHED_CONSTANT, SCHED_STEP, SCHED_MULTISTEP, SCHED_EXPONENTIAL, SCHED_INV_TIME,
-		SCHED_POLY, SCHED_LINEAR, SCHED_COSINE, SCHED_COSINE_RESTART, SCHED_TRIANGULAR,
-		SCHED_ONE_CYCLE, SCHED_WARMUP,
-	}; /* in the order of schema_schedules */
-	const struct sig *sig = schema_find(schema_schedules, v->str);
-	const struct ast *vals[SIG_MAX_PARAMS];
-	schema_bind(sig, v, vals, NULL);
-	struct sched *s = sched_new(kinds[sig - schema_schedules]);
+	const struct bound *b = schema_bound(schema_schedules, v);
+	if (!b)
+		return NULL;
+	const struct sig *sig = b->sig;
+	const struct ast *const *vals = b->vals;
+	struct sched *s = sched_new((enum sched_kind)sig->kind);
 	if (!s)
 		return NULL;
 #define NUM(name) schema_number(sig, vals, name)
@@ -114,9 +111,8 @@ static struct sched *lower_call(const struct ast *v, double spe, struct diag *d)
 		STEPS("step_size", s->u.cyclic.step_size);
 		s->u.cyclic.min_lr = NUM("min_lr");
 		s->u.cyclic.gamma = NUM("gamma");
-		const struct ast *mode = vals[schema_index(sig, "mode")];
-		s->u.cyclic.mode = !mode || strcmp(mode->str, "triangular") == 0 ? CYCLE_TRIANGULAR
-			: strcmp(mode->str, "triangular2") == 0 ? CYCLE_TRIANGULAR2 : CYCLE_EXP_RANGE;
+		int mode = schema_index(sig, "mode");
+		s->u.cyclic.mode = (enum sched_cycle_mode)schema_choice(&sig->params[mode], vals[mode]);
 		break;
 	}
 	case SCHED_ONE_CYCLE:
@@ -185,52 +181,43 @@ static void label_argument(char *label, size_t size, const char *name, const str
 		         v->kids[1]->num);
 }
 
-/* Sets the config field of the optimizer parameter `name` (as section 4 names it; the
- * one momentum_schedule drives is c->momentum) to v. */
-static void set_parameter(struct optim_config *c, const struct sig *sig, const char *name,
-                          double v)
+/* Sets the config field that an optimizer parameter sets (its row's field) to v; the
+ * pair betas is read apart (schema_momentum and beta2). */
+static void set_field(struct optim_config *c, enum optim_field field, double v)
 {
-	const struct { const char *name; double *at; } numbers[] = {
-		{"lr", &c->lr}, {"dampening", &c->dampening}, {"alpha", &c->alpha},
-		{"beta2", &c->beta2}, {"eps", &c->eps}, {"lr_decay", &c->lr_decay},
-		{"initial", &c->initial}, {"momentum_decay", &c->momentum_decay}, {"wd", &c->wd},
-	};
-	const struct { const char *name; bool *at, when; } flags[] = { /* *at = (v != 0) == when */
-		{"nesterov", &c->nesterov, true}, {"centered", &c->centered, true},
-		{"amsgrad", &c->amsgrad, true}, {"bias_correction", &c->uncorrected, false},
-	};
-	if (sig->momentum && strcmp(name, sig->momentum) == 0) {
-		c->momentum = v;
-		return;
+	switch (field) {
+	case OF_LR: c->lr = v; break;
+	case OF_MOMENTUM: c->momentum = v; break;
+	case OF_DAMPENING: c->dampening = v; break;
+	case OF_NESTEROV: c->nesterov = v != 0; break;
+	case OF_ALPHA: c->alpha = v; break;
+	case OF_BETA2: c->beta2 = v; break;
+	case OF_EPS: c->eps = v; break;
+	case OF_LR_DECAY: c->lr_decay = v; break;
+	case OF_INITIAL: c->initial = v; break;
+	case OF_CENTERED: c->centered = v != 0; break;
+	case OF_AMSGRAD: c->amsgrad = v != 0; break;
+	case OF_BIAS_CORRECTION: c->uncorrected = v == 0; break;
+	case OF_MOMENTUM_DECAY: c->momentum_decay = v; break;
+	case OF_WD: c->wd = v; break;
+	case OF_BETAS: break;
+	case OF_NONE: assert(!"an optimizer parameter without a field in struct optim_config");
 	}
-	for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
-		if (strcmp(name, numbers[i].name) == 0) {
-			*numbers[i].at = v;
-			return;
-		}
-	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
-		if (strcmp(name, flags[i].name) == 0) {
-			*flags[i].at = (v != 0) == flags[i].when;
-			return;
-		}
-	assert(!"an optimizer parameter without a field in struct optim_config");
 }
 
 struct optim_config lower_optimizer(const struct ast *call, char *label, size_t size)
 {
-	const struct sig *sig = schema_find(schema_optimizers, call->str);
-	const struct ast *vals[SIG_MAX_PARAMS];
-	schema_bind(sig, call, vals, NULL);
+	const struct bound *b = schema_bound(schema_optimizers, call);
+	assert(b); /* a checked call; NULL only when memory ran out */
+	const struct sig *sig = b->sig;
+	const struct ast *const *vals = b->vals;
 	struct optim_config c = {.kind = (enum optim_kind)sig->kind};
-	int betas = schema_index(sig, "betas");
 	for (int i = 0; sig->params[i].name; i++)
-		if (i != betas)
-			set_parameter(&c, sig, sig->params[i].name,
-			              schema_number(sig, vals, sig->params[i].name));
-	if (betas >= 0 && vals[betas]) { /* (b1, b2) in place of beta1 and beta2 */
-		c.momentum = vals[betas]->kids[0]->num;
-		c.beta2 = vals[betas]->kids[1]->num;
-	}
+		set_field(&c, sig->params[i].field, schema_number_at(b, i));
+	for (int i = 0; sig->params[i].name; i++)
+		if (sig->params[i].field == OF_BETAS && vals[i]) /* (b1, b2) for beta1, beta2 */
+			c.beta2 = vals[i]->kids[1]->num;
+	c.momentum = schema_momentum(b);
 	snprintf(label, size, "%s(", sig->name);
 	for (int i = 0; sig->params[i].name; i++)
 		if (vals[i])
@@ -310,10 +297,8 @@ static const struct ast *required_entry(const struct ast *block, const char *key
 /* The λ of a checked l2(λ) call. */
 static double l2_lambda(const struct ast *call)
 {
-	const struct ast *vals[SIG_MAX_PARAMS];
-	const struct sig *sig = schema_find(schema_regularizers, call->str);
-	schema_bind(sig, call, vals, NULL);
-	return schema_number(sig, vals, "lambda");
+	const struct bound *b = schema_bound(schema_regularizers, call);
+	return b ? schema_number(b->sig, b->vals, "lambda") : NAN;
 }
 
 static int lower_starts(const struct ast *from, struct minimize_lowered *m)

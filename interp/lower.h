@@ -3,7 +3,8 @@
  * configuration, and minimize blocks to a plan of runtime/minimize.h.
  *
  * For: `descent schedule` and `descent run`. Not for: checking (the trees given here have
- * passed check.c).
+ * passed check.c, and every call in them carries the binding check.c recorded: the
+ * lowering reads it, schema_bound, and never matches arguments to parameters again).
  */
 #ifndef DESCENT_LOWER_H
 #define DESCENT_LOWER_H

@@ -14,9 +14,15 @@
 #include "lower.h"
 #include "schema.h"
 
-static double number_or(const struct ast *v, double otherwise)
+/* A data or train block's setting: the number given, or the schema's default. */
+static double data_setting(const struct ast *data, const char *key)
 {
-	return v && (v->kind == AST_NUM || v->kind == AST_BOOL) ? v->num : otherwise;
+	return schema_setting(schema_data_keys, data, key);
+}
+
+static double train_setting(const struct ast *block, const char *key)
+{
+	return schema_setting(schema_train_keys, block, key);
 }
 
 /* Whether the data file found at path can be read; if not, reports why at the path given
@@ -82,19 +88,23 @@ static int find_data(const char *nn_path, const struct ast *at, const char *give
 static int load_source(const struct ast *call, const char *nn_path, uint64_t part,
                        const struct dataset *known, struct dataset *out, struct diag *d)
 {
-	const struct sig *sig = schema_find(schema_sources, call->str);
-	const struct ast *vals[SIG_MAX_PARAMS];
-	schema_bind(sig, call, vals, NULL);
+	const struct bound *bound = schema_bound(schema_sources, call);
+	if (!bound) {
+		diag_error(d, call->loc, "out of memory");
+		return -1;
+	}
+	const struct sig *sig = bound->sig;
+	const struct ast *const *vals = bound->vals;
 	char a[PATH_MAX], b[PATH_MAX];
 	struct data_error err = {""};
 	int status = -1;
-	const char *name = sig->name;
-	if (strcmp(name, "idx") == 0 || strcmp(name, "npy") == 0) {
+	if (sig->files == 2) {
 		if (find_data(nn_path, vals[0], vals[0]->str, a, sizeof a, d) != 0
 		    || find_data(nn_path, vals[1], vals[1]->str, b, sizeof b, d) != 0)
 			return -1;
-		status = name[0] == 'i' ? data_load_idx(a, b, out, &err) : data_load_npy(a, b, out, &err);
-	} else if (strcmp(name, "csv") == 0) {
+		status = sig->kind == SOURCE_IDX ? data_load_idx(a, b, out, &err)
+			: data_load_npy(a, b, out, &err);
+	} else if (sig->kind == SOURCE_CSV) {
 		if (find_data(nn_path, vals[0], vals[0]->str, a, sizeof a, d) != 0)
 			return -1;
 		const struct ast *label = vals[1];
@@ -104,13 +114,13 @@ static int load_source(const struct ast *call, const char *nn_path, uint64_t par
 	} else {
 		int64_t n = (int64_t)schema_number(sig, vals, "n");
 		int classes = (int)schema_number(sig, vals, "classes");
-		status = strcmp(name, "spirals") == 0
+		status = sig->kind == SOURCE_SPIRALS
 			? data_spirals(n, classes, schema_number(sig, vals, "noise"), part, out)
-			: strcmp(name, "blobs") == 0
+			: sig->kind == SOURCE_BLOBS
 			? data_blobs(n, classes, (int)schema_number(sig, vals, "dim"), part, out)
 			: data_xor(n, part, out);
 		if (status != 0)
-			snprintf(err.message, sizeof err.message, "out of memory generating %s", name);
+			snprintf(err.message, sizeof err.message, "out of memory generating %s", sig->name);
 	}
 	if (status != 0)
 		diag_error(d, call->loc, "%s", err.message);
@@ -135,7 +145,7 @@ static int lower_data(const struct ast *data, const char *nn_path, uint64_t seed
 		data_free(&all);
 		return 1;
 	}
-	double fraction = number_or(ast_value(data, "validation"), 0);
+	double fraction = data_setting(data, "validation");
 	int status = data_split(&all, fraction, seed, &t->train, &t->val);
 	data_free(&all);
 	if (status == 0 && t->train.n == 0) {
@@ -143,14 +153,13 @@ static int lower_data(const struct ast *data, const char *nn_path, uint64_t seed
 		           "validation split", data->str);
 		return 1;
 	}
-	const struct ast *normalize = ast_value(data, "normalize");
-	enum data_normalize mode = !normalize || strcmp(normalize->str, "none") == 0 ? NORMALIZE_NONE
-		: strcmp(normalize->str, "standard") == 0 ? NORMALIZE_STANDARD : NORMALIZE_MINMAX;
-	if (status != 0 || data_fit(&t->train, number_or(ast_value(data, "scale"), 1), mode, &t->tf) != 0) {
+	enum data_normalize mode = (enum data_normalize)schema_choice(
+		schema_param(schema_data_keys, "normalize"), ast_value(data, "normalize"));
+	if (status != 0 || data_fit(&t->train, data_setting(data, "scale"), mode, &t->tf) != 0) {
 		diag_error(d, data->name_loc, "out of memory for data '%s'", data->str);
 		return 1;
 	}
-	t->config.shuffle = number_or(ast_value(data, "shuffle"), 1) != 0;
+	t->config.shuffle = data_setting(data, "shuffle") != 0;
 	return 0;
 }
 
@@ -158,9 +167,14 @@ static int lower_data(const struct ast *data, const char *nn_path, uint64_t seed
  * its shape from the op's rule (a refusal is reported at the layer, with its help). */
 static int add_layer(const struct ast *network, int i, struct net *n, struct diag *d)
 {
-	const struct ast *layer = network->kids[i]->a, *vals[SIG_MAX_PARAMS];
-	const struct sig *sig = schema_find(schema_layers, layer->str);
-	schema_bind(sig, layer, vals, NULL);
+	const struct ast *layer = network->kids[i]->a;
+	const struct bound *b = schema_bound(schema_layers, layer);
+	if (!b) {
+		diag_error(d, layer->loc, "out of memory");
+		return 1;
+	}
+	const struct sig *sig = b->sig;
+	const struct ast *const *vals = b->vals;
 	struct net_layer l = {.op = sig->op};
 	check_layer_name(network, i, l.name, sizeof l.name);
 	if (sig->args)
@@ -262,7 +276,8 @@ static const struct ast *first_batchnorm(const struct ast *network)
 {
 	for (int i = 0; i < network->nkids; i++) {
 		const struct ast *layer = network->kids[i]->a;
-		if (layer && layer->str && strcmp(layer->str, "batchnorm") == 0)
+		const struct bound *b = layer && layer->str ? schema_bound(schema_layers, layer) : NULL;
+		if (b && b->sig->op == IR_BATCHNORM)
 			return layer;
 	}
 	return NULL;
@@ -323,20 +338,18 @@ static int check_batch(const struct ast *block, const struct ast *network,
 static void lower_settings(const struct ast *block, struct train_lowered *t)
 {
 	char label[128];
-	const struct ast *loss = ast_value(block, "loss"), *reg = ast_value(block, "regularize");
-	t->net.loss = !loss || strcmp(loss->str, "cross_entropy") == 0 ? LOSS_CROSS_ENTROPY
-		: strcmp(loss->str, "mse") == 0 ? LOSS_MSE : LOSS_BCE;
+	const struct ast *reg = ast_value(block, "regularize");
+	t->net.loss = (enum loss)schema_choice(schema_param(schema_train_keys, "loss"),
+	                                       ast_value(block, "loss"));
 	t->net.opt = lower_optimizer(ast_value(block, "optimizer"), label, sizeof label);
-	t->net.decay_biases = number_or(ast_value(block, "decay_biases"), 0) != 0;
+	t->net.decay_biases = train_setting(block, "decay_biases") != 0;
 	if (reg) {
-		const struct ast *vals[SIG_MAX_PARAMS];
-		const struct sig *sig = schema_find(schema_regularizers, reg->str);
-		schema_bind(sig, reg, vals, NULL);
-		t->net.l2 = schema_number(sig, vals, "lambda");
+		const struct bound *b = schema_bound(schema_regularizers, reg);
+		t->net.l2 = b ? schema_number(b->sig, b->vals, "lambda") : NAN;
 	}
-	t->config.epochs = (int)number_or(ast_value(block, "epochs"), 1);
-	t->config.batch = (int64_t)number_or(ast_value(block, "batch"), 32);
-	t->config.seed = (uint64_t)number_or(ast_value(block, "seed"), 0);
+	t->config.epochs = (int)train_setting(block, "epochs");
+	t->config.batch = (int64_t)train_setting(block, "batch");
+	t->config.seed = (uint64_t)train_setting(block, "seed");
 	t->log = ast_value(block, "log");
 	t->save = ast_value(block, "save");
 	t->load = ast_value(block, "load");
@@ -416,16 +429,12 @@ int lower_data_files(const struct ast *data, const char *nn_path, char (*out)[PA
 	int n = 0;
 	for (int p = 0; p < 2; p++) {
 		const struct ast *call = ast_value(data, parts[p]);
-		const struct sig *sig = call && call->str ? schema_find(schema_sources, call->str) : NULL;
-		if (!sig)
+		const struct bound *b = call && call->str ? schema_bound(schema_sources, call) : NULL;
+		if (!b)
 			continue;
-		const struct ast *vals[SIG_MAX_PARAMS] = {0};
-		schema_bind(sig, call, vals, NULL);
-		int files = strcmp(sig->name, "csv") == 0 ? 1
-			: strcmp(sig->name, "idx") == 0 || strcmp(sig->name, "npy") == 0 ? 2 : 0;
-		for (int f = 0; f < files && n < max; f++)
-			if (vals[f] && vals[f]->kind == AST_STR
-			    && lower_data_path(nn_path, vals[f], out[n], PATH_MAX) == 0)
+		for (int f = 0; f < b->sig->files && n < max; f++)
+			if (b->vals[f] && b->vals[f]->kind == AST_STR
+			    && lower_data_path(nn_path, b->vals[f], out[n], PATH_MAX) == 0)
 				n++;
 	}
 	return n;

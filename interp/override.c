@@ -9,10 +9,9 @@
  */
 #include "override.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "schema.h"
 
 enum { MAX_NAMES = 64 };
 
@@ -74,16 +73,28 @@ static bool set_argument(struct ast *call, const char *param, const struct ast *
 	return ast_push(call, arg) != NULL;
 }
 
-/* The first call of a schedule chain that has a parameter called param. */
-static struct ast *schedule_call(struct ast *v, const char *param)
+struct key_path override_split(const char *key)
+{
+	const char *dot = strchr(key, '.');
+	if (!dot)
+		return (struct key_path){KEY_TRAIN, key};
+	size_t head = (size_t)(dot - key);
+	enum key_target target = head == 9 && strncmp(key, "optimizer", 9) == 0 ? KEY_OPTIMIZER
+		: head == 8 && strncmp(key, "schedule", 8) == 0 ? KEY_SCHEDULE : KEY_NOWHERE;
+	return (struct key_path){target, dot + 1};
+}
+
+const struct ast *override_schedule_call(const struct ast *v, const char *param,
+                                         const struct sig **sig)
 {
 	if (v->kind == AST_THEN || v->kind == AST_FOR) {
-		struct ast *found = schedule_call(v->a, param);
-		return found || v->kind == AST_FOR ? found : schedule_call(v->b, param);
+		const struct ast *found = override_schedule_call(v->a, param, sig);
+		return found || v->kind == AST_FOR ? found : override_schedule_call(v->b, param, sig);
 	}
-	const struct sig *sig = v->kind == AST_CALL || v->kind == AST_NAME
-		? schema_find(schema_schedules, v->str) : NULL;
-	return sig && schema_param(sig->params, param) ? v : NULL;
+	if (v->kind != AST_CALL && v->kind != AST_NAME)
+		return NULL;
+	*sig = schema_find(schema_schedules, v->str);
+	return *sig && schema_param((*sig)->params, param) ? v : NULL;
 }
 
 /* Reports an unknown name among candidates at the key's place in the command line. */
@@ -103,8 +114,8 @@ static int apply(struct ast *block, const char *key, const struct ast *value, st
                  struct diag *d)
 {
 	const char *names[MAX_NAMES];
-	const char *dot = strchr(key, '.');
-	if (!dot) {
+	struct key_path path = override_split(key);
+	if (path.target == KEY_TRAIN) {
 		if (!schema_param(schema_train_keys, key)) {
 			if (d)
 				unknown(d, at, "key", key, schema_param_names(schema_train_keys, names, MAX_NAMES));
@@ -112,10 +123,8 @@ static int apply(struct ast *block, const char *key, const struct ast *value, st
 		}
 		return set_key(block, key, value, at) ? 1 : -1;
 	}
-	size_t head = (size_t)(dot - key);
-	const char *param = dot + 1;
-	bool optimizer = head == 9 && strncmp(key, "optimizer", 9) == 0;
-	bool schedule = head == 8 && strncmp(key, "schedule", 8) == 0;
+	const char *param = path.param;
+	bool optimizer = path.target == KEY_OPTIMIZER, schedule = path.target == KEY_SCHEDULE;
 	if (!optimizer && !schedule) {
 		if (d)
 			diag_error(d, at, "'%s' reaches into nothing: only optimizer.KEY and schedule.KEY "
@@ -134,7 +143,9 @@ static int apply(struct ast *block, const char *key, const struct ast *value, st
 		}
 		call = entry->a;
 	} else if (entry && schedule) {
-		call = schedule_call(entry->a, param);
+		const struct sig *sig;
+		/* the tree is the caller's to change: the call found is one of its nodes */
+		call = (struct ast *)(uintptr_t)override_schedule_call(entry->a, param, &sig);
 	}
 	if (!call) {
 		if (d)

@@ -206,18 +206,15 @@ static uint64_t hash_file(uint64_t h, const char *path)
  * search as the run will find them. */
 static uint64_t hash_source(uint64_t h, const char *file, const struct ast *call)
 {
-	const struct sig *sig = call && call->kind == AST_CALL ? schema_find(schema_sources, call->str)
+	const struct bound *b = call && call->kind == AST_CALL ? schema_bound(schema_sources, call)
 		: NULL;
-	const struct ast *vals[SIG_MAX_PARAMS] = {0};
-	if (!sig || !schema_bind(sig, call, vals, NULL))
+	if (!b)
 		return h;
-	int files = strcmp(sig->name, "csv") == 0 ? 1
-		: strcmp(sig->name, "idx") == 0 || strcmp(sig->name, "npy") == 0 ? 2 : 0;
 	char path[4096];
-	for (int i = 0; i < files; i++)
-		if (vals[i] && vals[i]->kind == AST_STR)
-			h = lower_data_path(file, vals[i], path, sizeof path) == 0 ? hash_file(h, path)
-				: hash_text(h, vals[i]->str);
+	for (int i = 0; i < b->sig->files; i++)
+		if (b->vals[i] && b->vals[i]->kind == AST_STR)
+			h = lower_data_path(file, b->vals[i], path, sizeof path) == 0 ? hash_file(h, path)
+				: hash_text(h, b->vals[i]->str);
 	return h;
 }
 

@@ -233,7 +233,7 @@ static int plot_run(struct out_file *out, const struct run_ctx *r)
 	if (!lr)
 		return RUN_INPUT;
 	for (int64_t s = 0; s < steps; s++)
-		lr[s] = t->schedule ? sched_value(t->schedule, t->net.opt.lr, (double)s) : t->net.opt.lr;
+		lr[s] = sched_value_or(t->schedule, t->net.opt.lr, (double)s);
 	struct plot_data data = {r, lr, steps};
 	int status = out_write(out, write_plot, &data) == 0 ? RUN_OK : RUN_INPUT;
 	free(lr);

@@ -7,11 +7,15 @@
  */
 #include "schema.h"
 
+#include <assert.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "optim.h"
+#include "schedule.h"
 
 /* Ranges, as designated initializers. */
 #define ANY         .lo = -INFINITY, .hi = INFINITY
@@ -38,90 +42,92 @@ const char *const schema_metrics[] = {
 
 /* ---- optimizers (section 4) ---- */
 
-#define WD(d) {"wd", T_NUM, .dflt = d, NONNEGATIVE}
+#define WD(d) {"wd", T_NUM, .dflt = d, NONNEGATIVE, .field = OF_WD}
 
 static const struct param sgd_params[] = {
-	{"lr", T_NUM, REQUIRED, POSITIVE},
-	{"momentum", T_NUM, .dflt = 0, UNIT},
-	{"dampening", T_NUM, .dflt = 0, UNIT_CLOSED},
-	{"nesterov", T_BOOL, .dflt = 0},
+	{"lr", T_NUM, REQUIRED, POSITIVE, .field = OF_LR},
+	{"momentum", T_NUM, .dflt = 0, UNIT, .field = OF_MOMENTUM},
+	{"dampening", T_NUM, .dflt = 0, UNIT_CLOSED, .field = OF_DAMPENING},
+	{"nesterov", T_BOOL, .dflt = 0, .field = OF_NESTEROV},
 	WD(0),
 	{NULL},
 };
 static const struct param momentum_params[] = {
-	{"lr", T_NUM, REQUIRED, POSITIVE},
-	{"gamma", T_NUM, .dflt = 0.9, UNIT},
+	{"lr", T_NUM, REQUIRED, POSITIVE, .field = OF_LR},
+	{"gamma", T_NUM, .dflt = 0.9, UNIT, .field = OF_MOMENTUM},
 	WD(0),
 	{NULL},
 };
 static const struct param adagrad_params[] = {
-	{"lr", T_NUM, .dflt = 0.01, POSITIVE},
-	{"eps", T_NUM, .dflt = 1e-10, POSITIVE},
-	{"lr_decay", T_NUM, .dflt = 0, NONNEGATIVE},
-	{"initial", T_NUM, .dflt = 0, NONNEGATIVE},
+	{"lr", T_NUM, .dflt = 0.01, POSITIVE, .field = OF_LR},
+	{"eps", T_NUM, .dflt = 1e-10, POSITIVE, .field = OF_EPS},
+	{"lr_decay", T_NUM, .dflt = 0, NONNEGATIVE, .field = OF_LR_DECAY},
+	{"initial", T_NUM, .dflt = 0, NONNEGATIVE, .field = OF_INITIAL},
 	WD(0),
 	{NULL},
 };
 static const struct param rmsprop_params[] = {
-	{"lr", T_NUM, .dflt = 0.01, POSITIVE},
-	{"alpha", T_NUM, .dflt = 0.99, UNIT},
-	{"eps", T_NUM, .dflt = 1e-8, POSITIVE},
-	{"momentum", T_NUM, .dflt = 0, UNIT},
-	{"centered", T_BOOL, .dflt = 0},
+	{"lr", T_NUM, .dflt = 0.01, POSITIVE, .field = OF_LR},
+	{"alpha", T_NUM, .dflt = 0.99, UNIT, .field = OF_ALPHA},
+	{"eps", T_NUM, .dflt = 1e-8, POSITIVE, .field = OF_EPS},
+	{"momentum", T_NUM, .dflt = 0, UNIT, .field = OF_MOMENTUM},
+	{"centered", T_BOOL, .dflt = 0, .field = OF_CENTERED},
 	WD(0),
 	{NULL},
 };
-#define BETAS(b1, b2)                                          \
-	{"beta1", T_NUM, .dflt = b1, UNIT},                    \
-	{"beta2", T_NUM, .dflt = b2, UNIT}
-#define BETAS_PAIR(text) {"betas", T_PAIR, .dflt_name = text, UNIT}
-#define ADAM_PARAMS(wd)                                        \
-	{"lr", T_NUM, .dflt = 1e-3, POSITIVE},                 \
-	BETAS(0.9, 0.999),                                     \
-	{"eps", T_NUM, .dflt = 1e-8, POSITIVE},                \
-	{"amsgrad", T_BOOL, .dflt = 0},                        \
-	WD(wd),                                                \
-	BETAS_PAIR("(0.9, 0.999)"),                            \
-	{"bias_correction", T_BOOL, .dflt = 1},                \
+#define BETAS(b1, b2)                                                           \
+	{"beta1", T_NUM, .dflt = b1, UNIT, .field = OF_MOMENTUM},               \
+	{"beta2", T_NUM, .dflt = b2, UNIT, .field = OF_BETA2}
+#define BETAS_PAIR(text) {"betas", T_PAIR, .dflt_name = text, UNIT, .field = OF_BETAS}
+#define ADAM_PARAMS(wd)                                                         \
+	{"lr", T_NUM, .dflt = 1e-3, POSITIVE, .field = OF_LR},                  \
+	BETAS(0.9, 0.999),                                                      \
+	{"eps", T_NUM, .dflt = 1e-8, POSITIVE, .field = OF_EPS},                \
+	{"amsgrad", T_BOOL, .dflt = 0, .field = OF_AMSGRAD},                    \
+	WD(wd),                                                                 \
+	BETAS_PAIR("(0.9, 0.999)"),                                             \
+	{"bias_correction", T_BOOL, .dflt = 1, .field = OF_BIAS_CORRECTION},    \
 	{NULL}
 static const struct param adam_params[] = {ADAM_PARAMS(0)};
 static const struct param adamw_params[] = {ADAM_PARAMS(0.01)};
 static const struct param nadam_params[] = {
-	{"lr", T_NUM, .dflt = 2e-3, POSITIVE},
+	{"lr", T_NUM, .dflt = 2e-3, POSITIVE, .field = OF_LR},
 	BETAS(0.9, 0.999),
-	{"eps", T_NUM, .dflt = 1e-8, POSITIVE},
-	{"momentum_decay", T_NUM, .dflt = 4e-3, NONNEGATIVE},
+	{"eps", T_NUM, .dflt = 1e-8, POSITIVE, .field = OF_EPS},
+	{"momentum_decay", T_NUM, .dflt = 4e-3, NONNEGATIVE, .field = OF_MOMENTUM_DECAY},
 	WD(0),
 	BETAS_PAIR("(0.9, 0.999)"),
 	{NULL},
 };
 static const struct param radam_params[] = {
-	{"lr", T_NUM, .dflt = 1e-3, POSITIVE},
+	{"lr", T_NUM, .dflt = 1e-3, POSITIVE, .field = OF_LR},
 	BETAS(0.9, 0.999),
-	{"eps", T_NUM, .dflt = 1e-8, POSITIVE},
+	{"eps", T_NUM, .dflt = 1e-8, POSITIVE, .field = OF_EPS},
 	WD(0),
 	BETAS_PAIR("(0.9, 0.999)"),
 	{NULL},
 };
 static const struct param lion_params[] = {
-	{"lr", T_NUM, REQUIRED, POSITIVE},
+	{"lr", T_NUM, REQUIRED, POSITIVE, .field = OF_LR},
 	BETAS(0.9, 0.99),
 	WD(0),
 	BETAS_PAIR("(0.9, 0.99)"),
 	{NULL},
 };
 
-/* Each row names the runtime optimizer (optim.h's optim_table) it lowers to. */
+/* Each row names the runtime optimizer (optim.h's optim_table) it lowers to; each
+ * parameter row names the optim_config field it sets (OF_MOMENTUM: the one a
+ * momentum_schedule drives). */
 const struct sig schema_optimizers[] = {
-	{"sgd", sgd_params, 0, .momentum = "momentum", .kind = OPT_SGD},
-	{"momentum", momentum_params, 0, .momentum = "gamma", .kind = OPT_MOMENTUM},
+	{"sgd", sgd_params, 0, .kind = OPT_SGD},
+	{"momentum", momentum_params, 0, .kind = OPT_MOMENTUM},
 	{"adagrad", adagrad_params, SIG_ADAPTIVE, .kind = OPT_ADAGRAD},
-	{"rmsprop", rmsprop_params, SIG_ADAPTIVE, .momentum = "momentum", .kind = OPT_RMSPROP},
-	{"adam", adam_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_ADAM},
-	{"adamw", adamw_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_ADAM},
-	{"nadam", nadam_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_NADAM},
-	{"radam", radam_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_RADAM},
-	{"lion", lion_params, SIG_ADAPTIVE, .momentum = "beta1", .kind = OPT_LION},
+	{"rmsprop", rmsprop_params, SIG_ADAPTIVE, .kind = OPT_RMSPROP},
+	{"adam", adam_params, SIG_ADAPTIVE, .kind = OPT_ADAM, .decoupled = "adamw"},
+	{"adamw", adamw_params, SIG_ADAPTIVE, .kind = OPT_ADAM},
+	{"nadam", nadam_params, SIG_ADAPTIVE, .kind = OPT_NADAM},
+	{"radam", radam_params, SIG_ADAPTIVE, .kind = OPT_RADAM},
+	{"lion", lion_params, SIG_ADAPTIVE, .kind = OPT_LION},
 	{NULL},
 };
 
@@ -190,19 +196,22 @@ static const struct param warmup_params[] = {
 	{NULL},
 };
 
+/* Each row names the runtime schedule (schedule.h) it lowers to. */
 const struct sig schema_schedules[] = {
-	{"constant", no_params, 0},
-	{"step", step_params, 0},
-	{"multistep", multistep_params, 0},
-	{"exponential", exponential_params, 0},
-	{"inv_time", inv_time_params, 0},
-	{"poly", poly_params, SIG_LENGTH, .length = "total"},
-	{"linear", linear_params, SIG_LENGTH, .length = "total"},
-	{"cosine", cosine_params, SIG_LENGTH, .length = "total"},
-	{"cosine_restart", restart_params, 0},
-	{"triangular", triangular_params, 0},
-	{"one_cycle", one_cycle_params, SIG_LENGTH, .length = "total"},
-	{"warmup", warmup_params, SIG_LENGTH, .length = "duration"},
+	{"constant", no_params, 0, .kind = SCHED_CONSTANT},
+	{"step", step_params, 0, .kind = SCHED_STEP},
+	{"multistep", multistep_params, 0, .kind = SCHED_MULTISTEP},
+	{"exponential", exponential_params, 0, .kind = SCHED_EXPONENTIAL},
+	{"inv_time", inv_time_params, 0, .kind = SCHED_INV_TIME},
+	{"poly", poly_params, 0, .length = "total", .zero_end = "end", .kind = SCHED_POLY},
+	{"linear", linear_params, 0, .length = "total", .zero_end = "end_factor",
+	 .kind = SCHED_LINEAR},
+	{"cosine", cosine_params, 0, .length = "total", .zero_end = "eta_min",
+	 .kind = SCHED_COSINE},
+	{"cosine_restart", restart_params, 0, .kind = SCHED_COSINE_RESTART},
+	{"triangular", triangular_params, 0, .kind = SCHED_TRIANGULAR},
+	{"one_cycle", one_cycle_params, 0, .length = "total", .kind = SCHED_ONE_CYCLE},
+	{"warmup", warmup_params, 0, .length = "duration", .kind = SCHED_WARMUP},
 	{NULL},
 };
 
@@ -262,11 +271,9 @@ static void input_args(const struct sig *sig, const struct ast *const vals[SIG_M
 static void dense_args(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
                        union op_args *out)
 {
-	const struct ast *init = vals[2];
 	out->dense = (struct op_dense){
 		(int64_t)vals[0]->num, schema_number(sig, vals, "bias") != 0,
-		!init || strcmp(init->str, "default") == 0 ? INIT_DEFAULT
-		: strcmp(init->str, "he") == 0 ? INIT_HE : INIT_XAVIER,
+		(enum init)schema_choice(&sig->params[2], vals[2]), /* init_names: enum init's order */
 	};
 }
 
@@ -280,10 +287,9 @@ static void act_args(const struct sig *sig, const struct ast *const vals[SIG_MAX
 static void dropout_args(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
                          union op_args *out)
 {
-	(void)sig;
-	const struct ast *rate = vals[0], *keep = vals[1], *scaling = vals[2];
+	const struct ast *rate = vals[0], *keep = vals[1];
 	out->dropout = (struct op_dropout){keep ? keep->num : 1 - rate->num,
-	                                   !scaling || strcmp(scaling->str, "train") == 0};
+	                                   schema_choice(&sig->params[2], vals[2]) == 0 /* train */};
 }
 
 static void batchnorm_args(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
@@ -381,13 +387,15 @@ static const struct param blobs_params[] = {
 };
 static const struct param xor_params[] = {SAMPLES, {NULL}};
 
+/* files: the file paths a source's first parameters name (the lowering loads them, a
+ * sweep hashes them). */
 const struct sig schema_sources[] = {
-	{"idx", idx_params, 0},
-	{"csv", csv_params, 0},
-	{"npy", npy_params, 0},
-	{"spirals", spirals_params, 0},
-	{"blobs", blobs_params, 0},
-	{"xor", xor_params, 0},
+	{"idx", idx_params, 0, .kind = SOURCE_IDX, .files = 2},
+	{"csv", csv_params, 0, .kind = SOURCE_CSV, .files = 1},
+	{"npy", npy_params, 0, .kind = SOURCE_NPY, .files = 2},
+	{"spirals", spirals_params, 0, .kind = SOURCE_SPIRALS},
+	{"blobs", blobs_params, 0, .kind = SOURCE_BLOBS},
+	{"xor", xor_params, 0, .kind = SOURCE_XOR},
 	{NULL},
 };
 
@@ -401,9 +409,9 @@ static const struct param range_params[] = {
 static const struct param choice_params[] = {{"values", T_NUM, REQUIRED, ANY}, {NULL}};
 
 const struct sig schema_samplers[] = {
-	{"loguniform", range_params, 0},
-	{"uniform", range_params, 0},
-	{"choice", choice_params, 0},
+	{"loguniform", range_params, 0, .kind = SAMPLE_LOGUNIFORM},
+	{"uniform", range_params, 0, .kind = SAMPLE_UNIFORM},
+	{"choice", choice_params, 0, .kind = SAMPLE_CHOICE},
 	{NULL},
 };
 
@@ -533,8 +541,9 @@ static void report_twice(const struct sig *sig, const struct ast *arg, const str
 	diag_note(d, first->loc, "first given here");
 }
 
-bool schema_bind(const struct sig *sig, const struct ast *call,
-                 const struct ast *vals[SIG_MAX_PARAMS], struct diag *d)
+/* Matches call's arguments to sig's parameters (see schema_bind), reporting to d if given. */
+static bool bind_arguments(const struct sig *sig, const struct ast *call,
+                           const struct ast *vals[SIG_MAX_PARAMS], struct diag *d)
 {
 	int nparams = 0, errors = d ? d->errors : 0;
 	while (sig->params[nparams].name)
@@ -588,6 +597,86 @@ bool schema_bind(const struct sig *sig, const struct ast *call,
 	return !d || d->errors == errors;
 }
 
+/* Records vals as call's binding to sig: the one write to a tree that the checker and the
+ * lowering otherwise only read (every node is allocated writable, by ast.c). */
+static struct bound *record(const struct sig *sig, const struct ast *call,
+                            const struct ast *const vals[SIG_MAX_PARAMS])
+{
+	struct ast *node = (struct ast *)(uintptr_t)call;
+	if (!node->bound && !(node->bound = malloc(sizeof *node->bound)))
+		return NULL;
+	node->bound->sig = sig;
+	memcpy(node->bound->vals, vals, sizeof node->bound->vals);
+	return node->bound;
+}
+
+bool schema_bind(const struct sig *sig, const struct ast *call,
+                 const struct ast *vals[SIG_MAX_PARAMS], struct diag *d)
+{
+	bool ok = bind_arguments(sig, call, vals, d);
+	if (!record(sig, call, vals)) {
+		if (d)
+			diag_error(d, call->loc, "out of memory");
+		return false;
+	}
+	return ok;
+}
+
+/* The node of copy that stands where v stands among call's arguments. */
+static const struct ast *copied_argument(const struct ast *call, const struct ast *copy,
+                                         const struct ast *v)
+{
+	for (int j = 0; j < call->nkids; j++) {
+		if (call->kids[j] == v)
+			return copy->kids[j];
+		if (call->kids[j]->kind == AST_ARG && call->kids[j]->a == v)
+			return copy->kids[j]->a;
+	}
+	return NULL;
+}
+
+/* Gives every node of copy (made by ast_copy from node: the same shape) node's binding,
+ * pointing at copy's own arguments; false when memory runs out. */
+static bool copy_bindings(const struct ast *node, struct ast *copy)
+{
+	if (!node)
+		return true;
+	if (node->bound) {
+		const struct ast *vals[SIG_MAX_PARAMS];
+		for (int i = 0; i < SIG_MAX_PARAMS; i++)
+			vals[i] = node->bound->vals[i] ? copied_argument(node, copy, node->bound->vals[i])
+				: NULL;
+		if (!record(node->bound->sig, copy, vals))
+			return false;
+	}
+	bool ok = copy_bindings(node->a, copy->a) && copy_bindings(node->b, copy->b);
+	for (int i = 0; ok && i < node->nkids; i++)
+		ok = copy_bindings(node->kids[i], copy->kids[i]);
+	return ok;
+}
+
+struct ast *schema_copy_at(const struct ast *node, struct loc at)
+{
+	struct ast *copy = ast_copy_at(node, at);
+	if (copy && !copy_bindings(node, copy)) {
+		ast_free(copy);
+		return NULL;
+	}
+	return copy;
+}
+
+const struct bound *schema_bound(const struct sig *table, const struct ast *call)
+{
+	if (call->bound)
+		return call->bound;
+	const struct sig *sig = call->str ? schema_find(table, call->str) : NULL;
+	const struct ast *vals[SIG_MAX_PARAMS];
+	if (!sig)
+		return NULL;
+	bind_arguments(sig, call, vals, NULL);
+	return record(sig, call, vals);
+}
+
 double schema_number(const struct sig *sig, const struct ast *const vals[SIG_MAX_PARAMS],
                      const char *name)
 {
@@ -596,4 +685,41 @@ double schema_number(const struct sig *sig, const struct ast *const vals[SIG_MAX
 		return NAN;
 	const struct ast *v = vals[at];
 	return v && (v->kind == AST_NUM || v->kind == AST_BOOL) ? v->num : sig->params[at].dflt;
+}
+
+double schema_number_at(const struct bound *b, int i)
+{
+	const struct ast *v = b->vals[i];
+	return v && (v->kind == AST_NUM || v->kind == AST_BOOL) ? v->num : b->sig->params[i].dflt;
+}
+
+double schema_momentum(const struct bound *b)
+{
+	double momentum = 0;
+	for (int i = 0; b->sig->params[i].name; i++) {
+		const struct ast *pair = b->vals[i];
+		if (b->sig->params[i].field == OF_BETAS && pair && pair->kind == AST_TUPLE
+		    && pair->nkids == 2 && pair->kids[0]->kind == AST_NUM)
+			return pair->kids[0]->num;
+		if (b->sig->params[i].field == OF_MOMENTUM)
+			momentum = schema_number_at(b, i);
+	}
+	return momentum;
+}
+
+int schema_choice(const struct param *p, const struct ast *v)
+{
+	const char *name = v && v->kind == AST_NAME ? v->str : p->dflt_name;
+	for (int i = 0; p->choices[i]; i++)
+		if (strcmp(p->choices[i], name) == 0)
+			return i;
+	return 0;
+}
+
+double schema_setting(const struct param *keys, const struct ast *block, const char *key)
+{
+	const struct ast *v = ast_value(block, key);
+	const struct param *p = schema_param(keys, key);
+	assert(p); /* a key of the table */
+	return v && (v->kind == AST_NUM || v->kind == AST_BOOL) ? v->num : p->dflt;
 }

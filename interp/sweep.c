@@ -28,24 +28,25 @@ static int axis_count(const struct axis *a)
 static struct ast *axis_value(const struct axis *a, int k)
 {
 	if (a->list)
-		return ast_copy_at(a->list->kids[k], a->list->kids[k]->loc);
+		return schema_copy_at(a->list->kids[k], a->list->kids[k]->loc);
 	return ast_num(a->sampler ? a->sampler->loc : (struct loc){0}, (double)(a->lo + k));
 }
 
 /* A value drawn for a sampled axis in configuration c (axis number j). */
 static struct ast *draw(const struct axis *a, uint64_t seed, int c, int j)
 {
-	const struct sig *sig = schema_find(schema_samplers, a->sampler->str);
-	const struct ast *vals[SIG_MAX_PARAMS];
-	schema_bind(sig, a->sampler, vals, NULL);
+	const struct bound *b = schema_bound(schema_samplers, a->sampler);
+	if (!b)
+		return NULL;
+	const struct ast *const *vals = b->vals;
 	double u = rng_uniform(seed, RNG_SAMPLE, (uint64_t)c * MAX_AXES + (uint64_t)j);
-	if (strcmp(sig->name, "choice") == 0) {
+	if (b->sig->kind == SAMPLE_CHOICE) {
 		const struct ast *list = vals[0];
 		int k = (int)(u * list->nkids);
-		return ast_copy_at(list->kids[k < list->nkids ? k : list->nkids - 1], list->loc);
+		return schema_copy_at(list->kids[k < list->nkids ? k : list->nkids - 1], list->loc);
 	}
 	double lo = vals[0]->num, hi = vals[1]->num;
-	double x = strcmp(sig->name, "loguniform") == 0 ? exp(log(lo) + u * (log(hi) - log(lo)))
+	double x = b->sig->kind == SAMPLE_LOGUNIFORM ? exp(log(lo) + u * (log(hi) - log(lo)))
 		: lo + u * (hi - lo);
 	return ast_num(a->sampler->loc, x);
 }

@@ -56,7 +56,7 @@ static void run_path(const struct minimize_plan *p, struct minimize_path *path, 
 	optim_init_f64(c, &w->state, (size_t)nv);
 	for (int k = 0; k <= p->steps; k++, x += nv) {
 		struct optim_step step = {
-			.lr = p->schedule ? sched_value(p->schedule, c->lr, k) : c->lr,
+			.lr = sched_value_or(p->schedule, c->lr, k),
 			.momentum = optim_momentum(c, p->momentum_schedule, k),
 			.t = k + 1,
 		};

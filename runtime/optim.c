@@ -166,9 +166,7 @@ double optim_state_norm_f64(const struct optim_config *c, const struct optim_ste
 double optim_momentum(const struct optim_config *c, const struct sched *momentum_schedule,
                       double step)
 {
-	if (!momentum_schedule || c->momentum == 0)
-		return c->momentum;
-	return sched_value(momentum_schedule, c->momentum, step);
+	return c->momentum == 0 ? c->momentum : sched_value_or(momentum_schedule, c->momentum, step);
 }
 
 unsigned optim_needs(const struct optim_config *c)

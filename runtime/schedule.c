@@ -109,6 +109,11 @@ double sched_value(const struct sched *s, double eta, double t)
 	return eta;
 }
 
+double sched_value_or(const struct sched *s, double eta, double t)
+{
+	return s ? sched_value(s, eta, t) : eta;
+}
+
 double sched_length(const struct sched *s)
 {
 	switch (s->kind) {

@@ -54,6 +54,10 @@ struct sched {
 /* The value at step t of schedule s with base value eta. */
 double sched_value(const struct sched *s, double eta, double t);
 
+/* The value at step t of schedule s with base value eta, or eta itself when there is no
+ * schedule (s NULL): the one place a "scheduled value or base" is computed. */
+double sched_value_or(const struct sched *s, double eta, double t);
+
 /* Steps after which `then` moves on: the schedule's own length, INFINITY for schedules
  * that never end (constant, step, multistep, exponential, inv_time, cosine_restart,
  * triangular). */

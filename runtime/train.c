@@ -70,7 +70,7 @@ struct epoch_sums {
 static struct optim_step step_of(const struct net *n, const struct train_config *c, int64_t step)
 {
 	return (struct optim_step){
-		.lr = c->schedule ? sched_value(c->schedule, n->opt.lr, (double)step) : n->opt.lr,
+		.lr = sched_value_or(c->schedule, n->opt.lr, (double)step),
 		.momentum = optim_momentum(&n->opt, c->momentum_schedule, (double)step),
 		.t = step + 1,
 	};
