@@ -312,7 +312,7 @@ Test(momentum_schedule, has_no_effect_in_training_without_momentum)
 
 Test(momentum_schedule, has_no_effect_in_minimize_without_momentum)
 {
-	char dir[64], nn[200], path[200], text[600], name[16];
+	char dir[64], nn[200], path[200], text[600], name[24];
 	char *traces[2];
 	cr_assert(scratch_dir(dir));
 	for (int k = 0; k < 2; k++) {
