@@ -1,5 +1,5 @@
-/* layers.c — instantiates layers_impl.h for float (through k_gemm) and double (through a
- * plain product, for gradient checks), and initialises dense layers (see layers.h). */
+/* layers.c — instantiates layers_impl.h for float (through k_gemm) and double (through
+ * k_gemm_f64, for gradient checks), and initialises dense layers (see layers.h). */
 #include "layers.h"
 
 #include <math.h>
@@ -8,21 +8,6 @@
 
 #include "gemm.h"
 #include "rng.h"
-
-/* The double product: C = op(A)·op(B) (+ C), the textbook triple loop. */
-static void matmul_f64(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double *a,
-                       int64_t lda, const double *b, int64_t ldb, double *c, int64_t ldc,
-                       bool accumulate, float *work)
-{
-	(void)work;
-	for (int64_t i = 0; i < m; i++)
-		for (int64_t j = 0; j < n; j++) {
-			double sum = accumulate ? c[i * ldc + j] : 0;
-			for (int64_t p = 0; p < k; p++)
-				sum += (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
-			c[i * ldc + j] = sum;
-		}
-}
 
 /* The counter of unit 0 of dropout d's mask: unit i's is this | i. */
 static uint64_t dropout_base(const struct dropout *d)
@@ -53,7 +38,7 @@ bool dropout_keeps(const struct dropout *d, int64_t index)
 
 #define REAL double
 #define SUFFIX f64
-#define MATMUL matmul_f64
+#define MATMUL k_gemm_f64
 #include "layers_impl.h"
 #undef REAL
 #undef SUFFIX

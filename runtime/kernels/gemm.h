@@ -37,6 +37,13 @@ void k_gemm(bool transa, bool transb, int64_t m, int64_t n, int64_t k, const flo
             int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc, bool accumulate,
             float *work);
 
+/* The same product in double, the textbook triple loop (each sum over k in order): the
+ * layers' double path, which the gradient tests check against finite differences. work
+ * is unused (the signature is k_gemm's, so that one layer source serves both types). */
+void k_gemm_f64(bool transa, bool transb, int64_t m, int64_t n, int64_t k, const double *a,
+                int64_t lda, const double *b, int64_t ldb, double *c, int64_t ldc,
+                bool accumulate, float *work);
+
 /* The same with a given micro-kernel, for tests and benchmarks. */
 void k_gemm_with(gemm_micro_fn *micro, bool transa, bool transb, int64_t m, int64_t n,
                  int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,

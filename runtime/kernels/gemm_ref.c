@@ -17,3 +17,18 @@ void k_gemm_micro_ref(int64_t kc, const float *restrict a, const float *restrict
 			c[r * ldc + j] = accumulate ? c[r * ldc + j] + row[j] : row[j];
 	}
 }
+
+void k_gemm_f64(bool transa, bool transb, int64_t m, int64_t n, int64_t k, const double *a,
+                int64_t lda, const double *b, int64_t ldb, double *c, int64_t ldc,
+                bool accumulate, float *work)
+{
+	(void)work;
+	for (int64_t i = 0; i < m; i++)
+		for (int64_t j = 0; j < n; j++) {
+			double sum = accumulate ? c[i * ldc + j] : 0;
+			for (int64_t p = 0; p < k; p++)
+				sum += (transa ? a[p * lda + i] : a[i * lda + p])
+					* (transb ? b[j * ldb + p] : b[p * ldb + j]);
+			c[i * ldc + j] = sum;
+		}
+}
