@@ -232,6 +232,9 @@ name_list
 static void describe_token(char *buf, size_t size, yysymbol_kind_t kind, YYLTYPE at)
 {
 	const char *text = at.src->text, *end = text + at.src->len;
+	/* a --set value or a schedule expression on the command line is no file */
+	const char *eof = at.src->name[0] == '-' || (at.src->name[0] == '<'
+		&& strcmp(at.src->name, "<stdin>") != 0) ? "end of the value" : "end of file";
 	const char *p = text;
 	for (int line = 1; line < at.first_line && p < end; p++)
 		if (*p == '\n')
@@ -246,10 +249,9 @@ static void describe_token(char *buf, size_t size, yysymbol_kind_t kind, YYLTYPE
 	case YYSYMBOL_IDENT: snprintf(buf, size, "name '%.*s'", len, p); break;
 	case YYSYMBOL_NUMBER: snprintf(buf, size, "number '%.*s'", len, p); break;
 	case YYSYMBOL_STRING: snprintf(buf, size, "a string"); break;
-	case YYSYMBOL_YYEOF: snprintf(buf, size, "end of file"); break;
+	case YYSYMBOL_YYEOF: snprintf(buf, size, "%s", eof); break;
 	case YYSYMBOL_NL:
-		snprintf(buf, size, "%s", p < end && *p == '}' ? "'}'" : p >= end ? "end of file"
-		         : "end of line");
+		snprintf(buf, size, "%s", p < end && *p == '}' ? "'}'" : p >= end ? eof : "end of line");
 		break;
 	default: snprintf(buf, size, "%s", yysymbol_name(kind)); break;
 	}

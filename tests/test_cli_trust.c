@@ -94,6 +94,21 @@ Test(cli_trust, takes_a_set_value_that_does_not_parse_as_misuse)
 	remove_tree(dir);
 }
 
+/* A value on the command line has no "file" to end: its end is the value's. */
+Test(cli_trust, a_set_value_cut_short_ends_as_a_value_not_a_file)
+{
+	char dir[64], path[256], *err;
+	cr_assert(scratch_dir(dir));
+	put_file(dir, "t.nn", tiny_train, path);
+	cr_expect_eq(RUN(NULL, &err, "run", "--set", "epochs=", path), 2);
+	cr_expect(strstr(err, "--set:1:8: error: unexpected end of the value\n"), "%s", err);
+	free(err);
+	cr_expect_eq(RUN(NULL, &err, "schedule", "cosine(", "--lr", "1", "--steps", "3"), 1);
+	cr_expect(strstr(err, "error: unexpected end of the value; ')' expected"), "%s", err);
+	free(err);
+	remove_tree(dir);
+}
+
 Test(cli_trust, refuses_one_key_set_twice_naming_both)
 {
 	char dir[64], path[256], *err;
