@@ -368,6 +368,8 @@ static const struct sig *check_call(struct checker *ck, const struct sig *table,
 		diag_error(ck->d, v->name_loc, "unknown %s '%s'", what, v->str);
 		if (close)
 			diag_help(ck->d, "did you mean '%s'?", close);
+		if (table == schema_layers || table == schema_optimizers || table == schema_schedules)
+			diag_help(ck->d, "'descent help %ss' lists them all, with their parameters", what);
 		return NULL;
 	}
 	schema_bind(sig, v, vals, ck->d);

@@ -26,6 +26,7 @@
 #include "run.h"
 #include "sweep.h"
 #include "schedule.h"
+#include "schema.h"
 #include "svg.h"
 
 
@@ -42,6 +43,7 @@ static const char main_help[] =
 	"  ir FILE.nn         print the IR of each train block\n"
 	"  sweep FILE.nn      run the sweep of a file\n"
 	"  schedule 'EXPR'    print (and plot) a learning-rate schedule\n"
+	"  help TOPIC         list the layers, optimizers, schedules, losses or metrics\n"
 	"\n"
 	"FILE may be '-' for standard input. `descent COMMAND --help` tells more;\n"
 	"the language is described in docs/language.md, the command in `man descent`.\n"
@@ -672,12 +674,72 @@ static int cmd_sweep(int argc, char **argv)
 	return status;
 }
 
+static const char help_help[] =
+	"usage: descent help layers|optimizers|schedules|losses|metrics\n"
+	"\n"
+	"Lists what the language offers on TOPIC, from the tables the checker uses: each\n"
+	"layer, optimizer or schedule with its parameters, their defaults and the values\n"
+	"they take; the losses; the metrics a log has (for sweeps' `metric`). The rules and\n"
+	"formulas are in docs/language.md and `man descent`.\n"
+	"exit status: 0, or 2 for an unknown topic.\n";
+
+/* One table of calls: each signature, then each parameter and what it takes. */
+static void print_calls(const char *title, const struct sig *table)
+{
+	printf("%s\n", title);
+	for (const struct sig *sig = table; sig->name; sig++) {
+		char line[512];
+		printf("\n  %s\n", sig->params[0].name ? schema_signature(sig, line, sizeof line)
+		       : sig->name);
+		for (const struct param *p = sig->params; p->name; p++)
+			printf("      %-16s %s\n", p->name, schema_describe(p, line, sizeof line));
+	}
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	static const char *const topics[] = {"layers", "optimizers", "schedules", "losses",
+	                                     "metrics", NULL};
+	if (argc != 1) {
+		fputs(help_help, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[0], "layers") == 0) {
+		print_calls("layers (docs/language.md section 5), one a line in a network block:",
+		            schema_layers);
+	} else if (strcmp(argv[0], "optimizers") == 0) {
+		print_calls("optimizers (docs/language.md section 8), for `optimizer = ...`:",
+		            schema_optimizers);
+	} else if (strcmp(argv[0], "schedules") == 0) {
+		print_calls("schedules (docs/language.md section 9), for `schedule = ...`; compose "
+		            "with `A then B` and `A for D`:", schema_schedules);
+	} else if (strcmp(argv[0], "losses") == 0) {
+		char line[512];
+		printf("losses (docs/language.md section 7), for `loss = ...`: %s\n",
+		       schema_describe(schema_param(schema_train_keys, "loss"), line, sizeof line));
+	} else if (strcmp(argv[0], "metrics") == 0) {
+		printf("metrics of a run's log (docs/language.md section 12), for a sweep's "
+		       "`metric = max NAME` or `min NAME`:\n");
+		for (const char *const *m = schema_metrics; *m; m++)
+			printf("  %s\n", *m);
+	} else {
+		const char *close = diag_closest(argv[0], topics);
+		fprintf(stderr, "descent help: unknown topic '%s'\n", argv[0]);
+		if (close)
+			fprintf(stderr, "help: did you mean '%s'?\n", close);
+		fputs(help_help, stderr);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
 static const struct command commands[] = {
 	{"run", run_help, cmd_run},
 	{"check", check_help, cmd_check},
 	{"ir", ir_help, cmd_ir},
 	{"sweep", sweep_help, cmd_sweep},
 	{"schedule", schedule_help, cmd_schedule},
+	{"help", help_help, cmd_help},
 };
 
 int main(int argc, char **argv)
@@ -701,7 +763,7 @@ int main(int argc, char **argv)
 		}
 		return status;
 	}
-	const char *names[] = {"run", "check", "ir", "sweep", "schedule", NULL};
+	const char *names[] = {"run", "check", "ir", "sweep", "schedule", "help", NULL};
 	const char *close = diag_closest(argv[1], names);
 	fprintf(stderr, "descent: unknown command '%s'\n", argv[1]);
 	if (close)

@@ -509,6 +509,46 @@ const char **schema_param_names(const struct param *params, const char **names, 
 	return names;
 }
 
+/* The allowed numbers of p as words ("> 0", "in [0, 1)"), or "" when any will do. */
+static void range_words(const struct param *p, char *buf, size_t size)
+{
+	bool low = p->lo > -INFINITY, high = p->hi < INFINITY;
+	if (low && high)
+		snprintf(buf, size, " in %c%.15g, %.15g%c", p->lo_open ? '(' : '[', p->lo, p->hi,
+		         p->hi_open ? ')' : ']');
+	else if (low)
+		snprintf(buf, size, " %s %.15g", p->lo_open ? ">" : ">=", p->lo);
+	else if (high)
+		snprintf(buf, size, " %s %.15g", p->hi_open ? "<" : "<=", p->hi);
+	else
+		buf[0] = '\0';
+}
+
+const char *schema_describe(const struct param *p, char *buf, size_t size)
+{
+	static const char *const words[] = {
+		[T_NUM] = "a number", [T_INT] = "a whole number", [T_BOOL] = "true or false",
+		[T_STR] = "a string", [T_DUR] = "a duration (N steps or N epochs)",
+		[T_DURS] = "a list of durations", [T_CHOICE] = "one of",
+		[T_PAIR] = "a pair (b1, b2)", [T_SIZE2] = "a whole number or a pair (h, w)",
+		[T_COLUMN] = "a column name or 0-based index", [T_OPTIM] = "an optimizer",
+		[T_OPTIMS] = "an optimizer or a list of them", [T_SCHED] = "a schedule",
+		[T_REG] = "a regularizer", [T_SOURCE] = "a data source", [T_NETWORK] = "a network",
+		[T_DATA] = "a data block", [T_TRAIN] = "a train block",
+		[T_METRIC] = "max or min and a metric", [T_POINTS] = "a point or a list of points",
+	};
+	char range[96] = "";
+	if (p->type == T_NUM || p->type == T_INT || p->type == T_DUR || p->type == T_SIZE2)
+		range_words(p, range, sizeof range);
+	size_t used = (size_t)snprintf(buf, size, "%s%s", words[p->type], range);
+	for (const char *const *c = p->choices; c && *c && used < size; c++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", p->type != T_CHOICE ? ", or "
+		                         : c == p->choices ? " " : ", ", *c);
+	if (p->required && used < size)
+		snprintf(buf + used, size - used, ", required");
+	return buf;
+}
+
 const char *schema_signature(const struct sig *sig, char *buf, size_t size)
 {
 	size_t used = (size_t)snprintf(buf, size, "%s(", sig->name);

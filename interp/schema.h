@@ -118,6 +118,10 @@ int schema_index(const struct sig *sig, const char *name);
 const char **schema_sig_names(const struct sig *table, const char **names, int max);
 const char **schema_param_names(const struct param *params, const char **names, int max);
 
+/* Writes what p takes, in words, into buf: its type, its allowed range or names, and
+ * "required" (e.g. "a number > 0, required", "one of train, test"). For `descent help`. */
+const char *schema_describe(const struct param *p, char *buf, size_t size);
+
 /* Writes sig's signature, "sgd(lr, momentum = 0, ...)", into buf. */
 const char *schema_signature(const struct sig *sig, char *buf, size_t size);
 

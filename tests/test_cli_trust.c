@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "schema.h"
 
 #define RUN(out, err, ...) run_descent((const char *const[]){__VA_ARGS__, NULL}, NULL, out, err)
 
@@ -226,4 +227,37 @@ Test(cli_trust, names_the_derivative_that_is_not_finite)
 	cr_expect(!strstr(err, "diverged"), "a point without a gradient is no divergence: %s", err);
 	free(err);
 	remove_tree(dir);
+}
+
+/* `descent help TOPIC` prints every row of the checker's own table, signature first, so
+ * the list cannot drift from what check accepts. */
+static void expect_every_signature(const char *topic, const struct sig *table)
+{
+	char *out;
+	cr_assert_eq(RUN(&out, NULL, "help", topic), 0);
+	for (const struct sig *sig = table; sig->name; sig++) {
+		char line[512], want[600];
+		snprintf(want, sizeof want, "\n  %s\n", sig->params[0].name
+		         ? schema_signature(sig, line, sizeof line) : sig->name);
+		cr_expect(strstr(out, want), "descent help %s lacks %s", topic, want);
+	}
+	free(out);
+}
+
+Test(cli_trust, help_lists_every_layer_optimizer_and_schedule_of_the_tables)
+{
+	expect_every_signature("layers", schema_layers);
+	expect_every_signature("optimizers", schema_optimizers);
+	expect_every_signature("schedules", schema_schedules);
+	char *out, *err;
+	cr_assert_eq(RUN(&out, NULL, "help", "losses"), 0);
+	cr_expect(strstr(out, "one of cross_entropy, mse, bce"), "%s", out);
+	free(out);
+	cr_assert_eq(RUN(&out, NULL, "help", "metrics"), 0);
+	for (const char *const *m = schema_metrics; *m; m++)
+		cr_expect(strstr(out, *m), "no %s in:\n%s", *m, out);
+	free(out);
+	cr_expect_eq(RUN(NULL, &err, "help", "schedule"), 2);
+	cr_expect(strstr(err, "did you mean 'schedules'?"), "%s", err);
+	free(err);
 }
