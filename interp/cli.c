@@ -55,8 +55,9 @@ static const char check_help[] =
 	"\n"
 	"Parses and checks FILE (or '-' for standard input) without running anything:\n"
 	"unknown names, missing or repeated keys, wrong types, values out of range,\n"
-	"schedules that cannot be composed, references to undeclared blocks. Errors and\n"
-	"teaching warnings go to standard error as FILE:LINE:COL: error: MESSAGE.\n"
+	"schedules that cannot be composed, references to undeclared blocks, and layers\n"
+	"whose shapes do not fit the data (read from the data files' headers only).\n"
+	"Errors and teaching warnings go to standard error as FILE:LINE:COL: error: MESSAGE.\n"
 	"On success, prints a one-line summary to standard output.\n"
 	"exit status: 0 no errors (warnings allowed), 1 errors, 2 misuse.\n";
 
@@ -277,6 +278,8 @@ static int cmd_check(int argc, char **argv)
 	struct check_summary s;
 	diag_setup(&d);
 	status = load_file(path, &d, &src, &file, &s, NULL, NULL);
+	if (status == EXIT_OK && lower_check_shapes(file, path, &d) != 0)
+		status = EXIT_INPUT;
 	if (status == EXIT_OK)
 		printf("%s: ok (%d let, %d data, %d network, %d train, %d sweep, %d minimize; "
 		       "%d warning%s)\n", src->name, s.lets, s.data, s.networks, s.trains, s.sweeps,

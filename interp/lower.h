@@ -2,7 +2,8 @@
  * schedules (durations in epochs turned into steps), optimizer calls to their
  * configuration, and minimize blocks to a plan of runtime/minimize.h.
  *
- * For: `descent schedule` and `descent run`. Not for: checking (the trees given here have
+ * For: `descent schedule` and `descent run`, and `descent check`'s walk of the shapes on
+ * the data files' headers (lower_check_shapes). Not for: checking (the trees given here have
  * passed check.c, and every call in them carries the binding check.c recorded: the
  * lowering reads it, schema_bound, and never matches arguments to parameters again).
  */
@@ -68,6 +69,17 @@ struct train_lowered {
 int lower_train(const struct ast *file, const struct ast *block, int index, const char *nn_path,
                 struct train_lowered *t, struct diag *d);
 void lower_train_free(struct train_lowered *t);
+
+/* Builds the layers of the checked network block on a sample of shape input into n (its
+ * input set here), each through its op's shape rule; 0, or 1 after reporting the first
+ * refusal at its layer's line, with the shapes. Lowering and `descent check` both walk it. */
+int lower_layers(const struct ast *network, struct shape input, struct net *n, struct diag *d);
+
+/* For `descent check`: walks each train block's network (lower_layers) on its data's
+ * sample shape read from the data file's header only (IDX, NPY, the CSV's first line;
+ * a generated set's width); a data file not found or not readable is passed over (the run
+ * reports it). 0, or 1 after reporting a refusal. */
+int lower_check_shapes(const struct ast *file, const char *nn_path, struct diag *d);
 
 /* Where the data file named by given (an AST_STR) is, by the path search of LANGUAGE.md
  * section 3 (beside the .nn file at nn_path, $DESCENT_DATA, /usr/share/datasets): 0 with

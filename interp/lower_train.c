@@ -191,6 +191,15 @@ static int add_layer(const struct ast *network, int i, struct net *n, struct dia
 	return 1;
 }
 
+int lower_layers(const struct ast *network, struct shape input, struct net *n, struct diag *d)
+{
+	int status = 0;
+	n->input = input;
+	for (int i = 0; i < network->nkids && status == 0; i++)
+		status = add_layer(network, i, n, d);
+	return status;
+}
+
 /* The largest class id in a set, or -1 when empty. */
 static int32_t top_class(const struct dataset *ds)
 {
@@ -204,10 +213,7 @@ static int32_t top_class(const struct dataset *ds)
 static int lower_network(const struct ast *network, const struct ast *data, struct train_lowered *t,
                          struct diag *d)
 {
-	int status = 0;
-	t->net.input = t->train.shape;
-	for (int i = 0; i < network->nkids && status == 0; i++)
-		status = add_layer(network, i, &t->net, d);
+	int status = lower_layers(network, t->train.shape, &t->net, d);
 	if (status != 0)
 		return status;
 	int computing = 0; /* layers that are not views (input, flatten) */
@@ -438,4 +444,66 @@ int lower_data_files(const struct ast *data, const char *nn_path, char (*out)[PA
 				n++;
 	}
 	return n;
+}
+
+/* One sample's shape of the data block's training set from its file's header alone (as
+ * the loader would give it); -1, reporting nothing, when the file is not found or cannot
+ * be read (the run reports that). */
+static int header_shape(const struct ast *data, const char *nn_path, struct shape *out)
+{
+	const struct ast *call = ast_value(data, "train");
+	const struct bound *b = call && call->str ? schema_bound(schema_sources, call) : NULL;
+	if (!b)
+		return -1;
+	const struct sig *sig = b->sig;
+	char path[PATH_MAX];
+	struct data_error err;
+	if (sig->files > 0 && (!b->vals[0] || b->vals[0]->kind != AST_STR
+	                       || lower_data_path(nn_path, b->vals[0], path, sizeof path) != 0))
+		return -1;
+	switch ((enum source_kind)sig->kind) {
+	case SOURCE_IDX: return data_sample_shape_idx(path, out, &err);
+	case SOURCE_NPY: return data_sample_shape_npy(path, out, &err);
+	case SOURCE_CSV: return data_sample_shape_csv(path, out, &err);
+	case SOURCE_BLOBS: *out = shape_flat((int64_t)schema_number(sig, b->vals, "dim")); return 0;
+	case SOURCE_SPIRALS: *out = shape_flat(DATA_SPIRALS_DIM); return 0;
+	case SOURCE_XOR: *out = shape_flat(DATA_XOR_DIM); return 0;
+	}
+	return -1;
+}
+
+/* Whether a train block before index i of file pairs the same network and data names
+ * (its shapes were walked already). */
+static bool walked_before(const struct ast *file, int i, const char *network, const char *data)
+{
+	for (int j = 0; j < i; j++) {
+		const struct ast *b = file->kids[j];
+		if (b->kind == AST_BLOCK && b->op == BLOCK_TRAIN
+		    && strcmp(ast_value(b, "network")->str, network) == 0
+		    && strcmp(ast_value(b, "data")->str, data) == 0)
+			return true;
+	}
+	return false;
+}
+
+int lower_check_shapes(const struct ast *file, const char *nn_path, struct diag *d)
+{
+	int status = 0;
+	struct net *n = malloc(sizeof *n);
+	for (int i = 0; n && i < file->nkids; i++) {
+		const struct ast *block = file->kids[i];
+		if (block->kind != AST_BLOCK || block->op != BLOCK_TRAIN)
+			continue;
+		const char *net_name = ast_value(block, "network")->str;
+		const char *data_name = ast_value(block, "data")->str;
+		const struct ast *data = check_find_block(file, BLOCK_DATA, data_name);
+		struct shape input;
+		if (walked_before(file, i, net_name, data_name) || header_shape(data, nn_path, &input) != 0)
+			continue;
+		*n = (struct net){0};
+		status |= lower_layers(check_find_block(file, BLOCK_NETWORK, net_name), input, n, d);
+		net_free(n);
+	}
+	free(n);
+	return status;
 }

@@ -317,6 +317,15 @@ fail:
 	return -1;
 }
 
+int data_sample_shape_idx(const char *images, struct shape *out, struct data_error *err)
+{
+	struct reader r;
+	int64_t d;
+	int64_t n = reader_open(&r, images, err) == 0 ? idx_header(&r, 2, 4, &d, out, err) : -1;
+	reader_close(&r);
+	return n < 0 ? -1 : 0;
+}
+
 /* ---- CSV ---- */
 
 /* The fields of one line, split at commas; "quoted, fields" with "" for a quote. The
@@ -669,6 +678,56 @@ fail:
 	return -1;
 }
 
+/* The first line of r holding more than blanks (as csv_lines skips), in a new string,
+ * or NULL (reported) when the file has none or memory runs out. Reads up to its end. */
+static char *csv_first_line(struct reader *r, struct data_error *err)
+{
+	size_t cap = 4096, len = 0;
+	char *line = malloc(cap);
+	for (int c; line && (c = gzgetc(r->f)) != -1;) {
+		if (c != '\n') {
+			char *more = len + 1 < cap ? line : realloc(line, cap *= 2);
+			if (!more)
+				free(line);
+			line = more;
+			if (line)
+				line[len++] = (char)c;
+			continue;
+		}
+		line[len] = '\0';
+		if (line[strspn(line, " \t\r")] != '\0')
+			return line;
+		len = 0;
+	}
+	if (line && len > 0) { /* a last line without its newline */
+		line[len] = '\0';
+		if (line[strspn(line, " \t\r")] != '\0')
+			return line;
+	}
+	fail(err, "%s: %s", r->path, line ? "no data rows" : "out of memory");
+	free(line);
+	return NULL;
+}
+
+int data_sample_shape_csv(const char *path, struct shape *out, struct data_error *err)
+{
+	struct reader r;
+	char *line = NULL, **fields = malloc(CSV_MAX_COLUMNS * sizeof *fields);
+	int n = -1;
+	if (fields && reader_open(&r, path, err) == 0) {
+		line = csv_first_line(&r, err);
+		reader_close(&r);
+	}
+	if (line)
+		n = csv_fields(line, fields, CSV_MAX_COLUMNS);
+	free(line);
+	free(fields);
+	if (n < 2 || n > CSV_MAX_COLUMNS)
+		return fail(err, "%s: not a table of a label and features", path);
+	*out = shape_flat(n - 1);
+	return 0;
+}
+
 /* ---- NPY ---- */
 
 struct npy_header {
@@ -791,6 +850,12 @@ static int npy_values(struct reader *r, const struct npy_header *h, double **out
 	return 0;
 }
 
+/* One sample's shape: the dimensions after the first (flat beyond the first 8). */
+static struct shape npy_sample_shape(const struct npy_header *h)
+{
+	return h->ndims <= 8 ? shape_of_sample(h->dims, h->ndims) : shape_flat(h->rest);
+}
+
 int data_load_npy(const char *x, const char *y, struct dataset *out, struct data_error *err)
 {
 	struct reader rx = {0}, ry = {0};
@@ -825,7 +890,7 @@ int data_load_npy(const char *x, const char *y, struct dataset *out, struct data
 	}
 	out->n = hx.n;
 	out->d = hx.rest;
-	out->shape = hx.ndims <= 8 ? shape_of_sample(hx.dims, hx.ndims) : shape_flat(hx.rest);
+	out->shape = npy_sample_shape(&hx);
 	count_classes(out);
 	free(vx);
 	free(vy);
@@ -839,6 +904,17 @@ fail:
 	reader_close(&ry);
 	data_free(out);
 	return -1;
+}
+
+int data_sample_shape_npy(const char *x, struct shape *out, struct data_error *err)
+{
+	struct reader r;
+	struct npy_header h;
+	int status = reader_open(&r, x, err) == 0 ? npy_header(&r, &h, err) : -1;
+	reader_close(&r);
+	if (status == 0)
+		*out = npy_sample_shape(&h);
+	return status;
 }
 
 /* ---- generated sets ---- */
@@ -866,7 +942,7 @@ static int generated(struct dataset *ds, int64_t n, int64_t d, int classes)
  * 4c + 4 as r goes from 0 to 1, plus noise·N(0, 1) on each coordinate. */
 int data_spirals(int64_t n, int classes, double noise, uint64_t part, struct dataset *out)
 {
-	if (generated(out, n, 2, classes) != 0)
+	if (generated(out, n, DATA_SPIRALS_DIM, classes) != 0)
 		return -1;
 	for (int64_t i = 0; i < n; i++) {
 		int c = (int)(i % classes);
@@ -899,7 +975,7 @@ int data_blobs(int64_t n, int classes, int dim, uint64_t part, struct dataset *o
 /* Points uniform in [-1, 1]², class 1 where the signs of x and y differ. */
 int data_xor(int64_t n, uint64_t part, struct dataset *out)
 {
-	if (generated(out, n, 2, 2) != 0)
+	if (generated(out, n, DATA_XOR_DIM, 2) != 0)
 		return -1;
 	for (int64_t i = 0; i < n; i++) {
 		double x = 2 * rng_uniform(0, RNG_DATA, draw(part, i, 0)) - 1;

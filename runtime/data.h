@@ -59,6 +59,16 @@ char *data_label_list(const struct dataset *ds);
  * uint8 of shape (N, ...); labels of shape (N,), integer or whole floats. */
 int data_load_npy(const char *x, const char *y, struct dataset *out, struct data_error *err);
 
+/* One sample's shape from a file's header alone (the shape its loader gives, for
+ * `descent check`): IDX images, NPY features, CSV (flat: its columns but the label, from
+ * the first non-blank line). 0, or -1 (reported) when the file cannot be read. */
+int data_sample_shape_idx(const char *images, struct shape *out, struct data_error *err);
+int data_sample_shape_npy(const char *x, struct shape *out, struct data_error *err);
+int data_sample_shape_csv(const char *path, struct shape *out, struct data_error *err);
+
+/* The widths of the generated sets whose width is not an argument (blobs': dim). */
+enum { DATA_SPIRALS_DIM = 2, DATA_XOR_DIM = 2 };
+
 /* Generated sets; `part` keeps a test set apart from a train set of the same call. */
 int data_spirals(int64_t n, int classes, double noise, uint64_t part, struct dataset *out);
 int data_blobs(int64_t n, int classes, int dim, uint64_t part, struct dataset *out);
