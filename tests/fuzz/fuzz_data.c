@@ -1,6 +1,7 @@
 /* fuzz_data.c — libFuzzer target over the data loaders: the bytes are written to a scratch
  * file and read as IDX images and labels, as NPY features and labels, and as CSV (with
- * and without a header), gzip or not as the bytes happen to be. Built and run by
+ * and without a header), gzip or not as the bytes happen to be; and through the header
+ * readers `descent check` uses for sample shapes. Built and run by
  * `make fuzz` after fuzz_check. */
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +40,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (data_load_csv(path, "label", 0, true, &ds, &err) == 0)
 		data_free(&ds);
+	struct shape shape;
+	(void)data_sample_shape_idx(path, &shape, &err);
+	(void)data_sample_shape_npy(path, &shape, &err);
+	(void)data_sample_shape_csv(path, &shape, &err);
 	unlink(path);
 	return 0;
 }
