@@ -83,7 +83,8 @@ static const char run_help[] =
 	"optimizer from every start, prints a table of the steps, and writes its trace\n"
 	"(CSV) and plot (SVG). Output paths are relative to FILE's folder; --quiet prints\n"
 	"only the final tables.\n"
-	"--threads N (default: every core) splits the matrix products; results are the\n"
+	"--threads N (default: OMP_NUM_THREADS, else the CPUs it may use: its affinity,\n"
+	"at most SLURM_CPUS_PER_TASK) splits the matrix products; results are the\n"
 	"same whatever N is.\n"
 	"--set KEY=VALUE replaces a train key before the file is checked: a key (epochs=5),\n"
 	"a parameter of the optimizer or schedule (optimizer.lr=3e-4, schedule.T0=2 epochs),\n"
@@ -109,8 +110,10 @@ static const char ir_help[] =
 static const char sweep_help[] =
 	"usage: descent sweep FILE.nn [--set K=V]... [--jobs N] [--shard I/N] [--quiet]\n"
 	"\n"
-	"Checks FILE, then runs the trials of its sweep block, N at a time (default: one per\n"
-	"core) in worker processes, each with cores/N threads. Into the output folder\n"
+	"Checks FILE, then runs the trials of its sweep block, N at a time in worker\n"
+	"processes (default: one per CPU it may use, its affinity and at most\n"
+	"SLURM_CPUS_PER_TASK; or one per OMP_NUM_THREADS of them), each with CPUs/N threads\n"
+	"(or OMP_NUM_THREADS). Into the output folder\n"
 	"(`out`, default runs/FILE-sweep/ beside FILE): results.csv, a row appended as each\n"
 	"trial ends (status ok, diverged or failed with its message), a JSON Lines log per\n"
 	"trial, and summary.csv over seeds; then a table ranked by the metric, marking the\n"
@@ -470,6 +473,7 @@ static int cmd_run(int argc, char **argv)
 	struct diag d;
 	struct overrides sets = {0};
 	diag_setup(&d);
+	omp_set_num_threads(run_threads(run_cpus(), 1)); /* the CPUs it may use; --threads wins */
 	for (int i = 0; i < argc; i++) {
 		const char *v;
 		double threads;
@@ -619,7 +623,9 @@ static void warn_swept_sets(const struct ast *file, const struct overrides *sets
 
 static int cmd_sweep(int argc, char **argv)
 {
-	struct sweep_options o = {.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), .shards = 1,
+	int cpus = run_cpus(); /* one worker per CPU, or per OMP_NUM_THREADS of them */
+	struct sweep_options o = {.jobs = cpus / run_threads(cpus, cpus) > 0
+	                          ? cpus / run_threads(cpus, cpus) : 1, .shards = 1,
 	                          .interrupt = &interrupted};
 	const char *path = NULL;
 	struct diag d;

@@ -1,8 +1,10 @@
 /* run.c — what `descent run` does with each block: minimize blocks (here) and train
  * blocks (run_train.c), and the output files both write (see run.h). */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "run.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,35 @@
 #include "minimize.h"
 #include "outputs.h"
 #include "scalar.h"
+
+/* The positive whole number at the start of the environment variable name (OMP_NUM_THREADS
+ * may be a list, "4,2": its first), or 0 when unset or not one. */
+static int env_count(const char *name)
+{
+	const char *v = getenv(name);
+	char *end;
+	long n = v ? strtol(v, &end, 10) : 0;
+	return v && end != v && n > 0 && n <= 4096 ? (int)n : 0;
+}
+
+int run_cpus(void)
+{
+	cpu_set_t set;
+	int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+		: (int)sysconf(_SC_NPROCESSORS_ONLN);
+	int slurm = env_count("SLURM_CPUS_PER_TASK");
+	if (slurm > 0 && slurm < cpus)
+		cpus = slurm;
+	return cpus > 0 ? cpus : 1;
+}
+
+int run_threads(int cpus, int jobs)
+{
+	int omp = env_count("OMP_NUM_THREADS");
+	if (omp > 0)
+		return omp;
+	return jobs > 0 && cpus / jobs > 0 ? cpus / jobs : 1;
+}
 
 /* Where an output path given in a file goes: relative to the file's folder. */
 void run_output_path(const char *file, const char *given, char *out, size_t size)

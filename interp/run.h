@@ -71,6 +71,13 @@ void run_make_parents(const char *path);
  * one was (out_write_atomic; a failure is printed as "descent run: PATH: reason"). */
 int run_write_output(const char *path, int (*write)(FILE *, const void *), const void *data);
 
+/* The CPUs this process may use: those of its affinity mask (taskset, a cgroup, a Slurm
+ * step's binding), and no more than SLURM_CPUS_PER_TASK when Slurm sets it; at least 1. */
+int run_cpus(void);
+/* The threads one run or one sweep worker uses by default, out of cpus shared by jobs
+ * workers: OMP_NUM_THREADS when it is set, else cpus / jobs (at least 1). */
+int run_threads(int cpus, int jobs);
+
 /* Before anything of the file at file runs: refuses (to d) every output of tree that
  * would overwrite the .nn file, a data file or another output, or is not a regular
  * file, and makes sure each can be written (its folders, a temporary beside it).

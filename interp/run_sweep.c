@@ -971,9 +971,9 @@ int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
 	}
 	for (int t = 0; t < plan.ntrials; t++)
 		hash[t] = trial_hash(file, tree, &s, &plan.trials[t]);
-	int cores = (int)sysconf(_SC_NPROCESSORS_ONLN), running = 0, finished = 0, pending = 0;
+	int running = 0, finished = 0, pending = 0;
 	struct sweep_run w = {file, tree, unfolded, &s, &plan, hash, &store,
-	                      cores / o->jobs > 0 ? cores / o->jobs : 1};
+	                      run_threads(run_cpus(), o->jobs)};
 	read_done(&w, o, done);
 	for (int t = 0; t < plan.ntrials; t++)
 		pending += !done[t] && sweep_in_shard(t, o->shard, o->shards);
