@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "check.h"
 #include "diag.h"
@@ -263,4 +264,66 @@ int log_values(const char *path, const char *key, double *out, int max)
 		out[n++] = strtod(p + strlen(pattern), NULL);
 	free(text);
 	return n;
+}
+
+int write_idx_pair(const char *dir, int n, int h, int w, bool gz)
+{
+	char path[4200];
+	size_t size = 16 + (size_t)n * (size_t)h * (size_t)w;
+	unsigned char *buf = malloc(size);
+	if (!buf)
+		return -1;
+	unsigned char head[16] = {0, 0, 8, 3, 0, 0, (unsigned char)(n >> 8), (unsigned char)n,
+	                          0, 0, 0, (unsigned char)h, 0, 0, 0, (unsigned char)w};
+	memcpy(buf, head, 16);
+	for (size_t i = 0; i + 16 < size; i++)
+		buf[16 + i] = (unsigned char)((i * 37 + i / 7) % 251);
+	snprintf(path, sizeof path, "%s/images.idx%s", dir, gz ? ".gz" : "");
+	int ok;
+	if (gz) {
+		gzFile g = gzopen(path, "wb");
+		ok = g && gzwrite(g, buf, (unsigned)size) == (int)size;
+		ok &= g && gzclose(g) == Z_OK;
+	} else {
+		FILE *f = fopen(path, "wb");
+		ok = f && fwrite(buf, 1, size, f) == size;
+		ok &= f && fclose(f) == 0;
+	}
+	free(buf);
+	snprintf(path, sizeof path, "%s/labels.idx", dir);
+	FILE *f = fopen(path, "wb");
+	unsigned char lhead[8] = {0, 0, 8, 1, 0, 0, (unsigned char)(n >> 8), (unsigned char)n};
+	ok &= f && fwrite(lhead, 1, 8, f) == 8;
+	for (int i = 0; f && i < n; i++)
+		fputc(i % 3, f);
+	ok &= f && fclose(f) == 0;
+	return ok ? 0 : -1;
+}
+
+int write_npy_f32(const char *path, const int64_t *shape, int ndim)
+{
+	char dims[128] = "", header[256];
+	int64_t count = 1;
+	for (int k = 0; k < ndim; k++) {
+		snprintf(dims + strlen(dims), sizeof dims - strlen(dims), "%lld,%s", (long long)shape[k],
+		         k + 1 < ndim ? " " : "");
+		count *= shape[k];
+	}
+	int len = snprintf(header, sizeof header, "{'descr': '<f4', 'fortran_order': False, "
+	                   "'shape': (%s), }", dims);
+	while ((10 + len + 1) % 64)
+		header[len++] = ' ';
+	header[len++] = '\n';
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+	unsigned char hl[2] = {(unsigned char)(len & 0xff), (unsigned char)(len >> 8)};
+	fwrite(hl, 1, 2, f);
+	fwrite(header, 1, (size_t)len, f);
+	for (int64_t i = 0; i < count; i++) {
+		float v = (float)(i % 7);
+		fwrite(&v, 4, 1, f);
+	}
+	return fclose(f) == 0 ? 0 : -1;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ast.h"
 #include "parse.h"
@@ -58,5 +59,11 @@ int each_case(const char *path, void (*each)(char *line));
  * Each name is "dir/file". Free with free_names. */
 char **list_files(const char *dir, const char *suffix, int *n);
 void free_names(char **names);
+
+/* Writes images.idx (images.idx.gz when gz) with n uint8 images (h, w) and labels.idx
+ * with labels 0, 1, 2, 0, ... into dir; 0, or -1 when a write failed. */
+int write_idx_pair(const char *dir, int n, int h, int w, bool gz);
+/* Writes a float32 NPY array of the given shape (values 0..6 repeating) to path; 0 or -1. */
+int write_npy_f32(const char *path, const int64_t *shape, int ndim);
 
 #endif

@@ -8,78 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "helpers.h"
 
-/* The 16-byte header of an IDX file of n images (h, w) and n·h·w bytes of pixels. */
-static void idx_images(unsigned char *buf, int n, int h, int w)
-{
-	unsigned char head[16] = {0, 0, 8, 3, 0, 0, 0, (unsigned char)n,
-	                          0, 0, 0, (unsigned char)h, 0, 0, 0, (unsigned char)w};
-	memcpy(buf, head, 16);
-	for (int i = 0; i < n * h * w; i++)
-		buf[16 + i] = (unsigned char)(i * 37 % 251);
-}
-
-/* Writes images.idx (gzip-compressed if gz: images.idx.gz) and labels.idx of n (h, w)
- * images into dir. */
-static void write_idx(const char *dir, int n, int h, int w, bool gz)
+/* Writes a float32 NPY array of the given shape to dir/name. */
+static void write_npy_in(const char *dir, const char *name, const int64_t *shape, int ndim)
 {
 	char path[160];
-	size_t size = 16 + (size_t)(n * h * w);
-	unsigned char *buf = malloc(size);
-	idx_images(buf, n, h, w);
-	snprintf(path, sizeof path, "%s/images.idx%s", dir, gz ? ".gz" : "");
-	if (gz) {
-		gzFile g = gzopen(path, "wb");
-		cr_assert(g);
-		cr_assert_eq(gzwrite(g, buf, (unsigned)size), (int)size);
-		gzclose(g);
-	} else {
-		FILE *f = fopen(path, "wb");
-		cr_assert(f);
-		fwrite(buf, 1, size, f);
-		fclose(f);
-	}
-	free(buf);
-	snprintf(path, sizeof path, "%s/labels.idx", dir);
-	FILE *f = fopen(path, "wb");
-	cr_assert(f);
-	unsigned char head[8] = {0, 0, 8, 1, 0, 0, 0, (unsigned char)n};
-	fwrite(head, 1, 8, f);
-	for (int i = 0; i < n; i++)
-		fputc(i % 3, f);
-	fclose(f);
-}
-
-/* Writes a float32 NPY file of the given shape to dir/name. */
-static void write_npy(const char *dir, const char *name, const int *shape, int ndim)
-{
-	char path[160], dims[64] = "", header[256];
-	int64_t count = 1;
-	for (int k = 0; k < ndim; k++) {
-		snprintf(dims + strlen(dims), sizeof dims - strlen(dims), "%d,%s", shape[k],
-		         k + 1 < ndim ? " " : "");
-		count *= shape[k];
-	}
-	int len = snprintf(header, sizeof header, "{'descr': '<f4', 'fortran_order': False, "
-	                   "'shape': (%s), }", dims);
-	while ((10 + len + 1) % 64)
-		header[len++] = ' ';
-	header[len++] = '\n';
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	cr_assert(f);
-	fwrite("\x93NUMPY\x01\x00", 1, 8, f);
-	unsigned char hl[2] = {(unsigned char)(len & 0xff), (unsigned char)(len >> 8)};
-	fwrite(hl, 1, 2, f);
-	fwrite(header, 1, (size_t)len, f);
-	for (int64_t i = 0; i < count; i++) {
-		float v = (float)(i % 3);
-		fwrite(&v, 4, 1, f);
-	}
-	fclose(f);
+	cr_assert_eq(write_npy_f32(path, shape, ndim), 0, "%s", path);
 }
 
 /* Runs `descent check` on dir/t.nn holding a data block of source (line 2), the network
@@ -143,7 +80,7 @@ Test(check_shapes, a_dense_on_idx_images_without_flatten_is_an_error_with_the_sh
 	char dir[64];
 	cr_assert(scratch_dir(dir));
 	for (int gz = 0; gz < 2; gz++) {
-		write_idx(dir, 6, 8, 8, gz);
+		cr_assert_eq(write_idx_pair(dir, 6, 8, 8, gz), 0);
 		const char *source = gz ? "idx(\"images.idx.gz\", \"labels.idx\")"
 			: "idx(\"images.idx\", \"labels.idx\")";
 		expect_refused(dir, source, " dense(16)\n relu\n dense(3)\n",
@@ -161,10 +98,10 @@ Test(check_shapes, a_pool_that_leaves_no_pixels_of_npy_images_is_an_error_with_t
 {
 	char dir[64];
 	cr_assert(scratch_dir(dir));
-	write_npy(dir, "x.npy", (const int[]){6, 5, 5}, 3);
-	write_npy(dir, "y.npy", (const int[]){6}, 1);
-	write_npy(dir, "x4.npy", (const int[]){6, 2, 5, 5}, 4);
-	write_npy(dir, "flat.npy", (const int[]){6, 7}, 2);
+	write_npy_in(dir, "x.npy", (const int64_t[]){6, 5, 5}, 3);
+	write_npy_in(dir, "y.npy", (const int64_t[]){6}, 1);
+	write_npy_in(dir, "x4.npy", (const int64_t[]){6, 2, 5, 5}, 4);
+	write_npy_in(dir, "flat.npy", (const int64_t[]){6, 7}, 2);
 	expect_refused(dir, "npy(\"x.npy\", \"y.npy\")",
 	               " conv2d(2, 3)\n maxpool(4)\n flatten\n dense(3)\n",
 	               "t.nn:6:2: error: maxpool's kernel (4, 4) is larger than its input (3, 3) of "

@@ -244,36 +244,13 @@ Test(conv, float_kernels_follow_double_and_are_bit_identical_across_threads)
 
 /* ---- end to end ---- */
 
-/* Writes an IDX pair of n images (h, w) and labels 0..2 into dir. */
-static void write_idx(const char *dir, int n, int h, int w)
-{
-	char path[160];
-	snprintf(path, sizeof path, "%s/images.idx", dir);
-	FILE *f = fopen(path, "wb");
-	cr_assert(f);
-	unsigned char head[16] = {0, 0, 8, 3, 0, 0, (unsigned char)(n >> 8), (unsigned char)n,
-	                          0, 0, 0, (unsigned char)h, 0, 0, 0, (unsigned char)w};
-	fwrite(head, 1, 16, f);
-	for (int i = 0; i < n * h * w; i++)
-		fputc((i * 37 + i / 7) % 251, f);
-	fclose(f);
-	snprintf(path, sizeof path, "%s/labels.idx", dir);
-	f = fopen(path, "wb");
-	cr_assert(f);
-	unsigned char lhead[8] = {0, 0, 8, 1, 0, 0, (unsigned char)(n >> 8), (unsigned char)n};
-	fwrite(lhead, 1, 8, f);
-	for (int i = 0; i < n; i++)
-		fputc(i % 3, f);
-	fclose(f);
-}
-
 /* Runs `descent command` on a file in dir with network (lines) over 8×8 images; extra
  * train keys appended. */
 static int run_images(const char *dir, const char *command, const char *network,
                       const char *extra, char **out, char **err)
 {
 	char path[160], text[2000];
-	write_idx(dir, 24, 8, 8);
+	cr_assert_eq(write_idx_pair(dir, 24, 8, 8, false), 0);
 	snprintf(text, sizeof text,
 	         "data d {\n train = idx(\"images.idx\", \"labels.idx\")\n scale = 1/255\n}\n"
 	         "network n {\n%s}\n"
@@ -375,11 +352,11 @@ Test(cnn_e2e, trains_bit_identically_across_threads_and_saves_pytorch_layouts)
 	cr_assert(scratch_dir(one));
 	cr_assert(scratch_dir(two));
 	char path[160];
-	write_idx(one, 24, 8, 8);
+	cr_assert_eq(write_idx_pair(one, 24, 8, 8, false), 0);
 	snprintf(path, sizeof path, "%s/t.nn", one);
 	cr_assert_eq(run_images(one, "run", network, extra, NULL, &err), 0, "%s", err);
 	free(err);
-	write_idx(two, 24, 8, 8);
+	cr_assert_eq(write_idx_pair(two, 24, 8, 8, false), 0);
 	char text[2000];
 	snprintf(text, sizeof text,
 	         "data d {\n train = idx(\"images.idx\", \"labels.idx\")\n scale = 1/255\n}\n"

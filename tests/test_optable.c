@@ -117,41 +117,13 @@ Test(optable, idx_images_keep_their_shape)
 	data_free(&ds);
 }
 
-/* Writes a float32 NPY array of the given shape (values 0, 1, ...) to path. */
-static void write_npy(const char *path, const int64_t *shape, int ndim)
-{
-	char dims[128] = "", header[256];
-	int64_t count = 1;
-	for (int k = 0; k < ndim; k++) {
-		snprintf(dims + strlen(dims), sizeof dims - strlen(dims), "%lld,%s", (long long)shape[k],
-		         k + 1 < ndim ? " " : "");
-		count *= shape[k];
-	}
-	int len = snprintf(header, sizeof header, "{'descr': '<f4', 'fortran_order': False, "
-	                   "'shape': (%s), }", dims);
-	while ((10 + len + 1) % 64)
-		header[len++] = ' ';
-	header[len++] = '\n';
-	FILE *f = fopen(path, "wb");
-	cr_assert(f);
-	fwrite("\x93NUMPY\x01\x00", 1, 8, f);
-	unsigned char hl[2] = {(unsigned char)(len & 0xff), (unsigned char)(len >> 8)};
-	fwrite(hl, 1, 2, f);
-	fwrite(header, 1, (size_t)len, f);
-	for (int64_t i = 0; i < count; i++) {
-		float v = (float)(i % 7);
-		fwrite(&v, 4, 1, f);
-	}
-	fclose(f);
-}
-
 static struct shape npy_shape(const char *dir, const int64_t *shape, int ndim)
 {
 	char x[128], y[128];
 	snprintf(x, sizeof x, "%s/x.npy", dir);
 	snprintf(y, sizeof y, "%s/y.npy", dir);
-	write_npy(x, shape, ndim);
-	write_npy(y, shape, 1);
+	cr_assert_eq(write_npy_f32(x, shape, ndim), 0);
+	cr_assert_eq(write_npy_f32(y, shape, 1), 0);
 	struct dataset ds;
 	struct data_error err;
 	cr_assert_eq(data_load_npy(x, y, &ds, &err), 0, "%s", err.message);
