@@ -151,6 +151,8 @@ int net_plan(struct net *n, int64_t batch, char *err, size_t size)
 		if (op_of(l)->plan)
 			op_of(l)->plan(n, l, batch);
 	}
+	for (n->lowest = 0; n->lowest < n->nlayers && aliases(&n->layers[n->lowest]); n->lowest++)
+		continue;
 	unsigned needs = optim_needs(&n->opt);
 	int arrays = 0; /* the scalar slot too is an array beside the parameters (optim.h) */
 	for (int k = 0; k < OPT_SLOTS; k++)
@@ -228,10 +230,8 @@ static void backward(struct net *n, int64_t rows)
 		const struct net_layer *l = &n->layers[i];
 		if (aliases(l))
 			continue;
-		bool first = true; /* no layer below that computes: no input gradient needed */
-		for (int j = 0; j < i; j++)
-			first = first && aliases(&n->layers[j]);
-		op_of(l)->backward(n, l, first ? NULL : n->delta[1 - cur], n->delta[cur], rows);
+		/* the lowest layer that computes needs no input gradient */
+		op_of(l)->backward(n, l, i == n->lowest ? NULL : n->delta[1 - cur], n->delta[cur], rows);
 		cur = 1 - cur;
 	}
 }
@@ -448,11 +448,8 @@ void net_print(FILE *out, const struct net *n, const char *title)
 	        n->fused_softmax ? input_of(n, n->nlayers - 1) : last->name);
 	for (int i = n->nlayers - 1; i >= 0; i--) {
 		const struct net_layer *l = &n->layers[i];
-		bool first = true;
-		for (int j = 0; j < i; j++)
-			first = first && aliases(&n->layers[j]);
 		if (!aliases(l) && op_of(l)->print_backward)
-			op_of(l)->print_backward(out, l, input_of(n, i), first);
+			op_of(l)->print_backward(out, l, input_of(n, i), i == n->lowest);
 	}
 	fputs("\nupdate\n", out);
 	for (int i = 0; i < n->nlayers; i++) {

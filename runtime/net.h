@@ -69,6 +69,8 @@ struct net {
 	int64_t batch;          /* B */
 	enum loss loss;         /* after the last layer */
 	bool fused_softmax;     /* a last softmax folded into cross-entropy */
+	int lowest;             /* the lowest layer that computes (not a view): its backward
+	                         * needs no input gradient; nlayers if none does */
 	struct optim_config opt; /* the optimizer, as given */
 	double l2;              /* λ of regularize = l2(λ), or 0 */
 	bool decay_biases;      /* whether l2 and wd touch biases too */
