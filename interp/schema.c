@@ -321,8 +321,7 @@ static void conv2d_args(const struct sig *sig, const struct ast *const vals[SIG_
 	size2(vals[1], 1, &c->kh, &c->kw);
 	size2(vals[2], 1, &c->sh, &c->sw);
 	size2(padding, 0, &c->ph, &c->pw);
-	c->init = !init || strcmp(init->str, "default") == 0 ? INIT_DEFAULT
-		: strcmp(init->str, "he") == 0 ? INIT_HE : INIT_XAVIER;
+	c->init = (enum init)schema_choice(&sig->params[5], init); /* init_names: enum init's order */
 }
 
 /* maxpool and avgpool: the stride is the kernel unless given. */
