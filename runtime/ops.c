@@ -358,6 +358,13 @@ static int need_image(const struct net_layer *l, const struct shape *in, struct 
 	              ops[l->op].name, shape_format(in, s, sizeof s));
 }
 
+/* The padding of conv c along one side: (k − 1)/2 for padding = same (an odd kernel at
+ * stride 1 keeps the size), else the given one. */
+static int64_t conv_padding(const struct op_conv *c, bool rows)
+{
+	return c->same ? ((rows ? c->kh : c->kw) - 1) / 2 : rows ? c->ph : c->pw;
+}
+
 /* Refuses a window (kh, kw) larger than the (padded) input (h, w). */
 static int no_pixels(const struct net_layer *l, const struct shape *in, int64_t h, int64_t w,
                      int64_t kh, int64_t kw, struct op_error *err)
@@ -385,8 +392,8 @@ static int conv_shape(const struct net_layer *l, const struct shape *in, struct 
 		              "padding = same with an even kernel (%lld, %lld) would pad one side "
 		              "more than the other; descent pads both sides alike",
 		              (long long)c->kh, (long long)c->kw);
-	int64_t ph = c->same ? (c->kh - 1) / 2 : c->ph, pw = c->same ? (c->kw - 1) / 2 : c->pw;
-	int64_t h = in->dim[1] + 2 * ph, w = in->dim[2] + 2 * pw;
+	int64_t h = in->dim[1] + 2 * conv_padding(c, true);
+	int64_t w = in->dim[2] + 2 * conv_padding(c, false);
 	if (h < c->kh || w < c->kw)
 		return no_pixels(l, in, h, w, c->kh, c->kw, err);
 	*out = (struct shape){3, {c->filters, (h - c->kh) / c->sh + 1, (w - c->kw) / c->sw + 1}};
@@ -399,7 +406,7 @@ static struct conv_geom conv_geom_of(const struct net_layer *l)
 	const struct op_conv *c = &l->a.conv;
 	return (struct conv_geom){
 		l->ishape.dim[0], l->ishape.dim[1], l->ishape.dim[2], c->filters, c->kh, c->kw,
-		c->sh, c->sw, c->same ? (c->kh - 1) / 2 : c->ph, c->same ? (c->kw - 1) / 2 : c->pw,
+		c->sh, c->sw, conv_padding(c, true), conv_padding(c, false),
 		l->oshape.dim[1], l->oshape.dim[2], c->threads,
 	};
 }
