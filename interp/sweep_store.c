@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "run.h"
 
 /* Locks (F_WRLCK, F_RDLCK) or unlocks (F_UNLCK) byte at of the lock file; waits when
@@ -122,36 +123,25 @@ static int write_all(int fd, const char *text, size_t len)
 	return 0;
 }
 
-/* Makes text (len bytes) the content of results.csv: tmp, fsync, rename, fsync of the
- * folder. The caller holds the lock. 0, or -1 with errno. */
+/* Makes text (len bytes) the content of results.csv: a unique temporary beside it,
+ * fsync, rename, fsync of the folder (files.h). The caller holds the lock. 0, or -1 with
+ * errno. */
 static int replace_results(const struct sweep_store *st, const char *text, size_t len)
 {
-	char tmp[4300], dir[4200];
-	snprintf(tmp, sizeof tmp, "%s.tmp", st->results);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	char tmp[4300];
+	int fd = file_temporary(st->results, tmp, sizeof tmp);
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, text, len) != 0 || fsync(fd) != 0) {
-		int saved = errno;
-		close(fd);
+	int failed = write_all(fd, text, len) != 0 || fsync(fd) != 0;
+	int saved = errno;
+	failed |= close(fd) != 0;
+	if (failed || rename(tmp, st->results) != 0) {
+		saved = failed ? saved : errno;
 		unlink(tmp);
 		errno = saved;
 		return -1;
 	}
-	close(fd);
-	if (rename(tmp, st->results) != 0) {
-		int saved = errno;
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	snprintf(dir, sizeof dir, "%s", st->results);
-	*strrchr(dir, '/') = '\0';
-	int d = open(dir, O_RDONLY);
-	if (d >= 0) {
-		fsync(d);
-		close(d);
-	}
+	file_sync_folder(st->results);
 	return 0;
 }
 
