@@ -302,21 +302,6 @@ static void row_text(char *row, size_t size, const struct sweep_trial *t, uint64
 		         (unsigned long long)hash, message);
 }
 
-/* Field k (from 0) of a CSV line, quotes respected; NULL if the line is shorter. */
-static const char *csv_field(const char *line, int k)
-{
-	bool quoted = false;
-	for (const char *p = line; *p && *p != '\n'; p++) {
-		if (k == 0)
-			return p;
-		if (*p == '"')
-			quoted = !quoted;
-		else if (*p == ',' && !quoted && --k == 0)
-			return p + 1;
-	}
-	return k == 0 ? line : NULL;
-}
-
 /* What results.csv says of a trial made with its current settings. */
 struct outcome {
 	char status;   /* 0: no such row; 'o' ok, 'd' diverged, 'f' failed */
@@ -338,7 +323,8 @@ static void read_outcomes(struct sweep_store *st, const struct sweep_plan *plan,
 			continue;
 		struct outcome *o = &out[row->index];
 		/* the metric's column: after trial, status and the trial's values */
-		const char *p = csv_field(row->line, 2 + plan->trials[row->index].nvalues + metric);
+		const char *p;
+		sweep_csv_fields(row->line, 2 + plan->trials[row->index].nvalues + metric, &p);
 		*o = (struct outcome){row->status[0], NAN};
 		if (o->status == 'o' && p && *p != ',' && *p)
 			o->metric = strtod(p, NULL);

@@ -68,9 +68,7 @@ static char *read_all(const char *path, size_t *len)
 	return text;
 }
 
-/* The number of fields of line (ended by '\n' or NUL), quotes respected; the start of
- * field k in *field (NULL if the line is shorter). */
-static int count_fields(const char *line, int k, const char **field)
+int sweep_csv_fields(const char *line, int k, const char **field)
 {
 	bool quoted = false;
 	int n = 1;
@@ -89,9 +87,9 @@ static bool parse_row(const struct sweep_store *st, const char *line, struct swe
 {
 	const char *status, *hash;
 	char *end;
-	if (count_fields(line, 1, &status) != st->columns)
+	if (sweep_csv_fields(line, 1, &status) != st->columns)
 		return false;
-	count_fields(line, st->hash_column, &hash);
+	sweep_csv_fields(line, st->hash_column, &hash);
 	if (line[0] < '0' || line[0] > '9')
 		return false;
 	long index = strtol(line, &end, 10);
@@ -249,7 +247,7 @@ int store_open(struct sweep_store *st, const char *out, const char *header, int 
 {
 	*st = (struct sweep_store){.fd = -1, .hash_column = hash_column};
 	const char *dummy;
-	st->columns = count_fields(header, 0, &dummy);
+	st->columns = sweep_csv_fields(header, 0, &dummy);
 	snprintf(st->results, sizeof st->results, "%s/results.csv", out);
 	snprintf(st->lock, sizeof st->lock, "%s/.sweep.lock", out);
 	run_make_parents(st->results);

@@ -75,4 +75,8 @@ int store_renumber(struct sweep_store *st, const int *to, int n);
 void store_lock(struct sweep_store *st);
 void store_unlock(struct sweep_store *st);
 
+/* The number of fields of a results.csv line (ended by '\n' or NUL), quotes respected;
+ * the start of field k in *field (NULL if the line is shorter). */
+int sweep_csv_fields(const char *line, int k, const char **field);
+
 #endif
