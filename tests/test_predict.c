@@ -52,8 +52,9 @@ static int json_integers(const char *text, const char *key, long *out, int max)
 static void golden_copy(char *dir)
 {
 	cr_assert(scratch_dir(dir));
-	const char *files[] = {"train.csv", "test.csv", "model.nn", "model.safetensors"};
-	for (int i = 0; i < 4; i++) {
+	const char *files[] = {"train.csv", "test.csv", "model.nn", "model.safetensors",
+	                       "binary_train.csv", "binary_test.csv"};
+	for (int i = 0; i < 6; i++) {
 		char from[128], to[128];
 		snprintf(from, sizeof from, GOLDEN "%s", files[i]);
 		snprintf(to, sizeof to, "%s/%s", dir, files[i]);
@@ -72,40 +73,85 @@ static int descent(const char *const *args, char **out, char **err)
 	return run_descent(args, NULL, out, err);
 }
 
-Test(predict, matches_pytorch_on_the_golden_model)
+/* Reads "row,label,p1,...,pK" into *row, label and p; returns how many probabilities. */
+static int parse_row(char *line, int *row, char *label, size_t size, double *p, int max)
+{
+	char *save, *field = strtok_r(line, ",", &save);
+	*row = field ? atoi(field) : -1;
+	field = strtok_r(NULL, ",", &save);
+	snprintf(label, size, "%s", field ? field : "");
+	int k = 0;
+	while (k < max && (field = strtok_r(NULL, ",", &save)))
+		p[k++] = strtod(field, NULL);
+	return k;
+}
+
+/* Compares predict's CSV for weights on data with PyTorch's golden: the same header, rows
+ * and labels, probabilities within 1e-5 relative (float32 against float32, summed in
+ * other orders). */
+static void expect_golden(const char *weights, const char *data, const char *golden, int rows)
 {
 	char *out, *err;
 	int status = descent((const char *const[]){"predict", GOLDEN "model.nn", "--weights",
-	                     GOLDEN "model.safetensors", GOLDEN "test.csv", NULL}, &out, &err);
+	                     weights, data, NULL}, &out, &err);
 	cr_assert_eq(status, 0, "%s", err);
-	char *want = slurp(GOLDEN "expected.csv", NULL);
+	char *want = slurp(golden, NULL);
 	cr_assert(want);
 	char *save_out, *save_want;
-	char *line = strtok_r(out, "\n", &save_out), *golden = strtok_r(want, "\n", &save_want);
-	cr_assert_str_eq(line, golden, "the header");
-	int rows = 0;
-	while ((golden = strtok_r(NULL, "\n", &save_want))) {
+	char *line = strtok_r(out, "\n", &save_out), *torch = strtok_r(want, "\n", &save_want);
+	cr_assert_str_eq(line, torch, "the header");
+	int n = 0;
+	while ((torch = strtok_r(NULL, "\n", &save_want))) {
 		line = strtok_r(NULL, "\n", &save_out);
-		cr_assert(line, "row %d is missing", rows);
+		cr_assert(line, "row %d is missing", n);
 		char label[32], torch_label[32];
-		double p[3], q[3];
-		int row, torch_row;
-		cr_assert_eq(sscanf(line, "%d,%31[^,],%lf,%lf,%lf", &row, label, &p[0], &p[1], &p[2]), 5,
-		             "%s", line);
-		cr_assert_eq(sscanf(golden, "%d,%31[^,],%lf,%lf,%lf", &torch_row, torch_label, &q[0],
-		                    &q[1], &q[2]), 5);
+		double p[8], q[8];
+		int row, torch_row, k = parse_row(line, &row, label, sizeof label, p, 8);
+		cr_assert_eq(parse_row(torch, &torch_row, torch_label, sizeof torch_label, q, 8), k);
 		cr_expect_eq(row, torch_row);
 		cr_expect_str_eq(label, torch_label, "row %d", row);
-		for (int c = 0; c < 3; c++)
+		for (int c = 0; c < k; c++)
 			cr_expect_leq(fabs(p[c] - q[c]), 1e-5 * q[c] + 1e-9, "row %d p%d: %.9g, torch %.9g",
 			              row, c, p[c], q[c]);
-		rows++;
+		n++;
 	}
-	cr_expect_eq(rows, 30);
+	cr_expect_eq(n, rows);
 	cr_expect_null(strtok_r(NULL, "\n", &save_out), "more rows than the data");
 	free(out);
 	free(err);
 	free(want);
+}
+
+Test(predict, matches_pytorch_on_the_golden_model)
+{
+	expect_golden(GOLDEN "model.safetensors", GOLDEN "test.csv", GOLDEN "expected.csv", 30);
+}
+
+Test(predict, matches_pytorch_with_one_bce_output_and_picks_the_weights_block)
+{
+	expect_golden(GOLDEN "binary.safetensors", GOLDEN "binary_test.csv",
+	              GOLDEN "binary_expected.csv", 20);
+}
+
+Test(predict, needs_no_training_data_with_data_given)
+{
+	char dir[64], nn[128], weights[128], data[128], train[128], *with, *without, *err;
+	golden_copy(dir);
+	snprintf(nn, sizeof nn, "%s/model.nn", dir);
+	snprintf(weights, sizeof weights, "%s/model.safetensors", dir);
+	snprintf(data, sizeof data, "%s/test.csv", dir);
+	snprintf(train, sizeof train, "%s/train.csv", dir);
+	cr_assert_eq(descent((const char *const[]){"predict", nn, "--weights", weights, data, NULL},
+	                     &with, &err), 0, "%s", err);
+	free(err);
+	cr_assert_eq(remove(train), 0);
+	cr_assert_eq(descent((const char *const[]){"predict", nn, "--weights", weights, data, NULL},
+	                     &without, &err), 0, "%s", err);
+	cr_expect_str_eq(with, without);
+	free(with);
+	free(without);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
 }
 
 Test(eval, gives_the_logs_test_loss_and_accuracy_for_the_same_weights)
@@ -160,6 +206,21 @@ Test(eval, confusion_matrix_adds_up_to_the_rows_support_and_accuracy)
 	double acc[8];
 	int epochs = log_values(GOLDEN "model.jsonl", "test_acc", acc, 8);
 	cr_expect_eq(json_number(out, "accuracy"), acc[epochs - 1]);
+	free(out);
+	free(err);
+}
+
+Test(eval, gives_the_frozen_logs_figures_with_one_bce_output)
+{
+	char *out, *err;
+	cr_assert_eq(descent((const char *const[]){"eval", GOLDEN "model.nn", "--weights",
+	                     GOLDEN "binary.safetensors", "--json", NULL}, &out, &err), 0, "%s", err);
+	double acc[8], loss[8];
+	int epochs = log_values(GOLDEN "binary.jsonl", "test_acc", acc, 8);
+	cr_assert_eq(log_values(GOLDEN "binary.jsonl", "test_loss", loss, 8), epochs);
+	cr_expect_eq(json_number(out, "accuracy"), acc[epochs - 1], "%s", out);
+	cr_expect_eq(json_number(out, "loss"), loss[epochs - 1], "%s", out);
+	cr_expect(strstr(out, "\"classes\": [\"setosa\", \"versicolor\"]"), "%s", out);
 	free(out);
 	free(err);
 }

@@ -3,16 +3,21 @@
 
 Run from the repository's root with Debian's python3-torch, after `make`:
     /usr/bin/python3 tests/golden/predict/make_goldens.py
-It trains model.nn once with ./descent (model.safetensors and model.jsonl are frozen
-here: the test reads these weights, it does not retrain them), then computes, without
-descent, what predict must print for test.csv:
+It trains model.nn's two blocks once with ./descent (model.safetensors, binary.safetensors
+and their logs are frozen here: the test reads these weights, it does not retrain them),
+then computes, without descent, what predict must print.
+
+Block golden, for test.csv (expected.csv):
   - the standardization from train.csv itself (per-feature mean and population standard
     deviation, as StandardScaler), not from the statistics saved in the weights;
   - the network as torch modules loading the same safetensors (read with the standard
     library): Linear(4, 8, bias=False), BatchNorm1d(8) in eval mode (running statistics), ReLU,
     Dropout(0.5) in eval mode (the identity), Linear(8, 3), then the softmax;
   - the label: the class of the largest probability, by its name (names in sorted order).
-expected.csv holds `row,label,p_<CLASS>...` with %.9g, as predict writes it.
+Block binary (bce, one output), for binary_test.csv (binary_expected.csv): the inputs
+times 0.1 in float32, Linear(4, 4), Tanh, Linear(4, 1); p_versicolor = sigmoid(output),
+p_setosa = 1 - p_versicolor; the label is versicolor when the output is above 0.
+Both files hold `row,label,p_<CLASS>...` with %.9g, as predict writes it.
 """
 import json
 import os
@@ -67,11 +72,34 @@ def main():
     net.eval()
     with torch.no_grad():
         p = torch.softmax(net(x).double(), dim=1)
-    with open(os.path.join(HERE, "expected.csv"), "w") as out:
+    labels = [classes[int(row.argmax())] for row in p]
+    write_expected("expected.csv", classes, labels, p)
+    binary()
+
+
+def write_expected(name, classes, labels, p):
+    with open(os.path.join(HERE, name), "w") as out:
         out.write("row,label," + ",".join("p_" + c for c in classes) + "\n")
         for i in range(len(p)):
-            label = classes[int(p[i].argmax())]
-            out.write("%d,%s,%s\n" % (i, label, ",".join("%.9g" % v for v in p[i].tolist())))
+            out.write("%d,%s,%s\n" % (i, labels[i], ",".join("%.9g" % v for v in p[i].tolist())))
+
+
+def binary():
+    train_x, train_y = read_csv(os.path.join(HERE, "binary_train.csv"))
+    test_x, _ = read_csv(os.path.join(HERE, "binary_test.csv"))
+    classes = sorted(set(train_y))
+    x = test_x.float() * torch.tensor(0.1, dtype=torch.float32)
+    w = read_safetensors(os.path.join(HERE, "binary.safetensors"))
+    net = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+    names = {"0": "dense1", "2": "dense2"}
+    net.load_state_dict({k: w[names[k.split(".")[0]] + "." + k.split(".", 1)[1]]
+                         for k in net.state_dict()})
+    with torch.no_grad():
+        z = net(x).double()[:, 0]
+    one = torch.sigmoid(z)
+    p = torch.stack([1 - one, one], dim=1)
+    labels = [classes[int(v > 0)] for v in z]
+    write_expected("binary_expected.csv", classes, labels, p)
 
 
 if __name__ == "__main__":
