@@ -23,6 +23,7 @@
 #include "net.h"
 #include "minimize.h"
 #include "parse.h"
+#include "predict.h"
 #include "run.h"
 #include "sweep.h"
 #include "schedule.h"
@@ -43,6 +44,8 @@ static const char main_help[] =
 	"  ir FILE.nn         print the IR of each train block\n"
 	"  sweep FILE.nn      run the sweep of a file\n"
 	"  schedule 'EXPR'    print (and plot) a learning-rate schedule\n"
+	"  predict FILE.nn    the predictions of trained weights on data, as CSV\n"
+	"  eval FILE.nn       loss, accuracy, precision, recall and confusion matrix of weights\n"
 	"  help TOPIC         list the layers, optimizers, schedules, losses or metrics\n"
 	"\n"
 	"FILE may be '-' for standard input. `descent COMMAND --help` tells more;\n"
@@ -127,6 +130,38 @@ static const char sweep_help[] =
 	"checkpoint; a block's save and plot go to trial-N.safetensors and trial-N.svg in the\n"
 	"output folder. Ctrl-C (SIGINT) or SIGTERM stops the running trials, says how many\n"
 	"finished, then ends the program by that signal; a rerun runs the rest.\n";
+
+static const char predict_help[] =
+	"usage: descent predict FILE.nn --weights W.safetensors [DATA... | --data NAME]\n"
+	"                       [--out F.csv]\n"
+	"\n"
+	"Reads the weights that a train block's `save` wrote into that block's network (the\n"
+	"block the weights' metadata names; names and shapes must be the network's), and\n"
+	"writes CSV 'row,label,p_CLASS...' for every row of the data: row from 0, the\n"
+	"predicted label by its name in the training data, each class's probability (%.9g;\n"
+	"cross_entropy: the softmax, bce: the sigmoid, mse: the outputs).\n"
+	"Inputs are scaled and normalized as in training (the statistics saved with the\n"
+	"weights). DATA is in the format of the block's data: a CSV with the same columns\n"
+	"(its label column, when present, is ignored), an NPY X.npy [Y.npy], or an IDX pair\n"
+	"IMAGES [LABELS]; paths are relative to the current folder. --data NAME takes data\n"
+	"block NAME's test part (its train part if it has none); with neither, the train\n"
+	"block's own data block. --out writes the CSV there (never over an input, whole or\n"
+	"not at all) instead of to standard output.\n"
+	"exit status: 0 success, 1 an error in the input (weights of another network, data\n"
+	"with another number of features, an output that cannot be written), 2 misuse.\n";
+
+static const char eval_help[] =
+	"usage: descent eval FILE.nn --weights W.safetensors [DATA... | --data NAME] [--json]\n"
+	"\n"
+	"Runs the weights on labelled data, as 'descent predict' (same DATA and --data), and\n"
+	"prints the mean loss, the accuracy, each class's precision, recall and support, and\n"
+	"the confusion matrix (rows: true label, columns: predicted). On the test part of the\n"
+	"training data they are the last epoch's test_loss and test_acc of the log. DATA\n"
+	"must hold labels: a CSV's label column, or both files of an NPY or IDX pair.\n"
+	"--json prints one JSON object instead: rows, loss, accuracy, classes, precision,\n"
+	"recall, support (lists in the order of classes; a precision of a class never\n"
+	"predicted is null) and confusion (a list of rows).\n"
+	"exit status: 0 success, 1 an error in the input, 2 misuse.\n";
 
 static int usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -588,6 +623,76 @@ static int cmd_ir(int argc, char **argv)
 	return status;
 }
 
+/* The command line of predict and eval into o: FILE, --weights, DATA files or --data,
+ * and predict's --out or eval's --json. */
+static int parse_predict_options(const char *command, int argc, char **argv,
+                                 struct predict_options *o)
+{
+	bool predict = strcmp(command, "predict") == 0;
+	*o = (struct predict_options){.command = command};
+	for (int i = 0; i < argc; i++) {
+		const char *v;
+		if ((v = option_value(argc, argv, &i, "--weights")))
+			o->weights = v;
+		else if ((v = option_value(argc, argv, &i, "--data")))
+			o->data_block = v;
+		else if (predict && (v = option_value(argc, argv, &i, "--out")))
+			o->out = v;
+		else if (!predict && strcmp(argv[i], "--json") == 0)
+			o->json = true;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return usage_error(command, "unknown option or missing value: '%s'", argv[i]);
+		else if (!o->file)
+			o->file = argv[i];
+		else if (o->ndata == 2)
+			return usage_error(command, "DATA is one file or a pair; '%s' is one too many",
+			                   argv[i]);
+		else
+			o->data[o->ndata++] = argv[i];
+	}
+	if (!o->file)
+		return usage_error(command, "which file?");
+	if (!o->weights)
+		return usage_error(command, "--weights W.safetensors is required");
+	if (o->ndata && o->data_block)
+		return usage_error(command, "give DATA files or --data NAME, not both");
+	return EXIT_OK;
+}
+
+/* predict and eval: the options, the file checked, then predict.c. */
+static int predict_command(const char *command, int argc, char **argv)
+{
+	struct predict_options o;
+	int status = parse_predict_options(command, argc, argv, &o);
+	if (status != EXIT_OK)
+		return status;
+	omp_set_num_threads(run_threads(run_cpus(), 1));
+	struct diag d;
+	struct source *src;
+	struct ast *file;
+	diag_setup(&d);
+	status = load_file(o.file, &d, &src, &file, NULL, NULL, NULL);
+	if (status == EXIT_OK)
+		status = strcmp(command, "predict") == 0 ? predict_run(file, &o, &d)
+			: predict_eval(file, &o, &d);
+	if (d.errors && status == EXIT_OK)
+		status = EXIT_INPUT;
+	report_errors(&d);
+	ast_free(file);
+	source_free(src);
+	return status;
+}
+
+static int cmd_predict(int argc, char **argv)
+{
+	return predict_command("predict", argc, argv);
+}
+
+static int cmd_eval(int argc, char **argv)
+{
+	return predict_command("eval", argc, argv);
+}
+
 struct command {
 	const char *name;             /* as typed */
 	const char *help;             /* printed by --help */
@@ -748,6 +853,8 @@ static const struct command commands[] = {
 	{"ir", ir_help, cmd_ir},
 	{"sweep", sweep_help, cmd_sweep},
 	{"schedule", schedule_help, cmd_schedule},
+	{"predict", predict_help, cmd_predict},
+	{"eval", eval_help, cmd_eval},
 	{"help", help_help, cmd_help},
 };
 
@@ -772,7 +879,8 @@ int main(int argc, char **argv)
 		}
 		return status;
 	}
-	const char *names[] = {"run", "check", "ir", "sweep", "schedule", "help", NULL};
+	const char *names[] = {"run", "check", "ir", "sweep", "schedule", "predict", "eval", "help",
+	                       NULL};
 	const char *close = diag_closest(argv[1], names);
 	fprintf(stderr, "descent: unknown command '%s'\n", argv[1]);
 	if (close)

@@ -472,6 +472,17 @@ static int header_shape(const struct ast *data, const char *nn_path, struct shap
 	return -1;
 }
 
+int lower_source(const struct ast *call, const char *nn_path, uint64_t part,
+                 const struct dataset *known, struct dataset *out, struct diag *d)
+{
+	return load_source(call, nn_path, part, known, out, d);
+}
+
+int lower_sample_shape(const struct ast *data, const char *nn_path, struct shape *out)
+{
+	return header_shape(data, nn_path, out);
+}
+
 /* Whether a train block before index i of file pairs the same network and data names
  * (its shapes were walked already). */
 static bool walked_before(const struct ast *file, int i, const char *network, const char *data)

@@ -199,13 +199,22 @@ static int weights_file(const char *file, const struct ast *block, struct train_
 		return RUN_INPUT;
 	}
 	char *text = block_text(block);
-	struct st_meta meta[] = {{"program", "descent " DESCENT_VERSION},
-	                         {"train", text ? text : ""}, {"network", t->network},
-	                         {"labels", labels}};
-	int status = checkpoint_save_weights(dest, &t->net, meta, labels ? 4 : 3, err, sizeof err) == 0
+	/* the statistics predict and eval need (none is x·scale, from the file) */
+	char *normalize = t->tf.mode != NORMALIZE_NONE ? data_transform_json(&t->tf) : NULL;
+	struct st_meta meta[5] = {{"program", "descent " DESCENT_VERSION},
+	                          {"train", text ? text : ""}, {"network", t->network}};
+	int nmeta = 3;
+	if (labels)
+		meta[nmeta++] = (struct st_meta){"labels", labels};
+	if (normalize)
+		meta[nmeta++] = (struct st_meta){"normalize", normalize};
+	int status = t->tf.mode != NORMALIZE_NONE && !normalize
+		? (snprintf(err, sizeof err, "%s: out of memory", dest), RUN_INPUT)
+		: checkpoint_save_weights(dest, &t->net, meta, nmeta, err, sizeof err) == 0
 		? RUN_OK : RUN_INPUT;
 	if (status != RUN_OK)
 		fprintf(stderr, "descent run: %s\n", err);
+	free(normalize);
 	free(text);
 	free(labels);
 	return status;

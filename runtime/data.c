@@ -1058,7 +1058,7 @@ int data_fit(const struct dataset *train, double scale, enum data_normalize mode
              struct data_transform *tf)
 {
 	int64_t d = train->d, n = train->n;
-	*tf = (struct data_transform){.d = d, .scale = (float)scale};
+	*tf = (struct data_transform){.d = d, .scale = (float)scale, .mode = mode};
 	tf->shift = calloc((size_t)(d ? d : 1), sizeof *tf->shift);
 	tf->mul = malloc((size_t)(d ? d : 1) * sizeof *tf->mul);
 	double *lo = malloc((size_t)(d ? d : 1) * 4 * sizeof *lo), *hi = lo + d, *sum = hi + d, *sq = sum + d;
@@ -1122,4 +1122,287 @@ void data_batch(const struct dataset *ds, const struct data_transform *tf, const
 				out[j] = (ds->f32[i * d + j] * tf->scale - tf->shift[j]) * tf->mul[j];
 		y[k] = ds->y[i];
 	}
+}
+
+/* ---- for `descent predict` and `descent eval` ---- */
+
+/* Appends "key": [v0, v1, ...] (count floats with %.9g) at p; returns the new end. */
+static char *json_floats(char *p, const char *key, const float *v, int64_t count)
+{
+	p += sprintf(p, "\"%s\": [", key);
+	for (int64_t j = 0; j < count; j++)
+		p += sprintf(p, "%s%.9g", j ? ", " : "", (double)v[j]);
+	return p + sprintf(p, "]");
+}
+
+char *data_transform_json(const struct data_transform *tf)
+{
+	static const char *const modes[] = {[NORMALIZE_NONE] = "none",
+	                                    [NORMALIZE_STANDARD] = "standard",
+	                                    [NORMALIZE_MINMAX] = "minmax"};
+	char *text = malloc(128 + 2 * 20 * (size_t)tf->d), *p = text;
+	if (!text)
+		return NULL;
+	p += sprintf(p, "{\"mode\": \"%s\", \"scale\": %.9g, ", modes[tf->mode], (double)tf->scale);
+	p = json_floats(p, "shift", tf->shift, tf->d);
+	p += sprintf(p, ", ");
+	p = json_floats(p, "mul", tf->mul, tf->d);
+	sprintf(p, "}");
+	return text;
+}
+
+/* Reads the list of d numbers after "key": [ in text into v; 0, or -1 (reported). */
+static int parse_floats(const char *text, const char *key, float *v, int64_t d,
+                        struct data_error *err)
+{
+	char pattern[32];
+	snprintf(pattern, sizeof pattern, "\"%s\": [", key);
+	const char *p = strstr(text, pattern);
+	if (!p)
+		return fail(err, "the normalize metadata has no %s list", key);
+	p += strlen(pattern);
+	for (int64_t j = 0; j < d; j++) {
+		char *end;
+		double x = strtod(p, &end);
+		if (end == p || !isfinite(x))
+			return fail(err, "the normalize metadata's %s list has %lld numbers; the network "
+			            "takes %lld features", key, (long long)j, (long long)d);
+		v[j] = (float)x;
+		p = end + strspn(end, " ");
+		if (*p == ',')
+			p++;
+	}
+	if (*p != ']')
+		return fail(err, "the normalize metadata's %s list has more than the %lld numbers "
+		            "of the network's features", key, (long long)d);
+	return 0;
+}
+
+int data_transform_parse(const char *text, int64_t d, struct data_transform *tf,
+                         struct data_error *err)
+{
+	*tf = (struct data_transform){.d = d};
+	const char *scale = strstr(text, "\"scale\": "), *mode = strstr(text, "\"mode\": \"");
+	char *end = NULL;
+	double s = scale ? strtod(scale + 9, &end) : NAN;
+	if (!scale || end == scale + 9 || !isfinite(s) || !mode)
+		return fail(err, "the normalize metadata has no mode or scale");
+	tf->scale = (float)s;
+	tf->mode = strncmp(mode + 9, "standard\"", 9) == 0 ? NORMALIZE_STANDARD
+		: strncmp(mode + 9, "minmax\"", 7) == 0 ? NORMALIZE_MINMAX : NORMALIZE_NONE;
+	tf->shift = malloc((size_t)(d ? d : 1) * sizeof *tf->shift);
+	tf->mul = malloc((size_t)(d ? d : 1) * sizeof *tf->mul);
+	if (!tf->shift || !tf->mul) {
+		data_transform_free(tf);
+		return fail(err, "out of memory");
+	}
+	if (parse_floats(text, "shift", tf->shift, d, err) != 0
+	    || parse_floats(text, "mul", tf->mul, d, err) != 0) {
+		data_transform_free(tf);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads the JSON string at *p (after its opening quote) into a new string, as
+ * json_string wrote it; *p moves past the closing quote. NULL if it is not one. */
+static char *json_read_string(const char **p)
+{
+	const char *s = *p;
+	char *out = malloc(strlen(s) + 1), *w = out;
+	for (; out && *s && *s != '"'; s++) {
+		if (*s != '\\') {
+			*w++ = *s;
+			continue;
+		}
+		s++;
+		unsigned code;
+		if (*s == '"' || *s == '\\' || *s == '/')
+			*w++ = *s;
+		else if (*s == 'u' && sscanf(s + 1, "%4x", &code) == 1 && code < 0x80 && code > 0)
+			*w++ = (char)code, s += 4;
+		else
+			break;
+	}
+	if (!out || *s != '"') {
+		free(out);
+		return NULL;
+	}
+	*w = '\0';
+	*p = s + 1;
+	return out;
+}
+
+void data_names_free(char **names, int count)
+{
+	for (int c = 0; names && c < count; c++)
+		free(names[c]);
+	free(names);
+}
+
+/* Reads the names of the JSON list at p (after its '[') into *names; 0 with the place
+ * after its ']' in *end, or -1. */
+static int read_names(const char *p, char ***names, int *count, const char **end)
+{
+	for (p += strspn(p, " "); *p && *p != ']'; p += strspn(p, " ")) {
+		char **grown = realloc(*names, (size_t)(*count + 1) * sizeof *grown);
+		if (!grown)
+			return -1;
+		*names = grown;
+		if (*p++ != '"' || !((*names)[*count] = json_read_string(&p)))
+			return -1;
+		(*count)++;
+		p += strspn(p, " ");
+		if (*p == ',')
+			p++;
+	}
+	*end = p + 1;
+	return *p == ']' ? 0 : -1;
+}
+
+int data_label_parse(const char *text, char ***names, int *count)
+{
+	const char *p = text + strspn(text, " "), *end;
+	*names = NULL;
+	*count = 0;
+	if (*p == '[' && read_names(p + 1, names, count, &end) == 0 && end[strspn(end, " ")] == '\0')
+		return 0;
+	data_names_free(*names, *count);
+	*names = NULL;
+	*count = 0;
+	return -1;
+}
+
+/* Labels of an unlabeled set: n zeros. */
+static int no_labels(struct dataset *ds, int64_t n)
+{
+	ds->y = calloc((size_t)(n ? n : 1), sizeof *ds->y);
+	ds->classes = 1;
+	return ds->y ? 0 : -1;
+}
+
+/* The column of t the label is in when t has one (see data_load_csv_features), or -1. */
+static int csv_optional_label(const struct csv_table *t, const char *name, int64_t index,
+                              int64_t width)
+{
+	for (int c = 0; name && t->header && c < t->columns; c++)
+		if (strcmp(t->header[c], name) == 0)
+			return c;
+	return !name && t->columns == width + 1 && index < t->columns ? (int)index : -1;
+}
+
+/* Reads every row's features (all columns but skip) into ds->f32. */
+static int csv_feature_rows(const struct csv_table *t, const char *path, int skip, char **fields,
+                            struct dataset *ds, struct data_error *err)
+{
+	int64_t d = t->columns - (skip >= 0);
+	ds->f32 = malloc((size_t)(t->rows * (d ? d : 1)) * sizeof *ds->f32);
+	if (!ds->f32 || no_labels(ds, t->rows) != 0)
+		return fail(err, "%s: out of memory for %lld rows", path, (long long)t->rows);
+	for (int64_t i = 0; i < t->rows; i++) {
+		long long line = (long long)t->line_numbers[i];
+		int n = csv_fields(t->lines[i], fields, CSV_MAX_COLUMNS);
+		if (n < 0)
+			return fail(err, "%s:%lld: a quote is not closed", path, line);
+		if (n != t->columns)
+			return fail(err, "%s:%lld: %d fields; the %s has %d", path, line, n,
+			            t->header ? "header" : "first line", t->columns);
+		for (int c = 0, j = 0; c < n; c++) {
+			double v;
+			if (c == skip)
+				continue;
+			if (!csv_number(fields[c], &v) || !isfinite(v))
+				return fail(err, "%s:%lld: column %d: '%.40s' is not a finite number", path,
+				            line, c, fields[c]);
+			ds->f32[i * d + j++] = (float)v;
+		}
+	}
+	ds->n = t->rows;
+	ds->d = d;
+	ds->shape = shape_flat(d);
+	return 0;
+}
+
+int data_load_csv_features(const char *path, const char *label_name, int64_t label_index,
+                           bool header, int64_t width, struct dataset *out,
+                           struct data_error *err)
+{
+	struct reader r;
+	struct csv_table t = {0};
+	*out = (struct dataset){.type = DATA_F32};
+	int64_t len;
+	char *text = NULL, **fields = malloc(CSV_MAX_COLUMNS * sizeof *fields);
+	int status = -1;
+	if (!fields)
+		return fail(err, "%s: out of memory", path);
+	if (reader_open(&r, path, err) == 0) {
+		text = reader_all(&r, &len, err);
+		reader_close(&r);
+	}
+	if (text && csv_lines(text, header, path, &t, fields, err) == 0) {
+		if (!t.header && t.rows > 0) { /* no header: the first line gives the width */
+			char *copy = strdup(t.lines[0]);
+			t.columns = copy ? csv_fields(copy, fields, CSV_MAX_COLUMNS) : 0;
+			free(copy);
+		}
+		status = t.rows == 0 ? fail(err, "%s: no data rows", path)
+			: csv_feature_rows(&t, path, csv_optional_label(&t, label_name, label_index, width),
+			                   fields, out, err);
+	}
+	csv_table_free(&t);
+	free(fields);
+	free(text);
+	if (status != 0)
+		data_free(out);
+	return status;
+}
+
+int data_load_npy_features(const char *x, struct dataset *out, struct data_error *err)
+{
+	struct reader r;
+	struct npy_header h;
+	double *v = NULL;
+	*out = (struct dataset){.type = DATA_F32};
+	int status = reader_open(&r, x, err) == 0 && npy_header(&r, &h, err) == 0
+		&& npy_values(&r, &h, &v, err) == 0 ? 0 : -1;
+	reader_close(&r);
+	if (status == 0 && (!(out->f32 = malloc((size_t)(h.n * h.rest) * sizeof *out->f32))
+	                    || no_labels(out, h.n) != 0))
+		status = fail(err, "%s: out of memory", x);
+	for (int64_t i = 0; status == 0 && i < h.n * h.rest; i++)
+		out->f32[i] = (float)v[i];
+	free(v);
+	if (status != 0) {
+		data_free(out);
+		return -1;
+	}
+	out->n = h.n;
+	out->d = h.rest;
+	out->shape = npy_sample_shape(&h);
+	return 0;
+}
+
+int data_load_idx_images(const char *images, struct dataset *out, struct data_error *err)
+{
+	struct reader r;
+	int64_t d;
+	struct shape sample;
+	*out = (struct dataset){.type = DATA_U8};
+	int64_t n = reader_open(&r, images, err) == 0 ? idx_header(&r, 2, 4, &d, &sample, err) : -1;
+	if (n > 0 && n > ((int64_t)1 << 40) / d)
+		n = fail(err, "%s: offset 4: %lld images of %lld bytes is absurd", images,
+		         (long long)n, (long long)d);
+	int status = n < 0 || !(out->u8 = reader_alloc(&r, n * d, "the images", err))
+		|| reader_expect_end(&r, err) != 0 ? -1
+		: no_labels(out, n) != 0 ? fail(err, "%s: out of memory", images) : 0;
+	if (status != 0) {
+		reader_close(&r);
+		data_free(out);
+		return -1;
+	}
+	reader_close(&r);
+	out->n = n;
+	out->d = d;
+	out->shape = sample;
+	return 0;
 }

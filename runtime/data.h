@@ -92,6 +92,7 @@ struct data_transform {
 	int64_t d;   /* D */
 	float scale; /* applied first */
 	float *shift, *mul; /* (D), owned */
+	enum data_normalize mode; /* which statistics shift and mul hold */
 };
 
 /* The transform of mode with statistics of train only (constant features: mul 1). */
@@ -102,5 +103,34 @@ void data_transform_free(struct data_transform *tf);
 /* Rows rows[0..count) of ds, transformed, into x (count, D) and their labels into y. */
 void data_batch(const struct dataset *ds, const struct data_transform *tf, const int64_t *rows,
                 int64_t count, float *x, int32_t *y);
+
+/* ---- for `descent predict` and `descent eval` ---- */
+
+/* The transform as JSON, for the metadata of saved weights (key "normalize"):
+ * {"mode": "standard", "scale": S, "shift": [...], "mul": [...]}, every float with %.9g
+ * (which reads back as the same float32). NULL when memory runs out. Caller frees. */
+char *data_transform_json(const struct data_transform *tf);
+/* Reads what data_transform_json wrote into tf, for d features; 0, or -1 with why in err
+ * (text names it "the normalize metadata"). */
+int data_transform_parse(const char *text, int64_t d, struct data_transform *tf,
+                         struct data_error *err);
+
+/* The names of the JSON list of strings text (as data_label_list writes) into *names
+ * (*count of them, each allocated; free with data_names_free). 0, or -1 when text is not
+ * such a list or memory runs out. */
+int data_label_parse(const char *text, char ***names, int *count);
+void data_names_free(char **names, int count);
+
+/* Features without labels (every y 0), for prediction:
+ * - a CSV whose label column, when the file has one, is left out: the column named
+ *   label_name in the header, or (label_name NULL) column label_index of a file with
+ *   width + 1 columns; a file of width columns is features only;
+ * - NPY features x alone; IDX images alone.
+ * The caller compares out->d with the features the network takes. */
+int data_load_csv_features(const char *path, const char *label_name, int64_t label_index,
+                           bool header, int64_t width, struct dataset *out,
+                           struct data_error *err);
+int data_load_npy_features(const char *x, struct dataset *out, struct data_error *err);
+int data_load_idx_images(const char *images, struct dataset *out, struct data_error *err);
 
 #endif
