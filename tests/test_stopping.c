@@ -464,3 +464,16 @@ Test(metrics, every_metric_the_checker_knows_is_read_from_its_own_field)
 	double v;
 	cr_expect(!train_metric_value(&m, 0, &v));
 }
+
+Test(metrics, help_names_every_metric_for_stop_and_best)
+{
+	char *out;
+	cr_assert_eq(run_descent((const char *const[]){"help", "metrics", NULL}, NULL, &out, NULL), 0);
+	cr_expect(strstr(out, "stop = patience(") && strstr(out, "best = max NAME"), "%s", out);
+	for (int i = 0; train_metric_table[i].name; i++) {
+		char line[64];
+		snprintf(line, sizeof line, "\n  %s\n", train_metric_table[i].name);
+		cr_expect(strstr(out, line) != NULL, "%s missing in:\n%s", train_metric_table[i].name, out);
+	}
+	free(out);
+}
