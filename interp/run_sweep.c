@@ -115,9 +115,27 @@ static int header_text(const struct sweep_trial *t, char *buf, size_t size)
 	return 2 + t->nvalues + metric_count() + 1;
 }
 
-/* A value as text: numbers with %.17g (exact) or %g (for people); an optimizer as its
- * call; other names as written. CSV text (exact) quotes what is not a number, a quote
- * inside doubled. */
+/* A clip or stop call as text with its arguments, defaults included: "norm(0.5)",
+ * "patience(3, min val_loss, 0)" (numbers with %.17g when exact, else %g). */
+static void watch_call_text(const struct bound *b, char *buf, size_t size, bool exact)
+{
+	int n = snprintf(buf, size, "%s(", b->sig->name);
+	for (int i = 0; b->sig->params[i].name && n < (int)size; i++) {
+		const struct ast *v = b->vals[i];
+		const char *sep = i ? ", " : "";
+		if (v && v->kind == AST_DURATION && v->a->kind == AST_NAME)
+			n += snprintf(buf + n, size - (size_t)n, "%s%s %s", sep, v->a->str, v->b->str);
+		else
+			n += snprintf(buf + n, size - (size_t)n, exact ? "%s%.17g" : "%s%g", sep,
+			              schema_number_at(b, i));
+	}
+	if (n < (int)size)
+		snprintf(buf + n, size - (size_t)n, ")");
+}
+
+/* A value as text: numbers with %.17g (exact) or %g (for people); an optimizer, a clip
+ * or a stop as its call; other names as written. CSV text (exact) quotes what is not a
+ * number, a quote inside doubled. */
 static void value_text(const struct ast *v, char *buf, size_t size, bool exact)
 {
 	char label[200], text[512];
@@ -139,6 +157,13 @@ static void value_text(const struct ast *v, char *buf, size_t size, bool exact)
 	else if ((v->kind == AST_CALL || v->kind == AST_NAME) && schema_find(schema_optimizers, v->str)) {
 		lower_optimizer(v, label, sizeof label);
 		snprintf(buf, size, exact ? "\"%s\"" : "%s", label);
+	} else if ((v->kind == AST_CALL || v->kind == AST_NAME)
+	           && (schema_find(schema_clips, v->str) || schema_find(schema_stops, v->str))) {
+		const struct bound *b = schema_bound(schema_find(schema_clips, v->str) ? schema_clips
+		                                     : schema_stops, v);
+		if (b)
+			watch_call_text(b, label, sizeof label, exact);
+		snprintf(buf, size, exact ? "\"%s\"" : "%s", b ? label : v->str);
 	} else if (v->str)
 		snprintf(buf, size, exact ? "\"%s\"" : "%s", v->str);
 	else

@@ -8,6 +8,8 @@
  * with the log, weights and best weights of one never interrupted; the checker's refusals;
  * and the one metric table (train.h) that stop, best, the sweep and the checker share. */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -433,6 +435,35 @@ Test(save_best, is_refused_onto_an_input_like_every_output)
 	cr_expect_eq(remove_tree(dir), 0);
 }
 
+Test(save_best, is_locked_while_a_run_writes_it_and_leaves_no_temporary)
+{
+	char dir[64], nn[128], path[160], *out, *err;
+	iris_scratch(dir, nn, 3, " save_best = \"b.safetensors\"\n");
+	/* this process plays another run writing b.safetensors: it holds its lock */
+	snprintf(path, sizeof path, "%s/.b.safetensors.lock", dir);
+	int fd = open(path, O_RDWR | O_CREAT, 0644);
+	cr_assert(fd >= 0);
+	struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	cr_assert_eq(fcntl(fd, F_SETLK, &l), 0);
+	cr_expect_eq(run_descent((const char *const[]){"run", "--quiet", nn, NULL}, NULL, &out, &err), 1);
+	cr_expect(strstr(err, "b.safetensors: another process is writing it") != NULL, "%s", err);
+	cr_expect_str_eq(out, "", "it trained");
+	free(out);
+	free(err);
+	close(fd);
+	cr_expect_eq(run_descent((const char *const[]){"run", "--quiet", nn, NULL}, NULL, NULL, &err),
+	             0, "%s", err);
+	free(err);
+	DIR *folder = opendir(dir);
+	cr_assert_not_null(folder);
+	for (struct dirent *e; (e = readdir(folder));)
+		cr_expect(strncmp(e->d_name, ".b.safetensors", 14) != 0, "left %s", e->d_name);
+	closedir(folder);
+	snprintf(path, sizeof path, "%s/b.safetensors", dir);
+	cr_expect_eq(access(path, F_OK), 0);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
 /* ---- the one metric table ---- */
 
 Test(metrics, every_metric_the_checker_knows_is_read_from_its_own_field)
@@ -476,4 +507,39 @@ Test(metrics, help_names_every_metric_for_stop_and_best)
 		cr_expect(strstr(out, line) != NULL, "%s missing in:\n%s", train_metric_table[i].name, out);
 	}
 	free(out);
+}
+
+Test(metrics, every_metric_of_the_log_is_accepted_by_stop_and_best)
+{
+	for (const char *const *m = schema_metrics; *m; m++) {
+		char extra[300];
+		snprintf(extra, sizeof extra, "    stop = patience(2, min %s)\n    save_best = \"b.st\"\n"
+		         "    best = max %s\n", *m, *m);
+		struct checked c = check_with("    validation = 0.1\n", true, extra);
+		cr_expect_eq(c.errors + c.warnings, 0, "%s: %s", *m, c.messages);
+		free(c.messages);
+	}
+}
+
+Test(sweep, varies_clip_and_stop_with_their_arguments_and_a_best_file_per_trial)
+{
+	char dir[64], nn[128], path[200], *err;
+	iris_scratch(dir, nn, 4, " save_best = \"b.safetensors\"\n}\nsweep {\n"
+	             " clip in [norm(0.5), value(0.1)]\n stop in [patience(1, max val_acc), "
+	             "patience(2, min val_loss, min_delta = 0.5)]\n out = \"s\"\n");
+	cr_assert_eq(run_descent((const char *const[]){"sweep", "--quiet", "--jobs", "1", nn, NULL},
+	                         NULL, NULL, &err), 0, "%s", err);
+	free(err);
+	snprintf(path, sizeof path, "%s/s/results.csv", dir);
+	char *csv = slurp(path, NULL);
+	cr_assert_not_null(csv);
+	cr_expect(strstr(csv, "\"norm(0.5)\",\"patience(1, max val_acc, 0)\"") != NULL, "%s", csv);
+	cr_expect(strstr(csv, "\"value(0.10000000000000001)\",\"patience(2, min val_loss, 0.5)\"")
+	          != NULL, "%s", csv);
+	free(csv);
+	for (int t = 0; t < 4; t++) {
+		snprintf(path, sizeof path, "%s/s/trial-%d.best.safetensors", dir, t);
+		cr_expect_eq(access(path, F_OK), 0, "no %s", path);
+	}
+	cr_expect_eq(remove_tree(dir), 0);
 }
