@@ -247,9 +247,10 @@ static bool refuse_kind(const struct out_file *f, struct diag *d)
 		diag_help(d, "an output is one file, which descent replaces: name a file inside "
 		          "the folder, such as \"%s/%s%s\"", written(f),
 		          f->block->str ? f->block->str : f->key,
-		          strcmp(f->key, "checkpoint") == 0 ? ".ckpt" : strcmp(f->key, "save") == 0
-		          || strcmp(f->key, "save_best") == 0 ? ".safetensors" : strcmp(f->key, "log") == 0 ? ".jsonl" : strcmp(f->key,
-		          "trace") == 0 ? ".csv" : ".svg");
+		          strcmp(f->key, "checkpoint") == 0 ? ".ckpt"
+		          : strcmp(f->key, "save") == 0 || strcmp(f->key, "save_best") == 0
+		          ? ".safetensors" : strcmp(f->key, "log") == 0 ? ".jsonl"
+		          : strcmp(f->key, "trace") == 0 ? ".csv" : ".svg");
 	else
 		diag_help(d, "descent writes an output to a temporary file and renames it over the "
 		          "old one, which would replace this node: name a file instead");

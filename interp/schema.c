@@ -556,7 +556,8 @@ const char *schema_describe(const struct param *p, char *buf, size_t size)
 		[T_COLUMN] = "a column name or 0-based index", [T_OPTIM] = "an optimizer",
 		[T_OPTIMS] = "an optimizer or a list of them", [T_SCHED] = "a schedule",
 		[T_REG] = "a regularizer", [T_CLIP] = "norm(max) or value(max)",
-		[T_STOP] = "patience(epochs, metric, min_delta = 0)", [T_SOURCE] = "a data source", [T_NETWORK] = "a network",
+		[T_STOP] = "patience(epochs, metric, min_delta = 0)", [T_SOURCE] = "a data source",
+		[T_NETWORK] = "a network",
 		[T_DATA] = "a data block", [T_TRAIN] = "a train block",
 		[T_METRIC] = "max or min and a metric", [T_POINTS] = "a point or a list of points",
 	};

@@ -287,7 +287,8 @@ int checkpoint_load(const char *path, struct net *n, struct train_metrics *m, in
 	double *metrics = malloc((size_t)count * CHECKPOINT_COLUMNS * sizeof *metrics);
 	double *track = id->tracked ? malloc((size_t)count * CHECKPOINT_TRACK * sizeof *track) : NULL;
 	struct contents c = {0};
-	status = metrics && (track || !id->tracked) && list_contents(n, metrics, track, (int)count, &c) == 0
+	bool room = metrics && (track || !id->tracked);
+	status = room && list_contents(n, metrics, track, (int)count, &c) == 0
 		? read_checked(path, &c, false, crc, err, size) : fail(err, size, "%s: out of memory", path);
 	for (int e = 0; status == 0 && e < count; e++)
 		if (!unpack_metrics(metrics + e * CHECKPOINT_COLUMNS, e + 1, &m[e])
@@ -317,8 +318,8 @@ int checkpoint_save_weights(const char *path, struct net *n, const struct st_met
                             int nmeta, char *err, size_t size)
 {
 	struct contents c = {0};
-	int status = list_contents(n, NULL, NULL, 0, &c) == 0 ? st_save(path, c.t, c.n, meta, nmeta, err, size)
-		: fail(err, size, "%s: out of memory", path);
+	int status = list_contents(n, NULL, NULL, 0, &c) == 0
+		? st_save(path, c.t, c.n, meta, nmeta, err, size) : fail(err, size, "%s: out of memory", path);
 	contents_free(&c);
 	return status;
 }

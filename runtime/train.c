@@ -10,8 +10,12 @@
 #include "rng.h"
 #include "svg.h"
 
-#define TRAIN_METRIC_ROW(name, set, higher) {#name, offsetof(struct train_metrics, name), set, higher},
-const struct train_metric train_metric_table[] = {TRAIN_METRIC_LIST(TRAIN_METRIC_ROW) {NULL, 0, 0, false}};
+/* The metric table: one row per line of TRAIN_METRIC_LIST (train.h). */
+#define TRAIN_METRIC_ROW(name, set, higher) \
+	{#name, offsetof(struct train_metrics, name), set, higher},
+const struct train_metric train_metric_table[] = {
+	TRAIN_METRIC_LIST(TRAIN_METRIC_ROW) {NULL, 0, 0, false},
+};
 #undef TRAIN_METRIC_ROW
 
 int train_metric_find(const char *name)

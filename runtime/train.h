@@ -1,6 +1,8 @@
 /* train.h — the training loop: epochs of batches through a planned network, with the
- * learning rate and momentum from their schedules, evaluation of the validation and test
- * sets after every epoch, and a stop when the run diverges (TRAIN_EXPLOSION below).
+ * learning rate and momentum from their schedules, gradient clipping, evaluation of the
+ * validation and test sets after every epoch, early stopping and the best epoch (struct
+ * train_track), and a stop when the run diverges (TRAIN_EXPLOSION below). Also the one
+ * table of the metrics a log has (TRAIN_METRIC_LIST), for everything that names them.
  *
  * For: train blocks. Not for: printing or files; the caller's hooks see the progress and
  * every epoch's metrics (interp/cli.c writes the log, the table, the plot).

@@ -41,8 +41,8 @@ static void read_golden(const char *name, const char *suffix, double *out, int c
 }
 
 /* Trains tests/golden/train's network from its init for 20 full-batch steps of optimizer
- * (with regularize when not NULL, on biases too as PyTorch's weight_decay) and clip, and compares losses, clipped steps and final
- * weights with PyTorch's NAME goldens. */
+ * (with regularize when not NULL, on biases too as PyTorch's weight_decay) and clip, and
+ * compares losses, clipped steps and final weights with PyTorch's NAME goldens. */
 static void compare_clip_with_torch(const char *name, const char *optimizer, const char *reg,
                                     const char *clip)
 {
@@ -56,7 +56,8 @@ static void compare_clip_with_torch(const char *name, const char *optimizer, con
 	         "train t {\n network = n\n data = d\n optimizer = %s\n%s%s%s clip = %s\n"
 	         " epochs = 20\n batch = 64\n load = \"%s/tests/golden/train/init.safetensors\"\n"
 	         " log = \"t.jsonl\"\n save = \"t.safetensors\"\n}\n", cwd, optimizer,
-	         reg ? " decay_biases = true\n regularize = " : "", reg ? reg : "", reg ? "\n" : "", clip, cwd);
+	         reg ? " decay_biases = true\n regularize = " : "", reg ? reg : "", reg ? "\n" : "",
+	         clip, cwd);
 	cr_assert_eq(write_text(nn, text), 0);
 	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", nn, NULL}, NULL, NULL, &err),
 	             0, "%s", err);
@@ -200,8 +201,10 @@ Test(stop, follows_keras_early_stopping_on_the_logged_metric)
  * one buffer (in order); the metadata's epoch into *epoch when not NULL. */
 static void read_iris_weights(const char *path, float out[131], long *epoch)
 {
-	struct st_tensor t[] = {{"dense1.weight", 2, {16, 4}, out}, {"dense1.bias", 1, {16}, out + 64},
-	                        {"dense2.weight", 2, {3, 16}, out + 80}, {"dense2.bias", 1, {3}, out + 128}};
+	struct st_tensor t[] = {{"dense1.weight", 2, {16, 4}, out},
+	                        {"dense1.bias", 1, {16}, out + 64},
+	                        {"dense2.weight", 2, {3, 16}, out + 80},
+	                        {"dense2.bias", 1, {3}, out + 128}};
 	char err[300];
 	cr_assert_eq(st_load(path, t, 4, err, sizeof err), 0, "%s", err);
 	if (!epoch)
@@ -370,8 +373,8 @@ static struct checked check_with(const char *validation, bool with_test, const c
 	         "data d {\n    train = csv(\"a.csv\", label = \"y\")\n%s%s}\n"
 	         "network n {\n    dense(2)\n}\n"
 	         "train t {\n    network = n\n    data = d\n    optimizer = sgd(lr = 0.1)\n"
-	         "    epochs = 3\n%s}\n", validation, with_test ? "    test = csv(\"b.csv\", label = \"y\")\n"
-	         : "", extra);
+	         "    epochs = 3\n%s}\n", validation,
+	         with_test ? "    test = csv(\"b.csv\", label = \"y\")\n" : "", extra);
 	return check_text(text);
 }
 
