@@ -25,6 +25,7 @@
 #include "override.h"
 #include "schedule.h"
 #include "schema.h"
+#include "train.h"
 
 enum { MAX_NAMES = 128 };
 
@@ -604,8 +605,16 @@ static bool check_metric(struct checker *ck, const struct param *p, const struct
 			return true;
 	const char *close = diag_closest(v->b->str, schema_metrics);
 	diag_error(ck->d, v->b->loc, "unknown metric '%s'", v->b->str);
-	diag_help(ck->d, close ? "did you mean '%s'?" : "the metrics are train_loss, train_acc, "
-	          "val_loss, val_acc, test_loss and test_acc", close);
+	if (close) {
+		diag_help(ck->d, "did you mean '%s'?", close);
+		return false;
+	}
+	char list[512];
+	size_t used = 0;
+	for (const char *const *m = schema_metrics; *m && used < sizeof list; m++)
+		used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", m == schema_metrics
+		                         ? "" : m[1] ? ", " : " and ", *m);
+	diag_help(ck->d, "the metrics are %s", list);
 	return false;
 }
 
@@ -635,6 +644,8 @@ static bool check_value(struct checker *ck, const struct param *p, const struct 
 		return v->nkids > 0;
 	case T_SCHED: return check_schedule(ck, v, (struct span){0}, &facts, &span);
 	case T_REG: return check_call(ck, schema_regularizers, "regularizer", v, vals) != NULL;
+	case T_CLIP: return check_call(ck, schema_clips, "clipping", v, vals) != NULL;
+	case T_STOP: return check_call(ck, schema_stops, "stopping rule", v, vals) != NULL;
 	case T_SOURCE: return check_call(ck, schema_sources, "data source", v, vals) != NULL;
 	case T_NETWORK: return check_reference(ck, p, v, BLOCK_NETWORK);
 	case T_DATA: return check_reference(ck, p, v, BLOCK_DATA);
@@ -665,6 +676,7 @@ static const char *path_example(const char *key)
 	static const char *const examples[][2] = {
 		{"log", "runs/a.jsonl"}, {"save", "runs/a.safetensors"}, {"plot", "runs/a.svg"},
 		{"checkpoint", "runs/a.ckpt"}, {"trace", "runs/a.csv"},
+		{"save_best", "runs/best.safetensors"},
 		{"load", "runs/a.safetensors"}, {"out", "runs/sweep"},
 	};
 	for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++)
@@ -819,6 +831,54 @@ static void check_batchnorm_batch(struct checker *ck, const struct ast *batch,
 	}
 }
 
+/* The data block a checked train block names, or NULL. */
+static const struct ast *train_data(struct checker *ck, const struct ast *train)
+{
+	const struct ast *name = ast_value(train, "data");
+	return name && name->kind == AST_NAME ? find_block(ck, BLOCK_DATA, name->str) : NULL;
+}
+
+/* A metric measured on a set the train block's data does not have (a val_ metric
+ * without a validation split, a test_ one without test data) could never be watched:
+ * an error at at, saying what uses it (`what`). */
+static void check_metric_set(struct checker *ck, const struct ast *train, const char *metric,
+                             struct loc at, const char *what)
+{
+	const struct ast *data = train_data(ck, train);
+	int index = train_metric_find(metric);
+	if (!data || index < 0)
+		return;
+	enum train_set set = train_metric_table[index].set;
+	const struct ast *split = ast_value(data, "validation");
+	if (set == TRAIN_SET_VAL && !(split && split->kind == AST_NUM && split->num > 0)) {
+		diag_error(ck->d, at, "%s watches '%s', which needs a validation split", what, metric);
+		diag_help(ck->d, "set 'validation = 0.1' in data '%s'", data->str);
+	} else if (set == TRAIN_SET_TEST && !ast_value(data, "test")) {
+		diag_error(ck->d, at, "%s watches '%s', but data '%s' has no test set", what, metric,
+		           data->str);
+		diag_help(ck->d, "add 'test = ...' to data '%s', or watch a val_ metric", data->str);
+	}
+}
+
+/* The rules of clip, stop, save_best and best beyond single values: their metrics need
+ * the sets they are measured on; best without save_best does nothing. */
+static void check_watching(struct checker *ck, const struct ast *train, const struct ast *stop,
+                           const struct ast *save_best, const struct ast *best)
+{
+	const struct bound *b = stop && (stop->kind == AST_CALL || stop->kind == AST_NAME)
+		? schema_bound(schema_stops, stop) : NULL;
+	const struct ast *metric = b ? b->vals[schema_index(b->sig, "metric")] : NULL;
+	if (metric && metric->kind == AST_DURATION)
+		check_metric_set(ck, train, metric->b->str, metric->loc, "stop");
+	if (best && best->kind == AST_DURATION && save_best)
+		check_metric_set(ck, train, best->b->str, best->loc, "best");
+	else if (save_best && !best)
+		check_metric_set(ck, train, "val_loss", save_best->loc,
+		                 "save_best (by best's default, min val_loss)");
+	if (best && !save_best)
+		diag_warning(ck->d, best->loc, "best has no effect without save_best");
+}
+
 static void check_train(struct checker *ck, const struct ast *train)
 {
 	const struct param *keys = schema_train_keys;
@@ -841,6 +901,8 @@ static void check_train(struct checker *ck, const struct ast *train)
 		if (b && schema_number(b->sig, b->vals, "wd") == 0)
 			diag_warning(ck->d, decay->loc, "decay_biases has no effect without l2 or wd");
 	}
+	check_watching(ck, train, key_value(keys, vals, "stop"), key_value(keys, vals, "save_best"),
+	               key_value(keys, vals, "best"));
 }
 
 static void check_data(struct checker *ck, const struct ast *data)
@@ -1267,10 +1329,14 @@ static int compare_outputs(const void *x, const void *y)
 	return by_path ? by_path : (a->order > b->order) - (a->order < b->order);
 }
 
-/* Every file a block writes, collected in file order into out (room for 5 a block). */
+/* Every file a block writes, collected in file order into out (room for OUTPUT_KEYS a
+ * block). */
+enum { OUTPUT_KEYS = 6 };
+
 static int list_outputs(const struct ast *file, struct output *out)
 {
-	static const char *const keys[] = {"log", "save", "checkpoint", "plot", "trace"};
+	static const char *const keys[OUTPUT_KEYS] = {"log", "save", "checkpoint", "plot", "trace",
+	                                              "save_best"};
 	int n = 0;
 	for (int i = 0; i < file->nkids; i++) {
 		const struct ast *block = file->kids[i];
@@ -1291,8 +1357,9 @@ static int list_outputs(const struct ast *file, struct output *out)
  * blocks' weights in one file): an error at each later writer, in file order. */
 static void check_outputs(struct checker *ck)
 {
-	struct output *out = malloc((size_t)(5 * ck->file->nkids + 1) * sizeof *out);
-	const struct output **sorted = malloc((size_t)(5 * ck->file->nkids + 1) * sizeof *sorted);
+	struct output *out = malloc((size_t)(OUTPUT_KEYS * ck->file->nkids + 1) * sizeof *out);
+	const struct output **sorted = malloc((size_t)(OUTPUT_KEYS * ck->file->nkids + 1)
+	                                      * sizeof *sorted);
 	int n = out && sorted ? list_outputs(ck->file, out) : 0;
 	for (int i = 0; i < n; i++)
 		sorted[i] = &out[i];

@@ -793,7 +793,8 @@ static const char help_help[] =
 	"\n"
 	"Lists what the language offers on TOPIC, from the tables the checker uses: each\n"
 	"layer, optimizer or schedule with its parameters, their defaults and the values\n"
-	"they take; the losses; the metrics a log has (for sweeps' `metric`). The rules and\n"
+	"they take; the losses; the metrics a log has (for sweeps' `metric`, and `stop` and\n"
+	"`best` in train blocks). The rules and\n"
 	"formulas are in docs/language.md and `man descent`.\n"
 	"exit status: 0, or 2 for an unknown topic.\n";
 
@@ -833,7 +834,8 @@ static int cmd_help(int argc, char **argv)
 		       schema_describe(schema_param(schema_train_keys, "loss"), line, sizeof line));
 	} else if (strcmp(argv[0], "metrics") == 0) {
 		printf("metrics of a run's log (docs/language.md section 12), for a sweep's "
-		       "`metric = max NAME` or `min NAME`:\n");
+		       "`metric = max NAME` or `min NAME`, and a train block's `stop = patience(N, "
+		       "min NAME)` and `best = max NAME`:\n");
 		for (const char *const *m = schema_metrics; *m; m++)
 			printf("  %s\n", *m);
 	} else {

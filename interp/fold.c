@@ -321,7 +321,8 @@ static bool is_word(const char *name)
 {
 	static const char *const extremes[] = {"max", "min", NULL};
 	const struct sig *const tables[] = {schema_optimizers, schema_schedules, schema_layers,
-	                                    schema_sources, schema_regularizers, schema_samplers};
+	                                    schema_sources, schema_regularizers, schema_samplers,
+	                                    schema_clips, schema_stops};
 	const struct param *const keys[] = {schema_data_keys, schema_train_keys,
 	                                    schema_sweep_keys, schema_minimize_keys};
 	for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)

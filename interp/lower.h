@@ -59,7 +59,8 @@ struct train_lowered {
 	struct data_transform tf;  /* fitted on train */
 	struct train_config config;
 	struct sched *schedule, *momentum_schedule; /* NULL: none */
-	const struct ast *log, *save, *load, *plot, *checkpoint; /* the paths given, or NULL */
+	const struct ast *log, *save, *load, *plot, *checkpoint, *save_best; /* the paths
+	                                                                      * given, or NULL */
 	int64_t steps_per_epoch;
 };
 

@@ -340,6 +340,34 @@ static int check_batch(const struct ast *block, const struct ast *network,
 	return 1;
 }
 
+/* The metric a checked `max NAME` or `min NAME` watches. */
+static struct train_watch watch_of(const struct ast *metric)
+{
+	return (struct train_watch){true, train_metric_find(metric->b->str),
+	                            strcmp(metric->a->str, "max") == 0};
+}
+
+/* Reads clip, stop, save_best and best into t's config (see train.h). */
+static void lower_watching(const struct ast *block, struct train_lowered *t)
+{
+	const struct ast *clip = ast_value(block, "clip"), *stop = ast_value(block, "stop");
+	const struct ast *best = ast_value(block, "best");
+	const struct bound *b;
+	if (clip && (b = schema_bound(schema_clips, clip))) {
+		t->config.clip = (enum train_clip)b->sig->kind;
+		t->config.clip_max = schema_number(b->sig, b->vals, "max");
+	}
+	if (stop && (b = schema_bound(schema_stops, stop))) {
+		t->config.stop = watch_of(b->vals[schema_index(b->sig, "metric")]);
+		t->config.patience = (int)schema_number(b->sig, b->vals, "epochs");
+		t->config.min_delta = schema_number(b->sig, b->vals, "min_delta");
+	}
+	t->save_best = ast_value(block, "save_best");
+	if (t->save_best)
+		t->config.best = best ? watch_of(best)
+			: (struct train_watch){true, train_metric_find("val_loss"), false};
+}
+
 /* Reads the train block's own settings (optimizer, schedules, regularization, sizes). */
 static void lower_settings(const struct ast *block, struct train_lowered *t)
 {
@@ -361,6 +389,7 @@ static void lower_settings(const struct ast *block, struct train_lowered *t)
 	t->load = ast_value(block, "load");
 	t->plot = ast_value(block, "plot");
 	t->checkpoint = ast_value(block, "checkpoint");
+	lower_watching(block, t);
 }
 
 int lower_train(const struct ast *file, const struct ast *block, int index, const char *nn_path,

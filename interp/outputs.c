@@ -115,7 +115,7 @@ static void add(struct out_set *s, const struct ast *block, const char *key,
 /* Whether block writes files, and which keys name them. */
 static const char *const *output_keys(const struct ast *block)
 {
-	static const char *const train[] = {"log", "save", "checkpoint", "plot", NULL};
+	static const char *const train[] = {"log", "save", "checkpoint", "plot", "save_best", NULL};
 	static const char *const minimize[] = {"trace", "plot", NULL};
 	if (block->kind == AST_MINIMIZE)
 		return minimize;
@@ -139,7 +139,7 @@ int out_list(struct out_set *s, const char *nn, const struct ast *tree,
              const struct ast *block, const char *log_path)
 {
 	int blocks = tree ? tree->nkids : 1;
-	*s = (struct out_set){calloc((size_t)blocks * 4 + 1, sizeof *s->files), 0, nn};
+	*s = (struct out_set){calloc((size_t)blocks * 5 + 1, sizeof *s->files), 0, nn};
 	if (!s->files)
 		return -1;
 	for (int i = 0; i < blocks; i++) {
@@ -247,9 +247,10 @@ static bool refuse_kind(const struct out_file *f, struct diag *d)
 		diag_help(d, "an output is one file, which descent replaces: name a file inside "
 		          "the folder, such as \"%s/%s%s\"", written(f),
 		          f->block->str ? f->block->str : f->key,
-		          strcmp(f->key, "checkpoint") == 0 ? ".ckpt" : strcmp(f->key, "save") == 0
-		          ? ".safetensors" : strcmp(f->key, "log") == 0 ? ".jsonl" : strcmp(f->key,
-		          "trace") == 0 ? ".csv" : ".svg");
+		          strcmp(f->key, "checkpoint") == 0 ? ".ckpt"
+		          : strcmp(f->key, "save") == 0 || strcmp(f->key, "save_best") == 0
+		          ? ".safetensors" : strcmp(f->key, "log") == 0 ? ".jsonl"
+		          : strcmp(f->key, "trace") == 0 ? ".csv" : ".svg");
 	else
 		diag_help(d, "descent writes an output to a temporary file and renames it over the "
 		          "old one, which would replace this node: name a file instead");

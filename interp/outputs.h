@@ -1,4 +1,5 @@
-/* outputs.h — the files `descent run` writes (log, save, checkpoint, plot, trace): where
+/* outputs.h — the files `descent run` writes (log, save, checkpoint, plot, save_best,
+ * trace): where
  * each one goes, whether it may be written there, and writing it whole.
  *
  * Rules (LANGUAGE.md section 8): an output never overwrites an input or another output,
@@ -34,7 +35,7 @@
 struct out_file {
 	const struct ast *node;  /* the key's value (for messages); NULL for a path given */
 	const struct ast *block; /* the block that writes it */
-	const char *key;         /* "log", "save", "checkpoint", "plot", "trace" */
+	const char *key;         /* "log", "save", "checkpoint", "plot", "save_best", "trace" */
 	char path[PATH_MAX];     /* as messages show it: relative to the .nn file's folder */
 	char target[PATH_MAX];   /* absolute, folders and links resolved: for comparisons */
 	char dest[PATH_MAX];     /* the file replaced: path, or a link's target */

@@ -45,15 +45,20 @@
 #include "sweep_store.h"
 #include "train.h"
 
-enum { METRICS = 6 };
-static const char *const metric_names[METRICS] = {"train_loss", "train_acc", "val_loss",
-                                                  "val_acc", "test_loss", "test_acc"};
+/* The metrics of results.csv: every metric of the log (train.h's train_metric_table). */
+static int metric_count(void)
+{
+	int n = 0;
+	while (train_metric_table[n].name)
+		n++;
+	return n;
+}
 
 /* What the sweep block says. */
 struct sweep_setup {
 	const struct ast *sweep, *train; /* the blocks */
 	int train_index;                 /* the train block's number in the file, from 1 */
-	int metric;                      /* index in metric_names */
+	int metric;                      /* index in train_metric_table */
 	bool maximize;                   /* max or min */
 	char out[4096];                  /* the output folder */
 	char out_given[4096];            /* the same, as the file gives it (or the default) */
@@ -61,7 +66,7 @@ struct sweep_setup {
 
 static int setup(const char *file, const struct ast *tree, struct sweep_setup *s)
 {
-	*s = (struct sweep_setup){.metric = 5, .maximize = true};
+	*s = (struct sweep_setup){.metric = train_metric_find("test_acc"), .maximize = true};
 	for (int i = 0; i < tree->nkids && !s->sweep; i++)
 		if (tree->kids[i]->kind == AST_BLOCK && tree->kids[i]->op == BLOCK_SWEEP)
 			s->sweep = tree->kids[i];
@@ -84,9 +89,8 @@ static int setup(const char *file, const struct ast *tree, struct sweep_setup *s
 	}
 	if (metric) {
 		s->maximize = strcmp(metric->a->str, "max") == 0;
-		for (int m = 0; m < METRICS; m++)
-			if (strcmp(metric_names[m], metric->b->str) == 0)
-				s->metric = m;
+		if (train_metric_find(metric->b->str) >= 0)
+			s->metric = train_metric_find(metric->b->str);
 	}
 	const struct ast *out = ast_value(s->sweep, "out");
 	char fallback[4096];
@@ -104,16 +108,34 @@ static int header_text(const struct sweep_trial *t, char *buf, size_t size)
 	int n = snprintf(buf, size, "trial,status");
 	for (int v = 0; v < t->nvalues && n < (int)size; v++)
 		n += snprintf(buf + n, size - (size_t)n, ",%s", t->values[v].key);
-	for (int m = 0; m < METRICS && n < (int)size; m++)
-		n += snprintf(buf + n, size - (size_t)n, ",%s", metric_names[m]);
+	for (int m = 0; m < metric_count() && n < (int)size; m++)
+		n += snprintf(buf + n, size - (size_t)n, ",%s", train_metric_table[m].name);
 	if (n < (int)size)
 		snprintf(buf + n, size - (size_t)n, ",seconds,hash,message\n");
-	return 2 + t->nvalues + METRICS + 1;
+	return 2 + t->nvalues + metric_count() + 1;
 }
 
-/* A value as text: numbers with %.17g (exact) or %g (for people); an optimizer as its
- * call; other names as written. CSV text (exact) quotes what is not a number, a quote
- * inside doubled. */
+/* A clip or stop call as text with its arguments, defaults included: "norm(0.5)",
+ * "patience(3, min val_loss, 0)" (numbers with %.17g when exact, else %g). */
+static void watch_call_text(const struct bound *b, char *buf, size_t size, bool exact)
+{
+	int n = snprintf(buf, size, "%s(", b->sig->name);
+	for (int i = 0; b->sig->params[i].name && n < (int)size; i++) {
+		const struct ast *v = b->vals[i];
+		const char *sep = i ? ", " : "";
+		if (v && v->kind == AST_DURATION && v->a->kind == AST_NAME)
+			n += snprintf(buf + n, size - (size_t)n, "%s%s %s", sep, v->a->str, v->b->str);
+		else
+			n += snprintf(buf + n, size - (size_t)n, exact ? "%s%.17g" : "%s%g", sep,
+			              schema_number_at(b, i));
+	}
+	if (n < (int)size)
+		snprintf(buf + n, size - (size_t)n, ")");
+}
+
+/* A value as text: numbers with %.17g (exact) or %g (for people); an optimizer, a clip
+ * or a stop as its call; other names as written. CSV text (exact) quotes what is not a
+ * number, a quote inside doubled. */
 static void value_text(const struct ast *v, char *buf, size_t size, bool exact)
 {
 	char label[200], text[512];
@@ -135,6 +157,13 @@ static void value_text(const struct ast *v, char *buf, size_t size, bool exact)
 	else if ((v->kind == AST_CALL || v->kind == AST_NAME) && schema_find(schema_optimizers, v->str)) {
 		lower_optimizer(v, label, sizeof label);
 		snprintf(buf, size, exact ? "\"%s\"" : "%s", label);
+	} else if ((v->kind == AST_CALL || v->kind == AST_NAME)
+	           && (schema_find(schema_clips, v->str) || schema_find(schema_stops, v->str))) {
+		const struct bound *b = schema_bound(schema_find(schema_clips, v->str) ? schema_clips
+		                                     : schema_stops, v);
+		if (b)
+			watch_call_text(b, label, sizeof label, exact);
+		snprintf(buf, size, exact ? "\"%s\"" : "%s", b ? label : v->str);
 	} else if (v->str)
 		snprintf(buf, size, exact ? "\"%s\"" : "%s", v->str);
 	else
@@ -178,7 +207,7 @@ static uint64_t hash_tree(uint64_t h, const struct ast *node)
  * files have names of their own). */
 static uint64_t hash_train_block(uint64_t h, const struct ast *block)
 {
-	static const char *const outputs[] = {"log", "save", "plot", "checkpoint"};
+	static const char *const outputs[] = {"log", "save", "plot", "checkpoint", "save_best"};
 	h = hash_text(h, block->str);
 	for (int i = 0; i < block->nkids; i++) {
 		const struct ast *k = block->kids[i];
@@ -290,12 +319,9 @@ static void row_text(char *row, size_t size, const struct sweep_trial *t, uint64
 		value_text(t->values[v].value, value, sizeof value, true);
 		n += snprintf(row + n, size - (size_t)n, ",%s", value);
 	}
-	double metrics[METRICS] = {m->train_loss, m->train_acc, m->val_loss, m->val_acc,
-	                           m->test_loss, m->test_acc};
-	bool present[METRICS] = {m->epoch > 0, m->epoch > 0, m->has_val, m->has_val, m->has_test,
-	                         m->has_test};
-	for (int k = 0; k < METRICS && n < (int)size; k++)
-		n += present[k] ? snprintf(row + n, size - (size_t)n, ",%.17g", metrics[k])
+	double x;
+	for (int k = 0; k < metric_count() && n < (int)size; k++)
+		n += train_metric_value(m, k, &x) ? snprintf(row + n, size - (size_t)n, ",%.17g", x)
 			: snprintf(row + n, size - (size_t)n, ",");
 	if (n < (int)size)
 		snprintf(row + n, size - (size_t)n, ",%.3f,%016llx,\"%s\"\n", m->seconds,
@@ -369,7 +395,7 @@ static void progress(const struct sweep_run *w, int finished, int ended, int run
 	double eta = finished > 0 ? elapsed / finished * (left + running) : 0;
 	bool live = isatty(STDERR_FILENO);
 	fprintf(stderr, "%ssweep: %d done, %d running, %d left; best %s %.4f; ETA %d:%02d%s",
-	        live ? "\r\033[K" : "", ended, running, left, metric_names[s->metric], best,
+	        live ? "\r\033[K" : "", ended, running, left, train_metric_table[s->metric].name, best,
 	        (int)eta / 60, (int)eta % 60, live ? (left + running == 0 ? "\n" : "") : "\n");
 }
 
@@ -429,13 +455,14 @@ static void own_rows(struct sweep_store *st, int index, uint64_t hash, bool *don
 	store_rows_free(&rows);
 }
 
-/* Points the block's save and plot (if it has them) at the trial's own files in the
- * sweep folder, so that no two trials write the same path. */
+/* Points the block's save, plot and save_best (if it has them) at the trial's own files
+ * in the sweep folder, so that no two trials write the same path. */
 static void trial_outputs(struct ast *tree, const struct sweep_setup *s, int index,
                           struct diag *d)
 {
-	static const char *const keys[] = {"save", "plot"}, *const suffix[] = {"safetensors", "svg"};
-	for (int k = 0; k < 2; k++) {
+	static const char *const keys[] = {"save", "plot", "save_best"};
+	static const char *const suffix[] = {"safetensors", "svg", "best.safetensors"};
+	for (int k = 0; k < 3; k++) {
 		char path[4300];
 		if (!ast_value(s->train, keys[k]))
 			continue;
@@ -583,10 +610,10 @@ static void strip_plot(const char *path, const struct sweep_setup *s, const stru
 	panel.y1 = at ? hi + pad : 1;
 	char title[160];
 	snprintf(title, sizeof title, "%s per trial, configurations ranked (%s is best)",
-	         metric_names[s->metric], s->maximize ? "higher" : "lower");
+	         train_metric_table[s->metric].name, s->maximize ? "higher" : "lower");
 	svg_begin(out, 1320, 440);
 	svg_axes(out, &panel, &(struct svg_axes){title, "rank of the configuration",
-	                                         metric_names[s->metric]});
+	                                         train_metric_table[s->metric].name});
 	for (int k = 0; k < k_max; k++) {
 		svg_markers(out, &panel, &series[k], svg_color(k), 3.5);
 		double mean = s->maximize ? c[k].mean : -c[k].mean, bx[2] = {k + 0.7, k + 1.3}, by[2] = {mean, mean};
@@ -681,7 +708,7 @@ static void report(const struct sweep_setup *s, const struct sweep_plan *plan,
 	printf("sweep of %s: %d trial%s, %d configuration%s, ranked by %s %s\n",
 	       s->train->str ? s->train->str : "train", plan->ntrials, plan->ntrials == 1 ? "" : "s",
 	       plan->nconfigs, plan->nconfigs == 1 ? "" : "s", s->maximize ? "max" : "min",
-	       metric_names[s->metric]);
+	       train_metric_table[s->metric].name);
 	int nranked = 0;
 	for (int k = 0; k < plan->nconfigs; k++) {
 		double mean = s->maximize ? c[k].mean : -c[k].mean;
@@ -692,7 +719,7 @@ static void report(const struct sweep_setup *s, const struct sweep_plan *plan,
 		if (f)
 			fprintf(f, "%d%s", c[k].config, fields);
 		if (!c[k].ranked) { /* after the ranked ones: no rank, no statistics */
-			unranked_reason(&c[k], metric_names[s->metric], why, sizeof why);
+			unranked_reason(&c[k], train_metric_table[s->metric].name, why, sizeof why);
 			printf("%3s  %-48s  not ranked: %s\n", "-", values, why);
 			if (f)
 				fprintf(f, ",%d,nan,nan,nan,nan,nan\n", c[k].n);

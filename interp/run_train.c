@@ -28,6 +28,8 @@ struct run_ctx {
 	struct checkpoint_id id;     /* what the checkpoint belongs to */
 	bool failed;                 /* a checkpoint or the log could not be written */
 	const char *checkpoint_dest; /* the file the checkpoint replaces (a link's target) */
+	const char *best_dest;       /* the file save_best replaces, or NULL: no save_best */
+	char *labels;                /* the data's label list for weights' metadata, or NULL */
 };
 
 static void progress(void *ctx, int epoch, int64_t batch, int64_t batches, double loss, double lr,
@@ -43,16 +45,43 @@ static void progress(void *ctx, int epoch, int64_t batch, int64_t batches, doubl
 	        (long long)batches, loss, lr, samples_per_second, (int)left / 60, (int)left % 60);
 }
 
+/* Why stop ended a run after epoch m, into buf: "val_loss did not improve by more than
+ * 0 for 3 epochs (best 0.25 at epoch 5)". */
+static const char *stop_reason(const struct train_config *c, const struct train_metrics *m,
+                               char *buf, size_t size)
+{
+	snprintf(buf, size, "%s did not improve by more than %g for %d epoch%s (best %.6g at "
+	         "epoch %d)", train_metric_table[c->stop.metric].name, c->min_delta,
+	         m->track.stop_wait, m->track.stop_wait == 1 ? "" : "s", m->track.stop_best,
+	         m->epoch - m->track.stop_wait);
+	return buf;
+}
+
+/* The fields clip, stop and save_best add to a log line: "clipped" (steps of the epoch
+ * whose gradients clipping changed), "best_epoch" (the epoch save_best holds), and, on
+ * the epoch after which stop ended the run, "stopped" (why). */
+static void write_track(FILE *out, const struct train_config *c, const struct train_metrics *m)
+{
+	char why[200];
+	if (c->clip != TRAIN_CLIP_NONE)
+		fprintf(out, ", \"clipped\": %lld", (long long)m->track.clipped);
+	if (c->best.on)
+		fprintf(out, ", \"best_epoch\": %d", m->track.best_epoch);
+	if (m->track.stopped)
+		fprintf(out, ", \"stopped\": \"%s\"", stop_reason(c, m, why, sizeof why));
+}
+
 /* One line of the log: the fields of LANGUAGE.md section 8, absent parts omitted. */
-static void write_log_line(FILE *out, const char *run, const struct train_metrics *m)
+static void write_log_line(FILE *out, const struct train_lowered *t, const struct train_metrics *m)
 {
 	fprintf(out, "{\"run\": \"%s\", \"epoch\": %d, \"step\": %lld, \"lr\": %.17g, "
-	        "\"train_loss\": %.17g, \"train_acc\": %.17g", run, m->epoch, (long long)m->step,
+	        "\"train_loss\": %.17g, \"train_acc\": %.17g", t->name, m->epoch, (long long)m->step,
 	        m->lr, m->train_loss, m->train_acc);
 	if (m->has_val)
 		fprintf(out, ", \"val_loss\": %.17g, \"val_acc\": %.17g", m->val_loss, m->val_acc);
 	if (m->has_test)
 		fprintf(out, ", \"test_loss\": %.17g, \"test_acc\": %.17g", m->test_loss, m->test_acc);
+	write_track(out, &t->config, m);
 	fprintf(out, ", \"seconds\": %.3f}\n", m->seconds);
 }
 
@@ -108,7 +137,8 @@ static void print_header(FILE *out, bool val, bool test)
 
 /* Appends the line of epoch m to the log with one checked write (a failure leaves the
  * log ending with a whole line); 0, or -1 after printing the path and reason. */
-static int append_log(struct out_file *log, const char *run, const struct train_metrics *m)
+static int append_log(struct out_file *log, const struct train_lowered *t,
+                      const struct train_metrics *m)
 {
 	char *line = NULL;
 	size_t len = 0;
@@ -117,7 +147,7 @@ static int append_log(struct out_file *log, const char *run, const struct train_
 		fprintf(stderr, "descent run: %s: out of memory\n", log->path);
 		return -1;
 	}
-	write_log_line(mem, run, m);
+	write_log_line(mem, t, m);
 	int status = fclose(mem) == 0 ? out_append(log, line, len) : -1;
 	free(line);
 	return status;
@@ -127,12 +157,32 @@ static int append_log(struct out_file *log, const char *run, const struct train_
  * whole), so a run that fails before it leaves the previous log as it was. */
 static int log_epoch(struct run_ctx *r, const struct train_metrics *m)
 {
-	if (append_log(r->log, r->t->name, m) != 0)
+	if (append_log(r->log, r->t, m) != 0)
 		return -1;
 	if (!r->log_committed && out_commit(r->log) != 0)
 		return -1;
 	r->log_committed = true;
 	return 0;
+}
+
+/* Writes the weights after epoch m, the best so far, to save_best's file (through a
+ * temporary and a rename, as `save`), with the epoch, the metric and its value in the
+ * metadata besides what `save` records. 0, or -1 after printing the path and reason. */
+static int save_best(struct run_ctx *r, const struct train_metrics *m)
+{
+	const struct train_lowered *t = r->t;
+	char epoch[32], value[48], err[PATH_MAX + 600];
+	snprintf(epoch, sizeof epoch, "%d", m->epoch);
+	snprintf(value, sizeof value, "%.17g", m->track.best_value);
+	struct st_meta meta[] = {{"program", "descent " DESCENT_VERSION}, {"train", r->id.text},
+	                         {"network", t->network}, {"epoch", epoch},
+	                         {"metric", train_metric_table[t->config.best.metric].name},
+	                         {"value", value}, {"labels", r->labels}};
+	int n = r->labels ? 7 : 6;
+	if (checkpoint_save_weights(r->best_dest, &r->t->net, meta, n, err, sizeof err) == 0)
+		return 0;
+	fprintf(stderr, "descent run: %s\n", err);
+	return -1;
 }
 
 static int epoch_end(void *ctx, const struct train_metrics *m)
@@ -143,6 +193,10 @@ static int epoch_end(void *ctx, const struct train_metrics *m)
 		fputs("\r\033[K", stderr); /* messages start on a clean line */
 	char err[PATH_MAX + 600];
 	if (r->log && log_epoch(r, m) != 0) {
+		r->failed = true;
+		return 1;
+	}
+	if (r->best_dest && m->track.best_epoch == m->epoch && save_best(r, m) != 0) {
 		r->failed = true;
 		return 1;
 	}
@@ -279,6 +333,7 @@ static int resume(struct run_ctx *r, const struct run_options *o, struct diag *d
 	const struct train_metrics *m = &r->epochs[r->done - 1];
 	t->config.start_epoch = r->done;
 	t->config.start_seconds = m->seconds;
+	t->config.start_track = m->track;
 	if (!o->quiet)
 		fprintf(stderr, "%s: resuming from %s after epoch %d of %d (step %lld)\n", t->name,
 		        r->checkpoint, m->epoch, t->config.epochs, (long long)m->step);
@@ -310,7 +365,7 @@ static int start_state(const char *file, const struct ast *block, struct run_ctx
 static int start_log(struct run_ctx *r)
 {
 	for (int e = 0; r->log && e < r->done; e++)
-		if (append_log(r->log, r->t->name, &r->epochs[e]) != 0)
+		if (append_log(r->log, r->t, &r->epochs[e]) != 0)
 			return RUN_INPUT;
 	return RUN_OK;
 }
@@ -345,7 +400,8 @@ static int open_outputs(struct out_set *outs, const char *file, const struct ast
 		return RUN_INPUT;
 	for (int i = 0; i < outs->n; i++)
 		if (outs->files[i].block == block && (strcmp(outs->files[i].key, "save") == 0
-		                                      || strcmp(outs->files[i].key, "checkpoint") == 0))
+		                                      || strcmp(outs->files[i].key, "checkpoint") == 0
+		                                      || strcmp(outs->files[i].key, "save_best") == 0))
 			out_drop(&outs->files[i]);
 	return RUN_OK;
 }
@@ -376,6 +432,21 @@ static void report_interruption(const char *file, const struct run_ctx *r,
 	else
 		fprintf(stderr, "%d finished epoch%s in the table and log; a checkpoint key makes "
 		        "a run resumable\n", r->done, r->done == 1 ? "" : "s");
+}
+
+/* Says that stop ended the run early, after which epoch, and why; and which epoch
+ * save_best holds. */
+static void report_stop(const struct run_ctx *r)
+{
+	const struct train_lowered *t = r->t;
+	const struct train_metrics *m = &r->epochs[r->done - 1];
+	char why[200];
+	fprintf(stderr, "%s: stopped early after epoch %d of %d: %s\n", t->name, m->epoch,
+	        t->config.epochs, stop_reason(&t->config, m, why, sizeof why));
+	if (r->best_dest && m->track.best_epoch > 0)
+		fprintf(stderr, "%s: %s holds epoch %d (%s %.6g)\n", t->name, t->save_best->str,
+		        m->track.best_epoch, train_metric_table[t->config.best.metric].name,
+		        m->track.best_value);
 }
 
 /* Says why a run diverged (see train_run for the rules), and what to try. */
@@ -412,11 +483,13 @@ static int train_block(const char *file, const struct ast *tree, const struct as
 	k_gemm_micro(&kernel);
 	if (o->trial)
 		t->checkpoint = NULL;
+	bool tracked = t->config.clip != TRAIN_CLIP_NONE || t->config.stop.on || t->config.best.on;
 	struct run_ctx r = {t, o->quiet, isatty(STDERR_FILENO), NULL, false,
 	                    calloc((size_t)t->config.epochs, sizeof *r.epochs), 0,
 	                    t->checkpoint ? checkpoint : NULL,
-	                    {"descent " DESCENT_VERSION, t->name, o->source, text ? text : "", kernel},
-	                    false, NULL};
+	                    {"descent " DESCENT_VERSION, t->name, o->source, text ? text : "", kernel,
+	                     tracked},
+	                    false, NULL, NULL, data_label_list(&t->train)};
 	struct out_set outs = {0};
 	int status = r.epochs && text ? open_outputs(&outs, file, tree, block, log_path, o->trial, d)
 		: RUN_INPUT;
@@ -425,6 +498,8 @@ static int train_block(const char *file, const struct ast *tree, const struct as
 		struct out_file *f = out_find(&outs, t->checkpoint);
 		r.checkpoint_dest = f ? f->dest : checkpoint;
 	}
+	struct out_file *best = status == RUN_OK && t->save_best ? out_find(&outs, t->save_best) : NULL;
+	r.best_dest = best ? best->dest : NULL;
 	r.log = status == RUN_OK ? log_of(&outs, block, t, log_path) : NULL;
 	if (status == RUN_OK)
 		status = start_state(file, block, &r, o, d);
@@ -438,6 +513,8 @@ static int train_block(const char *file, const struct ast *tree, const struct as
 		&failure) : TRAIN_OK;
 	if (r.live && !o->quiet)
 		fputs("\r\033[K", stderr);
+	if (how == TRAIN_OK && r.done > 0 && r.epochs[r.done - 1].track.stopped && !o->quiet)
+		report_stop(&r);
 	if (how == TRAIN_NO_MEMORY) {
 		fprintf(stderr, "descent run: out of memory training %s\n", t->name);
 		status = RUN_INPUT;
@@ -469,6 +546,7 @@ static int train_block(const char *file, const struct ast *tree, const struct as
 		print_rows(stdout, r.epochs, r.done);
 	}
 	free(r.epochs);
+	free(r.labels);
 	free(text);
 	return status;
 }

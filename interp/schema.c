@@ -16,6 +16,7 @@
 
 #include "optim.h"
 #include "schedule.h"
+#include "train.h"
 
 /* Ranges, as designated initializers. */
 #define ANY         .lo = -INFINITY, .hi = INFINITY
@@ -36,9 +37,9 @@ static const char *const loss_names[] = {"cross_entropy", "mse", "bce", NULL};
 static const char *const normalize_names[] = {"none", "standard", "minmax", NULL};
 static const char *const padding_names[] = {"same", NULL};
 
-const char *const schema_metrics[] = {
-	"train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", NULL,
-};
+#define METRIC_NAME(name, set, higher) #name,
+const char *const schema_metrics[] = {TRAIN_METRIC_LIST(METRIC_NAME) NULL};
+#undef METRIC_NAME
 
 /* ---- optimizers (section 4) ---- */
 
@@ -414,6 +415,24 @@ const struct sig schema_samplers[] = {
 	{NULL},
 };
 
+/* Gradient clipping and early stopping (section 3's clip and stop keys). */
+static const struct param clip_params[] = {{"max", T_NUM, REQUIRED, POSITIVE}, {NULL}};
+
+const struct sig schema_clips[] = {
+	{"norm", clip_params, 0, .kind = TRAIN_CLIP_NORM},
+	{"value", clip_params, 0, .kind = TRAIN_CLIP_VALUE},
+	{NULL},
+};
+
+static const struct param patience_params[] = {
+	{"epochs", T_INT, REQUIRED, .lo = 1, .hi = 1e6},
+	{"metric", T_METRIC, REQUIRED},
+	{"min_delta", T_NUM, .dflt = 0, NONNEGATIVE},
+	{NULL},
+};
+
+const struct sig schema_stops[] = {{"patience", patience_params, 0}, {NULL}};
+
 /* ---- block keys (sections 3, 6, 7) ---- */
 
 const struct param schema_data_keys[] = {
@@ -443,6 +462,10 @@ const struct param schema_train_keys[] = {
 	{"load", T_STR},
 	{"checkpoint", T_STR},
 	{"plot", T_STR},
+	{"clip", T_CLIP},
+	{"stop", T_STOP},
+	{"save_best", T_STR},
+	{"best", T_METRIC, .dflt_name = "min val_loss"},
 	{NULL},
 };
 
@@ -532,7 +555,9 @@ const char *schema_describe(const struct param *p, char *buf, size_t size)
 		[T_PAIR] = "a pair (b1, b2)", [T_SIZE2] = "a whole number or a pair (h, w)",
 		[T_COLUMN] = "a column name or 0-based index", [T_OPTIM] = "an optimizer",
 		[T_OPTIMS] = "an optimizer or a list of them", [T_SCHED] = "a schedule",
-		[T_REG] = "a regularizer", [T_SOURCE] = "a data source", [T_NETWORK] = "a network",
+		[T_REG] = "a regularizer", [T_CLIP] = "norm(max) or value(max)",
+		[T_STOP] = "patience(epochs, metric, min_delta = 0)", [T_SOURCE] = "a data source",
+		[T_NETWORK] = "a network",
 		[T_DATA] = "a data block", [T_TRAIN] = "a train block",
 		[T_METRIC] = "max or min and a metric", [T_POINTS] = "a point or a list of points",
 	};
@@ -561,7 +586,8 @@ const char *schema_signature(const struct sig *sig, char *buf, size_t size)
 		else if (p->type == T_BOOL)
 			used += (size_t)snprintf(buf + used, size - used, "%s%s = %s", sep, p->name,
 			                         p->dflt ? "true" : "false");
-		else if (p->type == T_SCHED || p->type == T_REG || p->type == T_STR)
+		else if (p->type == T_SCHED || p->type == T_REG || p->type == T_STR
+		         || p->type == T_CLIP || p->type == T_STOP)
 			used += (size_t)snprintf(buf + used, size - used, "%s%s = ...", sep, p->name);
 		else
 			used += (size_t)snprintf(buf + used, size - used, "%s%s = %g", sep, p->name,

@@ -30,6 +30,8 @@ enum schema_type {
 	T_OPTIMS,  /* an optimizer, or a list of them to compare */
 	T_SCHED,   /* a schedule expression */
 	T_REG,     /* a regularizer call */
+	T_CLIP,    /* a gradient clipping call: norm(max) or value(max) */
+	T_STOP,    /* an early stopping call: patience(epochs, metric, min_delta) */
 	T_SOURCE,  /* a data source call */
 	T_NETWORK, /* the name of a network block */
 	T_DATA,    /* the name of a data block */
@@ -97,13 +99,16 @@ extern const struct sig schema_layers[];
 extern const struct sig schema_sources[];
 extern const struct sig schema_regularizers[];
 extern const struct sig schema_samplers[];
+extern const struct sig schema_clips[];   /* kind: enum train_clip (train.h) */
+extern const struct sig schema_stops[];
 
 extern const struct param schema_data_keys[];
 extern const struct param schema_train_keys[];
 extern const struct param schema_sweep_keys[];
 extern const struct param schema_minimize_keys[];
 
-/* Names the metrics of a run's log (train_loss, ..., test_acc), NULL-terminated. */
+/* Names the metrics of a run's log (train_loss, ..., test_acc), NULL-terminated: made
+ * from runtime/train.h's TRAIN_METRIC_LIST, the one list of them. */
 extern const char *const schema_metrics[];
 
 /* The entry of table called name, or NULL. Tables end with a NULL name. */

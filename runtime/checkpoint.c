@@ -40,12 +40,13 @@ static void contents_free(struct contents *c)
 }
 
 /* Lists the network's tensors, each trained one followed by its optimizer state, then
- * `metrics` (epochs rows at metrics); with metrics NULL, the network's tensors alone.
- * 0, or -1 out of memory. */
-static int list_contents(struct net *n, double *metrics, int epochs, struct contents *c)
+ * `metrics` (epochs rows at metrics) and, with track not NULL, `track` (epochs rows);
+ * with metrics NULL, the network's tensors alone. 0, or -1 out of memory. */
+static int list_contents(struct net *n, double *metrics, double *track, int epochs,
+                         struct contents *c)
 {
 	_Static_assert((int)ST_MAX_DIMS == (int)SHAPE_MAX, "a network's tensor fits a safetensors one");
-	int base = net_tensor_count(n), max = (1 + OPT_SLOTS) * base + 1;
+	int base = net_tensor_count(n), max = (1 + OPT_SLOTS) * base + 2;
 	c->t = calloc((size_t)max, sizeof *c->t);
 	c->names = calloc((size_t)max, sizeof *c->names);
 	c->n = 0;
@@ -72,6 +73,8 @@ static int list_contents(struct net *n, double *metrics, int epochs, struct cont
 	}
 	if (metrics)
 		c->t[c->n++] = (struct st_tensor){"metrics", 2, {epochs, CHECKPOINT_COLUMNS}, .f64 = metrics};
+	if (metrics && track)
+		c->t[c->n++] = (struct st_tensor){"track", 2, {epochs, CHECKPOINT_TRACK}, .f64 = track};
 	return 0;
 }
 
@@ -115,18 +118,44 @@ static bool unpack_metrics(const double *row, int epoch, struct train_metrics *m
 	return true;
 }
 
+static void pack_track(double *row, const struct train_track *t)
+{
+	double v[CHECKPOINT_TRACK] = {(double)t->clipped, t->stop_wait, t->stop_best, t->best_epoch,
+	                              t->best_value, t->stopped};
+	memcpy(row, v, sizeof v);
+}
+
+/* Reads row (of epoch `epoch`, whose step is steps) into t; false if it cannot be a row
+ * we wrote. */
+static bool unpack_track(const double *row, int epoch, int64_t steps, struct train_track *t)
+{
+	if (!(row[0] >= 0 && row[0] <= (double)steps && row[0] == floor(row[0]))
+	    || !(row[1] >= 0 && row[1] <= epoch && row[1] == floor(row[1]))
+	    || !(row[3] >= 0 && row[3] <= epoch && row[3] == floor(row[3]))
+	    || !(row[5] == 0 || row[5] == 1))
+		return false;
+	*t = (struct train_track){(int64_t)row[0], (int)row[1], row[2], (int)row[3], row[4],
+	                          row[5] == 1};
+	return true;
+}
+
 int checkpoint_save(const char *path, struct net *n, const struct train_metrics *m, int epochs,
                     const struct checkpoint_id *id, char *err, size_t size)
 {
 	double *metrics = malloc((size_t)epochs * CHECKPOINT_COLUMNS * sizeof *metrics);
+	double *track = id->tracked ? malloc((size_t)epochs * CHECKPOINT_TRACK * sizeof *track) : NULL;
 	struct contents c = {0};
-	if (!metrics || list_contents(n, metrics, epochs, &c) != 0) {
+	if (!metrics || (id->tracked && !track) || list_contents(n, metrics, track, epochs, &c) != 0) {
 		free(metrics);
+		free(track);
 		contents_free(&c);
 		return fail(err, size, "%s: out of memory", path);
 	}
-	for (int e = 0; e < epochs; e++)
+	for (int e = 0; e < epochs; e++) {
 		pack_metrics(metrics + e * CHECKPOINT_COLUMNS, &m[e]);
+		if (track)
+			pack_track(track + e * CHECKPOINT_TRACK, &m[e].track);
+	}
 	char epoch[32], step[32], crc[16];
 	snprintf(epoch, sizeof epoch, "%d", epochs);
 	snprintf(step, sizeof step, "%" PRId64, epochs ? m[epochs - 1].step : 0);
@@ -136,6 +165,7 @@ int checkpoint_save(const char *path, struct net *n, const struct train_metrics 
 	                         {"epoch", epoch}, {"step", step}, {"crc32", crc}};
 	int status = st_save(path, c.t, c.n, meta, sizeof meta / sizeof *meta, err, size);
 	free(metrics);
+	free(track);
 	contents_free(&c);
 	return status;
 }
@@ -255,15 +285,19 @@ int checkpoint_load(const char *path, struct net *n, struct train_metrics *m, in
 	if (status != 0)
 		return -1;
 	double *metrics = malloc((size_t)count * CHECKPOINT_COLUMNS * sizeof *metrics);
+	double *track = id->tracked ? malloc((size_t)count * CHECKPOINT_TRACK * sizeof *track) : NULL;
 	struct contents c = {0};
-	status = metrics && list_contents(n, metrics, (int)count, &c) == 0
+	bool room = metrics && (track || !id->tracked);
+	status = room && list_contents(n, metrics, track, (int)count, &c) == 0
 		? read_checked(path, &c, false, crc, err, size) : fail(err, size, "%s: out of memory", path);
 	for (int e = 0; status == 0 && e < count; e++)
-		if (!unpack_metrics(metrics + e * CHECKPOINT_COLUMNS, e + 1, &m[e]))
+		if (!unpack_metrics(metrics + e * CHECKPOINT_COLUMNS, e + 1, &m[e])
+		    || (track && !unpack_track(track + e * CHECKPOINT_TRACK, e + 1, m[e].step, &m[e].track)))
 			status = fail(err, size, "%s: the metrics of epoch %d are not valid", path, e + 1);
 	if (status == 0)
 		found->epochs = (int)count;
 	free(metrics);
+	free(track);
 	contents_free(&c);
 	return status;
 }
@@ -284,8 +318,8 @@ int checkpoint_save_weights(const char *path, struct net *n, const struct st_met
                             int nmeta, char *err, size_t size)
 {
 	struct contents c = {0};
-	int status = list_contents(n, NULL, 0, &c) == 0 ? st_save(path, c.t, c.n, meta, nmeta, err, size)
-		: fail(err, size, "%s: out of memory", path);
+	int status = list_contents(n, NULL, NULL, 0, &c) == 0
+		? st_save(path, c.t, c.n, meta, nmeta, err, size) : fail(err, size, "%s: out of memory", path);
 	contents_free(&c);
 	return status;
 }
@@ -300,7 +334,7 @@ int checkpoint_load_weights(const char *path, struct net *n, char *err, size_t s
 	long want = stored_crc(meta, nmeta);
 	st_meta_free(meta, nmeta);
 	struct contents c = {0};
-	int status = list_contents(n, NULL, 0, &c) != 0 ? fail(err, size, "%s: out of memory", path)
+	int status = list_contents(n, NULL, NULL, 0, &c) != 0 ? fail(err, size, "%s: out of memory", path)
 		: !checkpoint ? st_load(path, c.t, c.n, err, size)
 		: want < 0 ? fail(err, size, "%s: no valid crc32 in its metadata", path)
 		: read_checked(path, &c, true, want, err, size);

@@ -5,6 +5,9 @@
  *   - the optimizer's state per parameter tensor, with PyTorch's state names
  *     (dense1.weight.exp_avg, dense1.weight.momentum_buffer, ...);
  *   - `metrics`, F64 (E, CHECKPOINT_COLUMNS): every epoch's figures so far;
+ *   - only for a run with clip, stop or save_best: `track`, F64 (E, CHECKPOINT_TRACK):
+ *     every epoch's struct train_track (clipped, stop_wait, stop_best, best_epoch,
+ *     best_value, stopped), so that --resume goes on with the same counters and best;
  *   - metadata: the format, the identity of the run (program version, run name, a
  *     fingerprint of its source), the GEMM kernel, the epoch and step, and the CRC-32 of
  *     all the data.
@@ -36,11 +39,15 @@ struct checkpoint_id {
 	const char *source;  /* a fingerprint of the file and its --set values */
 	const char *text;    /* the train block's text, for a reader of the file (not compared) */
 	const char *kernel;  /* the GEMM micro-kernel, or NULL: recorded, not compared */
+	bool tracked;        /* the run has clip, stop or save_best: `track` is written and read */
 };
 
 /* The columns of `metrics`: epoch, step, lr, train_loss, train_acc, val_loss, val_acc,
  * test_loss, test_acc, seconds, and has_val + 2·has_test. */
 enum { CHECKPOINT_COLUMNS = 11 };
+
+/* The columns of `track`: clipped, stop_wait, stop_best, best_epoch, best_value, stopped. */
+enum { CHECKPOINT_TRACK = 6 };
 
 /* Writes the state of n after epochs epochs (m[0 .. epochs-1]) to path; 0, or -1 with a
  * message in err (size bytes). */

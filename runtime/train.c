@@ -2,11 +2,40 @@
 #include "train.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "rng.h"
 #include "svg.h"
+
+/* The metric table: one row per line of TRAIN_METRIC_LIST (train.h). */
+#define TRAIN_METRIC_ROW(name, set, higher) \
+	{#name, offsetof(struct train_metrics, name), set, higher},
+const struct train_metric train_metric_table[] = {
+	TRAIN_METRIC_LIST(TRAIN_METRIC_ROW) {NULL, 0, 0, false},
+};
+#undef TRAIN_METRIC_ROW
+
+int train_metric_find(const char *name)
+{
+	for (int i = 0; train_metric_table[i].name; i++)
+		if (strcmp(train_metric_table[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+bool train_metric_value(const struct train_metrics *m, int metric, double *value)
+{
+	const struct train_metric *row = &train_metric_table[metric];
+	bool present = m->epoch > 0 && (row->set == TRAIN_SET_TRAIN
+		|| (row->set == TRAIN_SET_VAL && m->has_val) || (row->set == TRAIN_SET_TEST && m->has_test));
+	double v;
+	memcpy(&v, (const char *)m + row->offset, sizeof v);
+	*value = present ? v : NAN;
+	return present;
+}
 
 static double now(void)
 {
@@ -64,7 +93,53 @@ struct epoch_sums {
 	double loss;   /* Σ of the batches' summed losses */
 	int64_t right; /* samples classified right */
 	double lr;     /* the rate of the last step */
+	int64_t clipped; /* steps whose gradients clipping changed */
 };
+
+/* torch.nn.utils.clip_grad_norm_ over all of n's gradients g (nparams): the global norm
+ * ‖g‖₂ (summed in double, in order), then g ← g · c with c = max / (‖g‖₂ + 1e-6) when
+ * c < 1, computed in float as PyTorch does. Whether it changed g. */
+static bool clip_norm(struct net *n, double max)
+{
+	double squares = 0;
+	for (int64_t i = 0; i < n->nparams; i++)
+		squares += (double)n->grads[i] * (double)n->grads[i];
+	float total = (float)sqrt(squares);
+	float coef = (float)max / (total + 1e-6f);
+	if (!(coef < 1.0f))
+		return false;
+	for (int64_t i = 0; i < n->nparams; i++)
+		n->grads[i] *= coef;
+	return true;
+}
+
+/* torch.nn.utils.clip_grad_value_: each gradient clamped to [−max, max]. Whether it
+ * changed one. */
+static bool clip_value(struct net *n, double max)
+{
+	float hi = (float)max;
+	bool changed = false;
+	for (int64_t i = 0; i < n->nparams; i++) {
+		float g = n->grads[i];
+		if (g > hi || g < -hi) {
+			n->grads[i] = g > hi ? hi : -hi;
+			changed = true;
+		}
+	}
+	return changed;
+}
+
+/* Clips the step's gradients as c says (before l2 and the update, as PyTorch clips
+ * before optimizer.step); whether clipping changed them. */
+static bool clip_gradients(struct net *n, const struct train_config *c)
+{
+	switch (c->clip) {
+	case TRAIN_CLIP_NORM: return clip_norm(n, c->clip_max);
+	case TRAIN_CLIP_VALUE: return clip_value(n, c->clip_max);
+	case TRAIN_CLIP_NONE: break;
+	}
+	return false;
+}
 
 /* The rate and momentum of the update after `step` updates. */
 static struct optim_step step_of(const struct net *n, const struct train_config *c, int64_t step)
@@ -99,6 +174,7 @@ static enum train_status train_batch(struct loop *l, int epoch, int64_t b, struc
 	}
 	if (l->step == 0)
 		l->reference = sum / (double)count; /* the first batch, before any update */
+	e->clipped += clip_gradients(n, c);
 	net_update(n, &s);
 	l->step++;
 	e->loss += sum;
@@ -141,6 +217,48 @@ static bool evaluation_failed(const struct train_metrics *m, struct train_failur
 	return which != NULL;
 }
 
+/* The tracking before epoch 1: no clipping, no best value yet (±inf, Keras's start). */
+static struct train_track first_track(const struct train_config *c)
+{
+	return (struct train_track){
+		.stop_best = c->stop.maximize ? -INFINITY : INFINITY,
+		.best_value = c->best.maximize ? -INFINITY : INFINITY,
+	};
+}
+
+/* Whether v is better than ref by more than delta, in watch w's direction. */
+static bool improves(const struct train_watch *w, double v, double ref, double delta)
+{
+	return w->maximize ? v - delta > ref : v + delta < ref;
+}
+
+/* Epoch m's tracking (clipped already set) from the previous epoch's, prev: the stop
+ * rule and the best epoch (see struct train_track). The run stops early only before its
+ * last epoch. */
+static void track_epoch(const struct train_config *c, const struct train_track *prev,
+                        struct train_metrics *m)
+{
+	struct train_track *t = &m->track;
+	int64_t clipped = t->clipped;
+	*t = *prev;
+	t->clipped = clipped;
+	double v;
+	if (c->stop.on && train_metric_value(m, c->stop.metric, &v)) {
+		if (improves(&c->stop, v, t->stop_best, c->min_delta)) {
+			t->stop_best = v;
+			t->stop_wait = 0;
+		} else {
+			t->stop_wait++;
+		}
+		t->stopped = t->stop_wait >= c->patience && m->epoch < c->epochs;
+	}
+	if (c->best.on && train_metric_value(m, c->best.metric, &v)
+	    && improves(&c->best, v, t->best_value, 0)) {
+		t->best_value = v;
+		t->best_epoch = m->epoch;
+	}
+}
+
 enum train_status train_run(struct net *n, const struct dataset *train, const struct dataset *val,
                             const struct dataset *test, const struct data_transform *tf,
                             const struct train_config *c, const struct train_hooks *hooks,
@@ -153,9 +271,11 @@ enum train_status train_run(struct net *n, const struct dataset *train, const st
 	int64_t batches = (train->n + c->batch - 1) / c->batch;
 	struct loop l = {n, train, tf, c, hooks, order, labels, batches, c->start_epoch * batches,
 	                 now() - c->start_seconds, c->start_epoch > 0 ? c->first_epoch_loss : NAN};
-	for (int epoch = c->start_epoch + 1; status == TRAIN_OK && epoch <= c->epochs; epoch++) {
+	struct train_track track = c->start_epoch > 0 ? c->start_track : first_track(c);
+	for (int epoch = c->start_epoch + 1; status == TRAIN_OK && epoch <= c->epochs
+	     && !track.stopped; epoch++) {
 		epoch_order(order, train->n, c, epoch);
-		struct epoch_sums e = {0, 0, n->opt.lr};
+		struct epoch_sums e = {0, 0, n->opt.lr, 0};
 		for (int64_t b = 0; status == TRAIN_OK && b < batches; b++)
 			status = train_batch(&l, epoch, b, &e, failure);
 		if (status != TRAIN_OK)
@@ -165,6 +285,7 @@ enum train_status train_run(struct net *n, const struct dataset *train, const st
 			.train_loss = e.loss / (double)train->n,
 			.train_acc = (double)e.right / (double)train->n,
 			.has_val = val != NULL, .has_test = test != NULL,
+			.track.clipped = e.clipped,
 		};
 		if (exploded(&l, &m, failure)) {
 			status = TRAIN_DIVERGED;
@@ -179,6 +300,8 @@ enum train_status train_run(struct net *n, const struct dataset *train, const st
 			break;
 		}
 		m.seconds = now() - l.start;
+		track_epoch(c, &track, &m);
+		track = m.track;
 		if (hooks && hooks->epoch_end && hooks->epoch_end(hooks->ctx, &m) != 0)
 			status = TRAIN_STOPPED;
 	}

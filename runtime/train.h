@@ -1,6 +1,8 @@
 /* train.h — the training loop: epochs of batches through a planned network, with the
- * learning rate and momentum from their schedules, evaluation of the validation and test
- * sets after every epoch, and a stop when the run diverges (TRAIN_EXPLOSION below).
+ * learning rate and momentum from their schedules, gradient clipping, evaluation of the
+ * validation and test sets after every epoch, early stopping and the best epoch (struct
+ * train_track), and a stop when the run diverges (TRAIN_EXPLOSION below). Also the one
+ * table of the metrics a log has (TRAIN_METRIC_LIST), for everything that names them.
  *
  * For: train blocks. Not for: printing or files; the caller's hooks see the progress and
  * every epoch's metrics (interp/cli.c writes the log, the table, the plot).
@@ -17,6 +19,65 @@
 #include "net.h"
 #include "schedule.h"
 
+/* Every metric of a run's log, in the log's order: X(name, set, higher) for the field
+ * `name` of struct train_metrics, measured on set (TRAIN_SET_*), where higher says
+ * whether a larger value is better (for messages; a user says `max` or `min`). THE ONE
+ * LIST of metrics: the checker's names (schema_metrics), `stop`, `best` and the sweep's
+ * `metric` all read it through train_metric_find and train_metric_value; a new metric
+ * is a field of struct train_metrics and a line here. */
+#define TRAIN_METRIC_LIST(X)              \
+	X(train_loss, TRAIN_SET_TRAIN, false) \
+	X(train_acc, TRAIN_SET_TRAIN, true)   \
+	X(val_loss, TRAIN_SET_VAL, false)     \
+	X(val_acc, TRAIN_SET_VAL, true)       \
+	X(test_loss, TRAIN_SET_TEST, false)   \
+	X(test_acc, TRAIN_SET_TEST, true)
+
+enum train_set {
+	TRAIN_SET_TRAIN, /* the training batches of the epoch */
+	TRAIN_SET_VAL,   /* the validation split, after the epoch */
+	TRAIN_SET_TEST,  /* the test set, after the epoch */
+};
+
+/* A row of the metric table (TRAIN_METRIC_LIST). */
+struct train_metric {
+	const char *name;   /* as written: val_loss */
+	size_t offset;      /* of its double in struct train_metrics */
+	enum train_set set; /* what it is measured on */
+	bool higher;        /* whether larger is better */
+};
+
+extern const struct train_metric train_metric_table[]; /* ends with a NULL name */
+
+/* How gradients are clipped before each update (PyTorch's torch.nn.utils). */
+enum train_clip {
+	TRAIN_CLIP_NONE,
+	TRAIN_CLIP_NORM,  /* clip_grad_norm_: all gradients × min(1, max / (‖g‖₂ + 1e-6)) */
+	TRAIN_CLIP_VALUE, /* clip_grad_value_: each gradient clamped to [−max, max] */
+};
+
+/* A metric watched after every epoch (stop's and best's): which, and which way is better. */
+struct train_watch {
+	bool on;       /* whether the run has it */
+	int metric;    /* index in train_metric_table */
+	bool maximize; /* `max NAME`, else `min NAME` */
+};
+
+/* What the loop keeps track of besides the figures (clip, stop, best): per epoch, so
+ * that a checkpoint holds it and a resumed run goes on exactly. Keras's EarlyStopping
+ * rule: after each epoch the stop metric improves when it is better than stop_best by
+ * more than min_delta; then stop_best takes its value and stop_wait is 0, else stop_wait
+ * grows by 1; the run stops once stop_wait reaches patience. The best epoch (save_best)
+ * is the first one with the best value of its metric (a strict improvement). */
+struct train_track {
+	int64_t clipped;   /* steps of the epoch whose gradients clipping changed */
+	int stop_wait;     /* epochs since the stop metric last improved by > min_delta */
+	double stop_best;  /* its value then (±inf before the first epoch) */
+	int best_epoch;    /* the best epoch so far by `best` (0: none yet) */
+	double best_value; /* its value */
+	bool stopped;      /* stop ended the run after this epoch */
+};
+
 struct train_config {
 	int epochs;                         /* how many */
 	int64_t batch;                      /* samples per step; the last batch is smaller */
@@ -27,6 +88,13 @@ struct train_config {
 	int start_epoch;                    /* epochs already done (a resumed run), else 0 */
 	double start_seconds;               /* the seconds those epochs took */
 	double first_epoch_loss;            /* when start_epoch > 0: epoch 1's train_loss */
+	enum train_clip clip;               /* gradient clipping, or TRAIN_CLIP_NONE */
+	double clip_max;                    /* its max (norm or value), > 0 */
+	struct train_watch stop;            /* stop = patience(...)'s metric */
+	int patience;                       /* epochs without improvement that stop the run */
+	double min_delta;                   /* the least change that is an improvement, >= 0 */
+	struct train_watch best;            /* save_best's metric (best) */
+	struct train_track start_track;     /* when start_epoch > 0: the last epoch's */
 };
 
 /* A run diverges at the first batch whose loss is not finite, or after an epoch whose
@@ -44,7 +112,15 @@ struct train_metrics {
 	bool has_val, has_test;     /* whether those sets exist */
 	double val_loss, val_acc, test_loss, test_acc;
 	double seconds;             /* since the run began */
+	struct train_track track;   /* clip, stop and best after this epoch */
 };
+
+/* The index in train_metric_table of the metric called name, or -1. */
+int train_metric_find(const char *name);
+
+/* The value of metric (an index in train_metric_table) in m into *value; false (and
+ * NAN) when m has none (no epoch, or a set the run does not have). */
+bool train_metric_value(const struct train_metrics *m, int metric, double *value);
 
 struct train_hooks {
 	/* after every step: where it is, the batch's mean loss, the rate, samples per second */
