@@ -17,6 +17,55 @@
 #include "train.h"
 
 /* What the hooks of one run share. */
+/* What every weights file records as safetensors metadata: the program, the train block's
+ * text, the network, the data's label names (when they are not class ids) and the
+ * normalize statistics (when the data normalizes) — what `load`, predict and eval check. */
+enum { WEIGHTS_META_MAX = 8 };
+struct weights_meta {
+	struct st_meta item[WEIGHTS_META_MAX];
+	int n;
+	char *labels, *normalize; /* owned */
+};
+
+/* Fills w for a block's text and its lowered form; false when out of memory. */
+static bool weights_meta_init(struct weights_meta *w, const char *text,
+                              const struct train_lowered *t)
+{
+	*w = (struct weights_meta){.item = {{"program", "descent " DESCENT_VERSION},
+	                                    {"train", text}, {"network", t->network}}, .n = 3};
+	w->labels = data_label_list(&t->train);
+	if (w->labels)
+		w->item[w->n++] = (struct st_meta){"labels", w->labels};
+	if (t->tf.mode == NORMALIZE_NONE) /* none is x·scale, from the file */
+		return true;
+	w->normalize = data_transform_json(&t->tf);
+	w->item[w->n++] = (struct st_meta){"normalize", w->normalize};
+	return w->normalize != NULL;
+}
+
+static void weights_meta_free(struct weights_meta *w)
+{
+	free(w->labels);
+	free(w->normalize);
+}
+
+/* Saves the network's weights to dest (through a temporary and a rename) with w's
+ * metadata and nextra more items. RUN_OK, or RUN_INPUT after printing the path and
+ * reason. */
+static int save_weights(const char *dest, struct net *net, const struct weights_meta *w,
+                        const struct st_meta *extra, int nextra)
+{
+	struct st_meta meta[WEIGHTS_META_MAX];
+	memcpy(meta, w->item, (size_t)w->n * sizeof *meta);
+	if (nextra > 0)
+		memcpy(meta + w->n, extra, (size_t)nextra * sizeof *meta);
+	char err[PATH_MAX + 600];
+	if (checkpoint_save_weights(dest, net, meta, w->n + nextra, err, sizeof err) == 0)
+		return RUN_OK;
+	fprintf(stderr, "descent run: %s\n", err);
+	return RUN_INPUT;
+}
+
 struct run_ctx {
 	struct train_lowered *t;
 	bool quiet, live;            /* no progress at all; a live line (a terminal) */
@@ -29,7 +78,7 @@ struct run_ctx {
 	bool failed;                 /* a checkpoint or the log could not be written */
 	const char *checkpoint_dest; /* the file the checkpoint replaces (a link's target) */
 	const char *best_dest;       /* the file save_best replaces, or NULL: no save_best */
-	char *labels;                /* the data's label list for weights' metadata, or NULL */
+	struct weights_meta meta;    /* what save and save_best record besides the tensors */
 };
 
 static void progress(void *ctx, int epoch, int64_t batch, int64_t batches, double loss, double lr,
@@ -170,19 +219,13 @@ static int log_epoch(struct run_ctx *r, const struct train_metrics *m)
  * metadata besides what `save` records. 0, or -1 after printing the path and reason. */
 static int save_best(struct run_ctx *r, const struct train_metrics *m)
 {
-	const struct train_lowered *t = r->t;
-	char epoch[32], value[48], err[PATH_MAX + 600];
+	char epoch[32], value[48];
 	snprintf(epoch, sizeof epoch, "%d", m->epoch);
 	snprintf(value, sizeof value, "%.17g", m->track.best_value);
-	struct st_meta meta[] = {{"program", "descent " DESCENT_VERSION}, {"train", r->id.text},
-	                         {"network", t->network}, {"epoch", epoch},
-	                         {"metric", train_metric_table[t->config.best.metric].name},
-	                         {"value", value}, {"labels", r->labels}};
-	int n = r->labels ? 7 : 6;
-	if (checkpoint_save_weights(r->best_dest, &r->t->net, meta, n, err, sizeof err) == 0)
-		return 0;
-	fprintf(stderr, "descent run: %s\n", err);
-	return -1;
+	struct st_meta best[] = {{"epoch", epoch},
+	                         {"metric", train_metric_table[r->t->config.best.metric].name},
+	                         {"value", value}};
+	return save_weights(r->best_dest, &r->t->net, &r->meta, best, 3) == RUN_OK ? 0 : -1;
 }
 
 static int epoch_end(void *ctx, const struct train_metrics *m)
@@ -235,43 +278,20 @@ static char *block_text(const struct ast *block)
 	return strndup(p, (size_t)(q - p));
 }
 
-/* Loads (load) or saves (!load) the weights at the path given by node (saved to dest,
- * the file it replaces); 0 or an exit status. */
-static int weights_file(const char *file, const struct ast *block, struct train_lowered *t,
-                        const struct ast *node, bool load, const char *dest, struct diag *d)
+/* Loads the weights of the load key into t's network: RUN_OK, or RUN_INPUT reported at
+ * the key. */
+static int load_weights(const char *file, struct train_lowered *t, struct diag *d)
 {
 	char path[4096], err[PATH_MAX + 600];
-	run_output_path(file, node->str, path, sizeof path);
+	run_output_path(file, t->load->str, path, sizeof path);
 	char *labels = data_label_list(&t->train); /* NULL: class ids */
-	if (load) {
-		int loaded = checkpoint_check_labels(path, labels, err, sizeof err) == 0
-			&& checkpoint_load_weights(path, &t->net, err, sizeof err) == 0;
-		free(labels);
-		if (loaded)
-			return RUN_OK;
-		diag_error(d, node->loc, "%s", err);
-		return RUN_INPUT;
-	}
-	char *text = block_text(block);
-	/* the statistics predict and eval need (none is x·scale, from the file) */
-	char *normalize = t->tf.mode != NORMALIZE_NONE ? data_transform_json(&t->tf) : NULL;
-	struct st_meta meta[5] = {{"program", "descent " DESCENT_VERSION},
-	                          {"train", text ? text : ""}, {"network", t->network}};
-	int nmeta = 3;
-	if (labels)
-		meta[nmeta++] = (struct st_meta){"labels", labels};
-	if (normalize)
-		meta[nmeta++] = (struct st_meta){"normalize", normalize};
-	int status = t->tf.mode != NORMALIZE_NONE && !normalize
-		? (snprintf(err, sizeof err, "%s: out of memory", dest), RUN_INPUT)
-		: checkpoint_save_weights(dest, &t->net, meta, nmeta, err, sizeof err) == 0
-		? RUN_OK : RUN_INPUT;
-	if (status != RUN_OK)
-		fprintf(stderr, "descent run: %s\n", err);
-	free(normalize);
-	free(text);
+	int loaded = checkpoint_check_labels(path, labels, err, sizeof err) == 0
+		&& checkpoint_load_weights(path, &t->net, err, sizeof err) == 0;
 	free(labels);
-	return status;
+	if (loaded)
+		return RUN_OK;
+	diag_error(d, t->load->loc, "%s", err);
+	return RUN_INPUT;
 }
 
 struct plot_data {
@@ -343,7 +363,7 @@ static int resume(struct run_ctx *r, const struct run_options *o, struct diag *d
 
 /* Where a run starts: its checkpoint (with --resume, if the file exists), the weights of
  * its load key, or its init. RUN_OK or an exit status (reported). */
-static int start_state(const char *file, const struct ast *block, struct run_ctx *r,
+static int start_state(const char *file, struct run_ctx *r,
                        const struct run_options *o, struct diag *d)
 {
 	struct train_lowered *t = r->t;
@@ -358,7 +378,7 @@ static int start_state(const char *file, const struct ast *block, struct run_ctx
 	else if (r->checkpoint && o->resume && !o->quiet)
 		fprintf(stderr, "%s: no checkpoint %s yet; starting at epoch 1\n", t->name,
 		        r->checkpoint);
-	return t->load ? weights_file(file, block, t, t->load, true, NULL, d) : RUN_OK;
+	return t->load ? load_weights(file, t, d) : RUN_OK;
 }
 
 /* Writes the epochs restored so far into the log's temporary (opened by out_open). */
@@ -489,9 +509,10 @@ static int train_block(const char *file, const struct ast *tree, const struct as
 	                    t->checkpoint ? checkpoint : NULL,
 	                    {"descent " DESCENT_VERSION, t->name, o->source, text ? text : "", kernel,
 	                     tracked},
-	                    false, NULL, NULL, data_label_list(&t->train)};
+	                    false, NULL, NULL};
 	struct out_set outs = {0};
-	int status = r.epochs && text ? open_outputs(&outs, file, tree, block, log_path, o->trial, d)
+	bool meta = text && weights_meta_init(&r.meta, text, t);
+	int status = r.epochs && meta ? open_outputs(&outs, file, tree, block, log_path, o->trial, d)
 		: RUN_INPUT;
 	if (t->checkpoint) {
 		run_output_path(file, t->checkpoint->str, checkpoint, sizeof checkpoint);
@@ -502,7 +523,7 @@ static int train_block(const char *file, const struct ast *tree, const struct as
 	r.best_dest = best ? best->dest : NULL;
 	r.log = status == RUN_OK ? log_of(&outs, block, t, log_path) : NULL;
 	if (status == RUN_OK)
-		status = start_state(file, block, &r, o, d);
+		status = start_state(file, &r, o, d);
 	if (status == RUN_OK)
 		status = start_log(&r);
 	struct train_failure failure;
@@ -531,7 +552,7 @@ static int train_block(const char *file, const struct ast *tree, const struct as
 	status = status == RUN_OK ? logged : status;
 	struct out_file *save = status == RUN_OK ? out_find(&outs, t->save) : NULL;
 	if (save)
-		status = weights_file(file, block, t, t->save, false, save->dest, d);
+		status = save_weights(save->dest, &t->net, &r.meta, NULL, 0);
 	if (status == RUN_OK && t->plot && r.done > 0)
 		status = plot_run(out_find(&outs, t->plot), &r);
 	out_release(&outs);
@@ -546,7 +567,7 @@ static int train_block(const char *file, const struct ast *tree, const struct as
 		print_rows(stdout, r.epochs, r.done);
 	}
 	free(r.epochs);
-	free(r.labels);
+	weights_meta_free(&r.meta);
 	free(text);
 	return status;
 }

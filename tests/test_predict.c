@@ -553,6 +553,35 @@ Test(save, records_the_normalize_statistics_only_when_the_data_normalizes)
 	cr_expect_eq(remove_tree(dir), 0);
 }
 
+/* save_best's file carries what save's does (label names, normalize statistics, the
+ * block's text), so predict and eval take it as they take save's. */
+Test(save_best, records_what_save_records_so_predict_takes_it)
+{
+	char dir[64], path[128], saved[128], best[128], *out, *err;
+	golden_copy(dir);
+	variant(dir, "best.nn", "    save      = \"model.safetensors\"",
+	        "    save      = \"model.safetensors\"\n    save_best = \"best.safetensors\"\n"
+	        "    best      = max test_acc", path, sizeof path);
+	cr_assert_eq(descent((const char *const[]){"run", "--quiet", path, NULL}, NULL, &err), 0,
+	             "%s", err);
+	free(err);
+	snprintf(saved, sizeof saved, "%s/model.safetensors", dir);
+	snprintf(best, sizeof best, "%s/best.safetensors", dir);
+	const char *keys[] = {"program", "train", "network", "labels", "normalize"};
+	for (int k = 0; k < 5; k++) {
+		char *a = metadata(saved, keys[k]), *b = metadata(best, keys[k]);
+		cr_assert(a && b, "%s: save has %s, save_best has %s", keys[k], a, b);
+		cr_expect_str_eq(a, b, "%s", keys[k]);
+		free(a);
+		free(b);
+	}
+	cr_expect_eq(descent((const char *const[]){"eval", path, "--weights", best, NULL}, &out,
+	                     &err), 0, "%s", err);
+	free(out);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
 Test(data, transform_json_reads_back_bit_for_bit)
 {
 	float shift[3] = {0.1f, -3.4028235e38f, 1e-30f}, mul[3] = {1.0f / 3, 7.0f, 0.000123f};
