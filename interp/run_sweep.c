@@ -825,7 +825,7 @@ static int finish(const struct sweep_run *w, const struct sweep_options *o)
 			snprintf(shard, sizeof shard, " (shard %d/%d)", o->shard, o->shards);
 		command_text(w->file, o, " --summary", command, sizeof command);
 		printf("sweep of %s%s: %d of %d trial%s of the whole sweep %s results; no row yet: %s\n"
-		       "not ranked until every trial has a row: then '%s' ranks them\n",
+		       "not ranked until every trial has a row; then this ranks them: %s\n",
 		       w->s->train->str ? w->s->train->str : "train", shard, plan->ntrials - n,
 		       plan->ntrials, plan->ntrials == 1 ? "" : "s", plan->ntrials - n == 1 ? "has"
 		       : "have", missing, command);
@@ -850,7 +850,7 @@ static int summary_only(const struct sweep_run *w, const struct sweep_options *o
 	} else {
 		command_text(w->file, o, "", command, sizeof command);
 		fprintf(stderr, "descent sweep: %s: %d of %d trial%s %s no row made with the current "
-		        "settings: %s; no summary until every trial has one (run them: '%s', or the "
+		        "settings: %s; no summary until every trial has one (run them: %s, or the "
 		        "shards that hold them; rows made with other --set values do not count)\n",
 		        w->store->results, n, plan->ntrials, plan->ntrials == 1 ? "" : "s",
 		        n == 1 ? "has" : "have", missing, command);
@@ -1210,7 +1210,7 @@ int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
 			snprintf(shard, sizeof shard, " --shard %d/%d", o->shard, o->shards);
 		command_text(file, o, shard, command, sizeof command);
 		fprintf(stderr, "%ssweep interrupted: %d of %d trials of this run finished (rows of "
-		        "%s); '%s' runs the rest\n", isatty(STDERR_FILENO) ? "\r\033[K" : "",
+		        "%s); the rest: %s\n", isatty(STDERR_FILENO) ? "\r\033[K" : "",
 		        finished, pending, store.results, command);
 		status = RUN_INTERRUPTED;
 	} else {
