@@ -1210,7 +1210,7 @@ int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
 			snprintf(shard, sizeof shard, " --shard %d/%d", o->shard, o->shards);
 		command_text(file, o, shard, command, sizeof command);
 		fprintf(stderr, "%ssweep interrupted: %d of %d trials of this run finished (rows of "
-		        "%s); the rest: %s\n", isatty(STDERR_FILENO) ? "\r\033[K" : "",
+		        "%s); %s runs the rest\n", isatty(STDERR_FILENO) ? "\r\033[K" : "",
 		        finished, pending, store.results, command);
 		status = RUN_INTERRUPTED;
 	} else {

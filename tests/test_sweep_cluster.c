@@ -318,8 +318,8 @@ Test(sweep_cluster, the_interrupt_hint_repeats_shard_and_set)
 	waitpid(pid, &how, 0);
 	cr_expect(WIFSIGNALED(how) && WTERMSIG(how) == SIGINT, "status %d", how);
 	char *err = slurp(errs, NULL), expected[400];
-	snprintf(expected, sizeof expected, "; the rest: descent sweep %s --shard 1/2 --set "
-	         "'t.optimizer = sgd(lr = 0.1)'\n", nn);
+	snprintf(expected, sizeof expected, "); descent sweep %s --shard 1/2 --set "
+	         "'t.optimizer = sgd(lr = 0.1)' runs the rest\n", nn);
 	cr_expect(err && strstr(err, expected), "%s", err);
 	free(err);
 	cr_expect_eq(remove_tree(dir), 0);
