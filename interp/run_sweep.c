@@ -1086,15 +1086,26 @@ static void report_skipped(const struct sweep_run *w, const int *skipped, int n)
 	        n == 1 ? "its row" : "their rows", w->store->results);
 }
 
-/* Says which trials of this run failed (their rows say why), if any. */
+/* Says which trials of this run failed, if any: failures[i] is a trial whose row says
+ * failed, or -1 - (trial * 256 + signal) for one whose worker died (killed by a signal
+ * before it wrote a row). */
 static void report_failed(const int *failures, int n)
 {
-	if (n == 0)
+	int rows = 0;
+	for (int i = 0; i < n; i++)
+		if (failures[i] < 0)
+			fprintf(stderr, "descent sweep: trial %d's worker died of signal %d (killed, out of "
+			        "memory?); it has no row, and a rerun runs it\n", (-1 - failures[i]) / 256,
+			        (-1 - failures[i]) % 256);
+		else
+			rows++;
+	if (rows == 0)
 		return;
-	fprintf(stderr, "descent sweep: %d trial%s of this run failed (", n, n == 1 ? "" : "s");
-	for (int i = 0; i < n && i < 10; i++)
-		fprintf(stderr, "%s%d", i ? ", " : "", failures[i]);
-	fprintf(stderr, "%s); the message column of results.csv says why\n", n > 10 ? ", ..." : "");
+	fprintf(stderr, "descent sweep: %d trial%s of this run failed (", rows, rows == 1 ? "" : "s");
+	for (int i = 0, k = 0; i < n && k < 10; i++)
+		if (failures[i] >= 0)
+			fprintf(stderr, "%s%d", k++ ? ", " : "", failures[i]);
+	fprintf(stderr, "%s); the message column of results.csv says why\n", rows > 10 ? ", ..." : "");
 }
 
 int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
@@ -1191,12 +1202,9 @@ int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
 				skipped[nskipped++] = trial;
 			elsewhere += code == WORKER_DONE;
 			no_row |= code == WORKER_NO_ROW;
-			if (failures && !stopping && (code == RUN_INPUT || !WIFEXITED(how)))
-				failures[failed++] = trial; /* a row says failed, or it died: none */
-			if (!WIFEXITED(how) && !stopping)
-				fprintf(stderr, "descent sweep: trial %d's worker died of signal %d (killed, out "
-				        "of memory?); it has no row, and a rerun runs it\n", trial,
-				        WIFSIGNALED(how) ? WTERMSIG(how) : 0);
+			if (failures && (code == RUN_INPUT || !WIFEXITED(how))) /* a row says failed, */
+				failures[failed++] = WIFEXITED(how) ? trial /* or it died: no row */
+					: -1 - (trial * 256 + (WIFSIGNALED(how) ? WTERMSIG(how) : 0));
 			finished += WIFEXITED(how) && code != WORKER_CLAIMED && code != WORKER_DONE;
 			if (!o->quiet && !stopping)
 				progress(&w, finished, finished + nskipped + elsewhere, running, pending,
