@@ -1086,25 +1086,29 @@ static void report_skipped(const struct sweep_run *w, const int *skipped, int n)
 	        n == 1 ? "its row" : "their rows", w->store->results);
 }
 
-/* Says which trials of this run failed, if any: failures[i] is a trial whose row says
- * failed, or -1 - (trial * 256 + signal) for one whose worker died (killed by a signal
- * before it wrote a row). */
-static void report_failed(const int *failures, int n)
+/* A trial of this run that failed: its row says so (signal 0), or its worker died of
+ * signal before writing one. */
+struct failure {
+	int trial, signal;
+};
+
+/* Says which trials of this run failed, if any. */
+static void report_failed(const struct failure *failures, int n)
 {
 	int rows = 0;
 	for (int i = 0; i < n; i++)
-		if (failures[i] < 0)
+		if (failures[i].signal)
 			fprintf(stderr, "descent sweep: trial %d's worker died of signal %d (killed, out of "
-			        "memory?); it has no row, and a rerun runs it\n", (-1 - failures[i]) / 256,
-			        (-1 - failures[i]) % 256);
+			        "memory?); it has no row, and a rerun runs it\n", failures[i].trial,
+			        failures[i].signal);
 		else
 			rows++;
 	if (rows == 0)
 		return;
 	fprintf(stderr, "descent sweep: %d trial%s of this run failed (", rows, rows == 1 ? "" : "s");
 	for (int i = 0, k = 0; i < n && k < 10; i++)
-		if (failures[i] >= 0)
-			fprintf(stderr, "%s%d", k++ ? ", " : "", failures[i]);
+		if (!failures[i].signal)
+			fprintf(stderr, "%s%d", k++ ? ", " : "", failures[i].trial);
 	fprintf(stderr, "%s); the message column of results.csv says why\n", rows > 10 ? ", ..." : "");
 }
 
@@ -1162,8 +1166,8 @@ int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
 	double start = now();
 	struct worker *workers = calloc((size_t)o->jobs, sizeof *workers);
 	bool cannot_fork = false, no_row = false;
-	int nskipped = 0, elsewhere = 0, failed = 0, *failures = calloc((size_t)plan.ntrials + 1,
-	                                                                  sizeof *failures);
+	int nskipped = 0, elsewhere = 0, failed = 0;
+	struct failure *failures = calloc((size_t)plan.ntrials + 1, sizeof *failures);
 	for (int t = 0; workers && (t < plan.ntrials || running > 0);) {
 		bool stopping = o->interrupt && *o->interrupt;
 		if (stopping)
@@ -1202,9 +1206,9 @@ int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
 				skipped[nskipped++] = trial;
 			elsewhere += code == WORKER_DONE;
 			no_row |= code == WORKER_NO_ROW;
-			if (failures && (code == RUN_INPUT || !WIFEXITED(how))) /* a row says failed, */
-				failures[failed++] = WIFEXITED(how) ? trial /* or it died: no row */
-					: -1 - (trial * 256 + (WIFSIGNALED(how) ? WTERMSIG(how) : 0));
+			if (failures && (code == RUN_INPUT || !WIFEXITED(how))) /* its row says failed, */
+				failures[failed++] = (struct failure){trial, WIFEXITED(how) ? 0 /* or it died */
+					: WIFSIGNALED(how) ? WTERMSIG(how) : -1};
 			finished += WIFEXITED(how) && code != WORKER_CLAIMED && code != WORKER_DONE;
 			if (!o->quiet && !stopping)
 				progress(&w, finished, finished + nskipped + elsewhere, running, pending,
