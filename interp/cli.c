@@ -641,10 +641,19 @@ static void shell_word(char *buf, size_t size, const char *text)
 	size_t n = strlen(buf);
 	bool plain = *text != '\0' && strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	                                      "0123456789=._/,:+-") == strlen(text);
-	n += (size_t)snprintf(buf + n, size - n, plain ? " %s" : " '", text);
-	for (const char *c = text; !plain && *c && n + 6 < size; c++)
-		n += (size_t)snprintf(buf + n, size - n, *c == '\'' ? "'\\''" : "%c", *c);
-	if (!plain && n + 2 < size)
+	if (plain) {
+		snprintf(buf + n, size - n, " %s", text);
+		return;
+	}
+	n += (size_t)snprintf(buf + n, size - n, " '");
+	for (const char *c = text; *c && n + 6 < size; c++) {
+		if (*c == '\'')
+			n += (size_t)snprintf(buf + n, size - n, "'\\''"); /* end, a quote, begin again */
+		else
+			buf[n++] = *c;
+	}
+	buf[n] = '\0';
+	if (n + 2 < size)
 		snprintf(buf + n, size - n, "'");
 }
 
