@@ -90,14 +90,14 @@ summary=$(sbatch --parsable --dependency="afterany:$array" --time=5 -o summary-1
 jobs+=("$summary")
 
 # Cancel task 2 while its first trial (trial 2: shard 2/4 of 8 holds 2 and 6) trains.
-deadline=$((SECONDS + 120))
+deadline=$((SECONDS + 300))
 until [[ $(state "${array}_2") == RUNNING && -s runs/s-sweep/trial-2.jsonl ]]; do
 	((SECONDS < deadline)) || fail "task 2 never ran trial 2"
 	sleep 0.2
 done
 scancel "${array}_2"
-wait_done "$array" 180
-wait_done "$summary" 60
+wait_done "$array" 600
+wait_done "$summary" 120
 [[ $(state "${array}_2") == CANCELLED ]] || fail "task 2 ended $(state "${array}_2"), not cancelled"
 grep -q "runs the rest" task-2.out || fail "task 2 said no hint: $(cat task-2.out)"
 grep -q -- "--shard 2/4" task-2.out || fail "the hint lacks --shard 2/4: $(cat task-2.out)"
@@ -115,8 +115,8 @@ jobs+=("$again")
 summary=$(sbatch --parsable --dependency="afterany:$again" --time=5 -o summary-2.out \
 	--wrap "exec $descent sweep s.nn --summary")
 jobs+=("$summary")
-wait_done "$again" 180
-wait_done "$summary" 60
+wait_done "$again" 600
+wait_done "$summary" 120
 [[ $(exit_code "$summary") == 0:0 ]] || fail "the summary gave $(exit_code "$summary"): $(cat summary-2.out)"
 
 # Every trial once: one row each, and a log of one line per epoch (not two runs in one).
