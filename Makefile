@@ -3,6 +3,8 @@
 #   make             build ./descent
 #   make test        build and run the Criterion suites (unit and end to end)
 #   make test-asan   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test-slurm  (root, Debian) the README's cluster recipe on a single-node Slurm
+#                    cluster set up by ../shared/tools/slurm-single-node.sh (tests/slurm/)
 #   make demo        the main job on the bundled data
 #   make fuzz        libFuzzer over parse + check + minimize, then over the data loaders,
 #                    then over the checkpoint and safetensors readers
@@ -58,7 +60,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(BUILD)/tests/test_descent
 DEPS    := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
-.PHONY: all test test-asan demo fuzz bench examples clean deps install uninstall \
+.PHONY: all test test-asan test-slurm demo fuzz bench examples clean deps install uninstall \
         editors-test-deps
 .DELETE_ON_ERROR:
 
@@ -131,6 +133,11 @@ $(EDITORS_STAMP):
 
 test-asan:
 	$(MAKE) BUILD=build-asan BIN=build-asan/descent SANITIZE=address OPT=-O1 test
+
+# A sweep as a Slurm job array with a dependent summary job, a task cancelled and
+# resubmitted; starts (and then stops) the cluster's daemons. Root, Debian 12.
+test-slurm: $(BIN)
+	tests/slurm/run.sh $(BIN)
 
 # The main job on the bundled data: train the digits MLP (examples/digits.nn; its log,
 # weights and picture go to examples/runs/), and draw a learning-rate schedule.

@@ -111,7 +111,8 @@ static const char ir_help[] =
 	"2 misuse.\n";
 
 static const char sweep_help[] =
-	"usage: descent sweep FILE.nn [--set K=V]... [--jobs N] [--shard I/N] [--quiet]\n"
+	"usage: descent sweep FILE.nn [--set K=V]... [--jobs N] [--shard I/N | --shard auto[/N]]\n"
+	"                     [--quiet] [--list | --summary]\n"
 	"\n"
 	"Checks FILE, then runs the trials of its sweep block, N at a time in worker\n"
 	"processes (default: one per CPU it may use, its affinity and at most\n"
@@ -120,16 +121,28 @@ static const char sweep_help[] =
 	"(`out`, default runs/FILE-sweep/ beside FILE): results.csv, a row appended as each\n"
 	"trial ends (status ok, diverged or failed with its message), a JSON Lines log per\n"
 	"trial, and summary.csv over seeds; then a table ranked by the metric, marking the\n"
-	"configurations within seed noise of the best (Welch's t-test, p > 0.05).\n"
+	"configurations within seed noise of the best (Welch's t-test, p > 0.05). The table\n"
+	"and summary.csv/summary.svg come only once every trial of the sweep has a row;\n"
+	"before that, the sweep says how many trials of the whole sweep have one.\n"
 	"Rerunning skips the trials results.csv already holds with the same settings (each\n"
 	"row has a hash of them), so a killed sweep resumes; trials whose settings changed\n"
 	"run again. Two sweeps of one folder share its trials out, never running one twice.\n"
-	"--shard I/N runs the trials whose index is I mod N (machines sharing the folder).\n"
+	"--shard I/N runs the trials whose index is I mod N (machines sharing the folder);\n"
+	"shards count from 0. --shard auto takes I and N from a Slurm job array\n"
+	"(SLURM_ARRAY_TASK_ID, _MIN, _STEP, _COUNT: any first index and step), or I from\n"
+	"JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) with N from --shard auto/N.\n"
+	"--list prints the trials (index, configuration, seed, values) and their count and\n"
+	"runs nothing. --summary runs nothing and only summarizes, refusing (exit 1, naming\n"
+	"them) while trials have no row; give it the same --set values as the runs.\n"
 	"--set KEY=VALUE changes the base train block as in 'descent run' (epochs=1 for a\n"
 	"quick try); the sweep's own values win over it (a warning says so). Trials write no\n"
 	"checkpoint; a block's save and plot go to trial-N.safetensors and trial-N.svg in the\n"
 	"output folder. Ctrl-C (SIGINT) or SIGTERM stops the running trials, says how many\n"
-	"finished, then ends the program by that signal; a rerun runs the rest.\n";
+	"finished and the command (with --shard and --set) that runs the rest, then ends the\n"
+	"program by that signal.\n"
+	"exit status: 0 success (a diverged trial is a result: its configuration is not\n"
+	"ranked), 1 an error in the input or a trial of this run failed, 2 misuse.\n"
+	"Cluster recipes (sbatch --array, GNU parallel): README.md, docs/language.md.\n";
 
 static const char predict_help[] =
 	"usage: descent predict FILE.nn --weights W.safetensors [DATA... | --data NAME]\n"
@@ -726,6 +739,51 @@ static void warn_swept_sets(const struct ast *file, const struct overrides *sets
 	}
 }
 
+/* Appends text to the shell command line at buf (size bytes), in single quotes unless
+ * it is plain (letters, digits, =._/,:+-). */
+static void shell_word(char *buf, size_t size, const char *text)
+{
+	size_t n = strlen(buf);
+	bool plain = *text != '\0' && strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                      "0123456789=._/,:+-") == strlen(text);
+	if (plain) {
+		snprintf(buf + n, size - n, " %s", text);
+		return;
+	}
+	n += (size_t)snprintf(buf + n, size - n, " '");
+	for (const char *c = text; *c && n + 6 < size; c++) {
+		if (*c == '\'')
+			n += (size_t)snprintf(buf + n, size - n, "'\\''"); /* end, a quote, begin again */
+		else
+			buf[n++] = *c;
+	}
+	buf[n] = '\0';
+	if (n + 2 < size)
+		snprintf(buf + n, size - n, "'");
+}
+
+/* The --set options of this command line, each quoted for a shell (" --set 'k = v'"):
+ * what a rerun must repeat for its trials to have the same settings. Owned; NULL when
+ * memory runs out. */
+static char *sweep_again(int argc, char **argv)
+{
+	size_t size = 64;
+	for (int i = 0; i < argc; i++)
+		size += 4 * strlen(argv[i]) + 8;
+	char *buf = calloc(size, 1);
+	if (!buf)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		const char *v = strncmp(argv[i], "--set=", 6) == 0 ? argv[i] + 6
+			: strcmp(argv[i], "--set") == 0 && i + 1 < argc ? argv[++i] : NULL;
+		if (v) {
+			shell_word(buf, size, "--set");
+			shell_word(buf, size, v);
+		}
+	}
+	return buf;
+}
+
 static int cmd_sweep(int argc, char **argv)
 {
 	int cpus = run_cpus(); /* one worker per CPU, or per OMP_NUM_THREADS of them */
@@ -736,6 +794,7 @@ static int cmd_sweep(int argc, char **argv)
 	struct diag d;
 	struct overrides sets = {0};
 	int status = EXIT_OK;
+	char why[400];
 	diag_setup(&d);
 	for (int i = 0; status == EXIT_OK && i < argc; i++) {
 		const char *v;
@@ -749,11 +808,14 @@ static int cmd_sweep(int argc, char **argv)
 			else
 				o.jobs = (int)jobs;
 		} else if ((v = option_value(argc, argv, &i, "--shard"))) {
-			if (sscanf(v, "%d/%d", &o.shard, &o.shards) != 2 || o.shards < 1 || o.shard < 0
-			    || o.shard >= o.shards)
-				status = usage_error("sweep", "--shard takes I/N with 0 <= I < N, not '%s'", v);
+			if (sweep_shard_parse(v, &o.shard, &o.shards, why, sizeof why) != 0)
+				status = usage_error("sweep", "%s", why);
 		} else if (strcmp(argv[i], "--quiet") == 0) {
 			o.quiet = true;
+		} else if (strcmp(argv[i], "--list") == 0) {
+			o.list = true;
+		} else if (strcmp(argv[i], "--summary") == 0) {
+			o.summary = true;
 		} else if (strcmp(argv[i], "--set") == 0) {
 			status = usage_error("sweep", "--set needs KEY=VALUE");
 		} else if ((argv[i][0] == '-' && argv[i][1] != '\0') || path) {
@@ -766,8 +828,12 @@ static int cmd_sweep(int argc, char **argv)
 	}
 	if (status == EXIT_OK && !path)
 		status = usage_error("sweep", "which file?");
+	if (status == EXIT_OK && o.list && o.summary)
+		status = usage_error("sweep", "--list and --summary are two commands; give one");
 	if (status == EXIT_OK)
 		status = overrides_check(&sets, "sweep", &d);
+	char *again = status == EXIT_OK ? sweep_again(argc, argv) : NULL;
+	o.again = again ? again : "";
 	if (status != EXIT_OK)
 		return overrides_free(&sets), status;
 	struct source *src = NULL;
@@ -783,6 +849,7 @@ static int cmd_sweep(int argc, char **argv)
 	ast_free(unfolded);
 	source_free(src);
 	overrides_free(&sets);
+	free(again);
 	if (interrupted)
 		die_of_interrupt();
 	return status;

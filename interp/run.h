@@ -57,6 +57,9 @@ struct sweep_options {
 	int jobs;           /* worker processes at once */
 	int shard, shards;  /* run the trials with index ≡ shard mod shards */
 	bool quiet;         /* no progress lines */
+	bool list;          /* --list: print the trials, run nothing */
+	bool summary;       /* --summary: only summarize, refusing while trials lack a row */
+	const char *again;  /* the --set options, quoted for a shell (" --set 'k=v'"), or "" */
 	const volatile sig_atomic_t *interrupt; /* set by SIGINT/SIGTERM: stop the trials */
 };
 int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,

@@ -3,6 +3,13 @@
  * where configurations within seed noise of the best (Welch, p > 0.05) are marked; a
  * configuration with a diverged or failed trial is listed apart, never ranked.
  *
+ * The table and summary files are made only when every trial of the whole sweep has a
+ * row (they are final then); a shard that leaves some without says how many have one.
+ * `--summary` only summarizes, refusing while a trial has no row; `--list` prints the
+ * trials. The exit status is 1 when a trial of this run failed (its worker died, or its
+ * row says failed); a diverged trial is a result (its row says so, its configuration is
+ * not ranked), not a failure: 0.
+ *
  * A trial's identity is a hash of what it runs: its train block once the --set values
  * and the trial's values are applied (folded, so lets are in it; comments and layout
  * are not), the network and data blocks that block names, the data files' paths, sizes
@@ -37,6 +44,7 @@
 #include "lower.h"
 #include "schema.h"
 #include "fold.h"
+#include "outputs.h"
 #include "override.h"
 #include "run.h"
 #include "stats.h"
@@ -574,14 +582,13 @@ static int compare_configs(const void *a, const void *b)
 	return (x->mean < y->mean) - (x->mean > y->mean);
 }
 
-/* summary.svg: the metric of every trial, one column of points per ranked configuration
+/* summary.svg into out: the metric of every trial, one column of points per ranked configuration
  * (the first nranked of c) in ranked order (a strip plot over seeds), the mean as a short
  * bar. */
-static void strip_plot(const char *path, const struct sweep_setup *s, const struct sweep_plan *plan,
+static void strip_plot(FILE *out, const struct sweep_setup *s, const struct sweep_plan *plan,
                        const struct config_summary *c, int nranked, const double *value,
                        char (*labels)[160])
 {
-	FILE *out = fopen(path, "w");
 	int k_max = nranked;
 	double *x = calloc((size_t)plan->ntrials + 1, sizeof *x), *y = calloc((size_t)plan->ntrials + 1, sizeof *y);
 	struct svg_series *series = calloc((size_t)k_max + 1, sizeof *series);
@@ -623,8 +630,6 @@ static void strip_plot(const char *path, const struct sweep_setup *s, const stru
 	svg_legend(out, &beside, series, k_max); /* to the right of the points */
 	svg_end(out);
 done:
-	if (out)
-		fclose(out);
 	free(x);
 	free(y);
 	free(series);
@@ -690,13 +695,42 @@ static void config_values(const struct sweep_trial *t, char *values, size_t vsiz
 	}
 }
 
-/* summary.csv, the table and summary.svg from the sorted configurations c. */
-static void report(const struct sweep_setup *s, const struct sweep_plan *plan,
-                   struct config_summary *c, const double *value, char (*labels)[160])
+/* A file's text made in memory (open_memstream). */
+struct text {
+	char *bytes;
+	size_t len;
+};
+
+static int write_text(FILE *out, const void *data)
 {
-	char path[8400];
-	snprintf(path, sizeof path, "%s/summary.csv", s->out);
-	FILE *f = fopen(path, "w");
+	const struct text *t = data;
+	return t->bytes && fwrite(t->bytes, 1, t->len, out) == t->len ? 0 : -1;
+}
+
+/* Writes the text made in memory in f (closed here) to the file name of the sweep folder
+ * whole: a unique temporary renamed over it, so that shards ending together never mix
+ * their summaries. RUN_OK, or RUN_INPUT after saying why. */
+static int write_whole(const struct sweep_setup *s, const char *name, FILE *f, struct text *t)
+{
+	char path[8400], err[8600];
+	snprintf(path, sizeof path, "%s/%s", s->out, name);
+	bool made = f && fclose(f) == 0;
+	int status = made && out_write_atomic(path, write_text, t, err, sizeof err) == 0 ? RUN_OK
+		: RUN_INPUT;
+	if (status != RUN_OK)
+		fprintf(stderr, "descent sweep: %s\n", made ? err : "out of memory");
+	free(t->bytes);
+	*t = (struct text){0};
+	return status;
+}
+
+/* summary.csv, the table and summary.svg from the sorted configurations c. RUN_OK, or
+ * RUN_INPUT when a summary file cannot be written (said). */
+static int report(const struct sweep_setup *s, const struct sweep_plan *plan,
+                  struct config_summary *c, const double *value, char (*labels)[160])
+{
+	struct text csv = {0}, svg = {0};
+	FILE *f = open_memstream(&csv.bytes, &csv.len);
 	const struct sweep_trial *first = &plan->trials[0];
 	if (f) {
 		fputs("config", f);
@@ -736,36 +770,154 @@ static void report(const struct sweep_setup *s, const struct sweep_plan *plan,
 			fprintf(f, ",%d,%.17g,%.17g,%.17g,%.17g,%.17g\n", c[k].n, mean, c[k].std, c[k].min,
 			        c[k].max, c[k].p);
 	}
-	if (f)
-		fclose(f);
-	snprintf(path, sizeof path, "%s/summary.svg", s->out);
-	strip_plot(path, s, plan, c, nranked, value, labels);
+	int status = write_whole(s, "summary.csv", f, &csv);
+	FILE *plot = open_memstream(&svg.bytes, &svg.len);
+	if (plot)
+		strip_plot(plot, s, plan, c, nranked, value, labels);
+	return write_whole(s, "summary.svg", plot, &svg) == RUN_OK ? status : RUN_INPUT;
 }
 
-/* summary.csv and the ranked table, from the rows made with the current settings. */
-static int summarize(const struct sweep_run *w)
+/* summary.csv, summary.svg and the ranked table, from the outcomes out of every trial
+ * (rows made with the current settings). */
+static int summarize(const struct sweep_run *w, const struct outcome *out)
 {
 	const struct sweep_plan *plan = w->plan;
-	struct outcome *out = calloc((size_t)plan->ntrials, sizeof *out);
 	double *value = calloc((size_t)plan->ntrials, sizeof *value);
 	double *group = calloc((size_t)plan->ntrials, sizeof *group);
 	struct config_summary *c = calloc((size_t)plan->nconfigs, sizeof *c);
 	char (*labels)[160] = calloc((size_t)plan->nconfigs, sizeof *labels);
-	int status = out && value && group && c && labels ? RUN_OK : RUN_INPUT;
+	int status = value && group && c && labels ? RUN_OK : RUN_INPUT;
 	if (status == RUN_OK) {
-		read_outcomes(w->store, plan, w->hash, w->s->metric, out);
 		for (int t = 0; t < plan->ntrials; t++) /* the points of ranked configurations */
 			value[t] = out[t].metric;
 		gather(w->s, plan, out, group, c);
 		qsort(c, (size_t)plan->nconfigs, sizeof *c, compare_configs);
-		report(w->s, plan, c, value, labels);
+		status = report(w->s, plan, c, value, labels);
 	}
-	free(out);
 	free(value);
 	free(group);
 	free(c);
 	free(labels);
 	return status;
+}
+
+/* ---- the whole sweep's state ---- */
+
+/* The trials without a row made with their current settings, listed into buf ("1, 3,
+ * 5", the first 20); how many. */
+static int list_missing(const struct sweep_plan *plan, const struct outcome *out, char *buf,
+                        size_t size)
+{
+	int missing = 0;
+	size_t n = 0;
+	*buf = '\0';
+	for (int t = 0; t < plan->ntrials; t++) {
+		if (out[t].status != 0)
+			continue;
+		if (missing < 20)
+			n += (size_t)snprintf(buf + n, size - n, "%s%d", missing ? ", " : "", t);
+		else if (missing == 20)
+			n += (size_t)snprintf(buf + n, size - n, ", ...");
+		missing++;
+		n = n < size ? n : size - 1;
+	}
+	return missing;
+}
+
+/* The command that reruns this sweep with the same settings: FILE, extra (" --summary"
+ * or a shard), then the --set options. */
+static void command_text(const char *file, const struct sweep_options *o, const char *extra,
+                         char *buf, size_t size)
+{
+	snprintf(buf, size, "descent sweep %s%s%s", file, extra, o->again ? o->again : "");
+}
+
+/* After this process's trials: when every trial of the whole sweep has a row, the ranked
+ * table and summary files (they are final); else a line that says how many trials of the
+ * whole sweep have results and which have none, and no table (a shard's partial counts
+ * would look final). */
+static int finish(const struct sweep_run *w, const struct sweep_options *o)
+{
+	const struct sweep_plan *plan = w->plan;
+	struct outcome *out = calloc((size_t)plan->ntrials, sizeof *out);
+	char missing[200], shard[64] = "", command[8400];
+	if (!out)
+		return RUN_INPUT;
+	read_outcomes(w->store, plan, w->hash, w->s->metric, out);
+	int n = list_missing(plan, out, missing, sizeof missing), status = RUN_OK;
+	if (n == 0) {
+		status = summarize(w, out);
+	} else {
+		if (o->shards > 1)
+			snprintf(shard, sizeof shard, " (shard %d/%d)", o->shard, o->shards);
+		command_text(w->file, o, " --summary", command, sizeof command);
+		printf("sweep of %s%s: %d of %d trial%s of the whole sweep %s results; no row yet: %s\n"
+		       "not ranked until every trial has a row; then this ranks them: %s\n",
+		       w->s->train->str ? w->s->train->str : "train", shard, plan->ntrials - n,
+		       plan->ntrials, plan->ntrials == 1 ? "" : "s", plan->ntrials - n == 1 ? "has"
+		       : "have", missing, command);
+	}
+	free(out);
+	return status;
+}
+
+/* `--summary`: the ranked table and summary files, refused (RUN_INPUT, naming the trials)
+ * while a trial of the sweep has no row made with its current settings. */
+static int summary_only(const struct sweep_run *w, const struct sweep_options *o)
+{
+	const struct sweep_plan *plan = w->plan;
+	struct outcome *out = calloc((size_t)plan->ntrials, sizeof *out);
+	char missing[200], command[8400];
+	if (!out)
+		return RUN_INPUT;
+	read_outcomes(w->store, plan, w->hash, w->s->metric, out);
+	int n = list_missing(plan, out, missing, sizeof missing), status;
+	if (n == 0) {
+		status = summarize(w, out);
+	} else {
+		command_text(w->file, o, "", command, sizeof command);
+		fprintf(stderr, "descent sweep: %s: %d of %d trial%s %s no row made with the current "
+		        "settings: %s; no summary until every trial has one (run them: %s, or the "
+		        "shards that hold them; rows made with other --set values do not count)\n",
+		        w->store->results, n, plan->ntrials, plan->ntrials == 1 ? "" : "s",
+		        n == 1 ? "has" : "have", missing, command);
+		status = RUN_INPUT;
+	}
+	free(out);
+	return status;
+}
+
+/* `--list`: each trial of the sweep (of the shard, with --shard) with its configuration,
+ * seed and values, then their count; runs nothing. */
+static void list_trials(const struct sweep_setup *s, const struct sweep_plan *plan,
+                        const struct sweep_options *o)
+{
+	const struct ast *base = ast_value(s->train, "seed");
+	char base_seed[64], values[512], fields[2048];
+	int listed = 0;
+	snprintf(base_seed, sizeof base_seed, "%.17g", base && base->kind == AST_NUM ? base->num : 0);
+	printf("trial  config  seed  values\n");
+	for (int t = 0; t < plan->ntrials; t++) {
+		const struct sweep_trial *trial = &plan->trials[t];
+		const char *seed = base_seed;
+		char text[600];
+		if (!sweep_in_shard(t, o->shard, o->shards))
+			continue;
+		for (int v = 0; v < trial->nvalues; v++)
+			if (strcmp(trial->values[v].key, "seed") == 0) {
+				value_text(trial->values[v].value, text, sizeof text, false);
+				seed = text;
+			}
+		config_values(trial, values, sizeof values, fields, sizeof fields);
+		printf("%5d  %6d  %4s  %s\n", t, trial->config, seed, values);
+		listed++;
+	}
+	if (o->shards > 1)
+		printf("%d of %d trials (shard %d/%d), %d configuration%s\n", listed, plan->ntrials,
+		       o->shard, o->shards, plan->nconfigs, plan->nconfigs == 1 ? "" : "s");
+	else
+		printf("%d trial%s, %d configuration%s\n", plan->ntrials, plan->ntrials == 1 ? "" : "s",
+		       plan->nconfigs, plan->nconfigs == 1 ? "" : "s");
 }
 
 /* ---- the sweep ---- */
@@ -961,6 +1113,32 @@ static void report_skipped(const struct sweep_run *w, const int *skipped, int n)
 	        n == 1 ? "its row" : "their rows", w->store->results);
 }
 
+/* A trial of this run that failed: its row says so (signal 0), or its worker died of
+ * signal before writing one. */
+struct failure {
+	int trial, signal;
+};
+
+/* Says which trials of this run failed, if any. */
+static void report_failed(const struct failure *failures, int n)
+{
+	int rows = 0;
+	for (int i = 0; i < n; i++)
+		if (failures[i].signal)
+			fprintf(stderr, "descent sweep: trial %d's worker died of signal %d (killed, out of "
+			        "memory?); it has no row, and a rerun runs it\n", failures[i].trial,
+			        failures[i].signal);
+		else
+			rows++;
+	if (rows == 0)
+		return;
+	fprintf(stderr, "descent sweep: %d trial%s of this run failed (", rows, rows == 1 ? "" : "s");
+	for (int i = 0, k = 0; i < n && k < 10; i++)
+		if (!failures[i].signal)
+			fprintf(stderr, "%s%d", k++ ? ", " : "", failures[i].trial);
+	fprintf(stderr, "%s); the message column of results.csv says why\n", rows > 10 ? ", ..." : "");
+}
+
 int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
               const struct sweep_options *o, struct diag *d)
 {
@@ -970,8 +1148,20 @@ int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
 	int status = setup(file, tree, &s);
 	if (status != RUN_OK || sweep_expand(s.sweep, &plan, d) != 0)
 		return RUN_INPUT;
-	char header[8192];
+	if (o->list) {
+		list_trials(&s, &plan, o);
+		sweep_free(&plan);
+		return RUN_OK;
+	}
+	char header[8192], results[8400];
 	int hash_column = header_text(&plan.trials[0], header, sizeof header);
+	snprintf(results, sizeof results, "%s/results.csv", s.out);
+	if (o->summary && access(results, F_OK) != 0) {
+		fprintf(stderr, "descent sweep: %s: %s; no summary before the sweep has run (its "
+		        "rows go there)\n", results, strerror(errno));
+		sweep_free(&plan);
+		return RUN_INPUT;
+	}
 	uint64_t *hash = calloc((size_t)plan.ntrials, sizeof *hash);
 	bool *done = calloc((size_t)plan.ntrials, sizeof *done);
 	int *skipped = calloc((size_t)plan.ntrials, sizeof *skipped);
@@ -987,6 +1177,15 @@ int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
 	int running = 0, finished = 0, pending = 0;
 	struct sweep_run w = {file, tree, unfolded, &s, &plan, hash, &store,
 	                      run_threads(run_cpus(), o->jobs)};
+	if (o->summary) {
+		status = summary_only(&w, o);
+		store_close(&store);
+		free(hash);
+		free(done);
+		free(skipped);
+		sweep_free(&plan);
+		return status;
+	}
 	read_done(&w, o, done);
 	for (int t = 0; t < plan.ntrials; t++)
 		pending += !done[t] && sweep_in_shard(t, o->shard, o->shards);
@@ -994,7 +1193,8 @@ int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
 	double start = now();
 	struct worker *workers = calloc((size_t)o->jobs, sizeof *workers);
 	bool cannot_fork = false, no_row = false;
-	int nskipped = 0, elsewhere = 0;
+	int nskipped = 0, elsewhere = 0, failed = 0;
+	struct failure *failures = calloc((size_t)plan.ntrials + 1, sizeof *failures);
 	for (int t = 0; workers && (t < plan.ntrials || running > 0);) {
 		bool stopping = o->interrupt && *o->interrupt;
 		if (stopping)
@@ -1033,6 +1233,9 @@ int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
 				skipped[nskipped++] = trial;
 			elsewhere += code == WORKER_DONE;
 			no_row |= code == WORKER_NO_ROW;
+			if (failures && (code == RUN_INPUT || !WIFEXITED(how))) /* its row says failed, */
+				failures[failed++] = (struct failure){trial, WIFEXITED(how) ? 0 /* or it died */
+					: WIFSIGNALED(how) ? WTERMSIG(how) : -1};
 			finished += WIFEXITED(how) && code != WORKER_CLAIMED && code != WORKER_DONE;
 			if (!o->quiet && !stopping)
 				progress(&w, finished, finished + nskipped + elsewhere, running, pending,
@@ -1041,16 +1244,22 @@ int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
 	}
 	free(workers);
 	if (o->interrupt && *o->interrupt) {
+		char shard[64] = "", command[8400];
+		if (o->shards > 1)
+			snprintf(shard, sizeof shard, " --shard %d/%d", o->shard, o->shards);
+		command_text(file, o, shard, command, sizeof command);
 		fprintf(stderr, "%ssweep interrupted: %d of %d trials of this run finished (rows of "
-		        "%s); 'descent sweep %s' runs the rest\n", isatty(STDERR_FILENO) ? "\r\033[K" : "",
-		        finished, pending, store.results, file);
+		        "%s); %s runs the rest\n", isatty(STDERR_FILENO) ? "\r\033[K" : "",
+		        finished, pending, store.results, command);
 		status = RUN_INTERRUPTED;
 	} else {
 		report_skipped(&w, skipped, nskipped);
-		status = summarize(&w);
-		if (cannot_fork || !workers || no_row)
+		status = finish(&w, o);
+		report_failed(failures, failed);
+		if (cannot_fork || !workers || no_row || failed > 0 || !failures)
 			status = RUN_INPUT;
 	}
+	free(failures);
 	store_close(&store);
 	free(hash);
 	free(done);

@@ -1,7 +1,10 @@
 /* sweep.c — expanding sweep blocks into trials (see sweep.h). */
 #include "sweep.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,4 +153,111 @@ void sweep_free(struct sweep_plan *plan)
 bool sweep_in_shard(int index, int shard, int shards)
 {
 	return shards <= 1 || index % shards == shard;
+}
+
+/* The whole number in variable name into *v: 1 if it is one, 0 if name is not set, -1
+ * (with why) if it is set to something else. */
+static int env_number(const char *name, long *v, char *why, size_t size)
+{
+	const char *text = getenv(name);
+	char *end;
+	if (!text)
+		return 0;
+	errno = 0;
+	*v = strtol(text, &end, 10);
+	if (end == text || *end != '\0' || errno != 0 || *v < 0 || *v > INT_MAX) {
+		snprintf(why, size, "--shard auto: %s is '%s', not a whole number", name, text);
+		return -1;
+	}
+	return 1;
+}
+
+/* This task's shard of a Slurm job array (SLURM_ARRAY_TASK_ID is set): the index's
+ * place among MIN, MIN + STEP, ... (COUNT of them; COUNT from MAX if missing). given is
+ * N of "auto/N" or 0. */
+static int slurm_shard(long given, int *shard, int *shards, char *why, size_t size)
+{
+	long id = 0, min = 0, step = 1, count = 0, max = 0;
+	if (env_number("SLURM_ARRAY_TASK_ID", &id, why, size) < 0
+	    || env_number("SLURM_ARRAY_TASK_MIN", &min, why, size) < 0
+	    || env_number("SLURM_ARRAY_TASK_STEP", &step, why, size) < 0
+	    || env_number("SLURM_ARRAY_TASK_COUNT", &count, why, size) < 0
+	    || env_number("SLURM_ARRAY_TASK_MAX", &max, why, size) < 0)
+		return -1;
+	if (!getenv("SLURM_ARRAY_TASK_MIN") || (!getenv("SLURM_ARRAY_TASK_COUNT")
+	                                        && !getenv("SLURM_ARRAY_TASK_MAX"))) {
+		snprintf(why, size, "--shard auto: SLURM_ARRAY_TASK_ID is set but not "
+		         "SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT, which Slurm sets with it");
+		return -1;
+	}
+	step = step > 0 ? step : 1;
+	count = getenv("SLURM_ARRAY_TASK_COUNT") ? count : (max - min) / step + 1;
+	if (id < min || (id - min) % step != 0 || (id - min) / step >= count) {
+		snprintf(why, size, "--shard auto: array index %ld is not one of the %ld indices %ld, "
+		         "%ld, ... (SLURM_ARRAY_TASK_MIN, _STEP, _COUNT); an array with uneven "
+		         "indices (--array=1,4,9) needs --shard I/N", id, count, min, min + step);
+		return -1;
+	}
+	if (given > 0 && given != count) {
+		snprintf(why, size, "--shard auto/%ld: the Slurm array has %ld tasks "
+		         "(SLURM_ARRAY_TASK_COUNT), not %ld", given, count, given);
+		return -1;
+	}
+	*shard = (int)((id - min) / step);
+	*shards = (int)count;
+	return 0;
+}
+
+int sweep_shard_parse(const char *spec, int *shard, int *shards, char *why, size_t size)
+{
+	long given = 0, index;
+	char extra;
+	if (strncmp(spec, "auto", 4) == 0 && (spec[4] == '\0' || spec[4] == '/')) {
+		if (spec[4] == '/' && (sscanf(spec + 5, "%ld%c", &given, &extra) != 1 || given < 1
+		                      || given > INT_MAX)) {
+			snprintf(why, size, "--shard auto/N takes a whole number of shards N >= 1, not "
+			         "'%s'", spec);
+			return -1;
+		}
+		if (getenv("SLURM_ARRAY_TASK_ID"))
+			return slurm_shard(given, shard, shards, why, size);
+		int set = env_number("JOB_COMPLETION_INDEX", &index, why, size);
+		if (set < 0)
+			return -1;
+		if (set == 0) {
+			snprintf(why, size, "--shard auto: neither SLURM_ARRAY_TASK_ID (a Slurm job array) "
+			         "nor JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) is set; give the shard "
+			         "as --shard I/N");
+			return -1;
+		}
+		if (given == 0) {
+			snprintf(why, size, "--shard auto: JOB_COMPLETION_INDEX is %ld, but Kubernetes does "
+			         "not say how many shards there are: give --shard auto/N (N the Job's "
+			         "completions)", index);
+			return -1;
+		}
+		if (index >= given) {
+			snprintf(why, size, "--shard auto/%ld: JOB_COMPLETION_INDEX is %ld, not below %ld",
+			         given, index, given);
+			return -1;
+		}
+		*shard = (int)index;
+		*shards = (int)given;
+		return 0;
+	}
+	long i, n;
+	if (sscanf(spec, "%ld/%ld%c", &i, &n, &extra) != 2 || n < 1 || n > INT_MAX || i < 0) {
+		snprintf(why, size, "--shard takes I/N (shard I of N, counting from 0), auto or auto/N, "
+		         "not '%s'", spec);
+		return -1;
+	}
+	if (i >= n) {
+		snprintf(why, size, "--shard %s: shards count from 0, so the shards of %ld are 0/%ld "
+		         "to %ld/%ld; a 1-based job array (--array=1-%ld) needs --shard auto, or "
+		         "$((SLURM_ARRAY_TASK_ID - 1))/%ld", spec, n, n, n - 1, n, n, n);
+		return -1;
+	}
+	*shard = (int)i;
+	*shards = (int)n;
+	return 0;
 }

@@ -40,4 +40,14 @@ void sweep_free(struct sweep_plan *plan);
 /* Whether trial index belongs to shard `shard` of `shards` (index ≡ shard mod shards). */
 bool sweep_in_shard(int index, int shard, int shards);
 
+/* Reads a --shard value: "I/N" (0 <= I < N, shards count from 0), "auto" or "auto/N".
+ * auto takes this process's place in a job array from the environment:
+ * SLURM_ARRAY_TASK_ID with SLURM_ARRAY_TASK_MIN, _STEP and _COUNT (or _MAX) of a Slurm
+ * array, any first index and step (--array=1-4, --array=0-30:10); else
+ * JOB_COMPLETION_INDEX of a Kubernetes Indexed Job, whose count N must be given
+ * ("auto/N": Kubernetes sets no variable for it). With Slurm, an N given must be the
+ * array's count. 0 with *shard and *shards set, or -1 with why (one sentence, no
+ * newline) in why. */
+int sweep_shard_parse(const char *spec, int *shard, int *shards, char *why, size_t size);
+
 #endif

@@ -189,6 +189,28 @@ static char *rebuild(const struct sweep_store *st, const char *text, size_t len,
 	return out;
 }
 
+/* Creates results.csv holding header, with O_EXCL: if another process made it meanwhile
+ * (two shards starting together on a file system whose locks were not honoured), that
+ * one's file stays and this process reads it. 0 (made, or made by another: *raced), or
+ * -1 with errno. */
+static int create_results(const struct sweep_store *st, const char *header, bool *raced)
+{
+	int fd = open(st->results, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, file_new_mode());
+	*raced = fd < 0 && errno == EEXIST;
+	if (fd < 0)
+		return *raced ? 0 : -1;
+	int failed = write_all(fd, header, strlen(header)) != 0 || fsync(fd) != 0;
+	int saved = errno;
+	failed |= close(fd) != 0;
+	if (failed) {
+		unlink(st->results); /* no header cut short left behind */
+		errno = saved;
+		return -1;
+	}
+	file_sync_folder(st->results);
+	return 0;
+}
+
 /* Refuses a results.csv whose first line is not header (another sweep's, or one made
  * before rows carried their hash). */
 static int refuse_header(const struct sweep_store *st, const char *text, const char *header)
@@ -204,15 +226,26 @@ static int refuse_header(const struct sweep_store *st, const char *text, const c
 static int prepare_results(struct sweep_store *st, const char *header)
 {
 	size_t len;
+	bool raced = false;
 	char *text = read_all(st->results, &len);
-	if (!text && errno != ENOENT) {
+	if (!text && errno == ENOENT) { /* a new sweep: the header, made whole or not at all */
+		if (create_results(st, header, &raced) != 0) {
+			fprintf(stderr, "descent sweep: cannot write %s: %s\n", st->results,
+			        strerror(errno));
+			return -1;
+		}
+		if (!raced)
+			return 0;
+		text = read_all(st->results, &len);
+	}
+	if (!text) {
 		fprintf(stderr, "descent sweep: cannot read %s: %s\n", st->results, strerror(errno));
 		return -1;
 	}
-	size_t first = text ? strcspn(text, "\n") : 0;
-	bool whole_header = text && text[first] == '\n';
-	if (!text || len == 0 || (!whole_header && strncmp(header, text, len) == 0)) {
-		free(text); /* missing, empty, or a header cut short: write it */
+	size_t first = strcspn(text, "\n");
+	bool whole_header = text[first] == '\n';
+	if (len == 0 || (!whole_header && strncmp(header, text, len) == 0)) {
+		free(text); /* empty, or a header cut short (a crash of an older version): write it */
 		if (replace_results(st, header, strlen(header)) == 0)
 			return 0;
 		fprintf(stderr, "descent sweep: cannot write %s: %s\n", st->results, strerror(errno));

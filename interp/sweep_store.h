@@ -7,6 +7,16 @@
  * Byte 1 + k is the claim of trial k: the process that holds it is the only one that
  * runs trial k, writes its files (trial-k.jsonl, ...) or changes its rows.
  *
+ * Shared file systems (shards on several machines, one folder on NFS): O_APPEND alone is
+ * not atomic there (the client picks the offset from its cached size), but fcntl record
+ * locks are honoured (NFSv3 through lockd, NFSv4 in the protocol), and every append
+ * opens results.csv after taking byte 0 and closes it (fsync first) before letting go:
+ * close-to-open consistency then gives each writer the size the previous one left, and
+ * each reader what was written. So one results.csv under the lock, not a file per trial:
+ * rows stay where reuse, repair and claims already look. A mount with `nolock` or
+ * `local_lock=all` keeps locks on one machine: shards must then not share the folder.
+ * The header is created with O_EXCL, never written twice.
+ *
  * For: run_sweep.c. Not for: what a row says (run_sweep.c builds and reads the fields).
  */
 #ifndef DESCENT_SWEEP_STORE_H
@@ -40,7 +50,7 @@ struct sweep_rows {
 };
 
 /* Opens the sweep folder out (made if missing), its lock file, and results.csv: created
- * with header (which ends with a newline) if missing or empty; else its first line must
+ * with header (which ends with a newline; O_EXCL) if missing, written if empty; else its first line must
  * be header, or it is refused. A torn last row (no newline: a crash or a full disk while
  * it was written) and malformed rows are removed, saying so on stderr. 0, or -1 after
  * printing why (naming the path). */
