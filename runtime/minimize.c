@@ -450,29 +450,48 @@ static bool wants_log(const struct minimize_result *r, int which)
 	return hi > 0 && hi >= 100 * lo;
 }
 
-/* The series of the state panel: every state each path keeps, per variable, at most max
- * (values: max rows of S+1), labelled "adam(lr = 0.1): m_x". Returns how many. */
+/* Which of the two state panels state s of optimizer c goes to: 0 the averages of g
+ * (signed: m, m̂, b, ḡ, momentum's velocity v), 1 the sums and averages of g² (v, v̂, G,
+ * vmax: positive, often over decades). */
+static int state_panel(const struct optim_config *c, enum minimize_state s)
+{
+	switch (s) {
+	case MSTATE_V: return c->kind == OPT_MOMENTUM ? 0 : 1;
+	case MSTATE_G:
+	case MSTATE_VHAT:
+	case MSTATE_VMAX: return 1;
+	default: return 0;
+	}
+}
+
+/* The series of state panel `panel`: every state of it each path keeps, per variable,
+ * at most max (values: max rows of S+1), labelled "adam (run 0): m_x". Returns how
+ * many. */
 static int state_series(const struct minimize_plan *p, const struct minimize_result *r,
-                        struct svg_series *series, char (*labels)[200], double *values, int max)
+                        int panel, struct svg_series *series, char (*labels)[200],
+                        double *values, int max)
 {
 	int n = 0;
 	for (int i = 0; i < r->npaths; i++) {
 		const struct minimize_path *path = &r->paths[i];
+		const struct optim_config *c = &p->opts[path->opt];
 		for (int s = 0; s < MSTATE_COUNT; s++)
 			for (int v = 0; v < p->nvars && n < max; v++) {
-				if (!minimize_state_kept(&p->opts[path->opt], (enum minimize_state)s))
+				if (!minimize_state_kept(c, (enum minimize_state)s)
+				    || state_panel(c, (enum minimize_state)s) != panel)
 					continue;
 				double *y = &values[(size_t)n * ((size_t)p->steps + 1)];
 				for (int k = 0; k < path->rows; k++)
 					if (!minimize_state_value(p, path, (enum minimize_state)s, k, v, &y[k]))
 						y[k] = NAN;
 				if (p->nstarts > 1)
-					snprintf(labels[n], sizeof labels[n], "%s from start %d: %s_%s",
-					         p->opt_labels[path->opt], path->start, minimize_state_names[s],
-					         p->vars[v]);
-				else
-					snprintf(labels[n], sizeof labels[n], "%s: %s_%s", p->opt_labels[path->opt],
+					snprintf(labels[n], sizeof labels[n], "%s (run %d, start %d): %s_%s",
+					         p->opt_names[path->opt], path->opt, path->start,
 					         minimize_state_names[s], p->vars[v]);
+				else
+					snprintf(labels[n], sizeof labels[n], "%s (run %d): %s_%s",
+					         p->opt_names[path->opt], path->opt, minimize_state_names[s],
+					         p->vars[v]);
 				series[n] = (struct svg_series){labels[n], NULL, y, path->rows};
 				n++;
 			}
@@ -498,26 +517,29 @@ static bool series_want_log(const struct svg_series *s, int n)
 	return hi > 0 && hi >= 100 * lo;
 }
 
-enum { STATE_TOP = PAGE_H + 16, STATE_H = 236, STATE_SERIES = 24 };
+enum { STATE_TOP = PAGE_H + 16, STATE_H = 300, STATE_SERIES = 16 };
 
-/* The bottom panel, when an optimizer keeps state: each state per variable and step, the
- * trace's state columns (on a log axis when they are all sums or averages of g²). */
+/* One of the two bottom panels (state_panel) at page position left: each state per
+ * variable and step, the trace's state columns; nothing when no path keeps one. */
 static int plot_state(FILE *out, const struct minimize_plan *p, const struct minimize_result *r,
-                      const double *steps)
+                      const double *steps, int which, double left)
 {
+	static const char *const titles[] = {
+		"averages of g: m, mhat, b, gbar, momentum's v",
+		"sums and averages of g²: v, vhat, G, vmax",
+	};
 	struct svg_series *series = calloc(STATE_SERIES, sizeof *series);
 	char (*labels)[200] = calloc(STATE_SERIES, sizeof *labels);
 	double *values = malloc(STATE_SERIES * ((size_t)p->steps + 1) * sizeof *values);
-	int n = series && labels && values ? state_series(p, r, series, labels, values, STATE_SERIES)
-		: -1;
+	int n = series && labels && values
+		? state_series(p, r, which, series, labels, values, STATE_SERIES) : -1;
 	if (n > 0) {
 		for (int i = 0; i < n; i++)
 			series[i].x = steps;
-		struct svg_panel panel = {.left = 80, .top = STATE_TOP, .width = 1010,
+		struct svg_panel panel = {.left = left, .top = STATE_TOP, .width = 450,
 		                          .height = STATE_H - 86, .logy = series_want_log(series, n)};
 		svg_fit(&panel, series, n);
-		svg_axes(out, &panel, &(struct svg_axes){"the optimizer's state per variable (the "
-		         "trace's state columns)", "step", "state"});
+		svg_axes(out, &panel, &(struct svg_axes){titles[which], "step", "state"});
 		for (int i = 0; i < n; i++)
 			svg_line(out, &panel, &series[i], svg_color(i), 1.4);
 		svg_legend(out, &panel, series, n);
@@ -570,8 +592,8 @@ int minimize_plot(FILE *out
 		                              .height = 118, .logy = j != 1 && wants_log(r, j)};
 		plot_per_step(out, &right[j], r, steps, j, titles[j], ylabels[j]);
 	}
-	if (state)
-		status |= plot_state(out, p, r, steps);
+	if (state) /* the optimizer's state, as the trace's state columns */
+		status |= plot_state(out, p, r, steps, 0, 80) | plot_state(out, p, r, steps, 1, 640);
 	free(legend);
 	free(labels);
 	free(steps);

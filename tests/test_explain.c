@@ -322,9 +322,10 @@ Test(trace, the_picture_has_a_panel_of_the_state)
 	                      " optimizer = adagrad(lr = 0.5)\n steps = 5\n trace = \"t.csv\"\n"
 	                      " plot = \"t.svg\"\n}\n", &svg);
 	cr_assert_not_null(svg);
-	cr_expect(strstr(svg, ">the optimizer's state per variable"), "the panel's title");
-	cr_expect(strstr(svg, ">adagrad(lr = 0.5): G_x</text>"), "the legend names G_x");
-	cr_expect(strstr(svg, ">adagrad(lr = 0.5): G_y</text>"));
+	cr_expect(strstr(svg, ">sums and averages of g²: v, vhat, G, vmax</text>"), "the panel's title");
+	cr_expect(strstr(svg, ">adagrad (run 0): G_x</text>"), "the legend names G_x");
+	cr_expect(strstr(svg, ">adagrad (run 0): G_y</text>"));
+	cr_expect(!strstr(svg, ">averages of g: m, mhat"), "AdaGrad keeps no average of g");
 	free(svg);
 	free(csv);
 }
