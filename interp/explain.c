@@ -689,6 +689,7 @@ static void explain_network(FILE *out, const struct net *n, const char *name)
 
 /* ---- blocks ---- */
 
+/* What the block's regularizer (l2 > 0), or its wd, or neither does under c. */
 static void explain_regularizer(FILE *out, const struct optim_config *c, double l2,
                                 int decay_biases)
 {
@@ -701,26 +702,35 @@ static void explain_regularizer(FILE *out, const struct optim_config *c, double 
 	explain_l2_wd(out, c, l2 > 0 ? l2 : c->wd, decay_biases);
 }
 
-/* The optimizer, schedules and regularizer of a block, with its run's length. */
+/* The text of the block's entry key as written, into text ("" if it has none). */
+static const char *entry_text(const struct ast *block, const char *key, char *text, size_t size)
+{
+	const struct ast *v = ast_value(block, key);
+	if (!v)
+		return size ? (text[0] = '\0', text) : text;
+	return loc_text(v->loc, text, size);
+}
+
+/* The optimizer, schedules and regularizer of a block, with its run's length;
+ * decay_biases as explain_l2_wd takes it. */
 static void explain_training(FILE *out, const struct optim_config *c, const char *label,
                              const struct sched *lr_sched, const struct sched *mom_sched,
                              const struct ast *block, double steps, double l2,
-                             bool decay_biases)
+                             int decay_biases)
 {
 	char text[512];
 	explain_optimizer(out, c, label);
 	fputc('\n', out);
-	const struct ast *sched = ast_value(block, "schedule");
 	struct explain_run run = {c->lr, false, steps, "learning-rate"};
 	if (lr_sched)
-		explain_schedule(out, lr_sched, loc_text(sched->loc, text, sizeof text), &run);
+		explain_schedule(out, lr_sched, entry_text(block, "schedule", text, sizeof text), &run);
 	else
 		fprintf(out, "no schedule: η = %g at every step\n", c->lr);
 	if (mom_sched && c->momentum != 0) {
 		run = (struct explain_run){c->momentum, false, steps, "momentum"};
 		fputc('\n', out);
-		explain_schedule(out, mom_sched, loc_text(ast_value(block, "momentum_schedule")->loc,
-		                                          text, sizeof text), &run);
+		explain_schedule(out, mom_sched, entry_text(block, "momentum_schedule", text,
+		                                            sizeof text), &run);
 	}
 	fputc('\n', out);
 	explain_regularizer(out, c, l2, decay_biases);
@@ -759,7 +769,7 @@ static int explain_minimize(FILE *out, const struct ast *block, struct diag *d)
 	for (int i = 0; i < p->nopts; i++) {
 		fputc('\n', out);
 		explain_training(out, &p->opts[i], p->opt_labels[i], p->schedule, p->momentum_schedule,
-		                 block, p->steps, p->l2, true);
+		                 block, p->steps, p->l2, -1); /* no biases in a function */
 	}
 	lower_minimize_free(&m);
 	return 0;

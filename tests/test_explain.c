@@ -86,6 +86,12 @@ Test(explain, minimize_file_matches_its_golden)
 	              "adagrad.txt");
 }
 
+Test(explain, l2_and_wd_under_sgd_match_their_golden)
+{
+	expect_golden((const char *const[]){"explain", "examples/teaching/l2_vs_wd.nn", NULL},
+	              "l2_vs_wd.txt");
+}
+
 /* The goldens' key numbers, computed here from the formulas rather than read back. */
 Test(explain, goldens_hold_the_numbers_of_the_formulas)
 {

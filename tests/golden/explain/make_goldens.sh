@@ -12,3 +12,4 @@ dir=tests/golden/explain
 ./descent explain $dir/mlp.nn > $dir/mlp.txt 2>/dev/null
 ./descent explain $dir/cnn.nn > $dir/cnn.txt 2>/dev/null
 ./descent explain examples/teaching/adagrad.nn > $dir/adagrad.txt
+./descent explain examples/teaching/l2_vs_wd.nn > $dir/l2_vs_wd.txt
