@@ -159,6 +159,68 @@ Test(explain, every_schedule_of_the_table_is_explained)
 	expect_explained(schema_schedules, "learning-rate schedule");
 }
 
+/* Gives schedule s (of a leaf kind) parameters that make sense. */
+static void sample_schedule(struct sched *s)
+{
+	static double milestones[] = {10, 20};
+	switch (s->kind) {
+	case SCHED_STEP: s->u.step.every = 10; s->u.step.gamma = 0.5; break;
+	case SCHED_MULTISTEP:
+		s->u.multistep.at = malloc(sizeof milestones);
+		memcpy(s->u.multistep.at, milestones, sizeof milestones);
+		s->u.multistep.n = 2;
+		s->u.multistep.gamma = 0.5;
+		break;
+	case SCHED_EXPONENTIAL: s->u.exponential.gamma = 0.9; break;
+	case SCHED_INV_TIME: s->u.inv_time.k = 0.1; s->u.inv_time.power = 1; break;
+	case SCHED_POLY: s->u.poly.total = 30; s->u.poly.power = 1; break;
+	case SCHED_LINEAR: s->u.linear.total = 30; s->u.linear.start_factor = 1; break;
+	case SCHED_COSINE: s->u.cosine.total = 30; break;
+	case SCHED_COSINE_RESTART: s->u.restart.t0 = 10; s->u.restart.t_mult = 1; break;
+	case SCHED_TRIANGULAR: s->u.cyclic.step_size = 5; s->u.cyclic.min_lr = 0.01; break;
+	case SCHED_ONE_CYCLE:
+		s->u.one_cycle.total = 30;
+		s->u.one_cycle.pct_start = 0.3;
+		s->u.one_cycle.div = 25;
+		s->u.one_cycle.final_div = 1e4;
+		break;
+	case SCHED_WARMUP: s->u.warmup.duration = 10; break;
+	default: break;
+	}
+}
+
+/* The runtime's own tables: every optimizer kind (optim_table) and every schedule kind
+ * (enum sched_kind) has its rule, whatever the checker's tables list. */
+Test(explain, every_kind_of_the_runtime_tables_has_a_rule)
+{
+	for (int k = 0; k < OPT_KINDS; k++) {
+		char *text = NULL;
+		size_t size = 0;
+		FILE *out = open_memstream(&text, &size);
+		struct optim_config c = {.kind = (enum optim_kind)k, .lr = 0.1, .momentum = 0.9,
+		                         .alpha = 0.99, .beta2 = 0.999, .eps = 1e-8,
+		                         .momentum_decay = 4e-3};
+		explain_optimizer(out, &c, optim_table[k].name);
+		explain_l2_wd(out, &c, 0.1, 0);
+		fclose(out);
+		cr_expect(!strstr(text, EXPLAIN_MISSING), "%s:\n%s", optim_table[k].name, text);
+		cr_expect_gt(strlen(text), 200, "%s:\n%s", optim_table[k].name, text);
+		free(text);
+	}
+	for (int k = SCHED_CONSTANT; k <= SCHED_WARMUP; k++) {
+		char *text = NULL;
+		size_t size = 0;
+		FILE *out = open_memstream(&text, &size);
+		struct sched *s = sched_new((enum sched_kind)k);
+		sample_schedule(s);
+		explain_schedule(out, s, "s", &(struct explain_run){0.1, false, 40, "learning-rate"});
+		fclose(out);
+		cr_expect(!strstr(text, EXPLAIN_MISSING), "kind %d:\n%s", k, text);
+		sched_free(s);
+		free(text);
+	}
+}
+
 Test(explain, an_unknown_name_is_reported_as_check_does)
 {
 	char *out, *err;
