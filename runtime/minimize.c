@@ -519,10 +519,22 @@ static bool series_want_log(const struct svg_series *s, int n)
 
 enum { STATE_TOP = PAGE_H + 16, STATE_H = 300, STATE_SERIES = 16 };
 
-/* One of the two bottom panels (state_panel) at page position left: each state per
- * variable and step, the trace's state columns; nothing when no path keeps one. */
+/* Whether some optimizer of the plan keeps a state of bottom panel `which`. */
+static bool panel_used(const struct minimize_plan *p, int which)
+{
+	for (int o = 0; o < p->nopts; o++)
+		for (int s = 0; s < MSTATE_COUNT; s++)
+			if (minimize_state_kept(&p->opts[o], (enum minimize_state)s)
+			    && state_panel(&p->opts[o], (enum minimize_state)s) == which)
+				return true;
+	return false;
+}
+
+/* One of the two bottom panels (state_panel) at page position left, width wide: each
+ * state per variable and step, the trace's state columns; nothing when no path keeps
+ * one. */
 static int plot_state(FILE *out, const struct minimize_plan *p, const struct minimize_result *r,
-                      const double *steps, int which, double left)
+                      const double *steps, int which, double left, double wide)
 {
 	static const char *const titles[] = {
 		"averages of g: m, mhat, b, gbar, momentum's v",
@@ -536,7 +548,7 @@ static int plot_state(FILE *out, const struct minimize_plan *p, const struct min
 	if (n > 0) {
 		for (int i = 0; i < n; i++)
 			series[i].x = steps;
-		struct svg_panel panel = {.left = left, .top = STATE_TOP, .width = 450,
+		struct svg_panel panel = {.left = left, .top = STATE_TOP, .width = wide,
 		                          .height = STATE_H - 86, .logy = series_want_log(series, n)};
 		svg_fit(&panel, series, n);
 		svg_axes(out, &panel, &(struct svg_axes){titles[which], "step", "state"});
@@ -592,8 +604,11 @@ int minimize_plot(FILE *out
 		                              .height = 118, .logy = j != 1 && wants_log(r, j)};
 		plot_per_step(out, &right[j], r, steps, j, titles[j], ylabels[j]);
 	}
-	if (state) /* the optimizer's state, as the trace's state columns */
-		status |= plot_state(out, p, r, steps, 0, 80) | plot_state(out, p, r, steps, 1, 640);
+	if (state && panel_used(p, 0) && panel_used(p, 1)) /* the trace's state columns */
+		status |= plot_state(out, p, r, steps, 0, 80, 450)
+			| plot_state(out, p, r, steps, 1, 640, 450);
+	else if (state)
+		status |= plot_state(out, p, r, steps, panel_used(p, 1), 80, 1010);
 	free(legend);
 	free(labels);
 	free(steps);
