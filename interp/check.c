@@ -1432,3 +1432,12 @@ bool check_schedule_expr(const struct ast *expr, struct diag *d)
 	check_schedule(&ck, expr, (struct span){0}, &facts, &len);
 	return d->errors == 0; /* fold's errors too, as check_file */
 }
+
+bool check_optimizer_expr(const struct ast *expr, struct diag *d)
+{
+	struct ast empty = {.kind = AST_FILE};
+	struct checker ck = {d, &empty, false};
+	const struct ast *vals[SIG_MAX_PARAMS];
+	check_optimizer(&ck, expr, vals);
+	return d->errors == 0; /* fold's errors too, as check_file */
+}

@@ -28,6 +28,8 @@ bool check_file(const struct ast *file, struct diag *d, struct check_summary *su
 
 /* Checks one schedule expression on its own (`descent schedule`); true when valid. */
 bool check_schedule_expr(const struct ast *expr, struct diag *d);
+/* Checks one optimizer call on its own (`descent explain`); true when valid. */
+bool check_optimizer_expr(const struct ast *expr, struct diag *d);
 
 /* The block of the given kind and name in file, or NULL. */
 const struct ast *check_find_block(const struct ast *file, int block, const char *name);

@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "diag.h"
+#include "explain.h"
 #include "fold.h"
 #include "lower.h"
 #include "override.h"
@@ -46,6 +47,7 @@ static const char main_help[] =
 	"  schedule 'EXPR'    print (and plot) a learning-rate schedule\n"
 	"  predict FILE.nn    the predictions of trained weights on data, as CSV\n"
 	"  eval FILE.nn       loss, accuracy, precision, recall and confusion matrix of weights\n"
+	"  explain FILE.nn    the course's rules for its optimizers, schedules and layers\n"
 	"  help TOPIC         list the layers, optimizers, schedules, losses or metrics\n"
 	"\n"
 	"FILE may be '-' for standard input. `descent COMMAND --help` tells more;\n"
@@ -706,6 +708,83 @@ static int cmd_eval(int argc, char **argv)
 	return predict_command("eval", argc, argv);
 }
 
+static const char explain_help[] =
+	"usage: descent explain FILE.nn\n"
+	"       descent explain 'OPTIMIZER-OR-SCHEDULE' [--lr X] [--steps N]\n"
+	"                       [--steps-per-epoch K]\n"
+	"\n"
+	"Prints the course's rules with these numbers, as plain text: for each train and\n"
+	"minimize block of FILE its optimizer's update (EMA form, Adam's bias-correction\n"
+	"factors at steps 1, 10, 100, 1000 and its step bound), what l2 does under it\n"
+	"against wd, the schedule's formula and key moments (end of warmup, restarts,\n"
+	"the value at the end), and each layer's formula, shapes and parameters (train\n"
+	"blocks load their data, as `descent ir`). An argument that is not a file is an\n"
+	"optimizer call or a schedule: 'adamw(lr = 1e-3, wd = 0.01)', 'warmup(5) then\n"
+	"cosine(95)'; a schedule's rates are multiples of the optimizer's lr η unless\n"
+	"--lr gives it, over --steps updates (default: its own length).\n"
+	"exit status: 0 success, 1 an error in the file or expression, 2 misuse.\n";
+
+/* A whole number >= 1 (at most 1e9) of an explain option, or a usage error. */
+static int explain_count(const char *name, const char *v, double *out)
+{
+	if (!parse_number(v, out) || *out < 1 || *out != floor(*out) || *out > 1e9)
+		return usage_error("explain", "%s takes a whole number from 1 to 1e9, not '%s'", name, v);
+	return EXIT_OK;
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+	const char *arg = NULL, *v;
+	double lr = 0, steps = 0, per_epoch = 0;
+	for (int i = 0; i < argc; i++) {
+		int status = EXIT_OK;
+		if ((v = option_value(argc, argv, &i, "--lr"))) {
+			if (!parse_number(v, &lr) || lr <= 0)
+				return usage_error("explain", "--lr takes a positive number, not '%s'", v);
+		} else if ((v = option_value(argc, argv, &i, "--steps-per-epoch"))) {
+			status = explain_count("--steps-per-epoch", v, &per_epoch);
+		} else if ((v = option_value(argc, argv, &i, "--steps"))) {
+			status = explain_count("--steps", v, &steps);
+		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
+			return usage_error("explain", "unknown option or missing value: '%s'", argv[i]);
+		} else if (arg) {
+			return usage_error("explain", "one file or expression at a time; quote it: '%s' "
+			                   "is one too many", argv[i]);
+		} else {
+			arg = argv[i];
+		}
+		if (status != EXIT_OK)
+			return status;
+	}
+	if (!arg)
+		return usage_error("explain", "which file or expression? e.g. 'adam(lr = 1e-3)'");
+	struct diag d;
+	diag_setup(&d);
+	struct stat st;
+	size_t len = strlen(arg);
+	int status;
+	if (strcmp(arg, "-") == 0 || stat(arg, &st) == 0 || (len > 3 && !strcmp(arg + len - 3, ".nn"))) {
+		struct source *src;
+		struct ast *file;
+		status = load_file(arg, &d, &src, &file, NULL, NULL, NULL);
+		if (status == EXIT_OK && explain_file(stdout, file, arg, &d) != 0)
+			status = EXIT_INPUT;
+		ast_free(file);
+		source_free(src);
+	} else {
+		struct source *src = source_from_string("<explain>", arg);
+		struct ast *expr = src ? parse_source(src, PARSE_EXPR, &d) : NULL;
+		if (expr)
+			expr = fold_expr(expr, NULL, &d);
+		status = expr && d.errors == 0 && explain_expr(stdout, expr, lr, steps, per_epoch, &d) == 0
+			? EXIT_OK : EXIT_INPUT;
+		ast_free(expr);
+		source_free(src);
+	}
+	report_errors(&d);
+	return status;
+}
+
 struct command {
 	const char *name;             /* as typed */
 	const char *help;             /* printed by --help */
@@ -924,6 +1003,7 @@ static const struct command commands[] = {
 	{"schedule", schedule_help, cmd_schedule},
 	{"predict", predict_help, cmd_predict},
 	{"eval", eval_help, cmd_eval},
+	{"explain", explain_help, cmd_explain},
 	{"help", help_help, cmd_help},
 };
 
@@ -948,8 +1028,10 @@ int main(int argc, char **argv)
 		}
 		return status;
 	}
-	const char *names[] = {"run", "check", "ir", "sweep", "schedule", "predict", "eval", "help",
-	                       NULL};
+	enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
+	const char *names[NCOMMANDS + 1] = {NULL};
+	for (int i = 0; i < NCOMMANDS; i++)
+		names[i] = commands[i].name;
 	const char *close = diag_closest(argv[1], names);
 	fprintf(stderr, "descent: unknown command '%s'\n", argv[1]);
 	if (close)

@@ -43,7 +43,8 @@ static int path_alloc(struct minimize_path *path, const struct minimize_plan *p)
 	path->f = malloc(rows * sizeof *path->f);
 	path->lr = malloc(rows * sizeof *path->lr);
 	path->state = malloc(rows * sizeof *path->state);
-	return path->x && path->f && path->lr && path->state ? 0 : -1;
+	path->slots = malloc(rows * OPT_SLOTS * (size_t)p->nvars * sizeof *path->slots);
+	return path->x && path->f && path->lr && path->state && path->slots ? 0 : -1;
 }
 
 /* One optimizer from one start, for p->steps updates or until a value is not finite. */
@@ -67,6 +68,8 @@ static void run_path(const struct minimize_plan *p, struct minimize_path *path, 
 		path->lr[k] = step.lr;
 		path->state[k] = optim_state_norm_f64(c, &(struct optim_step){.t = k > 0 ? k : 1},
 		                                      &w->state, (size_t)nv);
+		memcpy(&path->slots[(size_t)k * OPT_SLOTS * (size_t)nv], w->buf,
+		       OPT_SLOTS * (size_t)nv * sizeof *w->buf);
 		path->rows = k + 1;
 		if (k == p->steps)
 			return;
@@ -119,16 +122,94 @@ void minimize_free(struct minimize_result *r)
 		free(r->paths[i].f);
 		free(r->paths[i].lr);
 		free(r->paths[i].state);
+		free(r->paths[i].slots);
 	}
 	free(r->paths);
 	*r = (struct minimize_result){0};
 }
 
+/* ---- the optimizer's state in the course's letters ---- */
+
+const char *const minimize_state_names[MSTATE_COUNT] = {
+	[MSTATE_M] = "m", [MSTATE_V] = "v", [MSTATE_G] = "G", [MSTATE_B] = "b",
+	[MSTATE_GBAR] = "gbar", [MSTATE_MHAT] = "mhat", [MSTATE_VHAT] = "vhat",
+	[MSTATE_VMAX] = "vmax",
+};
+
+/* The slot (optim.h) holding state s of optimizer c, or -1 when c keeps no such state;
+ * m̂ and v̂ name the slot they are computed from. */
+static int state_slot(const struct optim_config *c, enum minimize_state s)
+{
+	unsigned needs = optim_needs(c);
+	bool moments = c->kind == OPT_ADAM || c->kind == OPT_NADAM || c->kind == OPT_RADAM;
+	bool corrected = moments && !(c->kind == OPT_ADAM && c->uncorrected);
+	bool amsgrad = c->kind == OPT_ADAM && c->amsgrad;
+	switch (s) {
+	case MSTATE_M:
+		return moments || c->kind == OPT_LION ? OPT_AVG : -1;
+	case MSTATE_V:
+		return c->kind == OPT_MOMENTUM ? OPT_BUF
+			: moments || c->kind == OPT_RMSPROP ? OPT_SQ : -1;
+	case MSTATE_G:
+		return c->kind == OPT_ADAGRAD ? OPT_SQ : -1;
+	case MSTATE_B:
+		return (c->kind == OPT_SGD || c->kind == OPT_RMSPROP) && (needs & OPT_NEEDS_BUF)
+			? OPT_BUF : -1;
+	case MSTATE_GBAR:
+		return c->kind == OPT_RMSPROP && c->centered ? OPT_AVG : -1;
+	case MSTATE_MHAT:
+		return corrected ? OPT_AVG : -1;
+	case MSTATE_VHAT:
+		return corrected ? (amsgrad ? OPT_MAX : OPT_SQ) : -1;
+	case MSTATE_VMAX:
+		return amsgrad ? OPT_MAX : -1;
+	default:
+		return -1;
+	}
+}
+
+bool minimize_state_kept(const struct optim_config *c, enum minimize_state s)
+{
+	return state_slot(c, s) >= 0;
+}
+
+bool minimize_state_value(const struct minimize_plan *p, const struct minimize_path *path,
+                          enum minimize_state s, int k, int v, double *out)
+{
+	const struct optim_config *c = &p->opts[path->opt];
+	int slot = state_slot(c, s);
+	if (slot < 0 || k >= path->rows || (k == 0 && (s == MSTATE_MHAT || s == MSTATE_VHAT)))
+		return false;
+	*out = path->slots[((size_t)k * OPT_SLOTS + (size_t)slot) * (size_t)p->nvars + (size_t)v];
+	if (s == MSTATE_MHAT) /* β₁ of update k, the one its step used */
+		*out /= 1 - pow(optim_momentum(c, p->momentum_schedule, k - 1), k);
+	else if (s == MSTATE_VHAT)
+		*out /= 1 - pow(c->beta2, k);
+	return true;
+}
+
+/* Which states some optimizer of the plan keeps (a mask of 1 << enum minimize_state): the
+ * trace's state columns. */
+static unsigned states_kept(const struct minimize_plan *p)
+{
+	unsigned kept = 0;
+	for (int o = 0; o < p->nopts; o++)
+		for (int s = 0; s < MSTATE_COUNT; s++)
+			if (minimize_state_kept(&p->opts[o], (enum minimize_state)s))
+				kept |= 1u << s;
+	return kept;
+}
+
 int minimize_write_trace(FILE *out, const struct minimize_plan *p, const struct minimize_result *r)
 {
+	unsigned kept = states_kept(p);
 	fputs("run,optimizer,start,step,lr,f", out);
 	for (int v = 0; v < p->nvars; v++)
 		fprintf(out, ",%s", p->vars[v]);
+	for (int v = 0; v < p->nvars; v++)
+		for (int s = 0; s < MSTATE_COUNT; s++)
+			if (kept & (1u << s))
+				fprintf(out, ",%s_%s", minimize_state_names[s], p->vars[v]);
 	fputc('\n', out);
 	for (int i = 0; i < r->npaths; i++) {
 		const struct minimize_path *path = &r->paths[i];
@@ -137,6 +218,16 @@ int minimize_write_trace(FILE *out, const struct minimize_plan *p, const struct 
 			        path->start, k, path->lr[k], path->f[k]);
 			for (int v = 0; v < p->nvars; v++)
 				fprintf(out, ",%.17g", path->x[k * p->nvars + v]);
+			for (int v = 0; v < p->nvars; v++)
+				for (int s = 0; s < MSTATE_COUNT; s++) {
+					double value;
+					if (!(kept & (1u << s)))
+						continue;
+					if (minimize_state_value(p, path, (enum minimize_state)s, k, v, &value))
+						fprintf(out, ",%.17g", value);
+					else
+						fputc(',', out);
+				}
 			fputc('\n', out);
 		}
 	}
@@ -359,7 +450,120 @@ static bool wants_log(const struct minimize_result *r, int which)
 	return hi > 0 && hi >= 100 * lo;
 }
 
-int minimize_plot(FILE *out, const struct minimize_plan *p, const struct minimize_result *r)
+/* Which of the two state panels state s of optimizer c goes to: 0 the averages of g
+ * (signed: m, m̂, b, ḡ, momentum's velocity v), 1 the sums and averages of g² (v, v̂, G,
+ * vmax: positive, often over decades). */
+static int state_panel(const struct optim_config *c, enum minimize_state s)
+{
+	switch (s) {
+	case MSTATE_V: return c->kind == OPT_MOMENTUM ? 0 : 1;
+	case MSTATE_G:
+	case MSTATE_VHAT:
+	case MSTATE_VMAX: return 1;
+	default: return 0;
+	}
+}
+
+/* The series of state panel `panel`: every state of it each path keeps, per variable,
+ * at most max (values: max rows of S+1), labelled "adam (run 0): m_x". Returns how
+ * many. */
+static int state_series(const struct minimize_plan *p, const struct minimize_result *r,
+                        int panel, struct svg_series *series, char (*labels)[200],
+                        double *values, int max)
+{
+	int n = 0;
+	for (int i = 0; i < r->npaths; i++) {
+		const struct minimize_path *path = &r->paths[i];
+		const struct optim_config *c = &p->opts[path->opt];
+		for (int s = 0; s < MSTATE_COUNT; s++)
+			for (int v = 0; v < p->nvars && n < max; v++) {
+				if (!minimize_state_kept(c, (enum minimize_state)s)
+				    || state_panel(c, (enum minimize_state)s) != panel)
+					continue;
+				double *y = &values[(size_t)n * ((size_t)p->steps + 1)];
+				for (int k = 0; k < path->rows; k++)
+					if (!minimize_state_value(p, path, (enum minimize_state)s, k, v, &y[k]))
+						y[k] = NAN;
+				if (p->nstarts > 1)
+					snprintf(labels[n], sizeof labels[n], "%s (run %d, start %d): %s_%s",
+					         p->opt_names[path->opt], path->opt, path->start,
+					         minimize_state_names[s], p->vars[v]);
+				else
+					snprintf(labels[n], sizeof labels[n], "%s (run %d): %s_%s",
+					         p->opt_names[path->opt], path->opt, minimize_state_names[s],
+					         p->vars[v]);
+				series[n] = (struct svg_series){labels[n], NULL, y, path->rows};
+				n++;
+			}
+	}
+	return n;
+}
+
+/* Whether every value of the series is >= 0 and the positive ones span two decades:
+ * sums and averages of g² (G, v, v̂) read best on a log axis. */
+static bool series_want_log(const struct svg_series *s, int n)
+{
+	double lo = INFINITY, hi = 0;
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < s[i].n; k++) {
+			double y = s[i].y[k];
+			if (y < 0)
+				return false;
+			if (y > 0) {
+				lo = fmin(lo, y);
+				hi = fmax(hi, y);
+			}
+		}
+	return hi > 0 && hi >= 100 * lo;
+}
+
+enum { STATE_TOP = PAGE_H + 16, STATE_H = 300, STATE_SERIES = 16 };
+
+/* Whether some optimizer of the plan keeps a state of bottom panel `which`. */
+static bool panel_used(const struct minimize_plan *p, int which)
+{
+	for (int o = 0; o < p->nopts; o++)
+		for (int s = 0; s < MSTATE_COUNT; s++)
+			if (minimize_state_kept(&p->opts[o], (enum minimize_state)s)
+			    && state_panel(&p->opts[o], (enum minimize_state)s) == which)
+				return true;
+	return false;
+}
+
+/* One of the two bottom panels (state_panel) at page position left, width wide: each
+ * state per variable and step, the trace's state columns; nothing when no path keeps
+ * one. */
+static int plot_state(FILE *out, const struct minimize_plan *p, const struct minimize_result *r,
+                      const double *steps, int which, double left, double wide)
+{
+	static const char *const titles[] = {
+		"averages of g: m, mhat, b, gbar, momentum's v",
+		"sums and averages of g²: v, vhat, G, vmax",
+	};
+	struct svg_series *series = calloc(STATE_SERIES, sizeof *series);
+	char (*labels)[200] = calloc(STATE_SERIES, sizeof *labels);
+	double *values = malloc(STATE_SERIES * ((size_t)p->steps + 1) * sizeof *values);
+	int n = series && labels && values
+		? state_series(p, r, which, series, labels, values, STATE_SERIES) : -1;
+	if (n > 0) {
+		for (int i = 0; i < n; i++)
+			series[i].x = steps;
+		struct svg_panel panel = {.left = left, .top = STATE_TOP, .width = wide,
+		                          .height = STATE_H - 86, .logy = series_want_log(series, n)};
+		svg_fit(&panel, series, n);
+		svg_axes(out, &panel, &(struct svg_axes){titles[which], "step", "state"});
+		for (int i = 0; i < n; i++)
+			svg_line(out, &panel, &series[i], svg_color(i), 1.4);
+		svg_legend(out, &panel, series, n);
+	}
+	free(series);
+	free(labels);
+	free(values);
+	return n < 0 ? -1 : 0;
+}
+
+int minimize_plot(FILE *out
+, const struct minimize_plan *p, const struct minimize_result *r)
 {
 	struct svg_series *legend = calloc((size_t)r->npaths, sizeof *legend);
 	char (*labels)[160] = calloc((size_t)r->npaths, sizeof *labels);
@@ -383,7 +587,8 @@ int minimize_plot(FILE *out, const struct minimize_plan *p, const struct minimiz
 			strcat(labels[i], ")");
 		legend[i].label = labels[i];
 	}
-	svg_begin(out, PAGE_W, PAGE_H);
+	bool state = states_kept(p) != 0;
+	svg_begin(out, PAGE_W, state ? PAGE_H + STATE_H : PAGE_H);
 	struct svg_panel main = {.left = 80, .top = 36, .width = 560, .height = 470};
 	int status = 0;
 	if (p->nvars >= 2)
@@ -399,6 +604,11 @@ int minimize_plot(FILE *out, const struct minimize_plan *p, const struct minimiz
 		                              .height = 118, .logy = j != 1 && wants_log(r, j)};
 		plot_per_step(out, &right[j], r, steps, j, titles[j], ylabels[j]);
 	}
+	if (state && panel_used(p, 0) && panel_used(p, 1)) /* the trace's state columns */
+		status |= plot_state(out, p, r, steps, 0, 80, 450)
+			| plot_state(out, p, r, steps, 1, 640, 450);
+	else if (state)
+		status |= plot_state(out, p, r, steps, panel_used(p, 1), 80, 1010);
 	free(legend);
 	free(labels);
 	free(steps);

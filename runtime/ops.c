@@ -365,6 +365,11 @@ static int64_t conv_padding(const struct op_conv *c, bool rows)
 	return c->same ? ((rows ? c->kh : c->kw) - 1) / 2 : rows ? c->ph : c->pw;
 }
 
+int64_t op_conv_padding(const struct op_conv *c, bool rows)
+{
+	return conv_padding(c, rows);
+}
+
 /* Refuses a window (kh, kw) larger than the (padded) input (h, w). */
 static int no_pixels(const struct net_layer *l, const struct shape *in, int64_t h, int64_t w,
                      int64_t kh, int64_t kw, struct op_error *err)

@@ -98,4 +98,7 @@ struct op {
 
 extern const struct op ops[IR_OP_COUNT];
 
+/* The padding of conv c on each side of its rows (or columns): padding = same resolved. */
+int64_t op_conv_padding(const struct op_conv *c, bool rows);
+
 #endif
