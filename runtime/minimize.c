@@ -236,11 +236,24 @@ static int quantile_levels(const double *z, int n, double *levels)
 	return count;
 }
 
-/* Left panel, two variables: contour lines of f and every path. */
+/* The title of the contour panel: beyond two variables, which slice it shows (the
+ * values of the other variables, in xs). */
+static void plane_title(char *title, size_t size, const struct minimize_plan *p, const double *xs)
+{
+	int used = snprintf(title, size, "%s: contour lines and paths", p->name);
+	for (int v = 2; v < p->nvars && used > 0 && (size_t)used < size; v++)
+		used += snprintf(title + used, size - (size_t)used, "%s%s = %.3g%s",
+		                 v == 2 ? " (slice " : ", ", p->vars[v], xs[v],
+		                 v == p->nvars - 1 ? ")" : "");
+}
+
+/* Left panel, two variables: contour lines of f and every path, one unit of x as long as
+ * one of y (a ravine looks like one). */
 static int plot_plane(FILE *out, struct svg_panel *panel, const struct minimize_plan *p,
-                      const struct minimize_result *r, struct svg_series *legend)
+                      const struct minimize_result *r)
 {
 	fit_paths(panel, p, r);
+	svg_equal_aspect(panel);
 	double *z = malloc(GRID * GRID * sizeof *z), *values = malloc((size_t)p->fn->n * sizeof *values);
 	double *xs = malloc((size_t)p->nvars * sizeof *xs);
 	if (!z || !values || !xs) {
@@ -262,8 +275,8 @@ static int plot_plane(FILE *out, struct svg_panel *panel, const struct minimize_
 		}
 	double levels[LEVELS];
 	int nlevels = quantile_levels(z, GRID * GRID, levels);
-	char title[160];
-	snprintf(title, sizeof title, "%s: contour lines and paths", p->name);
+	char title[400];
+	plane_title(title, sizeof title, p, xs);
 	svg_axes(out, panel, &(struct svg_axes){title, p->vars[0], p->vars[1]});
 	svg_contours(out, panel, z, GRID, GRID, levels, nlevels);
 	for (int i = 0; i < r->npaths; i++) {
@@ -280,7 +293,6 @@ static int plot_plane(FILE *out, struct svg_panel *panel, const struct minimize_
 		svg_markers(out, panel, &s, svg_color(i), 2.4);
 		free(px);
 	}
-	svg_legend(out, panel, legend, r->npaths);
 	free(z);
 	free(values);
 	free(xs);
@@ -289,7 +301,7 @@ static int plot_plane(FILE *out, struct svg_panel *panel, const struct minimize_
 
 /* Left panel, one variable: the curve of f and every path on it. */
 static void plot_line(FILE *out, struct svg_panel *panel, const struct minimize_plan *p,
-                      const struct minimize_result *r, struct svg_series *legend)
+                      const struct minimize_result *r)
 {
 	double lo = INFINITY, hi = -INFINITY;
 	for (int i = 0; i < r->npaths; i++)
@@ -318,7 +330,6 @@ static void plot_line(FILE *out, struct svg_panel *panel, const struct minimize_
 		svg_line(out, panel, &s, svg_color(i), 1.4);
 		svg_markers(out, panel, &s, svg_color(i), 2.6);
 	}
-	svg_legend(out, panel, legend, r->npaths);
 }
 
 /* One of the right-hand panels: a quantity per step for every path. */
@@ -383,22 +394,28 @@ int minimize_plot(FILE *out, const struct minimize_plan *p, const struct minimiz
 			strcat(labels[i], ")");
 		legend[i].label = labels[i];
 	}
-	svg_begin(out, PAGE_W, PAGE_H);
+	/* the legend goes under every panel, where it covers no path */
+	double legend_h = svg_legend_height(PAGE_W - 160, legend, r->npaths);
+	svg_begin(out, PAGE_W, PAGE_H + (int)legend_h);
 	struct svg_panel main = {.left = 80, .top = 36, .width = 560, .height = 470};
 	int status = 0;
 	if (p->nvars >= 2)
-		status = plot_plane(out, &main, p, r, legend);
+		status = plot_plane(out, &main, p, r);
 	else
-		plot_line(out, &main, p, r, legend);
+		plot_line(out, &main, p, r);
 	struct svg_panel right[3];
-	static const char *const titles[] = {"f per step", "learning rate per step",
-	                                     "norm of the optimizer's state"};
-	static const char *const ylabels[] = {"f", "lr", "state"};
+	char f_title[160];
+	snprintf(f_title, sizeof f_title, "%s per step", p->name);
+	const char *const titles[] = {f_title, "learning rate per step",
+	                              "norm of the optimizer's state"};
+	const char *const ylabels[] = {p->name, "lr", "state"};
 	for (int j = 0; j < 3; j++) {
 		right[j] = (struct svg_panel){.left = 760, .top = 36 + j * 178, .width = 330,
-		                              .height = 118, .logy = j != 1 && wants_log(r, j)};
+		                              .height = 118, .logy = j != 1 && wants_log(r, j),
+		                              .xint = true};
 		plot_per_step(out, &right[j], r, steps, j, titles[j], ylabels[j]);
 	}
+	svg_legend(out, main.left, PAGE_H - 6, PAGE_W - 160, legend, r->npaths);
 	free(legend);
 	free(labels);
 	free(steps);
