@@ -23,6 +23,7 @@
 #include "net.h"
 #include "minimize.h"
 #include "parse.h"
+#include "range.h"
 #include "run.h"
 #include "sweep.h"
 #include "schedule.h"
@@ -43,6 +44,7 @@ static const char main_help[] =
 	"  ir FILE.nn         print the IR of each train block\n"
 	"  sweep FILE.nn      run the sweep of a file\n"
 	"  schedule 'EXPR'    print (and plot) a learning-rate schedule\n"
+	"  range FILE.nn      the learning-rate range test of a file's train block\n"
 	"  help TOPIC         list the layers, optimizers, schedules, losses or metrics\n"
 	"\n"
 	"FILE may be '-' for standard input. `descent COMMAND --help` tells more;\n"
@@ -748,6 +750,7 @@ static const struct command commands[] = {
 	{"ir", ir_help, cmd_ir},
 	{"sweep", sweep_help, cmd_sweep},
 	{"schedule", schedule_help, cmd_schedule},
+	{"range", range_help, range_command},
 	{"help", help_help, cmd_help},
 };
 
@@ -772,7 +775,7 @@ int main(int argc, char **argv)
 		}
 		return status;
 	}
-	const char *names[] = {"run", "check", "ir", "sweep", "schedule", "help", NULL};
+	const char *names[] = {"run", "check", "ir", "sweep", "schedule", "range", "help", NULL};
 	const char *close = diag_closest(argv[1], names);
 	fprintf(stderr, "descent: unknown command '%s'\n", argv[1]);
 	if (close)
