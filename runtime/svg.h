@@ -40,8 +40,9 @@ void svg_begin(FILE *out, int width, int height);
 /* Closes the document; returns 0, or -1 if anything failed to write. */
 int svg_end(FILE *out);
 
-/* Sets p's data range to fit the series; y starts at 0 when every value is positive
- * (unless logy). Leaves the page position alone. */
+/* Sets p's data range to fit the series (in log10 units on a log axis: non-positive
+ * values are left out); y starts at 0 when every value is positive (unless logy). Leaves
+ * the page position alone. */
 void svg_fit(struct svg_panel *p, const struct svg_series *series, int nseries);
 /* Grid lines, ticks, tick labels, axis labels, title and frame of a panel. */
 void svg_axes(FILE *out, const struct svg_panel *p, const struct svg_axes *axes);
