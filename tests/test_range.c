@@ -227,6 +227,27 @@ Test(range, refuses_outputs_that_would_overwrite_an_input)
 	cr_expect_eq(RUN(NULL, &err, "range", nn, "--plot", dir), 1);
 	cr_expect(strstr(err, "not a regular file") != NULL, "%s", err);
 	free(err);
+	/* a data file: the CSV the block trains on, named by another spelling of its path */
+	char data[160], other_name[200], csv_nn[160];
+	snprintf(data, sizeof data, "%s/train.csv", dir);
+	cr_assert_eq(write_text(data, "a,b,label\n0,1,x\n1,0,y\n1,1,x\n0,0,y\n"), 0);
+	snprintf(csv_nn, sizeof csv_nn, "%s/c.nn", dir);
+	cr_assert_eq(write_text(csv_nn, "data d { train = csv(\"train.csv\", label = \"label\") }\n"
+	                                "network n { dense(2) }\n"
+	                                "train t {\n network = n\n data = d\n"
+	                                " optimizer = sgd(lr = 0.1)\n epochs = 1\n batch = 2\n}\n"), 0);
+	snprintf(other_name, sizeof other_name, "%s/./train.csv", dir);
+	size_t before;
+	char *kept = slurp(data, &before);
+	cr_expect_eq(RUN(NULL, &err, "range", csv_nn, "--steps", "4", "--csv", other_name), 1);
+	cr_expect(strstr(err, "is a data file of 'd'") != NULL, "%s", err);
+	free(err);
+	size_t after;
+	char *now = slurp(data, &after);
+	cr_expect(kept && now && before == after && memcmp(kept, now, after) == 0,
+	          "the data file is untouched");
+	free(kept);
+	free(now);
 	cr_assert_eq(write_text(nn, "minimize f(x) = x^2 {\n from = (1)\n optimizer = sgd(lr = 0.1)\n"
 	                            " steps = 2\n}\n"), 0);
 	cr_expect_eq(RUN(NULL, &err, "range", nn), 1);
