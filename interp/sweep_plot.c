@@ -41,16 +41,32 @@ static int read_curve(const char *path, const char *key, double **x, double **y)
 	return n;
 }
 
+/* Fits p to the series, its y range to the values alone (not from 0: the differences
+ * between trials are the point), padded a little. */
+static void fit_tight(struct svg_panel *p, const struct svg_series *series, int n)
+{
+	svg_fit(p, series, n);
+	double lo = INFINITY, hi = -INFINITY;
+	for (int s = 0; s < n; s++)
+		for (int i = 0; i < series[s].n; i++)
+			if (isfinite(series[s].y[i])) {
+				lo = fmin(lo, series[s].y[i]);
+				hi = fmax(hi, series[s].y[i]);
+			}
+	if (!(lo <= hi))
+		return;
+	double pad = hi > lo ? (hi - lo) * 0.08 : 0.01 * fmax(1, fabs(hi));
+	p->y0 = lo - pad;
+	p->y1 = hi + pad;
+}
+
 /* The left panel: each configuration's trials as a column of points at its rank (seeds
  * spread a little), the mean as a short bar. */
 static void strip_panel(FILE *out, const struct sweep_plot *sp, struct svg_series *points)
 {
 	struct svg_panel p = {.left = 80, .top = 40, .width = LEFT_W, .height = PANEL_H,
 	                      .xint = true};
-	svg_fit(&p, points, sp->nconfigs);
-	double pad = (p.y1 - p.y0) * 0.06;
-	p.y0 -= pad; /* points on the frame are hard to see */
-	p.y1 += pad;
+	fit_tight(&p, points, sp->nconfigs);
 	p.x0 = 0.5;
 	p.x1 = (sp->nconfigs > 0 ? sp->nconfigs : 1) + 0.5;
 	char title[160];
@@ -71,7 +87,7 @@ static void curve_panel(FILE *out, const struct sweep_plot *sp, struct svg_serie
 {
 	struct svg_panel p = {.left = 80 + LEFT_W + 90, .top = 40, .width = RIGHT_W,
 	                      .height = PANEL_H, .xint = true};
-	svg_fit(&p, curves, ncurves);
+	fit_tight(&p, curves, ncurves);
 	char title[160];
 	snprintf(title, sizeof title, "%s per epoch, every trial", sp->metric);
 	svg_axes(out, &p, &(struct svg_axes){title, "epoch", sp->metric});

@@ -405,6 +405,17 @@ Test(pictures, the_sweep_summary_fills_its_page_and_overlays_every_trial_curve)
 		curves++;
 	cr_expect_eq(curves, 6, "one curve per trial");
 	cr_expect(strstr(svg, "test_acc per epoch, every trial") != NULL);
+	/* the points fill the strip plot's height: its y range is theirs, not from 0 */
+	double top = INFINITY, bottom = -INFINITY;
+	for (const char *c = strstr(svg, "<circle "); c; c = strstr(c + 1, "<circle "))
+		if (attr(c, "cx") < frame[0].x + frame[0].w) {
+			top = fmin(top, attr(c, "cy"));
+			bottom = fmax(bottom, attr(c, "cy"));
+		}
+	cr_expect(top - frame[0].y < 0.15 * frame[0].h
+	          && frame[0].y + frame[0].h - bottom < 0.15 * frame[0].h,
+	          "points from %g to %g in a panel from %g to %g", top, bottom, frame[0].y,
+	          frame[0].y + frame[0].h);
 	expect_whole_ticks(svg, &frame[1], "epoch axis of the curves");
 	expect_whole_ticks(svg, &frame[0], "rank axis");
 	expect_legend_clear(svg, "summary.svg");
