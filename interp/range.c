@@ -269,6 +269,8 @@ static int write_plot(FILE *out, const void *data)
 	for (int k = 0; k < r->rows; k++)
 		lo = isfinite(r->loss[k]) ? fmin(lo, r->loss[k]) : lo;
 	double hi = fmax(r->smooth[0], r->loss[0]);
+	if (!isfinite(lo) || !isfinite(hi)) /* the first loss was not finite: nothing to zoom on */
+		lo = 0, hi = 1;
 	p.y0 = lo - 0.1 * (hi - lo);
 	p.y1 = hi + 0.3 * (hi - lo) + (hi == lo ? 1 : 0);
 	double *clamped = malloc((size_t)(r->rows ? r->rows : 1) * sizeof *clamped);
@@ -324,13 +326,13 @@ static void print_report(const struct range_options *o, const struct train_lower
 	if (!r->suggested) {
 		printf("no suggestion: the smoothed loss never fell below its start; a smaller --min "
 		       "or more --steps show where it does\n");
-		return;
+	} else {
+		printf("suggested (peak = lr at the lowest smoothed loss / 10; min_lr = peak / 4, "
+		       "Smith 2017 section 3.3):\n");
+		printf("  triangular: optimizer lr = %.3g, schedule = triangular(step_size, "
+		       "min_lr = %.3g)\n", r->peak, r->min_lr);
+		printf("  one_cycle:  optimizer lr = %.3g (its maximum)\n", r->peak);
 	}
-	printf("suggested (peak = lr at the lowest smoothed loss / 10; min_lr = peak / 4, "
-	       "Smith 2017 section 3.3):\n");
-	printf("  triangular: optimizer lr = %.3g, schedule = triangular(step_size, min_lr = %.3g)\n",
-	       r->peak, r->min_lr);
-	printf("  one_cycle:  optimizer lr = %.3g (its maximum)\n", r->peak);
 	printf("wrote %s and %s\n", o->csv, o->plot);
 }
 

@@ -255,3 +255,23 @@ Test(range, refuses_outputs_that_would_overwrite_an_input)
 	free(err);
 	remove_tree(dir);
 }
+
+Test(range, says_so_when_the_loss_never_falls_and_still_draws_it)
+{
+	char dir[64], nn[128], svg[160], *out;
+	setup(dir, nn);
+	cr_assert_eq(RUN(&out, NULL, "range", nn, "--min", "1e8", "--max", "1e9", "--steps", "10"),
+	             0);
+	cr_expect(strstr(out, "no suggestion: the smoothed loss never fell") != NULL, "%s", out);
+	cr_expect(strstr(out, "suggested") == NULL, "%s", out);
+	cr_expect(strstr(out, "wrote ") != NULL, "%s", out);
+	snprintf(svg, sizeof svg, "%s/tiny-range.svg", dir);
+	char *picture = slurp(svg, NULL);
+	cr_assert_not_null(picture);
+	cr_expect(strstr(picture, "nan") == NULL && strstr(picture, "inf") == NULL,
+	          "no coordinate is not finite");
+	cr_expect(strstr(picture, "suggested peak") == NULL);
+	free(picture);
+	free(out);
+	remove_tree(dir);
+}
