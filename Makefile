@@ -203,6 +203,8 @@ examples: $(BIN)
 		for f in examples/fashion_mlp.nn examples/fashion_resumable.nn \
 		         examples/regularization/batchnorm_placement.nn; do \
 			echo "descent run $$f"; ./$(BIN) run --quiet $$f > /dev/null || exit 1; done; \
+		echo "descent range examples/range_fashion.nn"; \
+		./$(BIN) range examples/range_fashion.nn --min 1e-4 --steps 200 > /dev/null || exit 1; \
 	else echo "skipped the Fashion-MNIST examples: sudo apt-get install dataset-fashion-mnist"; fi
 
 # Installation: `make install PREFIX=/usr DESTDIR=/tmp/pkg` (DESTDIR for packagers).

@@ -25,6 +25,7 @@
 #include "minimize.h"
 #include "parse.h"
 #include "predict.h"
+#include "range.h"
 #include "run.h"
 #include "sweep.h"
 #include "schedule.h"
@@ -48,6 +49,7 @@ static const char main_help[] =
 	"  predict FILE.nn    the predictions of trained weights on data, as CSV\n"
 	"  eval FILE.nn       loss, accuracy, precision, recall and confusion matrix of weights\n"
 	"  explain FILE.nn    the course's rules for its optimizers, schedules and layers\n"
+	"  range FILE.nn      the learning-rate range test of a file's train block\n"
 	"  help TOPIC         list the layers, optimizers, schedules, losses or metrics\n"
 	"\n"
 	"FILE may be '-' for standard input. `descent COMMAND --help` tells more;\n"
@@ -1004,6 +1006,7 @@ static const struct command commands[] = {
 	{"predict", predict_help, cmd_predict},
 	{"eval", eval_help, cmd_eval},
 	{"explain", explain_help, cmd_explain},
+	{"range", range_help, range_command},
 	{"help", help_help, cmd_help},
 };
 

@@ -48,8 +48,8 @@
 #include "override.h"
 #include "run.h"
 #include "stats.h"
-#include "svg.h"
 #include "sweep.h"
+#include "sweep_plot.h"
 #include "sweep_store.h"
 #include "train.h"
 
@@ -582,57 +582,33 @@ static int compare_configs(const void *a, const void *b)
 	return (x->mean < y->mean) - (x->mean > y->mean);
 }
 
-/* summary.svg into out: the metric of every trial, one column of points per ranked configuration
- * (the first nranked of c) in ranked order (a strip plot over seeds), the mean as a short
- * bar. */
-static void strip_plot(FILE *out, const struct sweep_setup *s, const struct sweep_plan *plan,
-                       const struct config_summary *c, int nranked, const double *value,
-                       char (*labels)[160])
+/* summary.svg into out (sweep_plot.h): the first nranked configurations of c, each with
+ * its trials' values and logs. 0, or -1 when memory runs out or a write fails. */
+static int strip_plot(FILE *out, const struct sweep_setup *s, const struct sweep_plan *plan,
+                      const struct config_summary *c, int nranked, const double *value,
+                      char (*labels)[160])
 {
-	int k_max = nranked;
-	double *x = calloc((size_t)plan->ntrials + 1, sizeof *x), *y = calloc((size_t)plan->ntrials + 1, sizeof *y);
-	struct svg_series *series = calloc((size_t)k_max + 1, sizeof *series);
-	if (!out || !x || !y || !series)
-		goto done;
-	int at = 0;
-	for (int k = 0; k < k_max; k++) {
-		series[k] = (struct svg_series){labels[k], x + at, y + at, 0};
-		for (int t = 0, seed = 0; t < plan->ntrials; t++)
+	struct sweep_plot_config *configs = calloc((size_t)nranked + 1, sizeof *configs);
+	int *trials = calloc((size_t)plan->ntrials + 1, sizeof *trials);
+	double *values = calloc((size_t)plan->ntrials + 1, sizeof *values);
+	int status = configs && trials && values ? 0 : -1;
+	for (int k = 0, at = 0; status == 0 && k < nranked; k++) {
+		configs[k] = (struct sweep_plot_config){labels[k], s->maximize ? c[k].mean : -c[k].mean,
+		                                        trials + at, values + at, 0};
+		for (int t = 0; t < plan->ntrials; t++)
 			if (plan->trials[t].config == c[k].config && !isnan(value[t])) {
-				x[at] = k + 1 + 0.08 * (seed++ % 5 - 2); /* spread the seeds a little */
-				y[at++] = value[t];
-				series[k].n++;
+				trials[at] = plan->trials[t].index;
+				values[at++] = value[t];
+				configs[k].ntrials++;
 			}
 	}
-	struct svg_panel panel = {.left = 80, .top = 40, .width = 560, .height = 340};
-	double lo = INFINITY, hi = -INFINITY;
-	for (int i = 0; i < at; i++) {
-		lo = fmin(lo, y[i]);
-		hi = fmax(hi, y[i]);
-	}
-	double pad = hi > lo ? (hi - lo) * 0.08 : 0.01 * fmax(1, fabs(hi));
-	panel.x0 = 0.5;
-	panel.x1 = (k_max > 0 ? k_max : 1) + 0.5;
-	panel.y0 = at ? lo - pad : 0;
-	panel.y1 = at ? hi + pad : 1;
-	char title[160];
-	snprintf(title, sizeof title, "%s per trial, configurations ranked (%s is best)",
-	         train_metric_table[s->metric].name, s->maximize ? "higher" : "lower");
-	svg_begin(out, 1320, 440);
-	svg_axes(out, &panel, &(struct svg_axes){title, "rank of the configuration",
-	                                         train_metric_table[s->metric].name});
-	for (int k = 0; k < k_max; k++) {
-		svg_markers(out, &panel, &series[k], svg_color(k), 3.5);
-		double mean = s->maximize ? c[k].mean : -c[k].mean, bx[2] = {k + 0.7, k + 1.3}, by[2] = {mean, mean};
-		svg_line(out, &panel, &(struct svg_series){NULL, bx, by, 2}, svg_color(k), 2);
-	}
-	struct svg_panel beside = {.left = 660, .top = 40, .width = 660, .height = 340};
-	svg_legend(out, &beside, series, k_max); /* to the right of the points */
-	svg_end(out);
-done:
-	free(x);
-	free(y);
-	free(series);
+	if (status == 0)
+		status = sweep_plot_write(out, &(struct sweep_plot){s->out,
+			train_metric_table[s->metric].name, s->maximize, configs, nranked});
+	free(configs);
+	free(trials);
+	free(values);
+	return status;
 }
 
 /* Each configuration's statistics over its trials' outcomes, unsorted. */
@@ -772,8 +748,10 @@ static int report(const struct sweep_setup *s, const struct sweep_plan *plan,
 	}
 	int status = write_whole(s, "summary.csv", f, &csv);
 	FILE *plot = open_memstream(&svg.bytes, &svg.len);
-	if (plot)
-		strip_plot(plot, s, plan, c, nranked, value, labels);
+	if (plot && strip_plot(plot, s, plan, c, nranked, value, labels) != 0) {
+		fclose(plot); /* said by write_whole as out of memory */
+		plot = NULL;
+	}
 	return write_whole(s, "summary.svg", plot, &svg) == RUN_OK ? status : RUN_INPUT;
 }
 

@@ -327,11 +327,24 @@ static int quantile_levels(const double *z, int n, double *levels)
 	return count;
 }
 
-/* Left panel, two variables: contour lines of f and every path. */
+/* The title of the contour panel: beyond two variables, which slice it shows (the
+ * values of the other variables, in xs). */
+static void plane_title(char *title, size_t size, const struct minimize_plan *p, const double *xs)
+{
+	int used = snprintf(title, size, "%s: contour lines and paths", p->name);
+	for (int v = 2; v < p->nvars && used > 0 && (size_t)used < size; v++)
+		used += snprintf(title + used, size - (size_t)used, "%s%s = %.3g%s",
+		                 v == 2 ? " (slice " : ", ", p->vars[v], xs[v],
+		                 v == p->nvars - 1 ? ")" : "");
+}
+
+/* Left panel, two variables: contour lines of f and every path, one unit of x as long as
+ * one of y (a ravine looks like one). */
 static int plot_plane(FILE *out, struct svg_panel *panel, const struct minimize_plan *p,
-                      const struct minimize_result *r, struct svg_series *legend)
+                      const struct minimize_result *r)
 {
 	fit_paths(panel, p, r);
+	svg_equal_aspect(panel);
 	double *z = malloc(GRID * GRID * sizeof *z), *values = malloc((size_t)p->fn->n * sizeof *values);
 	double *xs = malloc((size_t)p->nvars * sizeof *xs);
 	if (!z || !values || !xs) {
@@ -353,8 +366,8 @@ static int plot_plane(FILE *out, struct svg_panel *panel, const struct minimize_
 		}
 	double levels[LEVELS];
 	int nlevels = quantile_levels(z, GRID * GRID, levels);
-	char title[160];
-	snprintf(title, sizeof title, "%s: contour lines and paths", p->name);
+	char title[400];
+	plane_title(title, sizeof title, p, xs);
 	svg_axes(out, panel, &(struct svg_axes){title, p->vars[0], p->vars[1]});
 	svg_contours(out, panel, z, GRID, GRID, levels, nlevels);
 	for (int i = 0; i < r->npaths; i++) {
@@ -371,7 +384,6 @@ static int plot_plane(FILE *out, struct svg_panel *panel, const struct minimize_
 		svg_markers(out, panel, &s, svg_color(i), 2.4);
 		free(px);
 	}
-	svg_legend(out, panel, legend, r->npaths);
 	free(z);
 	free(values);
 	free(xs);
@@ -380,7 +392,7 @@ static int plot_plane(FILE *out, struct svg_panel *panel, const struct minimize_
 
 /* Left panel, one variable: the curve of f and every path on it. */
 static void plot_line(FILE *out, struct svg_panel *panel, const struct minimize_plan *p,
-                      const struct minimize_result *r, struct svg_series *legend)
+                      const struct minimize_result *r)
 {
 	double lo = INFINITY, hi = -INFINITY;
 	for (int i = 0; i < r->npaths; i++)
@@ -409,7 +421,6 @@ static void plot_line(FILE *out, struct svg_panel *panel, const struct minimize_
 		svg_line(out, panel, &s, svg_color(i), 1.4);
 		svg_markers(out, panel, &s, svg_color(i), 2.6);
 	}
-	svg_legend(out, panel, legend, r->npaths);
 }
 
 /* One of the right-hand panels: a quantity per step for every path. */
@@ -517,7 +528,7 @@ static bool series_want_log(const struct svg_series *s, int n)
 	return hi > 0 && hi >= 100 * lo;
 }
 
-enum { STATE_TOP = PAGE_H + 16, STATE_H = 300, STATE_SERIES = 16 };
+enum { STATE_H = 300, STATE_SERIES = 16 };
 
 /* Whether some optimizer of the plan keeps a state of bottom panel `which`. */
 static bool panel_used(const struct minimize_plan *p, int which)
@@ -530,36 +541,56 @@ static bool panel_used(const struct minimize_plan *p, int which)
 	return false;
 }
 
-/* One of the two bottom panels (state_panel) at page position left, width wide: each
- * state per variable and step, the trace's state columns; nothing when no path keeps
- * one. */
-static int plot_state(FILE *out, const struct minimize_plan *p, const struct minimize_result *r,
-                      const double *steps, int which, double left, double wide)
+/* One of the two bottom panels (state_panel): each state per variable and step, the
+ * trace's state columns, ready to draw. */
+struct state_plot {
+	struct svg_series *series;
+	char (*labels)[200];
+	double *values;
+	int n;           /* series; 0: no path keeps a state of this panel; -1: no memory */
+	double legend_h; /* the height of its legend at the panel's width */
+};
+
+static void state_prepare(struct state_plot *s, const struct minimize_plan *p,
+                          const struct minimize_result *r, const double *steps, int which,
+                          double wide)
+{
+	*s = (struct state_plot){calloc(STATE_SERIES, sizeof *s->series),
+	                         calloc(STATE_SERIES, sizeof *s->labels),
+	                         malloc(STATE_SERIES * ((size_t)p->steps + 1) * sizeof *s->values)};
+	s->n = s->series && s->labels && s->values
+		? state_series(p, r, which, s->series, s->labels, s->values, STATE_SERIES) : -1;
+	for (int i = 0; i < s->n; i++)
+		s->series[i].x = steps;
+	s->legend_h = s->n > 0 ? svg_legend_height(wide, s->series, s->n) : 0;
+}
+
+static void state_free(struct state_plot *s)
+{
+	free(s->series);
+	free(s->labels);
+	free(s->values);
+}
+
+/* Draws s (panel `which`) at page position (left, top), wide pixels wide, its legend
+ * under its x axis; 0, or -1 when s could not be made. */
+static int state_draw(FILE *out, const struct state_plot *s, int which, double left,
+                      double top, double wide)
 {
 	static const char *const titles[] = {
 		"averages of g: m, mhat, b, gbar, momentum's v",
 		"sums and averages of g²: v, vhat, G, vmax",
 	};
-	struct svg_series *series = calloc(STATE_SERIES, sizeof *series);
-	char (*labels)[200] = calloc(STATE_SERIES, sizeof *labels);
-	double *values = malloc(STATE_SERIES * ((size_t)p->steps + 1) * sizeof *values);
-	int n = series && labels && values
-		? state_series(p, r, which, series, labels, values, STATE_SERIES) : -1;
-	if (n > 0) {
-		for (int i = 0; i < n; i++)
-			series[i].x = steps;
-		struct svg_panel panel = {.left = left, .top = STATE_TOP, .width = wide,
-		                          .height = STATE_H - 86, .logy = series_want_log(series, n)};
-		svg_fit(&panel, series, n);
-		svg_axes(out, &panel, &(struct svg_axes){titles[which], "step", "state"});
-		for (int i = 0; i < n; i++)
-			svg_line(out, &panel, &series[i], svg_color(i), 1.4);
-		svg_legend(out, &panel, series, n);
-	}
-	free(series);
-	free(labels);
-	free(values);
-	return n < 0 ? -1 : 0;
+	if (s->n <= 0)
+		return s->n;
+	struct svg_panel panel = {.left = left, .top = top, .width = wide, .height = STATE_H - 86,
+	                          .logy = series_want_log(s->series, s->n), .xint = true};
+	svg_fit(&panel, s->series, s->n);
+	svg_axes(out, &panel, &(struct svg_axes){titles[which], "step", "state"});
+	for (int i = 0; i < s->n; i++)
+		svg_line(out, &panel, &s->series[i], svg_color(i), 1.4);
+	svg_legend(out, left, top + STATE_H - 40, wide, s->series, s->n);
+	return 0;
 }
 
 int minimize_plot(FILE *out
@@ -587,28 +618,42 @@ int minimize_plot(FILE *out
 			strcat(labels[i], ")");
 		legend[i].label = labels[i];
 	}
-	bool state = states_kept(p) != 0;
-	svg_begin(out, PAGE_W, state ? PAGE_H + STATE_H : PAGE_H);
+	/* the legend goes under every panel, where it covers no path; the state panels (one
+	 * across the page, or two side by side) under it, their legends under them */
+	double legend_h = svg_legend_height(PAGE_W - 160, legend, r->npaths);
+	bool both = panel_used(p, 0) && panel_used(p, 1), state = states_kept(p) != 0;
+	double wide = both ? 450 : 1010, state_top = PAGE_H + legend_h + 16;
+	struct state_plot sp[2] = {{0}, {0}};
+	for (int k = 0; state && k < (both ? 2 : 1); k++)
+		state_prepare(&sp[k], p, r, steps, both ? k : panel_used(p, 1), wide);
+	double state_h = state ? STATE_H + fmax(sp[0].legend_h, sp[1].legend_h) : 0;
+	svg_begin(out, PAGE_W, PAGE_H + (int)legend_h + (int)state_h);
 	struct svg_panel main = {.left = 80, .top = 36, .width = 560, .height = 470};
 	int status = 0;
 	if (p->nvars >= 2)
-		status = plot_plane(out, &main, p, r, legend);
+		status = plot_plane(out, &main, p, r);
 	else
-		plot_line(out, &main, p, r, legend);
+		plot_line(out, &main, p, r);
 	struct svg_panel right[3];
-	static const char *const titles[] = {"f per step", "learning rate per step",
-	                                     "norm of the optimizer's state"};
-	static const char *const ylabels[] = {"f", "lr", "state"};
+	char f_title[160];
+	snprintf(f_title, sizeof f_title, "%s per step", p->name);
+	const char *const titles[] = {f_title, "learning rate per step",
+	                              "norm of the optimizer's state"};
+	const char *const ylabels[] = {p->name, "lr", "state"};
 	for (int j = 0; j < 3; j++) {
 		right[j] = (struct svg_panel){.left = 760, .top = 36 + j * 178, .width = 330,
-		                              .height = 118, .logy = j != 1 && wants_log(r, j)};
+		                              .height = 118, .logy = j != 1 && wants_log(r, j),
+		                              .xint = true};
 		plot_per_step(out, &right[j], r, steps, j, titles[j], ylabels[j]);
 	}
-	if (state && panel_used(p, 0) && panel_used(p, 1)) /* the trace's state columns */
-		status |= plot_state(out, p, r, steps, 0, 80, 450)
-			| plot_state(out, p, r, steps, 1, 640, 450);
+	svg_legend(out, main.left, PAGE_H - 6, PAGE_W - 160, legend, r->npaths);
+	if (state && both) /* the trace's state columns */
+		status |= state_draw(out, &sp[0], 0, 80, state_top, wide)
+			| state_draw(out, &sp[1], 1, 640, state_top, wide);
 	else if (state)
-		status |= plot_state(out, p, r, steps, panel_used(p, 1), 80, 1010);
+		status |= state_draw(out, &sp[0], panel_used(p, 1), 80, state_top, wide);
+	state_free(&sp[0]);
+	state_free(&sp[1]);
 	free(legend);
 	free(labels);
 	free(steps);

@@ -36,6 +36,7 @@ double svg_tick_step(double span, int count)
 	return magnitude * (fraction < 1.5 ? 1 : fraction < 3.5 ? 2 : fraction < 7.5 ? 5 : 10);
 }
 
+/* The page x of data value x (already log10 on a log axis). */
 static double px(const struct svg_panel *p, double x)
 {
 	return p->left + (x - p->x0) / (p->x1 - p->x0) * p->width;
@@ -47,12 +48,13 @@ static double py(const struct svg_panel *p, double y)
 	return p->top + p->height - (y - p->y0) / (p->y1 - p->y0) * p->height;
 }
 
-/* Whether a point can be drawn, and its y in panel units. */
-static bool point_y(const struct svg_panel *p, double x, double y, double *out)
+/* Whether a point can be drawn, and its x and y in panel units (log10 on a log axis). */
+static bool point_xy(const struct svg_panel *p, double x, double y, double *ux, double *uy)
 {
-	if (!isfinite(x) || !isfinite(y) || (p->logy && y <= 0))
+	if (!isfinite(x) || !isfinite(y) || (p->logy && y <= 0) || (p->logx && x <= 0))
 		return false;
-	*out = p->logy ? log10(y) : y;
+	*ux = p->logx ? log10(x) : x;
+	*uy = p->logy ? log10(y) : y;
 	return true;
 }
 
@@ -73,13 +75,13 @@ int svg_end(FILE *out)
 
 void svg_fit(struct svg_panel *p, const struct svg_series *series, int nseries)
 {
-	double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY, y;
+	double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY, x, y;
 	for (int s = 0; s < nseries; s++)
 		for (int i = 0; i < series[s].n; i++) {
-			if (!point_y(p, series[s].x[i], series[s].y[i], &y))
+			if (!point_xy(p, series[s].x[i], series[s].y[i], &x, &y))
 				continue;
-			x0 = fmin(x0, series[s].x[i]);
-			x1 = fmax(x1, series[s].x[i]);
+			x0 = fmin(x0, x);
+			x1 = fmax(x1, x);
 			y0 = fmin(y0, y);
 			y1 = fmax(y1, y);
 		}
@@ -100,49 +102,107 @@ void svg_fit(struct svg_panel *p, const struct svg_series *series, int nseries)
 	p->y1 = y1;
 }
 
-/* Tick values of [lo, hi]: first, step and count. */
-static int ticks(double lo, double hi, int want, double *first, double *step)
+void svg_equal_aspect(struct svg_panel *p)
 {
-	*step = svg_tick_step(hi - lo, want);
-	*first = ceil(lo / *step - 1e-9) * *step;
-	return (int)floor((hi - *first) / *step + 1e-9) + 1;
+	double per_px = fmax((p->x1 - p->x0) / p->width, (p->y1 - p->y0) / p->height);
+	double cx = (p->x0 + p->x1) / 2, cy = (p->y0 + p->y1) / 2;
+	p->x0 = cx - per_px * p->width / 2;
+	p->x1 = cx + per_px * p->width / 2;
+	p->y0 = cy - per_px * p->height / 2;
+	p->y1 = cy + per_px * p->height / 2;
 }
 
-static void put_tick_label(FILE *out, double x, double y, const char *anchor, double v,
-                           double step, bool power)
+enum { MAX_TICKS = 64 };
+
+/* Linear ticks of [lo, hi], about `want` of them (whole numbers only when whole); into
+ * at, returns how many. */
+static int linear_ticks(double lo, double hi, int want, bool whole, double *at)
+{
+	double step = svg_tick_step(hi - lo, want);
+	if (whole)
+		step = fmax(step, 1);
+	double first = ceil(lo / step - 1e-9) * step;
+	int n = 0;
+	for (double v = first; v <= hi + step * 1e-9 && n < MAX_TICKS; v = first + n * step)
+		at[n++] = fabs(v) < step * 1e-9 ? 0 : v;
+	return n;
+}
+
+/* The log ticks with mantissas m[0 … nm−1] in [lo, hi], every stride-th decade. */
+static int mantissa_ticks(double lo, double hi, const double *m, int nm, int stride, double *at,
+                          int max)
+{
+	int n = 0;
+	for (double e = floor(lo); e <= ceil(hi); e++) {
+		if (fmod(fabs(e), stride) != 0)
+			continue;
+		for (int k = 0; k < nm; k++) {
+			double v = e + log10(m[k]);
+			if (v >= lo - 1e-9 && v <= hi + 1e-9 && n < max)
+				at[n++] = v;
+		}
+	}
+	return n;
+}
+
+int svg_log_ticks(double lo, double hi, double *at, int max)
+{
+	static const double one[] = {1}, few[] = {1, 2, 5}, all[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+	if (!(hi > lo) || !isfinite(lo) || !isfinite(hi) || max < 2)
+		return 0;
+	int decades = (int)(floor(hi + 1e-9) - ceil(lo - 1e-9)) + 1;
+	int n = mantissa_ticks(lo, hi, one, 1, decades > 10 ? (decades + 7) / 8 : 1, at, max);
+	if (n < 3)
+		n = mantissa_ticks(lo, hi, few, 3, 1, at, max);
+	if (n < 3)
+		n = mantissa_ticks(lo, hi, all, 9, 1, at, max);
+	if (n >= 2)
+		return n;
+	/* less than a ninth of a decade: evenly spaced values */
+	double v[MAX_TICKS];
+	int count = linear_ticks(pow(10, lo), pow(10, hi), 4, false, v);
+	n = 0;
+	for (int i = 0; i < count && n < max; i++)
+		if (v[i] > 0)
+			at[n++] = log10(v[i]);
+	return n;
+}
+
+/* A tick label: on a log axis the value 10^v, else v. */
+static void put_tick_label(FILE *out, double x, double y, const char *anchor, double v, bool log)
 {
 	fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", x, y, anchor);
-	if (power && v == floor(v))
-		fprintf(out, "1e%g", v);
-	else if (power)
-		fprintf(out, "%.2g", pow(10, v));
+	if (log)
+		fprintf(out, "%.3g", pow(10, v));
 	else
-		fprintf(out, "%.4g", fabs(v) < step * 1e-9 ? 0 : v);
+		fprintf(out, "%.4g", v);
 	fputs("</text>\n", out);
+}
+
+/* The ticks of one axis (in panel units) into at; how many. */
+static int axis_ticks(double lo, double hi, bool log, bool whole, int want, double *at)
+{
+	return log ? svg_log_ticks(lo, hi, at, MAX_TICKS) : linear_ticks(lo, hi, want, whole, at);
 }
 
 void svg_axes(FILE *out, const struct svg_panel *p, const struct svg_axes *axes)
 {
-	double xfirst, xstep, yfirst, ystep;
-	int nx = ticks(p->x0, p->x1, 8, &xfirst, &xstep);
-	int ny = ticks(p->y0, p->y1, p->height > 200 ? 6 : 4, &yfirst, &ystep);
-	if (p->logy && ystep < 1 && floor(p->y1) - ceil(p->y0) >= 1)
-		ny = ticks(p->y0, p->y1, 1, &yfirst, &ystep); /* whole powers of ten only */
+	double xt[MAX_TICKS], yt[MAX_TICKS];
+	int nx = axis_ticks(p->x0, p->x1, p->logx, p->xint, p->width > 400 ? 8 : 6, xt);
+	int ny = axis_ticks(p->y0, p->y1, p->logy, false, p->height > 200 ? 6 : 4, yt);
 	double bottom = p->top + p->height, right = p->left + p->width;
 	fputs("<g stroke=\"#ddd\" stroke-width=\"1\">\n", out);
 	for (int i = 0; i < nx; i++)
 		fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
-		        px(p, xfirst + i * xstep), p->top, px(p, xfirst + i * xstep), bottom);
+		        px(p, xt[i]), p->top, px(p, xt[i]), bottom);
 	for (int i = 0; i < ny; i++)
 		fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", p->left,
-		        py(p, yfirst + i * ystep), right, py(p, yfirst + i * ystep));
+		        py(p, yt[i]), right, py(p, yt[i]));
 	fputs("</g>\n<g font-size=\"11\" fill=\"#333\">\n", out);
 	for (int i = 0; i < nx; i++)
-		put_tick_label(out, px(p, xfirst + i * xstep), bottom + 14, "middle",
-		               xfirst + i * xstep, xstep, false);
+		put_tick_label(out, px(p, xt[i]), bottom + 14, "middle", xt[i], p->logx);
 	for (int i = 0; i < ny; i++)
-		put_tick_label(out, p->left - 5, py(p, yfirst + i * ystep) + 4, "end",
-		               yfirst + i * ystep, ystep, p->logy);
+		put_tick_label(out, p->left - 5, py(p, yt[i]) + 4, "end", yt[i], p->logy);
 	fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"12\">",
 	        p->left + p->width / 2, bottom + 32);
 	put_text(out, axes->xlabel);
@@ -160,9 +220,9 @@ void svg_line(FILE *out, const struct svg_panel *p, const struct svg_series *s,
               const char *color, double width)
 {
 	bool open = false;
-	double y;
+	double x, y;
 	for (int i = 0; i < s->n; i++) {
-		if (!point_y(p, s->x[i], s->y[i], &y)) {
+		if (!point_xy(p, s->x[i], s->y[i], &x, &y)) {
 			if (open)
 				fputs("\"/>\n", out);
 			open = false;
@@ -171,7 +231,7 @@ void svg_line(FILE *out, const struct svg_panel *p, const struct svg_series *s,
 		if (!open)
 			fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\" "
 			        "stroke-linejoin=\"round\" points=\"", color, width);
-		fprintf(out, "%s%.2f,%.2f", open ? " " : "", px(p, s->x[i]), py(p, y));
+		fprintf(out, "%s%.2f,%.2f", open ? " " : "", px(p, x), py(p, y));
 		open = true;
 	}
 	if (open)
@@ -181,11 +241,11 @@ void svg_line(FILE *out, const struct svg_panel *p, const struct svg_series *s,
 void svg_markers(FILE *out, const struct svg_panel *p, const struct svg_series *s,
                  const char *color, double radius)
 {
-	double y;
+	double x, y;
 	fprintf(out, "<g fill=\"%s\">\n", color);
 	for (int i = 0; i < s->n; i++)
-		if (point_y(p, s->x[i], s->y[i], &y))
-			fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%.1f\"/>\n", px(p, s->x[i]),
+		if (point_xy(p, s->x[i], s->y[i], &x, &y))
+			fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%.1f\"/>\n", px(p, x),
 			        py(p, y), radius);
 	fputs("</g>\n", out);
 }
@@ -256,48 +316,73 @@ void svg_contours(FILE *out, const struct svg_panel *p, const double *z, int nx,
 	}
 }
 
-void svg_legend(FILE *out, const struct svg_panel *p, const struct svg_series *series,
-                int nseries)
+/* The width of a legend entry: its swatch and its label (6.2 px a character). */
+static double entry_width(const char *label)
 {
-	int rows = 0;
-	for (int s = 0; s < nseries; s++)
-		rows += series[s].label != NULL;
-	if (rows == 0)
-		return;
-	double width = 0;
-	for (int s = 0; s < nseries; s++) {
-		double w = 0;
-		for (const char *c = series[s].label; c && *c; c++)
-			w += ((unsigned char)*c & 0xC0) != 0x80 ? 6.2 : 0;
-		width = fmax(width, w);
-	}
-	double x = p->left + p->width - width - 40, y = p->top + 8;
-	fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"white\" "
-	        "fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n<g font-size=\"11\">\n", x, y,
-	        width + 34, 16 * rows + 6);
-	int row = 0;
+	double w = 0;
+	for (const char *c = label; c && *c; c++)
+		w += ((unsigned char)*c & 0xC0) != 0x80 ? 6.2 : 0;
+	return 34 + w;
+}
+
+/* Lays the legend out (drawing it when out is not NULL); returns its height, and the
+ * width of its widest row in *used. */
+static double legend_layout(FILE *out, double x, double y, double width,
+                            const struct svg_series *series, int nseries, double *used)
+{
+	double at = 0, rows = 0;
+	*used = 0;
 	for (int s = 0; s < nseries; s++) {
 		if (!series[s].label)
 			continue;
-		double ly = y + 15 + 16 * row++;
-		fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-		        "stroke-width=\"3\"/>\n<text x=\"%.1f\" y=\"%.1f\">", x + 6, ly - 4, x + 24,
-		        ly - 4, svg_color(s), x + 28, ly);
-		put_text(out, series[s].label);
-		fputs("</text>\n", out);
+		double w = entry_width(series[s].label);
+		if (rows == 0 || (at > 0 && at + w > width)) {
+			rows++;
+			at = 0;
+		}
+		if (out) {
+			double lx = x + 6 + at, ly = y + 15 + 16 * (rows - 1);
+			fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+			        "stroke=\"%s\" stroke-width=\"3\"/>\n<text x=\"%.1f\" y=\"%.1f\">", lx,
+			        ly - 4, lx + 18, ly - 4, svg_color(s), lx + 22, ly);
+			put_text(out, series[s].label);
+			fputs("</text>\n", out);
+		}
+		at += w + 10;
+		*used = fmax(*used, at);
 	}
+	return rows > 0 ? 16 * rows + 6 : 0;
+}
+
+double svg_legend_height(double width, const struct svg_series *series, int nseries)
+{
+	double used;
+	return legend_layout(NULL, 0, 0, width, series, nseries, &used);
+}
+
+void svg_legend(FILE *out, double x, double y, double width, const struct svg_series *series,
+                int nseries)
+{
+	double used, height = legend_layout(NULL, 0, 0, width, series, nseries, &used);
+	if (height == 0)
+		return;
+	fprintf(out, "<g class=\"legend\" font-size=\"11\">\n<rect x=\"%.1f\" y=\"%.1f\" "
+	        "width=\"%.1f\" height=\"%.1f\" fill=\"white\" stroke=\"#bbb\"/>\n", x, y,
+	        fmin(width, used + 2), height);
+	legend_layout(out, x, y, width, series, nseries, &used);
 	fputs("</g>\n", out);
 }
 
 int svg_line_plot(FILE *out, const struct svg_axes *axes, const struct svg_series *series,
                   int nseries)
 {
-	struct svg_panel p = {.left = 90, .top = 44, .width = 646, .height = 340};
+	struct svg_panel p = {.left = 90, .top = 44, .width = 646, .height = 340, .xint = true};
 	svg_fit(&p, series, nseries);
-	svg_begin(out, 760, 440);
+	double legend = svg_legend_height(p.width, series, nseries);
+	svg_begin(out, 760, 440 + (int)legend);
 	svg_axes(out, &p, axes);
 	for (int s = 0; s < nseries; s++)
 		svg_line(out, &p, &series[s], svg_color(s), 1.6);
-	svg_legend(out, &p, series, nseries);
+	svg_legend(out, p.left, 430, p.width, series, nseries); /* under the x axis's label */
 	return svg_end(out);
 }

@@ -342,13 +342,14 @@ int train_plot(FILE *out, const char *title, const struct train_metrics *m, int 
 	                            {val ? "validation" : NULL, col[0], col[5], val ? epochs : 0},
 	                            {test ? "test" : NULL, col[0], col[6], test ? epochs : 0}};
 	struct svg_series rate = {NULL, t, lr, (int)steps};
-	struct svg_panel p[3] = {{.left = 80, .top = 40, .width = 300, .height = 300},
-	                         {.left = 460, .top = 40, .width = 300, .height = 300},
-	                         {.left = 840, .top = 40, .width = 300, .height = 300}};
+	struct svg_panel p[3] = {{.left = 80, .top = 40, .width = 300, .height = 300, .xint = true},
+	                         {.left = 460, .top = 40, .width = 300, .height = 300, .xint = true},
+	                         {.left = 840, .top = 40, .width = 300, .height = 300, .xint = true}};
 	svg_fit(&p[0], loss, 3);
 	svg_fit(&p[1], acc, 3);
 	svg_fit(&p[2], &rate, 1);
-	svg_begin(out, 1180, 400);
+	double legend = svg_legend_height(680, loss, 3); /* under the loss and accuracy panels */
+	svg_begin(out, 1180, 390 + (int)legend);
 	char heading[160];
 	snprintf(heading, sizeof heading, "%s: loss per epoch", title);
 	svg_axes(out, &p[0], &(struct svg_axes){heading, "epoch", "mean loss"});
@@ -361,7 +362,7 @@ int train_plot(FILE *out, const char *title, const struct train_metrics *m, int 
 		svg_markers(out, &p[1], &acc[s], svg_color(s), 2.5);
 	}
 	svg_line(out, &p[2], &rate, svg_color(0), 1.4);
-	svg_legend(out, &p[0], loss, 3);
+	svg_legend(out, p[0].left, 384, 680, loss, 3);
 	free(x);
 	free(t);
 	return svg_end(out);
