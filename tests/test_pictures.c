@@ -255,7 +255,10 @@ Test(pictures, contour_plots_keep_one_unit_of_x_as_long_as_one_of_y)
 	const struct box *main = &frame[0]; /* the contour panel is drawn first */
 	struct label xs[32], ys[32];
 	int nx = tick_labels(svg, "middle", NAN, main->y + main->h + 14, xs, 32);
-	int ny = tick_labels(svg, "end", main->x - 5, NAN, ys, 32);
+	int all = tick_labels(svg, "end", main->x - 5, NAN, ys, 32), ny = 0;
+	for (int i = 0; i < all; i++) /* the state panels under it have labels at the same x */
+		if (ys[i].y >= main->y && ys[i].y <= main->y + main->h)
+			ys[ny++] = ys[i];
 	cr_assert_geq(nx, 2);
 	cr_assert_geq(ny, 2);
 	double x_px = (xs[nx - 1].x - xs[0].x) / (xs[nx - 1].value - xs[0].value);
