@@ -1,8 +1,8 @@
 /* test_speed.c — issue #13's changes that must not change a result: the training set
  * taken without a copy (data_split_take), the per-op thread rule (k_gemm_threads,
  * net_update_threads), the default thread count adapted to the machine's load
- * (threads_pace), the fused GEMM epilogue and the batch gather's fast path, each checked
- * against the straightforward way bit for bit. No test here times anything. */
+ * (pace.h), each checked against the straightforward way bit for bit. No test here times
+ * anything. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <omp.h>
