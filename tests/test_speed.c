@@ -257,3 +257,31 @@ Test(speed_e2e, a_run_on_the_default_threads_gives_the_bits_of_one_thread)
 	remove_tree(one);
 	remove_tree(two);
 }
+
+/* ---- the AVX2 transposing pack: the floats of the scalar definition ---- */
+
+Test(speed, the_avx2_transposing_pack_gives_the_definitions_floats)
+{
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+		cr_skip_test("no AVX2 on this processor");
+	const int64_t depths[] = {1, 7, 8, 9, 31, 256}, ld = 300;
+	float *m = malloc(16 * ld * sizeof *m), out[256 * 16];
+	for (int64_t i = 0; i < 16 * ld; i++)
+		m[i] = (float)sin(0.7 * (double)i);
+	for (int panel = 6; panel <= 16; panel += 10)
+		for (int d = 0; d < 6; d++)
+			for (int64_t width = 1; width <= panel; width++) {
+				int64_t kc = depths[d];
+				memset(out, 0xff, sizeof out); /* NaNs: every float must be written */
+				k_gemm_pack_t_avx2(m + 3, ld, kc, width, panel, out);
+				for (int64_t p = 0; p < kc; p++)
+					for (int64_t j = 0; j < panel; j++) {
+						float want = j < width ? m[3 + j * ld + p] : 0;
+						cr_assert_eq(memcmp(&out[p * panel + j], &want, sizeof want), 0,
+						             "panel %d, kc %lld, width %lld: (%lld, %lld)", panel,
+						             (long long)kc, (long long)width, (long long)p, (long long)j);
+					}
+			}
+	free(m);
+}

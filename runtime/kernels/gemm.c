@@ -20,12 +20,19 @@ static int omp_in_parallel(void) { return 0; }
 /* Packs columns j0..j0+nc of the kc rows k0.. of M (M[p][j] is m[j * ld + p] when
  * transposed, m[p * ld + j] otherwise) into panels of `panel` columns: a panel holds, for
  * each p, its `panel` values of row p (zeros past the edge). op(B) packs as M = op(B) in
- * panels of NR, op(A) as M = op(A) transposed in panels of MR. */
+ * panels of NR, op(A) as M = op(A) transposed in panels of MR. The transposed case reads
+ * across rows; with avx2 (the AVX2 micro-kernel's products) it goes 8×8 blocks at a time
+ * (k_gemm_pack_t_avx2), to the same floats. */
 static void pack(bool transposed, const float *m, int64_t ld, int64_t k0, int64_t kc,
-                 int64_t j0, int64_t nc, int64_t panel, float *restrict out)
+                 int64_t j0, int64_t nc, int64_t panel, float *restrict out, bool avx2)
 {
 	for (int64_t q = 0; q < nc; q += panel) {
 		int64_t width = nc - q < panel ? nc - q : panel;
+		if (transposed && avx2) { /* the strided case, in 8×8 blocks */
+			k_gemm_pack_t_avx2(m + (j0 + q) * ld + k0, ld, kc, width, panel, out);
+			out += kc * panel;
+			continue;
+		}
 		for (int64_t p = 0; p < kc; p++, out += panel) {
 			for (int64_t j = 0; j < width; j++)
 				out[j] = transposed ? m[(j0 + q + j) * ld + k0 + p] : m[(k0 + p) * ld + j0 + q + j];
@@ -85,15 +92,16 @@ static void product_rows(const struct product *p, int64_t r0, int64_t r1, int64_
                          float *work)
 {
 	float *packed_b = work, *packed_a = work + (int64_t)GEMM_KC * (GEMM_NC + GEMM_NR);
+	bool avx2 = p->micro == k_gemm_micro_avx2; /* chosen where the processor has it */
 	for (int64_t jc = 0; jc < p->n; jc += GEMM_NC) {
 		int64_t nc = p->n - jc < GEMM_NC ? p->n - jc : GEMM_NC;
 		for (int64_t pc = 0; pc < p->k; pc += GEMM_KC) {
 			int64_t kc = p->k - pc < GEMM_KC ? p->k - pc : GEMM_KC;
 			bool add = p->accumulate || pc > 0;
-			pack(p->transb, p->b, p->ldb, pc, kc, jc, nc, GEMM_NR, packed_b);
+			pack(p->transb, p->b, p->ldb, pc, kc, jc, nc, GEMM_NR, packed_b, avx2);
 			for (int64_t ic = r0; ic < r1; ic += mc) {
 				int64_t rows = r1 - ic < mc ? r1 - ic : mc;
-				pack(!p->transa, p->a, p->lda, pc, kc, ic, rows, GEMM_MR, packed_a);
+				pack(!p->transa, p->a, p->lda, pc, kc, ic, rows, GEMM_MR, packed_a, avx2);
 				for (int64_t jr = 0; jr < nc; jr += GEMM_NR)
 					for (int64_t ir = 0; ir < rows; ir += GEMM_MR)
 						p->micro(kc, packed_a + ir * kc, packed_b + jr * kc,

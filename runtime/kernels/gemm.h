@@ -29,6 +29,12 @@ typedef void gemm_micro_fn(int64_t kc, const float *restrict a, const float *res
 gemm_micro_fn k_gemm_micro_ref;
 gemm_micro_fn k_gemm_micro_avx2;
 
+/* One panel of a transposed pack, with AVX2 (8×8 blocks turned in registers): out[p][j]
+ * (kc × panel, panel 6 or 16) = rows[j·ld + p] for j < width, 0 past it. The same floats
+ * as gemm.c's scalar packing; used only with k_gemm_micro_avx2. */
+void k_gemm_pack_t_avx2(const float *restrict rows, int64_t ld, int64_t kc, int64_t width,
+                        int64_t panel, float *restrict out);
+
 /* The micro-kernel in use and its name ("avx2" or "portable"), chosen on first use. */
 gemm_micro_fn *k_gemm_micro(const char **name);
 
