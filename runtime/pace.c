@@ -1,6 +1,8 @@
 /* pace.c — a run's thread count from its own steps' times (see pace.h). */
 #include "pace.h"
 
+#include <math.h>
+
 #ifdef _OPENMP
 #include <omp.h>
 #else
@@ -30,29 +32,55 @@ static int use(struct pace *p, int count)
 	return count;
 }
 
-/* Starts a probe: PACE_PROBE steps at each count, alternated, most first. */
+/* Starts a probe: pairs of steps, one thread first. */
 static int probe(struct pace *p)
 {
 	p->phase = PACE_TRY;
-	p->left = 2 * PACE_PROBE;
 	p->spent[0] = p->spent[1] = 0;
+	p->taken[0] = p->taken[1] = 0;
 	p->probes++;
-	return use(p, p->most);
+	return use(p, 1);
 }
 
-/* Ends a probe: the faster count for a period, which doubles while the answer stays. */
+/* The steps of a period after a probe that chose best: twice the last period when the
+ * answer stays (else PACE_FIRST), and enough that the probe's extra time is at most
+ * PACE_BUDGET of the period's. */
+static int64_t period_after(const struct pace *p, int best, double mean)
+{
+	double extra = p->spent[0] + p->spent[1] - (p->taken[0] + p->taken[1]) * mean;
+	double needed = mean > 0 ? extra / (PACE_BUDGET * mean) : 0;
+	double steps = best == p->last_choice ? 2.0 * (double)p->period : PACE_FIRST;
+	steps = needed > steps ? needed : steps;
+	return steps < PACE_LONGEST ? (int64_t)ceil(steps) : PACE_LONGEST;
+}
+
+/* Ends a probe: the faster count, for a period. */
 static int choose(struct pace *p)
 {
-	int best = p->spent[1] < p->spent[0] ? p->most : 1;
-	p->expected = (best == 1 ? p->spent[0] : p->spent[1]) / PACE_PROBE;
-	p->period = best == p->last_choice ? p->period * 2 : PACE_FIRST;
-	p->period = p->period > PACE_LONGEST ? PACE_LONGEST : p->period;
+	double one = p->spent[0] / p->taken[0], all = p->spent[1] / p->taken[1];
+	int best = all < one ? p->most : 1;
+	p->expected = best == 1 ? one : all;
+	p->period = period_after(p, best, p->expected);
 	p->last_choice = best;
 	p->phase = PACE_KEEP;
 	p->left = p->period;
 	p->window = 0;
 	p->in_window = 0;
 	return use(p, best);
+}
+
+/* A step of the probe: the next of its pair, or the answer once the pairs are done or a
+ * pair is clear (one count PACE_CLEAR times slower). */
+static int try_step(struct pace *p, double time)
+{
+	int arm = p->threads == p->most;
+	p->spent[arm] += time;
+	p->taken[arm]++;
+	if (arm == 0)
+		return use(p, p->most);
+	double one = p->spent[0] / p->taken[0], all = p->spent[1] / p->taken[1];
+	bool clear = all > PACE_CLEAR * one || one > PACE_CLEAR * all;
+	return clear || p->taken[1] == PACE_PROBE ? choose(p) : use(p, 1);
 }
 
 int pace_most(void)
@@ -67,38 +95,33 @@ void pace_start(struct pace *p, int most)
 	                   .period = PACE_FIRST};
 }
 
-/* A step of the period: probes at its end, or at once when a window of steps is much
- * slower than the probe measured. */
-static int keep(struct pace *p, double per_sample)
+/* A step of the period: probes at its end, or at once when, on all threads, a window of
+ * steps is much slower than the probe measured (one thread cannot be hurt by others). */
+static int keep(struct pace *p, double time)
 {
-	p->window += per_sample;
-	if (++p->in_window == PACE_WINDOW) {
+	p->window += time;
+	if (p->threads > 1 && ++p->in_window == PACE_WINDOW) {
 		bool slower = p->window / PACE_WINDOW > PACE_SLOWER * p->expected;
 		p->window = 0;
 		p->in_window = 0;
-		if (slower) {
-			p->last_choice = 0; /* the machine changed: short periods again */
+		if (slower)
 			return probe(p);
-		}
 	}
 	return --p->left > 0 ? p->threads : probe(p);
 }
 
 int pace_step(struct pace *p, double seconds, int64_t rows)
 {
-	double per_sample = seconds / (double)(rows > 0 ? rows : 1);
+	double time = seconds / (double)(rows > 0 ? rows : 1);
 	switch (p->phase) {
 	case PACE_OFF:
 		return p->threads;
 	case PACE_WARM:
 		return --p->left > 0 ? p->threads : probe(p);
 	case PACE_TRY:
-		p->spent[p->threads == p->most] += per_sample;
-		if (--p->left == 0)
-			return choose(p);
-		return use(p, p->threads == p->most ? 1 : p->most);
+		return try_step(p, time);
 	case PACE_KEEP:
-		return keep(p, per_sample);
+		return keep(p, time);
 	}
 	return p->threads;
 }

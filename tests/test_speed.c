@@ -176,29 +176,41 @@ Test(speed, the_pace_keeps_one_thread_while_it_is_faster_and_all_once_they_are)
 	omp_set_num_threads(2);
 	struct pace p;
 	pace_start(&p, 2);
-	cr_expect_eq(steps(&p, PACE_WARMUP, 1, 3), 2, "warming up on all threads");
+	cr_expect_eq(steps(&p, PACE_WARMUP - 1, 1, 3), 2, "warming up on all threads");
+	cr_expect_eq(steps(&p, 1, 1, 3), 1, "the probe starts on one thread");
 	cr_expect_eq(p.phase, PACE_TRY);
-	/* a busy competitor: two threads take 3 s where one takes 1 s */
-	steps(&p, 2 * PACE_PROBE, 1, 3);
+	/* a busy competitor: two threads take 3 s where one takes 1 s; one pair is clear */
+	steps(&p, 2, 1, 3);
 	cr_expect_eq(p.phase, PACE_KEEP);
 	cr_expect_eq(p.threads, 1);
 	cr_expect_eq(omp_get_max_threads(), 1, "OpenMP's count follows");
+	/* the period: the probe's extra 2 s (3 − 1) at most PACE_BUDGET of it */
+	int64_t period = p.period;
+	cr_expect_geq((double)period * 1 * PACE_BUDGET, 2.0);
+	cr_expect_leq((double)(period - 1) * 1 * PACE_BUDGET, 2.0);
 	/* it stays there for the period, then probes again; the same answer doubles it */
-	cr_expect_eq(steps(&p, PACE_FIRST - 1, 1, 3), 1);
-	cr_expect_eq(steps(&p, 1, 1, 3), 2, "the period's last step: the probe starts on all threads");
-	steps(&p, 2 * PACE_PROBE, 1, 3);
+	cr_expect_eq(steps(&p, period - 1, 1, 3), 1);
+	cr_expect_eq(p.probes, 1);
+	steps(&p, 1, 1, 3);
+	cr_expect_eq(p.probes, 2);
+	steps(&p, 2, 1, 3);
 	cr_expect_eq(p.threads, 1);
-	cr_expect_eq(p.period, 2 * PACE_FIRST);
-	/* the competitor leaves: the next probe finds two threads faster */
-	steps(&p, 2 * PACE_FIRST, 1, 0.6);
-	steps(&p, 2 * PACE_PROBE, 1, 0.6);
+	cr_expect_eq(p.period, 2 * period);
+	/* the competitor leaves: the next probe finds two threads faster, after all its pairs */
+	steps(&p, p.period, 1, 0.6);
+	cr_expect_eq(p.phase, PACE_TRY);
+	steps(&p, 2 * PACE_PROBE - 1, 1, 0.6);
+	cr_expect_eq(p.phase, PACE_TRY, "1 against 0.6 s is not clear from one pair");
+	steps(&p, 1, 1, 0.6);
 	cr_expect_eq(p.threads, 2);
-	cr_expect_eq(p.period, PACE_FIRST, "a new answer: short periods again");
 	cr_expect_eq(omp_get_max_threads(), 2);
+	/* a new answer: the period starts over, as long as the budget asks (extra 4 × 0.4 s) */
+	cr_expect_geq((double)p.period * 0.6 * PACE_BUDGET, 4 * 0.4 - 1e-9);
+	cr_expect_lt((double)(p.period - 1) * 0.6 * PACE_BUDGET, 4 * 0.4);
 	pace_finish(&p);
 }
 
-Test(speed, the_pace_probes_at_once_when_the_steps_become_much_slower)
+Test(speed, the_pace_probes_at_once_when_all_threads_become_much_slower)
 {
 	pace_set_auto(true);
 	omp_set_num_threads(2);
@@ -206,12 +218,17 @@ Test(speed, the_pace_probes_at_once_when_the_steps_become_much_slower)
 	pace_start(&p, 2);
 	steps(&p, PACE_WARMUP + 2 * PACE_PROBE, 1, 0.6); /* quiet: two threads */
 	cr_expect_eq(p.threads, 2);
+	cr_expect_gt(p.period, PACE_WINDOW);
 	int64_t probes = p.probes;
 	steps(&p, PACE_WINDOW, 1, 3); /* a competitor comes, long before the period ends */
 	cr_expect_eq(p.probes, probes + 1);
 	cr_expect_eq(p.phase, PACE_TRY);
-	steps(&p, 2 * PACE_PROBE, 1, 3);
+	steps(&p, 2, 1, 3);
 	cr_expect_eq(p.threads, 1);
+	/* on one thread, slower steps (the machine is busier still) start no probe */
+	probes = p.probes;
+	steps(&p, 4 * PACE_WINDOW, 5, 30);
+	cr_expect_eq(p.probes, probes);
 	pace_finish(&p);
 	cr_expect_eq(omp_get_max_threads(), 2, "the next run starts from the given count");
 }
