@@ -8,6 +8,8 @@
 #   BENCH_QUICK=1 bench/side_by_side.sh   (1 round, 1 epoch of Fashion, 5 of digits:
 #                                          a smoke run of the script, not figures)
 #   BENCH_CNN=1 ...                       also the Fashion CNN's row (takes long)
+#   BENCH_TORCH=0 ...                     without the PyTorch columns
+#   RUNS=5 ...                            five rounds instead of three
 # Works: the Fashion MLP (examples/fashion_mlp.nn against bench/torch_mlp.py; needs
 # dataset-fashion-mnist) and the digits MLP (examples/digits.nn; no PyTorch twin here).
 # An epoch's seconds include the test set's evaluation; a cell is the median epoch over
@@ -37,7 +39,7 @@ stop_busy() {
 }
 trap 'stop_busy; rm -rf "$out"' EXIT
 have_torch=0
-/usr/bin/python3 -c "import torch" 2>/dev/null && have_torch=1
+[ "${BENCH_TORCH:-1}" = 1 ] && /usr/bin/python3 -c "import torch" 2>/dev/null && have_torch=1
 have_fashion=0
 [ -d /usr/share/datasets/fashion-mnist ] && have_fashion=1
 
@@ -113,7 +115,7 @@ round() { # condition
 : > "$out/epochs"
 echo "side by side: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $runs round(s)$([ "$quick" = 1 ] && echo ', BENCH_QUICK: a smoke run, not figures')"
 [ "$have_fashion" = 1 ] || echo "(the Fashion rows need: sudo apt-get install dataset-fashion-mnist)"
-[ "$have_torch" = 1 ] || echo "(the PyTorch columns need python3-torch)"
+[ "$have_torch" = 1 ] || echo "(no PyTorch columns: BENCH_TORCH=0, or python3-torch is missing)"
 for cond in quiet busy; do
 	if [ "$cond" = busy ]; then
 		bash -c 'while :; do :; done' &
@@ -139,12 +141,12 @@ awk '
 	function cell(work, cond, col,   s, base) {
 		s = median(work SUBSEP cond SUBSEP col)
 		base = median(work SUBSEP cond SUBSEP "d1")
-		if (s < 0) return sprintf("%-16s", "—")
-		return sprintf("%6.3f s (%4.2f×)", s, base > 0 ? s / base : 0)
+		if (s < 0) return sprintf("%-17s", "-")
+		return sprintf("%7.3f s (%4.2fx)", s, base > 0 ? s / base : 0)
 	}
 	END {
 		split("fashion_mlp fashion_cnn digits", order, " ")
-		printf "%-12s %-6s | %-16s | %-16s | %-16s | %-16s | %-16s | %s\n", "s/epoch *",
+		printf "%-12s %-6s | %-17s | %-17s | %-17s | %-17s | %-17s | %s\n", "s/epoch *",
 		       "", "descent 1 thread", "descent 2", "descent default", "PyTorch 1",
 		       "PyTorch 2", "default / 1 thread"
 		for (o = 1; o <= 3; o++) {
@@ -156,11 +158,11 @@ awk '
 				printf "%-12s %-6s | %s | %s | %s | %s | %s | %s\n", w, cond,
 				       cell(w, cond, "d1"), cell(w, cond, "d2"), cell(w, cond, "dd"),
 				       cell(w, cond, "t1"), cell(w, cond, "t2"),
-				       d > 0 && b > 0 ? sprintf("%.2f %s", d / b, d / b <= 1.1 ? "ok" : "OVER 1.1") : "—"
+				       (d > 0 && b > 0 ? sprintf("%.2f %s", d / b, d / b <= 1.1 ? "ok" : "OVER 1.1") : "-")
 			}
 			q = median(w SUBSEP "quiet" SUBSEP "dd"); s = median(w SUBSEP "busy" SUBSEP "dd")
 			if (q > 0 && s > 0)
-				printf "%-12s busy/quiet, descent default: %.2f×\n", w, s / q
+				printf "%-12s busy/quiet, descent default: %.2fx\n", w, s / q
 		}
 	}' "$out/epochs"
-echo "(* digits: seconds of the whole run, $digits_epochs epochs; ratios in brackets: to descent at 1 thread under the same condition; busy: one other process spinning on a core)"
+echo "(* digits: seconds of the whole run, $digits_epochs epochs; in brackets: the ratio to descent at 1 thread under the same condition; busy: one other process spinning on a core)"
