@@ -313,9 +313,10 @@ void net_update(struct net *n, const struct optim_step *step)
 		const struct net_layer *l = &n->layers[i];
 		for (int t = 0; t < l->ntensors; t++) {
 			const struct net_tensor *tensor = &l->tensors[t];
+			if (tensor->store != NET_PARAM)
+				continue;
 			struct optim_state_f32 whole = state_at(n, tensor->offset, tensor->offset);
-			if (tensor->store == NET_PARAM)
-				optim_advance_f32(&n->opt, step, &whole);
+			optim_advance_f32(&n->opt, step, &whole);
 		}
 	}
 	/* every element's update is its own: the threads take equal slices of all the
