@@ -9,7 +9,8 @@
 #   make fuzz        libFuzzer over parse + check + minimize, then over the data loaders,
 #                    then over the checkpoint and safetensors readers
 #                    (clang; FUZZ_SECONDS each, default 60)
-#   make bench       benchmarks (bench/RESULTS.md holds the figures)
+#   make bench       benchmarks (bench/RESULTS.md holds the figures); BENCH_QUICK=1 make bench:
+#                    the side-by-side table only, on a short setting
 #   make examples    rerun every example and regenerate its pictures
 #   make install     install the binary, man page, docs, examples and editor files under
 #                    $(DESTDIR)$(PREFIX) (PREFIX=/usr/local by default); make uninstall
@@ -60,7 +61,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(BUILD)/tests/test_descent
 DEPS    := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
-.PHONY: all test test-asan test-slurm demo fuzz bench examples clean deps install uninstall \
+.PHONY: all test test-asan test-slurm demo fuzz bench bench-rest examples clean deps install uninstall \
         editors-test-deps
 .DELETE_ON_ERROR:
 
@@ -170,7 +171,15 @@ fuzz:
 		-artifact_prefix=$(FUZZ_BUILD)/checkpoint- $(FUZZ_BUILD)/corpus-checkpoint \
 		$(FUZZ_BUILD)/seed-checkpoint
 
+# bench/side_by_side.sh first: the one table of issue #13 (descent at 1 and 2 threads and
+# its default, PyTorch at 1 and 2, quiet and with a busy competitor, as ratios);
+# BENCH_QUICK=1 make bench: that table only, on a short setting (a smoke run, not figures).
 bench: $(BIN) $(BUILD)/bench/gemm $(BUILD)/bench/checkpoint $(BUILD)/bench/conv
+	DESCENT=./$(BIN) bench/side_by_side.sh
+	@if [ "$(BENCH_QUICK)" = 1 ]; then echo "BENCH_QUICK=1: the other benchmarks skipped"; \
+	else $(MAKE) --no-print-directory bench-rest; fi
+
+bench-rest: $(BIN) $(BUILD)/bench/gemm $(BUILD)/bench/checkpoint $(BUILD)/bench/conv
 	bench/run.sh
 	bench/cnn.sh
 	$(BUILD)/bench/conv 1

@@ -4,8 +4,8 @@ batch and epochs of examples/fashion_mlp.nn (784-256-128-10, ReLU, AdamW(lr = 1e
 weight_decay = 0.01), batch 128, 3 epochs, pixels / 255, a new order every epoch).
 Each epoch's time includes evaluating the 10,000 test images, as descent's log does.
 
-usage: /usr/bin/python3 bench/torch_mlp.py THREADS [regularized]
-(prints one line per epoch, then RSS). With `regularized`: the network of
+usage: /usr/bin/python3 bench/torch_mlp.py THREADS [plain|regularized] [EPOCHS]
+(prints one line per epoch, then RSS; EPOCHS default 3). With `regularized`: the network of
 bench/fashion_regularized.nn, with BatchNorm1d after the first Linear (no bias) and
 Dropout(0.2) after its ReLU.
 Needs Debian's python3-torch and dataset-fashion-mnist.
@@ -45,7 +45,8 @@ def main():
         model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128),
                                     torch.nn.ReLU(), torch.nn.Linear(128, 10))
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
-    for epoch in range(1, 4):
+    epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+    for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         model.train()
         order = torch.randperm(len(x))

@@ -23,6 +23,7 @@
 #include "override.h"
 #include "net.h"
 #include "minimize.h"
+#include "pace.h"
 #include "parse.h"
 #include "predict.h"
 #include "range.h"
@@ -526,6 +527,7 @@ static int cmd_run(int argc, char **argv)
 	struct overrides sets = {0};
 	diag_setup(&d);
 	omp_set_num_threads(run_threads(run_cpus(), 1)); /* the CPUs it may use; --threads wins */
+	pace_set_auto(!getenv("OMP_NUM_THREADS")); /* a default count adapts to the load */
 	for (int i = 0; i < argc; i++) {
 		const char *v;
 		double threads;
@@ -542,6 +544,7 @@ static int cmd_run(int argc, char **argv)
 				return usage_error("run", "--threads takes a whole number from 1 to 1024, not "
 				                   "'%s'", v);
 			omp_set_num_threads((int)threads);
+			pace_set_auto(false);
 		} else if (strcmp(argv[i], "--set") == 0) {
 			overrides_free(&sets);
 			return usage_error("run", "--set needs KEY=VALUE");
@@ -868,6 +871,7 @@ static char *sweep_again(int argc, char **argv)
 static int cmd_sweep(int argc, char **argv)
 {
 	int cpus = run_cpus(); /* one worker per CPU, or per OMP_NUM_THREADS of them */
+	pace_set_auto(!getenv("OMP_NUM_THREADS")); /* a worker's threads adapt to the load */
 	struct sweep_options o = {.jobs = cpus / run_threads(cpus, cpus) > 0
 	                          ? cpus / run_threads(cpus, cpus) : 1, .shards = 1,
 	                          .interrupt = &interrupted};

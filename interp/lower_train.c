@@ -146,7 +146,7 @@ static int lower_data(const struct ast *data, const char *nn_path, uint64_t seed
 		return 1;
 	}
 	double fraction = data_setting(data, "validation");
-	int status = data_split(&all, fraction, seed, &t->train, &t->val);
+	int status = data_split_take(&all, fraction, seed, &t->train, &t->val);
 	data_free(&all);
 	if (status == 0 && t->train.n == 0) {
 		diag_error(d, data->name_loc, "data '%s' leaves no training samples after the "

@@ -20,6 +20,14 @@ static int64_t FN(slot)(const struct conv_geom *g)
 	return 2 * FN(lines)(g->C * g->KH * g->KW * g->OH * g->OW) + GEMM_WORK;
 }
 
+/* The threads of a batch loop: the slots planned, or fewer when the run's count went down
+ * since (pace.h); never more, the workspace has g->threads slots. */
+static int FN(team)(const struct conv_geom *g)
+{
+	int now = omp_get_max_threads();
+	return now < g->threads ? now : g->threads;
+}
+
 int64_t FN(conv_workspace)(const struct conv_geom *g)
 {
 	int64_t K = g->C * g->KH * g->KW;
@@ -102,7 +110,7 @@ void FN(conv_forward)(REAL *out, const REAL *in, const REAL *w, const REAL *b, i
                       const struct conv_geom *g, REAL *work)
 {
 	int64_t K = g->C * g->KH * g->KW, P = g->OH * g->OW, slot = FN(slot)(g);
-#pragma omp parallel for schedule(static) num_threads(g->threads)
+#pragma omp parallel for schedule(static) num_threads(FN(team)(g))
 	for (int64_t s = 0; s < B; s++) {
 		REAL *col = work + omp_get_thread_num() * slot;
 		REAL *y = out + s * g->F * P;
@@ -175,13 +183,13 @@ void FN(conv_backward)(REAL *din, REAL *dw, REAL *db, const REAL *dout, const RE
 {
 	int64_t K = g->C * g->KH * g->KW, slot = FN(slot)(g), stride = FN(lines)(g->F * K + g->F);
 	REAL *parts = work + g->threads * slot;
-#pragma omp parallel for schedule(static) num_threads(g->threads)
+#pragma omp parallel for schedule(static) num_threads(FN(team)(g))
 	for (int part = 0; part < CONV_PARTS; part++) {
 		REAL *dwp = parts + part * stride;
 		FN(conv_backward_part)(din, dwp, dwp + g->F * K, dout, in, w, B, part, g,
 		                       work + omp_get_thread_num() * slot);
 	}
-#pragma omp parallel for schedule(static) num_threads(g->threads)
+#pragma omp parallel for schedule(static) num_threads(FN(team)(g))
 	for (int64_t i = 0; i < g->F * K + g->F; i++) { /* the parts in order, each element */
 		bool weight = i < g->F * K, flip = weight && FN(transposed)(g);
 		int64_t at = flip ? i % K * g->F + i / K : i; /* dW[f][k] is dWᵀ[k][f] */
@@ -201,7 +209,7 @@ void FN(maxpool_forward)(REAL *out, int32_t *argmax, const REAL *in, int64_t B,
                          const struct conv_geom *g)
 {
 	int64_t P = g->OH * g->OW, X = g->H * g->W;
-#pragma omp parallel for schedule(static) num_threads(g->threads)
+#pragma omp parallel for schedule(static) num_threads(FN(team)(g))
 	for (int64_t plane = 0; plane < B * g->C; plane++) {
 		const REAL *x = in + plane * X;
 		for (int64_t oh = 0; oh < g->OH; oh++) {
@@ -231,7 +239,7 @@ void FN(maxpool_backward)(REAL *din, const REAL *dout, const int32_t *argmax, in
                           const struct conv_geom *g)
 {
 	int64_t P = g->OH * g->OW, X = g->H * g->W;
-#pragma omp parallel for schedule(static) num_threads(g->threads)
+#pragma omp parallel for schedule(static) num_threads(FN(team)(g))
 	for (int64_t plane = 0; plane < B * g->C; plane++) {
 		REAL *dx = din + plane * X;
 		for (int64_t i = 0; i < X; i++)
@@ -245,7 +253,7 @@ void FN(avgpool_forward)(REAL *out, const REAL *in, int64_t B, const struct conv
 {
 	int64_t P = g->OH * g->OW, X = g->H * g->W;
 	REAL area = (REAL)(g->KH * g->KW);
-#pragma omp parallel for schedule(static) num_threads(g->threads)
+#pragma omp parallel for schedule(static) num_threads(FN(team)(g))
 	for (int64_t plane = 0; plane < B * g->C; plane++) {
 		const REAL *x = in + plane * X;
 		for (int64_t oh = 0; oh < g->OH; oh++)
@@ -264,7 +272,7 @@ void FN(avgpool_backward)(REAL *din, const REAL *dout, int64_t B, const struct c
 {
 	int64_t P = g->OH * g->OW, X = g->H * g->W;
 	REAL area = (REAL)(g->KH * g->KW);
-#pragma omp parallel for schedule(static) num_threads(g->threads)
+#pragma omp parallel for schedule(static) num_threads(FN(team)(g))
 	for (int64_t plane = 0; plane < B * g->C; plane++) {
 		REAL *dx = din + plane * X;
 		for (int64_t i = 0; i < X; i++)

@@ -1049,6 +1049,26 @@ int data_split(const struct dataset *all, double fraction, uint64_t seed, struct
 	return status;
 }
 
+int data_split_take(struct dataset *all, double fraction, uint64_t seed, struct dataset *train,
+                    struct dataset *validation)
+{
+	if (llround(fraction * (double)all->n) != 0) { /* two parts: copies, as data_split */
+		int status = data_split(all, fraction, seed, train, validation);
+		if (status == 0)
+			data_free(all);
+		return status;
+	}
+	unsigned char *mask = calloc((size_t)(all->n ? all->n : 1), 1); /* no validation row */
+	*train = *validation = (struct dataset){0};
+	int status = mask ? take_rows(all, mask, 1, validation) : -1; /* empty, all's labels */
+	free(mask);
+	if (status == 0) { /* all of it trains: its arrays as they are */
+		*train = *all;
+		*all = (struct dataset){0};
+	}
+	return status;
+}
+
 static double feature(const struct dataset *ds, int64_t i, int64_t j)
 {
 	return ds->type == DATA_U8 ? ds->u8[i * ds->d + j] : ds->f32[i * ds->d + j];

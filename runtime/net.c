@@ -10,6 +10,8 @@
 #include <omp.h>
 #else
 static int omp_get_max_threads(void) { return 1; }
+static int omp_get_thread_num(void) { return 0; }
+static int omp_get_num_threads(void) { return 1; }
 #endif
 
 #include "gemm.h"
@@ -275,34 +277,56 @@ static void update_range(const struct net *n, const struct optim_config *c, bool
 	optim_update_part_f32(c, step, theta, g, &st, (size_t)count);
 }
 
-/* Updates one tensor (decay, by wd or l2, only if decayed). Every element's update is its
- * own, so a large tensor is split among the threads with the same result. */
-static void update_tensor(struct net *n, int64_t offset, int64_t count, bool decayed,
-                          const struct optim_step *step)
+int net_update_threads(int64_t count)
 {
-	struct optim_config c = n->opt;
-	if (!decayed)
-		c.wd = 0;
-	struct optim_state_f32 whole = state_at(n, offset, offset);
-	optim_advance_f32(&c, step, &whole); /* the tensor's scalar, once whatever the parts */
-	int parts = count >= NET_UPDATE_SPLIT ? omp_get_max_threads() : 1;
-#pragma omp parallel for schedule(static) if (parts > 1)
-	for (int k = 0; k < parts; k++) {
-		int64_t first = count * k / parts, last = count * (k + 1) / parts;
-		update_range(n, &c, decayed, offset, offset + first, last - first, step);
+	int most = omp_get_max_threads(), worth = (int)(count / NET_UPDATE_SPLIT);
+	return worth < most ? (worth > 1 ? worth : 1) : most;
+}
+
+/* Updates the elements lo..hi of the parameters (offsets), tensor by tensor; decayed
+ * tensors (by wd or l2) under decayed, the others (biases without decay_biases) under
+ * undecayed. */
+static void update_slice(const struct net *n, const struct optim_config *decayed,
+                         const struct optim_config *undecayed, int64_t lo, int64_t hi,
+                         const struct optim_step *step)
+{
+	for (int i = 0; i < n->nlayers; i++) {
+		const struct net_layer *l = &n->layers[i];
+		for (int t = 0; t < l->ntensors; t++) {
+			const struct net_tensor *tensor = &l->tensors[t];
+			int64_t first = tensor->offset, last = first + shape_size(&tensor->shape);
+			first = first > lo ? first : lo;
+			last = last < hi ? last : hi;
+			bool decays = !tensor->bias_like || n->decay_biases;
+			if (tensor->store == NET_PARAM && first < last)
+				update_range(n, decays ? decayed : undecayed, decays, tensor->offset, first,
+				             last - first, step);
+		}
 	}
 }
 
 void net_update(struct net *n, const struct optim_step *step)
 {
-	for (int i = 0; i < n->nlayers; i++) {
+	struct optim_config undecayed = n->opt;
+	undecayed.wd = 0;
+	for (int i = 0; i < n->nlayers; i++) { /* each tensor's scalar, once whatever the parts */
 		const struct net_layer *l = &n->layers[i];
-		for (int t = 0; t < l->ntensors; t++) { /* biases decay only with decay_biases */
+		for (int t = 0; t < l->ntensors; t++) {
 			const struct net_tensor *tensor = &l->tensors[t];
-			if (tensor->store == NET_PARAM)
-				update_tensor(n, tensor->offset, shape_size(&tensor->shape),
-				              !tensor->bias_like || n->decay_biases, step);
+			if (tensor->store != NET_PARAM)
+				continue;
+			struct optim_state_f32 whole = state_at(n, tensor->offset, tensor->offset);
+			optim_advance_f32(&n->opt, step, &whole);
 		}
+	}
+	/* every element's update is its own: the threads take equal slices of all the
+	 * parameters in one region, with the same result as one thread */
+	int threads = net_update_threads(n->nparams);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+	{
+		int t = omp_get_thread_num(), team = omp_get_num_threads();
+		update_slice(n, &n->opt, &undecayed, n->nparams * t / team,
+		             n->nparams * (t + 1) / team, step);
 	}
 }
 

@@ -24,7 +24,8 @@
 #include "optim.h"
 
 enum { NET_MAX_LAYERS = 256, NET_MAX_TENSORS = 6 };
-/* Parameter tensors of at least this many elements are updated by all the threads. */
+/* The update is split among the threads only where each gets this many parameters
+ * (PyTorch's grain size for element-wise work). */
 enum { NET_UPDATE_SPLIT = 1 << 15 };
 
 /* Where a layer's tensor lives. */
@@ -131,8 +132,12 @@ const float *net_forward(struct net *n, int64_t rows);
  * also the gradients of the mean loss (over `total` samples of the step), which then
  * the update applies. correct gets the number of right predictions. */
 double net_loss(struct net *n, const int32_t *y, int64_t rows, bool backward, int64_t *correct);
-/* One optimizer update of every parameter tensor with the step's rate and momentum. */
+/* One optimizer update of every parameter tensor with the step's rate and momentum, in
+ * one parallel region over all the parameters when they are many (net_update_threads). */
 void net_update(struct net *n, const struct optim_step *step);
+/* The threads an update of count parameters uses: one per NET_UPDATE_SPLIT, at most the
+ * current number. */
+int net_update_threads(int64_t count);
 
 /* The tensors of the network in PyTorch's names and layouts, for save and load: each
  * dense layer's weight and bias, each batchnorm's weight, bias, running_mean,

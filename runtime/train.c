@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pace.h"
 #include "rng.h"
 #include "svg.h"
 
@@ -86,6 +87,7 @@ struct loop {
 	int64_t step;        /* optimizer steps so far */
 	double start;        /* when the run began (earlier epochs' seconds included) */
 	double reference;    /* the divergence rule's reference loss (TRAIN_EXPLOSION), or NAN */
+	struct pace pace;    /* the thread count, from the steps' times (pace.h) */
 };
 
 /* What one epoch's training batches add up to. */
@@ -158,6 +160,7 @@ static enum train_status train_batch(struct loop *l, int epoch, int64_t b, struc
 {
 	struct net *n = l->n;
 	const struct train_config *c = l->c;
+	double began = now();
 	int64_t first = b * c->batch;
 	int64_t count = l->train->n - first < c->batch ? l->train->n - first : c->batch, hits;
 	data_batch(l->train, l->tf, l->order + first, count, net_input(n), l->labels);
@@ -179,6 +182,7 @@ static enum train_status train_batch(struct loop *l, int epoch, int64_t b, struc
 	l->step++;
 	e->loss += sum;
 	e->right += hits;
+	pace_step(&l->pace, now() - began, count);
 	const struct train_hooks *h = l->hooks;
 	if (h && h->progress)
 		h->progress(h->ctx, epoch, b + 1, l->batches, sum / (double)count, s.lr,
@@ -272,6 +276,7 @@ enum train_status train_run(struct net *n, const struct dataset *train, const st
 	struct loop l = {n, train, tf, c, hooks, order, labels, batches, c->start_epoch * batches,
 	                 now() - c->start_seconds, c->start_epoch > 0 ? c->first_epoch_loss : NAN};
 	struct train_track track = c->start_epoch > 0 ? c->start_track : first_track(c);
+	pace_start(&l.pace, pace_most());
 	for (int epoch = c->start_epoch + 1; status == TRAIN_OK && epoch <= c->epochs
 	     && !track.stopped; epoch++) {
 		epoch_order(order, train->n, c, epoch);
@@ -305,6 +310,7 @@ enum train_status train_run(struct net *n, const struct dataset *train, const st
 		if (hooks && hooks->epoch_end && hooks->epoch_end(hooks->ctx, &m) != 0)
 			status = TRAIN_STOPPED;
 	}
+	pace_finish(&l.pace);
 	free(order);
 	free(rows);
 	free(labels);

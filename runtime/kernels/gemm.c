@@ -1,6 +1,8 @@
 /* gemm.c — the blocked, packed driver and the choice of micro-kernel (see gemm.h).
  * Loops as in BLIS: jc over NC columns, pc over KC of the shared dimension (in order:
- * the sums' order is fixed), ic over MC rows, then MR×NR micro-tiles. */
+ * the sums' order is fixed), ic over MC rows, then MR×NR micro-tiles. Threads own whole
+ * row blocks, in one parallel region per product, opened only when the product is worth
+ * it (k_gemm_threads). */
 #include "gemm.h"
 
 #include <stdlib.h>
@@ -11,17 +13,26 @@
 #else
 static int omp_get_max_threads(void) { return 1; }
 static int omp_get_thread_num(void) { return 0; }
+static int omp_get_num_threads(void) { return 1; }
+static int omp_in_parallel(void) { return 0; }
 #endif
 
 /* Packs columns j0..j0+nc of the kc rows k0.. of M (M[p][j] is m[j * ld + p] when
  * transposed, m[p * ld + j] otherwise) into panels of `panel` columns: a panel holds, for
  * each p, its `panel` values of row p (zeros past the edge). op(B) packs as M = op(B) in
- * panels of NR, op(A) as M = op(A) transposed in panels of MR. */
+ * panels of NR, op(A) as M = op(A) transposed in panels of MR. The transposed case reads
+ * across rows; with avx2 (the AVX2 micro-kernel's products) it goes 8×8 blocks at a time
+ * (k_gemm_pack_t_avx2), to the same floats. */
 static void pack(bool transposed, const float *m, int64_t ld, int64_t k0, int64_t kc,
-                 int64_t j0, int64_t nc, int64_t panel, float *restrict out)
+                 int64_t j0, int64_t nc, int64_t panel, float *restrict out, bool avx2)
 {
 	for (int64_t q = 0; q < nc; q += panel) {
 		int64_t width = nc - q < panel ? nc - q : panel;
+		if (transposed && avx2) { /* the strided case, in 8×8 blocks */
+			k_gemm_pack_t_avx2(m + (j0 + q) * ld + k0, ld, kc, width, panel, out);
+			out += kc * panel;
+			continue;
+		}
 		for (int64_t p = 0; p < kc; p++, out += panel) {
 			for (int64_t j = 0; j < width; j++)
 				out[j] = transposed ? m[(j0 + q + j) * ld + k0 + p] : m[(k0 + p) * ld + j0 + q + j];
@@ -31,11 +42,75 @@ static void pack(bool transposed, const float *m, int64_t ld, int64_t k0, int64_
 	}
 }
 
+/* The floats of one thread's part of the workspace: its packed B and its packed A. */
+static int64_t thread_work(void)
+{
+	return (int64_t)GEMM_KC * (GEMM_NC + GEMM_NR) + (int64_t)GEMM_MC * GEMM_KC;
+}
+
 int64_t k_gemm_workspace(void)
 {
-	/* one packed B, and a packed A for each thread */
-	return (int64_t)GEMM_KC * (GEMM_NC + GEMM_NR)
-		+ (int64_t)omp_get_max_threads() * GEMM_MC * GEMM_KC;
+	return (int64_t)omp_get_max_threads() * thread_work();
+}
+
+int k_gemm_threads(int64_t m, int64_t n, int64_t k)
+{
+	double flops = 2.0 * (double)m * (double)n * (double)k;
+	int64_t worth = (int64_t)(flops / GEMM_GRAIN), tiles = (m + GEMM_MR - 1) / GEMM_MR;
+	int64_t t = omp_in_parallel() ? 1 : omp_get_max_threads();
+	t = worth < t ? worth : t;
+	t = tiles < t ? tiles : t;
+	return t > 1 ? (int)t : 1;
+}
+
+/* How the m rows are cut for `threads` threads: into blocks of at most MC rows, as many as
+ * a multiple of the threads so that each thread gets as many (M = 128 at two threads: 66
+ * and 62 rows, not 72 and 56), each a whole number of MR-row tiles; returns the block's
+ * rows, *blocks their number. */
+static int64_t block_rows(int64_t m, int threads, int64_t *blocks)
+{
+	int64_t count = (m + GEMM_MC - 1) / GEMM_MC;
+	count = (count + threads - 1) / threads * threads;
+	int64_t rows = (m + count - 1) / count;
+	rows = (rows + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
+	*blocks = (m + rows - 1) / rows;
+	return rows;
+}
+
+/* What every thread of one product shares. */
+struct product {
+	gemm_micro_fn *micro;
+	bool transa, transb, accumulate;
+	int64_t m, n, k, lda, ldb, ldc;
+	const float *a, *b;
+	float *c;
+};
+
+/* Rows r0..r1 of C (whole blocks of mc rows) for one thread, with its own packed B and A
+ * in work (thread_work() floats): the loops of BLIS, K summed in order. */
+static void product_rows(const struct product *p, int64_t r0, int64_t r1, int64_t mc,
+                         float *work)
+{
+	float *packed_b = work, *packed_a = work + (int64_t)GEMM_KC * (GEMM_NC + GEMM_NR);
+	bool avx2 = p->micro == k_gemm_micro_avx2; /* chosen where the processor has it */
+	for (int64_t jc = 0; jc < p->n; jc += GEMM_NC) {
+		int64_t nc = p->n - jc < GEMM_NC ? p->n - jc : GEMM_NC;
+		for (int64_t pc = 0; pc < p->k; pc += GEMM_KC) {
+			int64_t kc = p->k - pc < GEMM_KC ? p->k - pc : GEMM_KC;
+			bool add = p->accumulate || pc > 0;
+			pack(p->transb, p->b, p->ldb, pc, kc, jc, nc, GEMM_NR, packed_b, avx2);
+			for (int64_t ic = r0; ic < r1; ic += mc) {
+				int64_t rows = r1 - ic < mc ? r1 - ic : mc;
+				pack(!p->transa, p->a, p->lda, pc, kc, ic, rows, GEMM_MR, packed_a, avx2);
+				for (int64_t jr = 0; jr < nc; jr += GEMM_NR)
+					for (int64_t ir = 0; ir < rows; ir += GEMM_MR)
+						p->micro(kc, packed_a + ir * kc, packed_b + jr * kc,
+						         p->c + (ic + ir) * p->ldc + jc + jr, p->ldc,
+						         (int)(rows - ir < GEMM_MR ? rows - ir : GEMM_MR),
+						         (int)(nc - jr < GEMM_NR ? nc - jr : GEMM_NR), add);
+			}
+		}
+	}
 }
 
 void k_gemm_with(gemm_micro_fn *micro, bool transa, bool transb, int64_t m, int64_t n,
@@ -49,28 +124,19 @@ void k_gemm_with(gemm_micro_fn *micro, bool transa, bool transb, int64_t m, int6
 			memset(c + i * ldc, 0, (size_t)n * sizeof *c);
 		return;
 	}
-	float *packed_b = work, *packed_a0 = work + (int64_t)GEMM_KC * (GEMM_NC + GEMM_NR);
-	for (int64_t jc = 0; jc < n; jc += GEMM_NC) {
-		int64_t nc = n - jc < GEMM_NC ? n - jc : GEMM_NC;
-		for (int64_t pc = 0; pc < k; pc += GEMM_KC) {
-			int64_t kc = k - pc < GEMM_KC ? k - pc : GEMM_KC;
-			bool add = accumulate || pc > 0;
-			pack(transb, b, ldb, pc, kc, jc, nc, GEMM_NR, packed_b);
-			/* row blocks to threads: each element of C is still summed by one thread,
-			 * over k in the same order, whatever the number of threads */
-#pragma omp parallel for schedule(static) if (m > GEMM_MC)
-			for (int64_t ic = 0; ic < m; ic += GEMM_MC) {
-				int64_t mc = m - ic < GEMM_MC ? m - ic : GEMM_MC;
-				float *packed_a = packed_a0 + (int64_t)omp_get_thread_num() * GEMM_MC * GEMM_KC;
-				pack(!transa, a, lda, pc, kc, ic, mc, GEMM_MR, packed_a);
-				for (int64_t jr = 0; jr < nc; jr += GEMM_NR)
-					for (int64_t ir = 0; ir < mc; ir += GEMM_MR)
-						micro(kc, packed_a + ir * kc, packed_b + jr * kc,
-						      c + (ic + ir) * ldc + jc + jr, ldc,
-						      (int)(mc - ir < GEMM_MR ? mc - ir : GEMM_MR),
-						      (int)(nc - jr < GEMM_NR ? nc - jr : GEMM_NR), add);
-			}
-		}
+	struct product p = {micro, transa, transb, accumulate, m, n, k, lda, ldb, ldc, a, b, c};
+	int threads = k_gemm_threads(m, n, k);
+	int64_t blocks, mc = block_rows(m, threads, &blocks);
+	/* one region, no barrier inside: each thread packs the B it needs itself and owns its
+	 * row blocks; each element of C is summed by one thread over k in the same order,
+	 * whatever the number of threads */
+#pragma omp parallel num_threads(threads) if (threads > 1)
+	{
+		int t = omp_get_thread_num(), team = omp_get_num_threads();
+		int64_t first = blocks * t / team, last = blocks * (t + 1) / team;
+		int64_t r1 = last * mc < m ? last * mc : m;
+		if (first * mc < r1)
+			product_rows(&p, first * mc, r1, mc, work + (int64_t)t * thread_work());
 	}
 }
 

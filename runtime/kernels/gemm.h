@@ -5,9 +5,10 @@
  * lda, ldb, ldc. Blocked and packed after BLIS: panels of op(B) (KC×NR) and op(A) (MR×KC)
  * in a workspace the caller provides (kernels never allocate), an MR×NR micro-kernel
  * chosen once from CPUID: AVX2+FMA (gemm_avx2.c) or the portable reference
- * (gemm_ref.c), which DESCENT_KERNELS=portable forces. Blocks of MC rows go to OpenMP
- * threads; K is always summed in the same order by one thread for each element, so the
- * number of threads cannot change a result.
+ * (gemm_ref.c), which DESCENT_KERNELS=portable forces. Blocks of at most MC rows go to
+ * OpenMP threads (k_gemm_threads: only where the work pays); K is always summed in the
+ * same order by one thread for each element, so the number of threads cannot change a
+ * result.
  */
 #ifndef DESCENT_GEMM_H
 #define DESCENT_GEMM_H
@@ -16,6 +17,9 @@
 #include <stdint.h>
 
 enum { GEMM_MR = 6, GEMM_NR = 16, GEMM_KC = 256, GEMM_MC = 72, GEMM_NC = 3072 };
+/* Flops a thread must get for a product to be split: 2^21 (about 25 µs of one core's
+ * work), so that opening a parallel region costs a few percent at most. */
+#define GEMM_GRAIN 2097152.0
 
 /* An MR×NR tile of packed A (kc × MR) times packed B (kc × NR), written to the m×n corner
  * of C (ldc), added to what is there if accumulate. */
@@ -25,11 +29,23 @@ typedef void gemm_micro_fn(int64_t kc, const float *restrict a, const float *res
 gemm_micro_fn k_gemm_micro_ref;
 gemm_micro_fn k_gemm_micro_avx2;
 
+/* One panel of a transposed pack, with AVX2 (8×8 blocks turned in registers): out[p][j]
+ * (kc × panel, panel 6 or 16) = rows[j·ld + p] for j < width, 0 past it. The same floats
+ * as gemm.c's scalar packing; used only with k_gemm_micro_avx2. */
+void k_gemm_pack_t_avx2(const float *restrict rows, int64_t ld, int64_t kc, int64_t width,
+                        int64_t panel, float *restrict out);
+
 /* The micro-kernel in use and its name ("avx2" or "portable"), chosen on first use. */
 gemm_micro_fn *k_gemm_micro(const char **name);
 
-/* Floats of workspace k_gemm needs (for any sizes, at the current number of threads). */
+/* Floats of workspace k_gemm needs (for any sizes, at the current number of threads):
+ * each thread its own packed B and packed A. */
 int64_t k_gemm_workspace(void);
+
+/* The threads an m×n×k product uses: at most the current number, one per GEMM_GRAIN
+ * flops and per MR rows, and 1 inside a parallel region (small products run on one thread:
+ * opening a region would cost more than it saves). */
+int k_gemm_threads(int64_t m, int64_t n, int64_t k);
 
 /* C = op(A)·op(B), plus C if accumulate. transa: A is stored K×M (op(A) = Aᵀ); transb: B
  * is stored N×K. work: k_gemm_workspace() floats, 64-byte aligned. */
