@@ -726,11 +726,31 @@ static int cmd_help(int argc, char **argv)
 		char line[512];
 		printf("losses (docs/language.md section 7), for `loss = ...`: %s\n",
 		       schema_describe(schema_param(schema_train_keys, "loss"), line, sizeof line));
+		static const char *const fits[] = {
+			[TARGETS_EITHER] = "class labels (one-hot) or target values",
+			[TARGETS_CLASSES] = "class labels", [TARGETS_VALUES] = "target values "
+			"(targets = values)",
+		};
+		for (const struct sig *sig = schema_losses; sig->name; sig++) {
+			printf("\n  %-32s for %s\n", sig->params[0].name ? schema_signature(sig, line,
+			       sizeof line) : sig->name, fits[sig->targets]);
+			for (const struct param *p = sig->params; p->name; p++)
+				printf("      %-16s %s\n", p->name, schema_describe(p, line, sizeof line));
+		}
 	} else if (strcmp(argv[0], "metrics") == 0) {
 		printf("metrics of a run's log (docs/language.md section 12), for a sweep's "
 		       "`metric = max NAME` or `min NAME`:\n");
-		for (const char *const *m = schema_metrics; *m; m++)
-			printf("  %s\n", *m);
+		for (const char *const *m = schema_metrics; *m; m++) {
+			const char *tail = strrchr(*m, '_');
+			bool fit = strcmp(tail, "_rmse") == 0 || strcmp(tail, "_mae") == 0
+				|| strcmp(tail, "_r2") == 0;
+			const char *note = fit ? "regression (targets = values) only"
+				: strcmp(tail, "_acc") == 0 ? "classification only" : NULL;
+			if (note)
+				printf("  %-12s %s\n", *m, note);
+			else
+				printf("  %s\n", *m);
+		}
 	} else {
 		const char *close = diag_closest(argv[0], topics);
 		fprintf(stderr, "descent help: unknown topic '%s'\n", argv[0]);

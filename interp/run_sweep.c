@@ -45,15 +45,21 @@
 #include "sweep_store.h"
 #include "train.h"
 
-enum { METRICS = 6 };
+/* The metrics of results.csv, in schema_metrics' order: a classification run has the
+ * first METRICS_CLASSES columns, a regression run (targets = values) all METRICS. */
+enum { METRICS_CLASSES = 6, METRICS = 15 };
 static const char *const metric_names[METRICS] = {"train_loss", "train_acc", "val_loss",
-                                                  "val_acc", "test_loss", "test_acc"};
+                                                  "val_acc", "test_loss", "test_acc",
+                                                  "train_rmse", "train_mae", "train_r2",
+                                                  "val_rmse", "val_mae", "val_r2",
+                                                  "test_rmse", "test_mae", "test_r2"};
 
 /* What the sweep block says. */
 struct sweep_setup {
 	const struct ast *sweep, *train; /* the blocks */
 	int train_index;                 /* the train block's number in the file, from 1 */
 	int metric;                      /* index in metric_names */
+	int columns;                     /* metrics in results.csv: METRICS_CLASSES or METRICS */
 	bool maximize;                   /* max or min */
 	char out[4096];                  /* the output folder */
 	char out_given[4096];            /* the same, as the file gives it (or the default) */
@@ -61,7 +67,7 @@ struct sweep_setup {
 
 static int setup(const char *file, const struct ast *tree, struct sweep_setup *s)
 {
-	*s = (struct sweep_setup){.metric = 5, .maximize = true};
+	*s = (struct sweep_setup){.metric = 5, .maximize = true, .columns = METRICS_CLASSES};
 	for (int i = 0; i < tree->nkids && !s->sweep; i++)
 		if (tree->kids[i]->kind == AST_BLOCK && tree->kids[i]->op == BLOCK_SWEEP)
 			s->sweep = tree->kids[i];
@@ -82,6 +88,11 @@ static int setup(const char *file, const struct ast *tree, struct sweep_setup *s
 				break;
 		}
 	}
+	const struct ast *data = s->train && ast_value(s->train, "data")
+		? check_find_block(tree, BLOCK_DATA, ast_value(s->train, "data")->str) : NULL;
+	const struct ast *targets = data ? ast_value(data, "targets") : NULL;
+	if (targets && targets->kind == AST_NAME && strcmp(targets->str, "values") == 0)
+		s->columns = METRICS;
 	if (metric) {
 		s->maximize = strcmp(metric->a->str, "max") == 0;
 		for (int m = 0; m < METRICS; m++)
@@ -99,16 +110,16 @@ static int setup(const char *file, const struct ast *tree, struct sweep_setup *s
 }
 
 /* The header of results.csv into buf; returns the hash's column. */
-static int header_text(const struct sweep_trial *t, char *buf, size_t size)
+static int header_text(const struct sweep_trial *t, int columns, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "trial,status");
 	for (int v = 0; v < t->nvalues && n < (int)size; v++)
 		n += snprintf(buf + n, size - (size_t)n, ",%s", t->values[v].key);
-	for (int m = 0; m < METRICS && n < (int)size; m++)
+	for (int m = 0; m < columns && n < (int)size; m++)
 		n += snprintf(buf + n, size - (size_t)n, ",%s", metric_names[m]);
 	if (n < (int)size)
 		snprintf(buf + n, size - (size_t)n, ",seconds,hash,message\n");
-	return 2 + t->nvalues + METRICS + 1;
+	return 2 + t->nvalues + columns + 1;
 }
 
 /* A value as text: numbers with %.17g (exact) or %g (for people); an optimizer as its
@@ -281,8 +292,9 @@ static uint64_t trial_hash(const char *file, const struct ast *tree, const struc
 
 /* One row (with its newline) into row: trial, status, values, metrics, seconds, hash,
  * message. */
-static void row_text(char *row, size_t size, const struct sweep_trial *t, uint64_t hash,
-                     const char *status, const struct train_metrics *m, const char *message)
+static void row_text(char *row, size_t size, const struct sweep_trial *t, int columns,
+                     uint64_t hash, const char *status, const struct train_metrics *m,
+                     const char *message)
 {
 	char value[600];
 	int n = snprintf(row, size, "%d,%s", t->index, status);
@@ -290,11 +302,21 @@ static void row_text(char *row, size_t size, const struct sweep_trial *t, uint64
 		value_text(t->values[v].value, value, sizeof value, true);
 		n += snprintf(row + n, size - (size_t)n, ",%s", value);
 	}
+	bool fit = m->has_regression, train = m->epoch > 0;
+	const struct train_fit *f[3] = {&m->train_fit, &m->val_fit, &m->test_fit};
 	double metrics[METRICS] = {m->train_loss, m->train_acc, m->val_loss, m->val_acc,
 	                           m->test_loss, m->test_acc};
-	bool present[METRICS] = {m->epoch > 0, m->epoch > 0, m->has_val, m->has_val, m->has_test,
-	                         m->has_test};
-	for (int k = 0; k < METRICS && n < (int)size; k++)
+	bool present[METRICS] = {train, train && !fit, m->has_val, m->has_val && !fit, m->has_test,
+	                         m->has_test && !fit};
+	for (int k = 0; k < 3; k++) { /* rmse, mae, r2 of train, val, test */
+		bool has = fit && (k == 0 ? train : k == 1 ? m->has_val : m->has_test);
+		double v[3] = {f[k]->rmse, f[k]->mae, f[k]->r2};
+		for (int j = 0; j < 3; j++) {
+			metrics[METRICS_CLASSES + 3 * k + j] = v[j];
+			present[METRICS_CLASSES + 3 * k + j] = has;
+		}
+	}
+	for (int k = 0; k < columns && n < (int)size; k++)
 		n += present[k] ? snprintf(row + n, size - (size_t)n, ",%.17g", metrics[k])
 			: snprintf(row + n, size - (size_t)n, ",");
 	if (n < (int)size)
@@ -517,7 +539,7 @@ static int run_trial(const struct sweep_run *w, const struct sweep_trial *t)
 			*c = *c == '"' ? '\'' : *c;
 	}
 	free(text);
-	row_text(row, sizeof row, t, w->hash[t->index], status == RUN_OK ? "ok"
+	row_text(row, sizeof row, t, s->columns, w->hash[t->index], status == RUN_OK ? "ok"
 	         : status == RUN_DIVERGED ? "diverged" : "failed", &last, message);
 	if (store_append(w->store, row) != 0) {
 		fprintf(stderr, "descent sweep: cannot write trial %d's row to %s: %s\n", t->index,
@@ -944,7 +966,7 @@ int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
 	if (status != RUN_OK || sweep_expand(s.sweep, &plan, d) != 0)
 		return RUN_INPUT;
 	char header[8192];
-	int hash_column = header_text(&plan.trials[0], header, sizeof header);
+	int hash_column = header_text(&plan.trials[0], s.columns, header, sizeof header);
 	uint64_t *hash = calloc((size_t)plan.ntrials, sizeof *hash);
 	bool *done = calloc((size_t)plan.ntrials, sizeof *done);
 	int *skipped = calloc((size_t)plan.ntrials, sizeof *skipped);

@@ -43,9 +43,34 @@ static void progress(void *ctx, int epoch, int64_t batch, int64_t batches, doubl
 	        (long long)batches, loss, lr, samples_per_second, (int)left / 60, (int)left % 60);
 }
 
+/* The fields of a regression epoch's set `set` ("train", "val", "test"): its loss and
+ * fit, after a comma. */
+static void write_log_fit(FILE *out, const char *set, double loss, const struct train_fit *f)
+{
+	fprintf(out, ", \"%s_loss\": %.17g, \"%s_rmse\": %.17g, \"%s_mae\": %.17g, \"%s_r2\": %.17g",
+	        set, loss, set, f->rmse, set, f->mae, set, f->r2);
+}
+
+/* A regression run's log line: losses, rmse, mae and r2, no accuracy. */
+static void write_log_line_fit(FILE *out, const char *run, const struct train_metrics *m)
+{
+	fprintf(out, "{\"run\": \"%s\", \"epoch\": %d, \"step\": %lld, \"lr\": %.17g", run,
+	        m->epoch, (long long)m->step, m->lr);
+	write_log_fit(out, "train", m->train_loss, &m->train_fit);
+	if (m->has_val)
+		write_log_fit(out, "val", m->val_loss, &m->val_fit);
+	if (m->has_test)
+		write_log_fit(out, "test", m->test_loss, &m->test_fit);
+	fprintf(out, ", \"seconds\": %.3f}\n", m->seconds);
+}
+
 /* One line of the log: the fields of LANGUAGE.md section 8, absent parts omitted. */
 static void write_log_line(FILE *out, const char *run, const struct train_metrics *m)
 {
+	if (m->has_regression) {
+		write_log_line_fit(out, run, m);
+		return;
+	}
 	fprintf(out, "{\"run\": \"%s\", \"epoch\": %d, \"step\": %lld, \"lr\": %.17g, "
 	        "\"train_loss\": %.17g, \"train_acc\": %.17g", run, m->epoch, (long long)m->step,
 	        m->lr, m->train_loss, m->train_acc);
@@ -68,8 +93,34 @@ static void put_cell(FILE *out, double x, int width, int decimals)
 	fprintf(out, "  %s", text);
 }
 
+/* A regression set's cells: loss, rmse, mae, r2 under their headers' widths. */
+static void put_fit(FILE *out, double loss, const struct train_fit *f, int width)
+{
+	put_cell(out, loss, width, 4);
+	put_cell(out, f->rmse, width, 4);
+	put_cell(out, f->mae, width - 1, 4);
+	put_cell(out, f->r2, width - 2, 4);
+}
+
+/* A regression epoch's row (print_header_fit's columns). */
+static void print_row_fit(FILE *out, const struct train_metrics *m)
+{
+	fprintf(out, "%6d", m->epoch);
+	put_fit(out, m->train_loss, &m->train_fit, 10);
+	if (m->has_val)
+		put_fit(out, m->val_loss, &m->val_fit, 8);
+	if (m->has_test)
+		put_fit(out, m->test_loss, &m->test_fit, 9);
+	put_cell(out, m->seconds, 7, 2);
+	fputc('\n', out);
+}
+
 static void print_row(FILE *out, const struct train_metrics *m)
 {
+	if (m->has_regression) {
+		print_row_fit(out, m);
+		return;
+	}
 	fprintf(out, "%6d", m->epoch);
 	put_cell(out, m->train_loss, 10, 4);
 	put_cell(out, m->train_acc, 9, 4);
@@ -98,6 +149,15 @@ static void print_rows(FILE *out, const struct train_metrics *epochs, int n)
 		}
 		print_row(out, &epochs[e]);
 	}
+}
+
+/* A regression run's table header: loss, rmse, mae and r2 of each set. */
+static void print_header_fit(FILE *out, bool val, bool test)
+{
+	fprintf(out, "%6s  %10s  %10s  %9s  %8s%s%s  %7s\n", "epoch", "train_loss", "train_rmse",
+	        "train_mae", "train_r2",
+	        val ? "  val_loss  val_rmse  val_mae  val_r2" : "",
+	        test ? "  test_loss  test_rmse  test_mae  test_r2" : "", "seconds");
 }
 
 static void print_header(FILE *out, bool val, bool test)
@@ -159,9 +219,11 @@ static int epoch_end(void *ctx, const struct train_metrics *m)
 	fprintf(stderr, "%s: epoch %d/%d  loss %.4f", r->t->name, m->epoch, r->t->config.epochs,
 	        m->train_loss);
 	if (m->has_val)
-		fprintf(stderr, "  val_acc %.4f", m->val_acc);
+		fprintf(stderr, m->has_regression ? "  val_rmse %.4f" : "  val_acc %.4f",
+		        m->has_regression ? m->val_fit.rmse : m->val_acc);
 	if (m->has_test)
-		fprintf(stderr, "  test_acc %.4f", m->test_acc);
+		fprintf(stderr, m->has_regression ? "  test_rmse %.4f" : "  test_acc %.4f",
+		        m->has_regression ? m->test_fit.rmse : m->test_acc);
 	fprintf(stderr, "  %.1f s\n", m->seconds);
 	return 0;
 }
@@ -456,7 +518,7 @@ static int train_block(const char *file, const struct ast *tree, const struct as
 		printf("%s: network %s on data %s, %d epoch%s, %lld steps, %.2f s\n", t->name,
 		       t->network, t->data, r.done, r.done == 1 ? "" : "s", (long long)m->step,
 		       m->seconds);
-		print_header(stdout, m->has_val, m->has_test);
+		(m->has_regression ? print_header_fit : print_header)(stdout, m->has_val, m->has_test);
 		print_rows(stdout, r.epochs, r.done);
 	}
 	free(r.epochs);

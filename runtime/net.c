@@ -240,10 +240,22 @@ double net_loss(struct net *n, const int32_t *y, int64_t rows, bool do_backward,
 {
 	const struct net_layer *last = &n->layers[n->nlayers - 1];
 	const float *z = n->acts + last->y;
-	double sum = loss_f32(do_backward ? n->delta[0] : NULL, z, y, rows, last->out, n->loss,
-	                      1.0 / (double)rows);
+	float *dz = do_backward ? n->delta[0] : NULL;
+	double sum = n->smoothing > 0
+		? loss_smoothed_f32(dz, z, y, rows, last->out, n->smoothing, 1.0 / (double)rows)
+		: loss_f32(dz, z, y, rows, last->out, n->loss, 1.0 / (double)rows);
 	if (correct)
 		*correct = correct_f32(z, y, rows, last->out);
+	if (do_backward)
+		backward(n, rows);
+	return sum;
+}
+
+double net_loss_values(struct net *n, const float *t, int64_t rows, bool do_backward)
+{
+	const struct net_layer *last = &n->layers[n->nlayers - 1];
+	double sum = loss_values_f32(do_backward ? n->delta[0] : NULL, n->acts + last->y, t, rows,
+	                             last->out, n->loss, n->huber_delta, 1.0 / (double)rows);
 	if (do_backward)
 		backward(n, rows);
 	return sum;
@@ -338,6 +350,7 @@ static const char *loss_name(enum loss loss)
 {
 	static const char *const names[] = {
 		[LOSS_CROSS_ENTROPY] = "cross_entropy", [LOSS_MSE] = "mse", [LOSS_BCE] = "bce",
+		[LOSS_MAE] = "mae", [LOSS_HUBER] = "huber",
 	};
 	return names[loss];
 }

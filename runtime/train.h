@@ -35,6 +35,15 @@ struct train_config {
  * training loss (which a checkpoint keeps, so a resumed run applies the same rule). */
 enum { TRAIN_EXPLOSION = 10 };
 
+/* The regression figures of one set (targets = values), over its N samples and T
+ * targets: the root of the mean squared error and the mean absolute error over all N·T
+ * outputs, and R² = 1 − SSE/SST per target (SST about the set's own mean), averaged
+ * over the targets (scikit-learn's r2_score; a target whose SST is 0 counts 1 if its SSE
+ * is 0, else 0, as its force_finite). */
+struct train_fit {
+	double rmse, mae, r2;
+};
+
 /* One epoch's figures (means over samples; accuracies in [0, 1]). */
 struct train_metrics {
 	int epoch;                  /* 1, 2, ... */
@@ -44,6 +53,9 @@ struct train_metrics {
 	bool has_val, has_test;     /* whether those sets exist */
 	double val_loss, val_acc, test_loss, test_acc;
 	double seconds;             /* since the run began */
+	bool has_regression;        /* a regression run: the fits below are set, the
+	                             * accuracies mean nothing */
+	struct train_fit train_fit, val_fit, test_fit; /* of the sets that exist */
 };
 
 struct train_hooks {
@@ -89,6 +101,13 @@ enum train_status train_run(struct net *n, const struct dataset *train, const st
 /* Mean loss and accuracy of n on ds, in batches of the planned size, in the file's order. */
 void train_evaluate(struct net *n, const struct dataset *ds, const struct data_transform *tf,
                     int32_t *labels, int64_t *rows, double *loss, double *acc);
+
+/* For regression (n->targets > 0): the mean loss and the fit of n on ds, in batches of
+ * the planned size, in the file's order; labels, t and rows have room for a batch
+ * (t: (batch, T)). */
+void train_evaluate_values(struct net *n, const struct dataset *ds,
+                           const struct data_transform *tf, int32_t *labels, float *t,
+                           int64_t *rows, double *loss, struct train_fit *fit);
 
 /* The picture of a run: loss and accuracy per epoch (train, validation, test), and the
  * learning rate per step (lr, steps values). */
