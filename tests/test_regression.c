@@ -1,0 +1,345 @@
+/* test_regression.c — regression (`targets = values`) and label smoothing: the losses
+ * against finite differences and PyTorch (tests/golden/regression/, made by
+ * make_goldens.py there), the rmse/mae/r2 figures in the log, table, checkpoint and
+ * sweep, the loaders of numeric targets, the checker's refusals, and the diabetes example.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "data.h"
+#include "golden_weights.h"
+#include "helpers.h"
+#include "layers.h"
+
+/* ---- the losses ---- */
+
+/* Expects dz (the gradient loss_smoothed_f64 or loss_values_f64 wrote) to match central
+ * differences of the summed loss f over z (n values). */
+static void expect_gradient(double (*f)(double *z, int n, const void *ctx), double *z, int n,
+                            const double *dz, const void *ctx, const char *what)
+{
+	for (int i = 0; i < n; i++) {
+		double keep = z[i], h = 1e-6;
+		z[i] = keep + h;
+		double up = f(z, n, ctx);
+		z[i] = keep - h;
+		double down = f(z, n, ctx);
+		z[i] = keep;
+		cr_expect_leq(fabs((up - down) / (2 * h) - dz[i]), 1e-6, "%s: d/dz[%d] %.9g vs %.9g",
+		              what, i, (up - down) / (2 * h), dz[i]);
+	}
+}
+
+static const int32_t smooth_y[2] = {2, 0};
+
+static double smoothed_sum(double *z, int n, const void *ctx)
+{
+	(void)n;
+	return loss_smoothed_f64(NULL, z, smooth_y, 2, 3, *(const double *)ctx, 1);
+}
+
+Test(regression_losses, label_smoothing_has_its_closed_form_and_gradient)
+{
+	double z[6] = {0.5, -1, 2, 3, 0.25, -0.5}, dz[6], eps = 0.1;
+	double total = loss_smoothed_f64(dz, z, smooth_y, 2, 3, eps, 1);
+	double expect = 0;
+	for (int r = 0; r < 2; r++) { /* −Σ q log p with q = (1 − ε)·onehot + ε/C */
+		double lse = log(exp(z[3 * r]) + exp(z[3 * r + 1]) + exp(z[3 * r + 2]));
+		for (int c = 0; c < 3; c++)
+			expect -= ((1 - eps) * (c == smooth_y[r]) + eps / 3) * (z[3 * r + c] - lse);
+	}
+	cr_expect_float_eq(total, expect, 1e-12);
+	expect_gradient(smoothed_sum, z, 6, dz, &eps, "smoothing 0.1");
+	double plain = loss_f64(NULL, z, smooth_y, 2, 3, LOSS_CROSS_ENTROPY, 1);
+	cr_expect_float_eq(loss_smoothed_f64(NULL, z, smooth_y, 2, 3, 0, 1), plain, 1e-12,
+	                   "smoothing 0 is plain cross-entropy");
+}
+
+struct values_case {
+	enum loss loss;
+	double delta;
+};
+
+static const float value_t[6] = {1, -2, 0.5f, 4, 0, -1};
+
+static double values_sum(double *z, int n, const void *ctx)
+{
+	const struct values_case *c = ctx;
+	return loss_values_f64(NULL, z, value_t, n / 2, 2, c->loss, c->delta, 1);
+}
+
+Test(regression_losses, mse_mae_and_huber_have_their_closed_forms_and_gradients)
+{
+	/* errors z − t: 0.5, 3, −1.5, −0.25, 0.75, 2 */
+	double z[6] = {1.5, 1, -1, 3.75, 0.75, 1}, dz[6];
+	double e[6], mse = 0, mae = 0, huber = 0;
+	for (int i = 0; i < 6; i++) {
+		e[i] = z[i] - value_t[i];
+		mse += e[i] * e[i] / 2;
+		mae += fabs(e[i]) / 2;
+		huber += (fabs(e[i]) < 1 ? 0.5 * e[i] * e[i] : fabs(e[i]) - 0.5) / 2;
+	}
+	const struct values_case cases[] = {{LOSS_MSE, 1}, {LOSS_MAE, 1}, {LOSS_HUBER, 1},
+	                                    {LOSS_HUBER, 2.5}};
+	const double sums[] = {mse, mae, huber};
+	for (int k = 0; k < 4; k++) {
+		double total = loss_values_f64(dz, z, value_t, 3, 2, cases[k].loss, cases[k].delta, 1);
+		if (k < 3)
+			cr_expect_float_eq(total, sums[k], 1e-12, "case %d: %.17g vs %.17g", k, total, sums[k]);
+		expect_gradient(values_sum, z, 6, dz, &cases[k], "values");
+	}
+	double zero[2] = {1, -2}, d0[2];
+	loss_values_f64(d0, zero, value_t, 1, 2, LOSS_MAE, 1, 1);
+	cr_expect(d0[0] == 0 && d0[1] == 0, "L1's derivative at 0 is 0, as PyTorch's");
+}
+
+/* ---- data ---- */
+
+Test(regression_data, csv_reads_one_or_several_target_columns_by_name_or_index)
+{
+	char dir[64], path[128];
+	cr_assert(scratch_dir(dir));
+	snprintf(path, sizeof path, "%s/r.csv", dir);
+	cr_assert_eq(write_text(path, "a,y,b,z\n1,0.5,2,10\n3,-1.25,4,20\n"), 0);
+	struct dataset ds;
+	struct data_error err;
+	const char *one[] = {"y"};
+	int64_t none[1] = {0};
+	cr_assert_eq(data_load_csv_values(path, one, none, 1, true, &ds, &err), 0, "%s", err.message);
+	cr_expect(ds.n == 2 && ds.d == 3 && ds.targets == 1);
+	cr_expect(ds.t[0] == 0.5f && ds.t[1] == -1.25f);
+	cr_expect(ds.f32[0] == 1 && ds.f32[1] == 2 && ds.f32[2] == 10 && ds.f32[5] == 20);
+	data_free(&ds);
+	const char *two[] = {"z", NULL};
+	int64_t idx[2] = {0, 1};
+	cr_assert_eq(data_load_csv_values(path, two, idx, 2, true, &ds, &err), 0, "%s", err.message);
+	cr_expect(ds.d == 2 && ds.targets == 2);
+	cr_expect(ds.t[0] == 10 && ds.t[1] == 0.5f && ds.t[2] == 20 && ds.t[3] == -1.25f,
+	          "targets in the order given");
+	cr_expect(ds.f32[0] == 1 && ds.f32[1] == 2);
+	data_free(&ds);
+	const char *twice[] = {"y", NULL};
+	int64_t again[2] = {0, 1};
+	cr_expect_eq(data_load_csv_values(path, twice, again, 2, true, &ds, &err), -1);
+	cr_expect(strstr(err.message, "given twice"), "%s", err.message);
+	cr_assert_eq(write_text(path, "a,y\n1,cat\n"), 0);
+	cr_expect_eq(data_load_csv_values(path, one, none, 1, true, &ds, &err), -1);
+	cr_expect(strstr(err.message, "r.csv:2: column 'y': 'cat' is not a finite number"),
+	          "%s", err.message);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(regression_data, npy_reads_targets_of_shape_n_or_n_t_and_splits_keep_them)
+{
+	char dir[64], x[128], y[128];
+	cr_assert(scratch_dir(dir));
+	snprintf(x, sizeof x, "%s/x.npy", dir);
+	snprintf(y, sizeof y, "%s/y.npy", dir);
+	cr_assert_eq(write_npy_f32(x, (const int64_t[]){10, 3}, 2), 0);
+	cr_assert_eq(write_npy_f32(y, (const int64_t[]){10, 2}, 2), 0);
+	struct dataset ds, train, val;
+	struct data_error err;
+	cr_assert_eq(data_load_npy_values(x, y, &ds, &err), 0, "%s", err.message);
+	cr_expect(ds.targets == 2 && ds.t[3] == 3 && ds.t[19] == 19 % 7);
+	cr_expect_eq(data_split(&ds, 0.3, 1, &train, &val), 0);
+	cr_expect(train.targets == 2 && val.targets == 2 && train.n == 7 && val.n == 3);
+	/* rows keep their targets: row i has x0 = 3i mod 7 and y = (2i mod 7, 2i + 1 mod 7),
+	 * so i mod 7 = 5·x0 mod 7 (3·5 = 15 = 1 mod 7) */
+	for (int64_t k = 0; k < train.n; k++) {
+		int i7 = 5 * (int)train.f32[3 * k] % 7;
+		cr_expect(train.t[2 * k] == (float)(2 * i7 % 7) && train.t[2 * k + 1] == (float)((2 * i7 + 1) % 7),
+		          "train row %d", (int)k);
+	}
+	data_free(&train);
+	data_free(&val);
+	data_free(&ds);
+	cr_assert_eq(write_npy_f32(y, (const int64_t[]){10}, 1), 0);
+	cr_assert_eq(data_load_npy_values(x, y, &ds, &err), 0, "%s", err.message);
+	cr_expect(ds.targets == 1 && ds.t[9] == 2);
+	data_free(&ds);
+	cr_assert_eq(write_npy_f32(y, (const int64_t[]){10, 2, 2}, 3), 0);
+	cr_expect_eq(data_load_npy_values(x, y, &ds, &err), -1);
+	cr_expect(strstr(err.message, "(N,) or (N, T)"), "%s", err.message);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+/* ---- end to end ---- */
+
+/* Writes text as dir/t.nn and runs `descent ARGS dir/t.nn`; returns the exit status with
+ * stdout and stderr in *out and *err (owned; NULL to drop). */
+static int run_file(const char *dir, const char *text, const char *command, const char *flag,
+                    char **out, char **err)
+{
+	char nn[128];
+	snprintf(nn, sizeof nn, "%s/t.nn", dir);
+	cr_assert_eq(write_text(nn, text), 0);
+	const char *args[] = {command, flag ? flag : nn, flag ? nn : NULL, NULL};
+	return run_descent(args, NULL, out, err);
+}
+
+/* The data block of the regression goldens: their train.csv and test.csv, targets
+ * `label`, inputs × 0.01, file order. */
+static void golden_data(char *buf, size_t size, const char *label)
+{
+	char *cwd = getcwd(NULL, 0);
+	snprintf(buf, size, "data d {\n train = csv(\"%s/tests/golden/regression/train.csv\", "
+	         "label = %s)\n test = csv(\"%s/tests/golden/regression/test.csv\", label = %s)\n"
+	         " targets = values\n scale = 0.01\n shuffle = false\n}\n", cwd, label, cwd, label);
+	free(cwd);
+}
+
+/* Trains the golden case name (loss, target columns label, T of them, optimizer) for 20
+ * full-batch epochs and compares each epoch's training and test figures and the final
+ * weights with PyTorch's NAME.txt and NAME.safetensors. */
+static void compare_regression(const char *name, const char *loss, const char *label, int T,
+                               const char *optimizer)
+{
+	char dir[64], data[1200], text[2400], path[160], *err;
+	cr_assert(scratch_dir(dir));
+	golden_data(data, sizeof data, label);
+	char *cwd = getcwd(NULL, 0);
+	snprintf(text, sizeof text, "%snetwork n {\n dense(16)\n relu\n dense(%d)\n}\n"
+	         "train t {\n network = n\n data = d\n loss = %s\n optimizer = %s\n epochs = 20\n"
+	         " batch = 64\n load = \"%s/tests/golden/regression/init_%s.safetensors\"\n"
+	         " log = \"t.jsonl\"\n save = \"t.safetensors\"\n}\n", data, T, loss, optimizer, cwd,
+	         name);
+	free(cwd);
+	cr_assert_eq(run_file(dir, text, "run", "--quiet", NULL, &err), 0, "%s: %s", name, err);
+	free(err);
+	static const char *const keys[8] = {"train_loss", "train_rmse", "train_mae", "train_r2",
+	                                    "test_loss", "test_rmse", "test_mae", "test_r2"};
+	double ours[8][20], torch[20][8];
+	snprintf(path, sizeof path, "%s/t.jsonl", dir);
+	for (int k = 0; k < 8; k++)
+		cr_assert_eq(log_values(path, keys[k], ours[k], 20), 20, "%s: %s", name, keys[k]);
+	snprintf(path, sizeof path, "tests/golden/regression/%s.txt", name);
+	FILE *f = fopen(path, "r");
+	cr_assert(f);
+	for (int s = 0; s < 20; s++)
+		for (int k = 0; k < 8; k++) {
+			cr_assert_eq(fscanf(f, "%lf", &torch[s][k]), 1);
+			cr_expect_leq(fabs(ours[k][s] - torch[s][k]), 1e-4 * fabs(torch[s][k]) + 1e-5,
+			              "%s epoch %d %s: %.9g vs %.9g", name, s + 1, keys[k], ours[k][s],
+			              torch[s][k]);
+		}
+	fclose(f);
+	const struct golden_tensor specs[] = {{"dense1.weight", 16, 11 - T}, {"dense1.bias", 16, 1},
+	                                      {"dense2.weight", T, 16}, {"dense2.bias", T, 1},
+	                                      {NULL, 0, 0}};
+	char golden[160];
+	snprintf(path, sizeof path, "%s/t.safetensors", dir);
+	snprintf(golden, sizeof golden, "tests/golden/regression/%s.safetensors", name);
+	golden_expect_weights(name, path, golden, specs);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(regression, mse_and_mae_match_pytorch_for_20_steps)
+{
+	compare_regression("mse", "mse", "\"progression\"", 1, "adam(lr = 0.05)");
+	compare_regression("mae", "mae", "\"progression\"", 1, "adam(lr = 0.05)");
+}
+
+Test(regression, huber_and_two_targets_match_pytorch_for_20_steps)
+{
+	compare_regression("huber", "huber(delta = 1)", "\"s5\"", 1,
+	                   "sgd(lr = 0.05, momentum = 0.9)");
+	compare_regression("mse2", "mse", "[\"s5\", \"s6\"]", 2, "adam(lr = 0.02)");
+}
+
+Test(regression, label_smoothing_matches_pytorch_for_20_steps)
+{
+	char dir[64], text[1600], path[160], *err, *cwd = getcwd(NULL, 0);
+	cr_assert(scratch_dir(dir));
+	snprintf(text, sizeof text,
+	         "data d {\n train = csv(\"%s/tests/golden/train/tiny.csv\", label = \"digit\")\n"
+	         " scale = 1/16\n shuffle = false\n}\nnetwork n {\n dense(32)\n relu\n dense(10)\n}\n"
+	         "train t {\n network = n\n data = d\n loss = cross_entropy(smoothing = 0.1)\n"
+	         " optimizer = sgd(lr = 0.1, momentum = 0.9)\n epochs = 20\n batch = 64\n"
+	         " load = \"%s/tests/golden/train/init.safetensors\"\n log = \"t.jsonl\"\n"
+	         " save = \"t.safetensors\"\n}\n", cwd, cwd);
+	free(cwd);
+	cr_assert_eq(run_file(dir, text, "run", "--quiet", NULL, &err), 0, "%s", err);
+	free(err);
+	double ours[20], torch;
+	snprintf(path, sizeof path, "%s/t.jsonl", dir);
+	cr_assert_eq(log_values(path, "train_loss", ours, 20), 20);
+	FILE *f = fopen("tests/golden/regression/smoothing.losses", "r");
+	cr_assert(f);
+	for (int s = 0; s < 20; s++) {
+		cr_assert_eq(fscanf(f, "%lf", &torch), 1);
+		cr_expect_leq(fabs(ours[s] - torch), 1e-4 * fabs(torch), "step %d: %.9g vs %.9g",
+		              s + 1, ours[s], torch);
+	}
+	fclose(f);
+	snprintf(path, sizeof path, "%s/t.safetensors", dir);
+	golden_expect_weights("smoothing", path, "tests/golden/regression/smoothing.safetensors",
+	                      golden_plain);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+/* A small regression file on the golden data with a validation split; extra lines go
+ * into the train block. */
+static void small_file(char *buf, size_t size, const char *loss, const char *extra)
+{
+	char *cwd = getcwd(NULL, 0);
+	snprintf(buf, size, "data d {\n train = csv(\"%s/tests/golden/regression/train.csv\", "
+	         "label = \"progression\")\n targets = values\n normalize = standard\n"
+	         " validation = 0.25\n}\nnetwork n {\n dense(8)\n relu\n dense(1)\n}\n"
+	         "train t {\n network = n\n data = d\n loss = %s\n optimizer = adam(lr = 0.1)\n"
+	         " epochs = 4\n batch = 16\n seed = 5\n log = \"t.jsonl\"\n%s}\n", cwd, loss, extra);
+	free(cwd);
+}
+
+Test(regression, log_and_table_show_rmse_mae_r2_and_no_accuracy)
+{
+	char dir[64], text[1600], path[160], *out, *err;
+	cr_assert(scratch_dir(dir));
+	small_file(text, sizeof text, "huber(delta = 20)", "");
+	cr_assert_eq(run_file(dir, text, "run", NULL, &out, &err), 0, "%s", err);
+	cr_expect(strstr(out, "train_rmse") && strstr(out, "val_r2") && !strstr(out, "acc"),
+	          "%s", out);
+	cr_expect(strstr(err, "val_rmse"), "%s", err);
+	snprintf(path, sizeof path, "%s/t.jsonl", dir);
+	char *log = slurp(path, NULL);
+	cr_assert(log);
+	cr_expect(strstr(log, "\"train_mae\": ") && strstr(log, "\"val_r2\": ")
+	          && !strstr(log, "_acc"), "%s", log);
+	double rmse[4], mae[4];
+	cr_assert_eq(log_values(path, "val_rmse", rmse, 4), 4);
+	cr_assert_eq(log_values(path, "val_mae", mae, 4), 4);
+	for (int e = 0; e < 4; e++)
+		cr_expect(mae[e] > 0 && mae[e] <= rmse[e], "epoch %d: mae %g, rmse %g", e + 1, mae[e],
+		          rmse[e]);
+	/* normalize = standard scales the inputs only: the targets (25 to 346) keep their
+	 * units, and 4 epochs from small weights leave errors of tens of them */
+	cr_expect_gt(rmse[3], 10, "val_rmse %g: were the targets normalized?", rmse[3]);
+	free(log);
+	free(out);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(regression, the_checkpoint_keeps_the_fits_of_every_epoch)
+{
+	char dir[64], text[1600], log[128], *err;
+	cr_assert(scratch_dir(dir));
+	small_file(text, sizeof text, "mse", " checkpoint = \"t.ckpt\"\n save = \"t.safetensors\"\n");
+	cr_assert_eq(run_file(dir, text, "run", "--quiet", NULL, &err), 0, "%s", err);
+	free(err);
+	snprintf(log, sizeof log, "%s/t.jsonl", dir);
+	char *before = slurp(log, NULL);
+	cr_assert(before && strstr(before, "\"val_r2\": "));
+	/* a finished run resumed rewrites its log from the checkpoint's figures alone */
+	cr_assert_eq(run_file(dir, text, "run", "--resume", NULL, &err), 0, "%s", err);
+	cr_expect(strstr(err, "resuming from"), "%s", err);
+	free(err);
+	char *after = slurp(log, NULL);
+	cr_expect_str_eq(after, before);
+	free(before);
+	free(after);
+	cr_expect_eq(remove_tree(dir), 0);
+}
