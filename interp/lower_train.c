@@ -249,6 +249,18 @@ static int32_t top_class(const struct dataset *ds)
 	return top;
 }
 
+/* Reports a regression network whose outputs are not one per target column; returns 1. */
+static int wrong_width(const struct ast *network, const struct ast *data, int64_t width,
+                       int64_t targets, struct diag *d)
+{
+	diag_error(d, network->name_loc, "network '%s' ends with %lld output%s, but data '%s' has "
+	           "%lld target column%s", network->str, (long long)width, width == 1 ? "" : "s",
+	           data->str, (long long)targets, targets == 1 ? "" : "s");
+	diag_help(d, "make the last dense layer dense(%lld): one output per target",
+	          (long long)targets);
+	return 1;
+}
+
 /* Builds the network on the data's width and checks its outputs against the classes. */
 static int lower_network(const struct ast *network, const struct ast *data, struct train_lowered *t,
                          struct diag *d)
@@ -264,15 +276,8 @@ static int lower_network(const struct ast *network, const struct ast *data, stru
 		diag_error(d, network->name_loc, "network '%s' has no layer to train", network->str);
 		return 1;
 	}
-	if (t->net.targets > 0 && width != t->net.targets) {
-		diag_error(d, network->name_loc, "network '%s' ends with %lld output%s, but data '%s' "
-		           "has %lld target column%s", network->str, (long long)width,
-		           width == 1 ? "" : "s", data->str, (long long)t->net.targets,
-		           t->net.targets == 1 ? "" : "s");
-		diag_help(d, "make the last dense layer dense(%lld): one output per target",
-		          (long long)t->net.targets);
-		return 1;
-	}
+	if (t->net.targets > 0 && width != t->net.targets)
+		return wrong_width(network, data, width, t->net.targets, d);
 	if (t->net.targets > 0)
 		return 0;
 	int32_t top = top_class(&t->train);
@@ -535,6 +540,32 @@ static int header_shape(const struct ast *data, const char *nn_path, struct shap
 	return -1;
 }
 
+/* The target columns of a data block with targets = values, from the .nn file (a csv's
+ * label list) or the header of an npy's y; 0 for classes, -1 when not known (a file not
+ * found or not readable: the run reports it). */
+static int64_t header_targets(const struct ast *data, const char *nn_path)
+{
+	const struct ast *targets = ast_value(data, "targets");
+	const struct ast *call = ast_value(data, "train");
+	const struct bound *b = call && call->str ? schema_bound(schema_sources, call) : NULL;
+	if (!targets || targets->kind != AST_NAME || strcmp(targets->str, "values") != 0)
+		return 0;
+	if (!b || (b->sig->kind != SOURCE_CSV && b->sig->kind != SOURCE_NPY))
+		return -1;
+	if (b->sig->kind == SOURCE_CSV) {
+		const struct ast *label = b->vals[schema_index(b->sig, "label")];
+		return label && label->kind == AST_LIST ? label->nkids : 1;
+	}
+	char path[PATH_MAX];
+	struct data_error err;
+	struct shape y;
+	if (!b->vals[1] || b->vals[1]->kind != AST_STR
+	    || lower_data_path(nn_path, b->vals[1], path, sizeof path) != 0
+	    || data_sample_shape_npy(path, &y, &err) != 0)
+		return -1;
+	return shape_size(&y);
+}
+
 /* Whether a train block before index i of file pairs the same network and data names
  * (its shapes were walked already). */
 static bool walked_before(const struct ast *file, int i, const char *network, const char *data)
@@ -564,7 +595,13 @@ int lower_check_shapes(const struct ast *file, const char *nn_path, struct diag 
 		if (walked_before(file, i, net_name, data_name) || header_shape(data, nn_path, &input) != 0)
 			continue;
 		*n = (struct net){0};
-		status |= lower_layers(check_find_block(file, BLOCK_NETWORK, net_name), input, n, d);
+		const struct ast *network = check_find_block(file, BLOCK_NETWORK, net_name);
+		int walked = lower_layers(network, input, n, d);
+		int64_t targets = walked == 0 && n->nlayers > 0 ? header_targets(data, nn_path) : 0;
+		int64_t width = n->nlayers > 0 ? n->layers[n->nlayers - 1].out : 0;
+		if (targets > 0 && width != targets)
+			walked = wrong_width(network, data, width, targets, d);
+		status |= walked;
 		net_free(n);
 	}
 	free(n);

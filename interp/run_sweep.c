@@ -125,6 +125,19 @@ static int header_text(const struct sweep_trial *t, int columns, char *buf, size
 /* A value as text: numbers with %.17g (exact) or %g (for people); an optimizer as its
  * call; other names as written. CSV text (exact) quotes what is not a number, a quote
  * inside doubled. */
+/* A loss call with the arguments it gives, "huber(delta = 10)", into buf. */
+static void loss_text(const struct ast *v, char *buf, size_t size)
+{
+	const struct bound *b = schema_bound(schema_losses, v);
+	int n = snprintf(buf, size, "%s(", v->str);
+	for (int i = 0; b && b->sig->params[i].name && n < (int)size; i++)
+		if (b->vals[i])
+			n += snprintf(buf + n, size - (size_t)n, "%s%s = %g", buf[n - 1] == '(' ? ""
+			              : ", ", b->sig->params[i].name, schema_number_at(b, i));
+	if (n < (int)size)
+		snprintf(buf + n, size - (size_t)n, ")");
+}
+
 static void value_text(const struct ast *v, char *buf, size_t size, bool exact)
 {
 	char label[200], text[512];
@@ -145,6 +158,9 @@ static void value_text(const struct ast *v, char *buf, size_t size, bool exact)
 		snprintf(buf, size, exact ? "\"%.17g %s\"" : "%g %s", v->a->num, v->b->str);
 	else if ((v->kind == AST_CALL || v->kind == AST_NAME) && schema_find(schema_optimizers, v->str)) {
 		lower_optimizer(v, label, sizeof label);
+		snprintf(buf, size, exact ? "\"%s\"" : "%s", label);
+	} else if (v->kind == AST_CALL && schema_find(schema_losses, v->str)) {
+		loss_text(v, label, sizeof label);
 		snprintf(buf, size, exact ? "\"%s\"" : "%s", label);
 	} else if (v->str)
 		snprintf(buf, size, exact ? "\"%s\"" : "%s", v->str);

@@ -93,24 +93,26 @@ static void put_cell(FILE *out, double x, int width, int decimals)
 	fprintf(out, "  %s", text);
 }
 
-/* A regression set's cells: loss, rmse, mae, r2 under their headers' widths. */
-static void put_fit(FILE *out, double loss, const struct train_fit *f, int width)
+/* A regression set's cells: loss, rmse, mae, r2, each FIT_WIDTH wide. */
+enum { FIT_WIDTH = 10 };
+
+static void put_fit(FILE *out, double loss, const struct train_fit *f)
 {
-	put_cell(out, loss, width, 4);
-	put_cell(out, f->rmse, width, 4);
-	put_cell(out, f->mae, width - 1, 4);
-	put_cell(out, f->r2, width - 2, 4);
+	put_cell(out, loss, FIT_WIDTH, 4);
+	put_cell(out, f->rmse, FIT_WIDTH, 4);
+	put_cell(out, f->mae, FIT_WIDTH, 4);
+	put_cell(out, f->r2, FIT_WIDTH, 4);
 }
 
 /* A regression epoch's row (print_header_fit's columns). */
 static void print_row_fit(FILE *out, const struct train_metrics *m)
 {
 	fprintf(out, "%6d", m->epoch);
-	put_fit(out, m->train_loss, &m->train_fit, 10);
+	put_fit(out, m->train_loss, &m->train_fit);
 	if (m->has_val)
-		put_fit(out, m->val_loss, &m->val_fit, 8);
+		put_fit(out, m->val_loss, &m->val_fit);
 	if (m->has_test)
-		put_fit(out, m->test_loss, &m->test_fit, 9);
+		put_fit(out, m->test_loss, &m->test_fit);
 	put_cell(out, m->seconds, 7, 2);
 	fputc('\n', out);
 }
@@ -154,10 +156,16 @@ static void print_rows(FILE *out, const struct train_metrics *epochs, int n)
 /* A regression run's table header: loss, rmse, mae and r2 of each set. */
 static void print_header_fit(FILE *out, bool val, bool test)
 {
-	fprintf(out, "%6s  %10s  %10s  %9s  %8s%s%s  %7s\n", "epoch", "train_loss", "train_rmse",
-	        "train_mae", "train_r2",
-	        val ? "  val_loss  val_rmse  val_mae  val_r2" : "",
-	        test ? "  test_loss  test_rmse  test_mae  test_r2" : "", "seconds");
+	static const char *const sets[3] = {"train", "val", "test"}, *const parts[4] = {"loss",
+		"rmse", "mae", "r2"};
+	fprintf(out, "%6s", "epoch");
+	for (int s = 0; s < 3; s++)
+		for (int k = 0; (s == 0 || (s == 1 ? val : test)) && k < 4; k++) {
+			char name[16];
+			snprintf(name, sizeof name, "%s_%s", sets[s], parts[k]);
+			fprintf(out, "  %*s", FIT_WIDTH, name);
+		}
+	fprintf(out, "  %7s\n", "seconds");
 }
 
 static void print_header(FILE *out, bool val, bool test)

@@ -343,3 +343,182 @@ Test(regression, the_checkpoint_keeps_the_fits_of_every_epoch)
 	free(after);
 	cr_expect_eq(remove_tree(dir), 0);
 }
+
+/* ---- what the checker refuses ---- */
+
+/* The data blocks the refusal tests share: r regression on train.csv, c its classes. */
+static void refusal_file(char *buf, size_t size, const char *rest)
+{
+	char *cwd = getcwd(NULL, 0);
+	snprintf(buf, size, "data r {\n train = csv(\"%s/tests/golden/regression/train.csv\", "
+	         "label = \"progression\")\n targets = values\n validation = 0.25\n}\n"
+	         "data c {\n train = csv(\"%s/tests/golden/regression/train.csv\", label = \"sex\")\n"
+	         " validation = 0.25\n}\nnetwork lin { dense(1) }\nnetwork two { dense(2) }\n%s", cwd,
+	         cwd, rest);
+	free(cwd);
+}
+
+/* Expects `descent check` of the refusal file with rest to fail with status 1 and
+ * message in its stderr. */
+static void expect_refused(const char *rest, const char *message)
+{
+	char dir[64], text[2400], *err;
+	cr_assert(scratch_dir(dir));
+	refusal_file(text, sizeof text, rest);
+	cr_expect_eq(run_file(dir, text, "check", NULL, NULL, &err), 1, "%s", rest);
+	cr_expect(strstr(err, message), "%s\nwanted: %s\ngot:\n%s", rest, message, err);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(regression_check, refuses_losses_that_do_not_fit_the_targets)
+{
+	expect_refused("train t { network = lin\n data = r\n optimizer = sgd(lr = 0.1)\n epochs = 1 }\n",
+	               "error: the default loss cross_entropy needs class labels, but data 'r' has "
+	               "targets = values");
+	expect_refused("train t { network = lin\n data = r\n loss = cross_entropy(smoothing = 0.1)\n"
+	               " optimizer = sgd(lr = 0.1)\n epochs = 1 }\n",
+	               "t.nn:14:9: error: cross_entropy needs class labels");
+	expect_refused("train t { network = lin\n data = r\n loss = bce\n optimizer = sgd(lr = 0.1)\n"
+	               " epochs = 1 }\n", "error: bce needs class labels");
+	expect_refused("train t { network = two\n data = c\n loss = mae\n optimizer = sgd(lr = 0.1)\n"
+	               " epochs = 1 }\n", "error: mae needs target values, but data 'c' has class "
+	               "labels");
+	expect_refused("train t { network = two\n data = c\n loss = huber\n optimizer = sgd(lr = 0.1)\n"
+	               " epochs = 1 }\n", "error: huber needs target values");
+}
+
+Test(regression_check, refuses_bad_loss_arguments_softmax_and_wrong_widths)
+{
+	expect_refused("train t { network = lin\n data = r\n loss = huber(delta = 0)\n"
+	               " optimizer = sgd(lr = 0.1)\n epochs = 1 }\n", "'delta' must be > 0, not 0");
+	expect_refused("train t { network = two\n data = c\n loss = cross_entropy(smoothing = 1.5)\n"
+	               " optimizer = sgd(lr = 0.1)\n epochs = 1 }\n",
+	               "'smoothing' must be in [0, 1], not 1.5");
+	expect_refused("train t { network = two\n data = c\n loss = cross_entropy(eps = 0.1)\n"
+	               " optimizer = sgd(lr = 0.1)\n epochs = 1 }\n", "eps");
+	expect_refused("network s { dense(1)\n softmax }\ntrain t { network = s\n data = r\n"
+	               " loss = mse\n optimizer = sgd(lr = 0.1)\n epochs = 1 }\n",
+	               "error: network 's' ends with softmax, but data 'r' has targets = values");
+	expect_refused("train t { network = two\n data = r\n loss = mse\n optimizer = sgd(lr = 0.1)\n"
+	               " epochs = 1 }\n", "error: network 'two' ends with 2 outputs, but data 'r' "
+	               "has 1 target column\n");
+}
+
+Test(regression_check, refuses_targets_that_cannot_be_values_and_label_lists_for_classes)
+{
+	expect_refused("data g { train = spirals(100)\n targets = values }\n",
+	               "error: targets = values needs numeric targets from csv(...) or npy(...); "
+	               "spirals(...) gives class labels");
+	expect_refused("data l { train = csv(\"x.csv\", label = [\"a\", \"b\"]) }\n",
+	               "error: several label columns are regression targets");
+	expect_refused("data v { train = csv(\"x.csv\", label = \"a\")\n targets = numbers }\n",
+	               "unknown targets 'numbers'");
+}
+
+Test(regression_check, refuses_sweep_metrics_of_the_other_kind)
+{
+	const char *train = "train t { network = lin\n data = r\n loss = mse\n"
+	                    " optimizer = sgd(lr = 0.1)\n epochs = 1 }\n"
+	                    "train k { network = two\n data = c\n optimizer = sgd(lr = 0.1)\n"
+	                    " epochs = 1 }\n";
+	char rest[1200];
+	snprintf(rest, sizeof rest, "%ssweep { run = t\n seed in 1..2 }\n", train);
+	expect_refused(rest, "error: the default metric 'test_acc' is an accuracy, and data 'r' "
+	               "has targets = values");
+	snprintf(rest, sizeof rest, "%ssweep { run = t\n seed in 1..2\n metric = max val_acc }\n", train);
+	expect_refused(rest, "error: 'val_acc' is an accuracy");
+	snprintf(rest, sizeof rest, "%ssweep { run = k\n seed in 1..2\n metric = min val_rmse }\n",
+	         train);
+	expect_refused(rest, "error: 'val_rmse' is a regression metric, and data 'c' has class labels");
+}
+
+/* ---- sweeps, help, npy, the example ---- */
+
+Test(regression, a_sweep_ranks_by_val_rmse_and_names_loss_calls)
+{
+	char dir[64], text[2400], path[128], *out, *err;
+	cr_assert(scratch_dir(dir));
+	refusal_file(text, sizeof text, "train t { network = lin\n data = r\n loss = mse\n"
+	             " optimizer = adam(lr = 0.1)\n epochs = 2 }\n"
+	             "sweep { run = t\n loss in [mse, huber(delta = 10)]\n metric = min val_rmse\n"
+	             " out = \"sw\" }\n");
+	cr_assert_eq(run_file(dir, text, "sweep", NULL, &out, &err), 0, "%s", err);
+	cr_expect(strstr(out, "ranked by min val_rmse") && strstr(out, "loss=huber(delta = 10)"),
+	          "%s", out);
+	snprintf(path, sizeof path, "%s/sw/results.csv", dir);
+	char *csv = slurp(path, NULL);
+	cr_assert(csv);
+	cr_expect(strstr(csv, "test_acc,train_rmse,train_mae,train_r2,val_rmse,val_mae,val_r2,"
+	                      "test_rmse,test_mae,test_r2,seconds"), "%s", csv);
+	cr_expect(strstr(csv, "\"huber(delta = 10)\""), "%s", csv);
+	free(csv);
+	free(out);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(regression, help_names_the_losses_with_their_parameters_and_the_metrics)
+{
+	char *out;
+	cr_assert_eq(run_descent((const char *const[]){"help", "losses", NULL}, NULL, &out, NULL), 0);
+	cr_expect(strstr(out, "cross_entropy(smoothing = 0)") && strstr(out, "huber(delta = 1)")
+	          && strstr(out, "mae ") && strstr(out, "for target values (targets = values)"),
+	          "%s", out);
+	free(out);
+	cr_assert_eq(run_descent((const char *const[]){"help", "metrics", NULL}, NULL, &out, NULL), 0);
+	cr_expect(strstr(out, "val_rmse     regression (targets = values) only")
+	          && strstr(out, "test_r2 "), "%s", out);
+	free(out);
+}
+
+Test(regression, npy_targets_train_a_two_output_network)
+{
+	char dir[64], x[128], y[128], text[1200], path[128], *err;
+	cr_assert(scratch_dir(dir));
+	snprintf(x, sizeof x, "%s/x.npy", dir);
+	snprintf(y, sizeof y, "%s/y.npy", dir);
+	cr_assert_eq(write_npy_f32(x, (const int64_t[]){40, 3}, 2), 0);
+	cr_assert_eq(write_npy_f32(y, (const int64_t[]){40, 2}, 2), 0);
+	snprintf(text, sizeof text, "data a {\n train = npy(\"x.npy\", \"y.npy\")\n targets = values\n}\n"
+	         "network n { dense(2) }\ntrain t {\n network = n\n data = a\n loss = mae\n"
+	         " optimizer = sgd(lr = 0.01)\n epochs = 2\n log = \"t.jsonl\"\n}\n");
+	cr_assert_eq(run_file(dir, text, "check", NULL, NULL, &err), 0, "%s", err);
+	free(err);
+	cr_assert_eq(run_file(dir, text, "run", "--quiet", NULL, &err), 0, "%s", err);
+	free(err);
+	double mae[2];
+	snprintf(path, sizeof path, "%s/t.jsonl", dir);
+	cr_expect_eq(log_values(path, "train_mae", mae, 2), 2);
+	cr_expect(mae[1] > 0 && isfinite(mae[1]));
+	char *wide = strstr(text, "dense(2)");
+	wide[6] = '3';
+	cr_expect_eq(run_file(dir, text, "check", NULL, NULL, &err), 1);
+	cr_expect(strstr(err, "network 'n' ends with 3 outputs, but data 'a' has 2 target columns"),
+	          "%s", err);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(regression, the_diabetes_example_reaches_a_sensible_val_r2)
+{
+	char dir[64], nn[128], log[128], *cwd = getcwd(NULL, 0), data[4200], *err;
+	snprintf(data, sizeof data, "%s/examples", cwd);
+	setenv("DESCENT_DATA", data, 1);
+	free(cwd);
+	cr_assert(scratch_dir(dir));
+	snprintf(nn, sizeof nn, "%s/diabetes.nn", dir);
+	char *text = slurp("examples/diabetes.nn", NULL);
+	cr_assert(text);
+	cr_assert_eq(write_text(nn, text), 0);
+	free(text);
+	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", nn, NULL}, NULL, NULL, &err),
+	             0, "%s", err);
+	free(err);
+	double r2[100];
+	snprintf(log, sizeof log, "%s/runs/diabetes.jsonl", dir);
+	int epochs = log_values(log, "val_r2", r2, 100);
+	cr_assert_gt(epochs, 0);
+	cr_expect(r2[epochs - 1] > 0.35 && r2[epochs - 1] < 0.7, "val_r2 %g", r2[epochs - 1]);
+	cr_expect_eq(remove_tree(dir), 0);
+}
