@@ -522,3 +522,19 @@ Test(regression, the_diabetes_example_reaches_a_sensible_val_r2)
 	cr_expect(r2[epochs - 1] > 0.35 && r2[epochs - 1] < 0.7, "val_r2 %g", r2[epochs - 1]);
 	cr_expect_eq(remove_tree(dir), 0);
 }
+
+Test(regression, the_ir_names_the_loss_with_its_argument)
+{
+	char dir[64], text[2400], *out;
+	cr_assert(scratch_dir(dir));
+	refusal_file(text, sizeof text, "train t { network = lin\n data = r\n loss = huber(delta = 5)\n"
+	             " optimizer = sgd(lr = 0.1)\n epochs = 1 }\n"
+	             "network three { dense(3) }\n"
+	             "train k { network = three\n data = c\n loss = cross_entropy(smoothing = 0.2)\n"
+	             " optimizer = sgd(lr = 0.1)\n epochs = 1 }\n");
+	cr_assert_eq(run_file(dir, text, "ir", NULL, &out, NULL), 0);
+	cr_expect(strstr(out, "loss huber(delta = 5)\n") && strstr(out, "loss = huber(dense1, targets)")
+	          && strstr(out, "loss cross_entropy(smoothing = 0.2)\n"), "%s", out);
+	free(out);
+	cr_expect_eq(remove_tree(dir), 0);
+}
