@@ -917,7 +917,7 @@ static void check_data(struct checker *ck, const struct ast *data)
 			diag_error(ck->d, src->loc, "targets = values needs numeric targets from csv(...) "
 			           "or npy(...); %s(...) gives class labels", sig->name);
 		} else if (!values_data(data) && label && label->kind == AST_LIST) {
-			diag_error(ck->d, label->loc, "several label columns are regression targets");
+			diag_error(ck->d, label->loc, "a list of label columns names regression targets");
 			diag_help(ck->d, "set 'targets = values' in data '%s'", data->str);
 		}
 	}

@@ -411,7 +411,7 @@ Test(regression_check, refuses_targets_that_cannot_be_values_and_label_lists_for
 	               "error: targets = values needs numeric targets from csv(...) or npy(...); "
 	               "spirals(...) gives class labels");
 	expect_refused("data l { train = csv(\"x.csv\", label = [\"a\", \"b\"]) }\n",
-	               "error: several label columns are regression targets");
+	               "error: a list of label columns names regression targets");
 	expect_refused("data v { train = csv(\"x.csv\", label = \"a\")\n targets = numbers }\n",
 	               "unknown targets 'numbers'");
 }
