@@ -341,9 +341,12 @@ static bool check_column(struct checker *ck, const struct param *p, const struct
 		return check_number(ck, &index, v);
 	if (v->kind == AST_LIST && v->nkids > 0) { /* several targets (targets = values) */
 		bool ok = true;
-		for (int i = 0; i < v->nkids; i++)
-			ok = (v->kids[i]->kind == AST_LIST ? (type_error(ck, p->name, "a column name or "
-			      "index", v->kids[i]), false) : check_column(ck, p, v->kids[i])) && ok;
+		for (int i = 0; i < v->nkids; i++) {
+			const struct ast *column = v->kids[i];
+			if (column->kind == AST_LIST) /* no lists in the list */
+				type_error(ck, p->name, "a column name or index", column);
+			ok = column->kind != AST_LIST && check_column(ck, p, column) && ok;
+		}
 		return ok;
 	}
 	type_error(ck, p->name, "a column name (a string) or a 0-based column index, or a list "

@@ -414,6 +414,8 @@ Test(regression_check, refuses_targets_that_cannot_be_values_and_label_lists_for
 	               "error: a list of label columns names regression targets");
 	expect_refused("data v { train = csv(\"x.csv\", label = \"a\")\n targets = numbers }\n",
 	               "unknown targets 'numbers'");
+	expect_refused("data n { train = csv(\"x.csv\", label = [\"a\", [1]])\n targets = values }\n",
+	               "'label' expects a column name or index, found a list");
 }
 
 Test(regression_check, refuses_sweep_metrics_of_the_other_kind)
