@@ -340,7 +340,18 @@ static bool check_column(struct checker *ck, const struct param *p, const struct
 	static const struct param index = {"label", T_INT, .lo = 0, .hi = 1e9};
 	if (v->kind == AST_NUM)
 		return check_number(ck, &index, v);
-	type_error(ck, p->name, "a column name (a string) or a 0-based column index", v);
+	if (v->kind == AST_LIST && v->nkids > 0) { /* several targets (targets = values) */
+		bool ok = true;
+		for (int i = 0; i < v->nkids; i++) {
+			const struct ast *column = v->kids[i];
+			if (column->kind == AST_LIST) /* no lists in the list */
+				type_error(ck, p->name, "a column name or index", column);
+			ok = column->kind != AST_LIST && check_column(ck, p, column) && ok;
+		}
+		return ok;
+	}
+	type_error(ck, p->name, "a column name (a string) or a 0-based column index, or a list "
+	           "of them", v);
 	return false;
 }
 
@@ -652,6 +663,9 @@ static bool check_value(struct checker *ck, const struct param *p, const struct 
 	case T_TRAIN: return check_reference(ck, p, v, BLOCK_TRAIN);
 	case T_METRIC: return check_metric(ck, p, v);
 	case T_POINTS: return true; /* needs the variables: check_minimize */
+	case T_LOSS:
+		return v->kind == AST_CALL ? check_call(ck, schema_losses, "loss", v, vals) != NULL
+			: check_choice(ck, p, v);
 	}
 	return false;
 }
@@ -831,6 +845,35 @@ static void check_batchnorm_batch(struct checker *ck, const struct ast *batch,
 	}
 }
 
+/* Whether data block `data` (checked) says targets = values. */
+static bool values_data(const struct ast *data)
+{
+	const struct ast *t = data ? ast_value(data, "targets") : NULL;
+	return t && t->kind == AST_NAME && strcmp(t->str, "values") == 0;
+}
+
+/* A metric its run never has, by the data's targets (an accuracy under targets = values,
+ * a regression metric with class labels): an error at at, naming it as `what` says ("",
+ * or "the default metric "). */
+static void check_metric_targets(struct checker *ck, const struct ast *data, const char *metric,
+                                 struct loc at, const char *what)
+{
+	int index = train_metric_find(metric);
+	if (!data || index < 0)
+		return;
+	enum train_targets targets = train_metric_table[index].targets;
+	if (values_data(data) && targets == TRAIN_FOR_CLASSES) {
+		diag_error(ck->d, at, "%s'%s' is an accuracy, and data '%s' has targets = values "
+		           "(regression)", what, metric, data->str);
+		diag_help(ck->d, "a regression run has *_loss, *_rmse, *_mae and *_r2: e.g. "
+		          "min val_rmse or max val_r2");
+	} else if (!values_data(data) && targets == TRAIN_FOR_VALUES) {
+		diag_error(ck->d, at, "%s'%s' is a regression metric, and data '%s' has class labels",
+		           what, metric, data->str);
+		diag_help(ck->d, "with classes: *_loss or *_acc, e.g. max val_acc");
+	}
+}
+
 /* The data block a checked train block names, or NULL. */
 static const struct ast *train_data(struct checker *ck, const struct ast *train)
 {
@@ -848,6 +891,7 @@ static void check_metric_set(struct checker *ck, const struct ast *train, const 
 	int index = train_metric_find(metric);
 	if (!data || index < 0)
 		return;
+	check_metric_targets(ck, data, metric, at, "");
 	enum train_set set = train_metric_table[index].set;
 	const struct ast *split = ast_value(data, "validation");
 	if (set == TRAIN_SET_VAL && !(split && split->kind == AST_NUM && split->num > 0)) {
@@ -879,6 +923,42 @@ static void check_watching(struct checker *ck, const struct ast *train, const st
 		diag_warning(ck->d, best->loc, "best has no effect without save_best");
 }
 
+/* The loss against the data's targets (LANGUAGE.md section 3): cross_entropy and bce need
+ * classes, mae and huber values; with values, a last softmax makes no sense. */
+static void check_loss_targets(struct checker *ck, const struct ast *train,
+                               const struct ast *loss, const struct ast *data_name,
+                               const struct ast *network)
+{
+	const struct ast *data = data_name && data_name->kind == AST_NAME
+		? find_block(ck, BLOCK_DATA, data_name->str) : NULL;
+	const char *name = loss && (loss->kind == AST_NAME || loss->kind == AST_CALL) ? loss->str
+		: "cross_entropy";
+	const struct sig *sig = schema_find(schema_losses, name);
+	if (!data || !sig || (loss && loss->kind != AST_NAME && loss->kind != AST_CALL))
+		return;
+	bool values = values_data(data);
+	if (values && sig->targets == TARGETS_CLASSES) {
+		diag_error(ck->d, loss ? loss->loc : train->name_loc, "%s%s needs class labels, but "
+		           "data '%s' has targets = values", loss ? "" : "the default loss ", name,
+		           data->str);
+		diag_help(ck->d, "for regression: loss = mse, mae or huber(delta = 1)");
+	} else if (!values && sig->targets == TARGETS_VALUES) {
+		diag_error(ck->d, loss->loc, "%s needs target values, but data '%s' has class "
+		           "labels", name, data->str);
+		diag_help(ck->d, "set 'targets = values' in data '%s' for regression", data->str);
+	}
+	const struct ast *net = values && network && network->kind == AST_NAME
+		? find_block(ck, BLOCK_NETWORK, network->str) : NULL;
+	const struct ast *last = net && net->nkids > 0 ? net->kids[net->nkids - 1] : NULL;
+	if (last && last->kind == AST_LAYER && last->a && last->a->str
+	    && strcmp(last->a->str, "softmax") == 0) {
+		diag_error(ck->d, last->loc, "network '%s' ends with softmax, but data '%s' has "
+		           "targets = values: regression outputs are the values themselves",
+		           net->str, data->str);
+		diag_help(ck->d, "remove the softmax layer");
+	}
+}
+
 static void check_train(struct checker *ck, const struct ast *train)
 {
 	const struct param *keys = schema_train_keys;
@@ -889,6 +969,8 @@ static void check_train(struct checker *ck, const struct ast *train)
 	const struct ast *reg = key_value(keys, vals, "regularize");
 	const struct ast *epochs = key_value(keys, vals, "epochs");
 	check_batchnorm_batch(ck, key_value(keys, vals, "batch"), key_value(keys, vals, "network"));
+	check_loss_targets(ck, train, key_value(keys, vals, "loss"), key_value(keys, vals, "data"),
+	                   key_value(keys, vals, "network"));
 	if (opt)
 		warn_optimizer(ck, opt, reg, key_value(keys, vals, "momentum_schedule"));
 	if (epochs && epochs->kind == AST_NUM)
@@ -909,6 +991,24 @@ static void check_data(struct checker *ck, const struct ast *data)
 {
 	const struct ast *vals[16];
 	check_entries(ck, data, schema_data_keys, vals, false, NULL);
+	const char *const parts[] = {"train", "test"};
+	for (int i = 0; i < 2; i++) {
+		const struct ast *src = key_value(schema_data_keys, vals, parts[i]);
+		const struct sig *sig = src && (src->kind == AST_CALL || src->kind == AST_NAME)
+			? schema_find(schema_sources, src->str) : NULL;
+		if (!sig)
+			continue;
+		const struct bound *b = sig->kind == SOURCE_CSV ? schema_bound(schema_sources, src)
+			: NULL;
+		const struct ast *label = b ? b->vals[schema_index(sig, "label")] : NULL;
+		if (values_data(data) && sig->kind != SOURCE_CSV && sig->kind != SOURCE_NPY) {
+			diag_error(ck->d, src->loc, "targets = values needs numeric targets from csv(...) "
+			           "or npy(...); %s(...) gives class labels", sig->name);
+		} else if (!values_data(data) && label && label->kind == AST_LIST) {
+			diag_error(ck->d, label->loc, "a list of label columns names regression targets");
+			diag_help(ck->d, "set 'targets = values' in data '%s'", data->str);
+		}
+	}
 }
 
 const char *check_layer_name(const struct ast *net, int i, char *buf, size_t size)
@@ -1132,6 +1232,17 @@ static void check_axis(struct checker *ck, const struct param *p, const struct a
 	           "loguniform(a, b), uniform(a, b), choice([...])", p->name);
 }
 
+/* A sweep's metric against its run's targets (the default metric, max test_acc,
+ * included). */
+static void check_sweep_metric(struct checker *ck, const struct ast *sweep,
+                               const struct ast *metric, const struct ast *train)
+{
+	if (train && (!metric || metric->kind == AST_DURATION))
+		check_metric_targets(ck, train_data(ck, train), metric ? metric->b->str : "test_acc",
+		                     metric ? metric->loc : sweep->name_loc,
+		                     metric ? "" : "the default metric ");
+}
+
 static void check_sweep(struct checker *ck, const struct ast *sweep)
 {
 	const struct param *keys = schema_sweep_keys;
@@ -1168,6 +1279,7 @@ static void check_sweep(struct checker *ck, const struct ast *sweep)
 	if (axes == 0)
 		diag_warning(ck->d, sweep->name_loc, "this sweep sweeps nothing");
 	const struct ast *metric = key_value(keys, vals, "metric");
+	check_sweep_metric(ck, sweep, metric, train);
 	if (metric && metric->kind == AST_DURATION && train && strncmp(metric->b->str, "val_", 4) == 0) {
 		const struct ast *data_name = ast_value(train, "data");
 		const struct ast *data = data_name && data_name->kind == AST_NAME

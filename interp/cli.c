@@ -984,12 +984,27 @@ static int cmd_help(int argc, char **argv)
 		char line[512];
 		printf("losses (docs/language.md section 7), for `loss = ...`: %s\n",
 		       schema_describe(schema_param(schema_train_keys, "loss"), line, sizeof line));
+		static const char *const fits[] = {
+			[TARGETS_EITHER] = "class labels (one-hot) or target values",
+			[TARGETS_CLASSES] = "class labels", [TARGETS_VALUES] = "target values "
+			"(targets = values)",
+		};
+		for (const struct sig *sig = schema_losses; sig->name; sig++) {
+			printf("\n  %-32s for %s\n", sig->params[0].name ? schema_signature(sig, line,
+			       sizeof line) : sig->name, fits[sig->targets]);
+			for (const struct param *p = sig->params; p->name; p++)
+				printf("      %-16s %s\n", p->name, schema_describe(p, line, sizeof line));
+		}
 	} else if (strcmp(argv[0], "metrics") == 0) {
 		printf("metrics of a run's log (docs/language.md section 12), for a sweep's "
 		       "`metric = max NAME` or `min NAME`, and a train block's `stop = patience(N, "
 		       "min NAME)` and `best = max NAME`:\n");
-		for (const char *const *m = schema_metrics; *m; m++)
-			printf("  %s\n", *m);
+		for (const struct train_metric *m = train_metric_table; m->name; m++)
+			if (m->targets == TRAIN_FOR_ANY)
+				printf("  %s\n", m->name);
+			else
+				printf("  %-12s %s only\n", m->name, m->targets == TRAIN_FOR_VALUES
+				       ? "regression (targets = values)" : "classification");
 	} else {
 		const char *close = diag_closest(argv[0], topics);
 		fprintf(stderr, "descent help: unknown topic '%s'\n", argv[0]);

@@ -92,10 +92,12 @@ int lower_data_path(const char *nn_path, const struct ast *given, char *out, siz
 int lower_data_files(const struct ast *data, const char *nn_path, char (*out)[PATH_MAX], int max);
 
 /* For predict and eval: loads one source call of a data block as lowering does (part 0
- * for a train part, 1 for a test part: generated sets differ); a CSV's string labels take
- * the ids of known's names (NULL: sorted names of its own). 0, or -1 after reporting. */
+ * for a train part, 1 for a test part: generated sets differ; values: targets = values);
+ * a CSV's string labels take the ids of known's names (NULL: sorted names of its own).
+ * 0, or -1 after reporting. */
 int lower_source(const struct ast *call, const char *nn_path, uint64_t part,
-                 const struct dataset *known, struct dataset *out, struct diag *d);
+                 const struct dataset *known, bool values, struct dataset *out,
+                 struct diag *d);
 /* For predict and eval: one sample's shape of the data block's training set from its
  * file's header alone (as `descent check` reads it); 0, or -1 (nothing reported) when
  * the file is not found or cannot be read. */

@@ -83,10 +83,40 @@ static int find_data(const char *nn_path, const struct ast *at, const char *give
 	return -1;
 }
 
+/* Loads the target values of a csv call (targets = values): its label, one column or a
+ * list of them (names or indices), from the file at path. */
+static int load_csv_values(const char *path, const struct sig *sig,
+                           const struct ast *const *vals, struct dataset *out,
+                           struct data_error *err)
+{
+	const struct ast *label = vals[1];
+	int count = label->kind == AST_LIST ? label->nkids : 1;
+	const struct ast *const *cols = label->kind == AST_LIST
+		? (const struct ast *const *)label->kids : &vals[1];
+	const char **names = malloc((size_t)count * sizeof *names);
+	int64_t *indices = malloc((size_t)count * sizeof *indices);
+	int status = -1;
+	if (!names || !indices) {
+		snprintf(err->message, sizeof err->message, "%.400s: out of memory", path);
+	} else {
+		for (int k = 0; k < count; k++) {
+			names[k] = cols[k]->kind == AST_STR ? cols[k]->str : NULL;
+			indices[k] = cols[k]->kind == AST_NUM ? (int64_t)cols[k]->num : 0;
+		}
+		status = data_load_csv_values(path, names, indices, count,
+		                              schema_number(sig, vals, "header") != 0, out, err);
+	}
+	free(names);
+	free(indices);
+	return status;
+}
+
 /* Loads one source call (part 0 for train, 1 for test: generated sets differ); a CSV
- * test file takes the string labels of known, the training set (NULL for train). */
+ * test file takes the string labels of known, the training set (NULL for train); with
+ * values, target values instead of labels (csv and npy only: check.c saw to it). */
 static int load_source(const struct ast *call, const char *nn_path, uint64_t part,
-                       const struct dataset *known, struct dataset *out, struct diag *d)
+                       const struct dataset *known, bool values, struct dataset *out,
+                       struct diag *d)
 {
 	const struct bound *bound = schema_bound(schema_sources, call);
 	if (!bound) {
@@ -103,12 +133,12 @@ static int load_source(const struct ast *call, const char *nn_path, uint64_t par
 		    || find_data(nn_path, vals[1], vals[1]->str, b, sizeof b, d) != 0)
 			return -1;
 		status = sig->kind == SOURCE_IDX ? data_load_idx(a, b, out, &err)
-			: data_load_npy(a, b, out, &err);
+			: values ? data_load_npy_values(a, b, out, &err) : data_load_npy(a, b, out, &err);
 	} else if (sig->kind == SOURCE_CSV) {
 		if (find_data(nn_path, vals[0], vals[0]->str, a, sizeof a, d) != 0)
 			return -1;
 		const struct ast *label = vals[1];
-		status = data_load_csv_as(a, label->kind == AST_STR ? label->str : NULL,
+		status = values ? load_csv_values(a, sig, vals, out, &err) : data_load_csv_as(a, label->kind == AST_STR ? label->str : NULL,
 		                          label->kind == AST_NUM ? (int64_t)label->num : 0,
 		                          schema_number(sig, vals, "header") != 0, known, out, &err);
 	} else {
@@ -132,13 +162,23 @@ static int lower_data(const struct ast *data, const char *nn_path, uint64_t seed
                       struct train_lowered *t, struct diag *d)
 {
 	struct dataset all;
-	if (load_source(ast_value(data, "train"), nn_path, 0, NULL, &all, d) != 0)
+	bool values = schema_choice(schema_param(schema_data_keys, "targets"),
+	                            ast_value(data, "targets")) == 1;
+	if (load_source(ast_value(data, "train"), nn_path, 0, NULL, values, &all, d) != 0)
 		return 1;
 	const struct ast *test = ast_value(data, "test");
-	if (test && load_source(test, nn_path, 1, &all, &t->test, d) != 0) {
+	if (test && load_source(test, nn_path, 1, &all, values, &t->test, d) != 0) {
 		data_free(&all);
 		return 1;
 	}
+	if (test && t->test.targets != all.targets) {
+		diag_error(d, test->loc, "this test set has %lld target column%s, the training set "
+		           "%lld", (long long)t->test.targets, t->test.targets == 1 ? "" : "s",
+		           (long long)all.targets);
+		data_free(&all);
+		return 1;
+	}
+	t->net.targets = all.targets;
 	if (test && all.names && !t->test.names) {
 		diag_error(d, test->loc, "the labels of this test set are class ids, but the training "
 		           "labels are names (%s, ...)", all.names[0]);
@@ -209,6 +249,18 @@ static int32_t top_class(const struct dataset *ds)
 	return top;
 }
 
+/* Reports a regression network whose outputs are not one per target column; returns 1. */
+static int wrong_width(const struct ast *network, const struct ast *data, int64_t width,
+                       int64_t targets, struct diag *d)
+{
+	diag_error(d, network->name_loc, "network '%s' ends with %lld output%s, but data '%s' has "
+	           "%lld target column%s", network->str, (long long)width, width == 1 ? "" : "s",
+	           data->str, (long long)targets, targets == 1 ? "" : "s");
+	diag_help(d, "make the last dense layer dense(%lld): one output per target",
+	          (long long)targets);
+	return 1;
+}
+
 /* Builds the network on the data's width and checks its outputs against the classes. */
 static int lower_network(const struct ast *network, const struct ast *data, struct train_lowered *t,
                          struct diag *d)
@@ -224,6 +276,10 @@ static int lower_network(const struct ast *network, const struct ast *data, stru
 		diag_error(d, network->name_loc, "network '%s' has no layer to train", network->str);
 		return 1;
 	}
+	if (t->net.targets > 0 && width != t->net.targets)
+		return wrong_width(network, data, width, t->net.targets, d);
+	if (t->net.targets > 0)
+		return 0;
 	int32_t top = top_class(&t->train);
 	top = top_class(&t->val) > top ? top_class(&t->val) : top;
 	top = top_class(&t->test) > top ? top_class(&t->test) : top;
@@ -264,7 +320,7 @@ static int distinct_classes(const struct dataset *ds)
 /* Warns of a training set with one class: nothing to tell apart, and accuracy 1. */
 static void warn_one_class(const struct ast *data, const struct train_lowered *t, struct diag *d)
 {
-	if (distinct_classes(&t->train) != 1)
+	if (t->net.targets > 0 || distinct_classes(&t->train) != 1)
 		return;
 	char label[80];
 	if (t->train.names)
@@ -373,8 +429,13 @@ static void lower_settings(const struct ast *block, struct train_lowered *t)
 {
 	char label[128];
 	const struct ast *reg = ast_value(block, "regularize");
-	t->net.loss = (enum loss)schema_choice(schema_param(schema_train_keys, "loss"),
-	                                       ast_value(block, "loss"));
+	const struct ast *loss = ast_value(block, "loss");
+	t->net.loss = (enum loss)schema_choice(schema_param(schema_train_keys, "loss"), loss);
+	const struct bound *lb = loss ? schema_bound(schema_losses, loss) : NULL;
+	t->net.smoothing = lb && t->net.loss == LOSS_CROSS_ENTROPY
+		? schema_number(lb->sig, lb->vals, "smoothing") : 0;
+	t->net.huber_delta = lb && t->net.loss == LOSS_HUBER
+		? schema_number(lb->sig, lb->vals, "delta") : 1;
 	t->net.opt = lower_optimizer(ast_value(block, "optimizer"), label, sizeof label);
 	t->net.decay_biases = train_setting(block, "decay_biases") != 0;
 	if (reg) {
@@ -493,7 +554,14 @@ static int header_shape(const struct ast *data, const char *nn_path, struct shap
 	switch ((enum source_kind)sig->kind) {
 	case SOURCE_IDX: return data_sample_shape_idx(path, out, &err);
 	case SOURCE_NPY: return data_sample_shape_npy(path, out, &err);
-	case SOURCE_CSV: return data_sample_shape_csv(path, out, &err);
+	case SOURCE_CSV: {
+		const struct ast *label = b->vals[schema_index(sig, "label")];
+		int extra = label && label->kind == AST_LIST ? label->nkids - 1 : 0; /* more targets */
+		if (data_sample_shape_csv(path, out, &err) != 0 || out->dim[0] - extra < 1)
+			return -1;
+		*out = shape_flat(out->dim[0] - extra);
+		return 0;
+	}
 	case SOURCE_BLOBS: *out = shape_flat((int64_t)schema_number(sig, b->vals, "dim")); return 0;
 	case SOURCE_SPIRALS: *out = shape_flat(DATA_SPIRALS_DIM); return 0;
 	case SOURCE_XOR: *out = shape_flat(DATA_XOR_DIM); return 0;
@@ -502,14 +570,41 @@ static int header_shape(const struct ast *data, const char *nn_path, struct shap
 }
 
 int lower_source(const struct ast *call, const char *nn_path, uint64_t part,
-                 const struct dataset *known, struct dataset *out, struct diag *d)
+                 const struct dataset *known, bool values, struct dataset *out,
+                 struct diag *d)
 {
-	return load_source(call, nn_path, part, known, out, d);
+	return load_source(call, nn_path, part, known, values, out, d);
 }
 
 int lower_sample_shape(const struct ast *data, const char *nn_path, struct shape *out)
 {
 	return header_shape(data, nn_path, out);
+}
+
+/* The target columns of a data block with targets = values, from the .nn file (a csv's
+ * label list) or the header of an npy's y; 0 for classes, -1 when not known (a file not
+ * found or not readable: the run reports it). */
+static int64_t header_targets(const struct ast *data, const char *nn_path)
+{
+	const struct ast *targets = ast_value(data, "targets");
+	const struct ast *call = ast_value(data, "train");
+	const struct bound *b = call && call->str ? schema_bound(schema_sources, call) : NULL;
+	if (!targets || targets->kind != AST_NAME || strcmp(targets->str, "values") != 0)
+		return 0;
+	if (!b || (b->sig->kind != SOURCE_CSV && b->sig->kind != SOURCE_NPY))
+		return -1;
+	if (b->sig->kind == SOURCE_CSV) {
+		const struct ast *label = b->vals[schema_index(b->sig, "label")];
+		return label && label->kind == AST_LIST ? label->nkids : 1;
+	}
+	char path[PATH_MAX];
+	struct data_error err;
+	struct shape y;
+	if (!b->vals[1] || b->vals[1]->kind != AST_STR
+	    || lower_data_path(nn_path, b->vals[1], path, sizeof path) != 0
+	    || data_sample_shape_npy(path, &y, &err) != 0)
+		return -1;
+	return shape_size(&y);
 }
 
 /* Whether a train block before index i of file pairs the same network and data names
@@ -541,7 +636,13 @@ int lower_check_shapes(const struct ast *file, const char *nn_path, struct diag 
 		if (walked_before(file, i, net_name, data_name) || header_shape(data, nn_path, &input) != 0)
 			continue;
 		*n = (struct net){0};
-		status |= lower_layers(check_find_block(file, BLOCK_NETWORK, net_name), input, n, d);
+		const struct ast *network = check_find_block(file, BLOCK_NETWORK, net_name);
+		int walked = lower_layers(network, input, n, d);
+		int64_t targets = walked == 0 && n->nlayers > 0 ? header_targets(data, nn_path) : 0;
+		int64_t width = n->nlayers > 0 ? n->layers[n->nlayers - 1].out : 0;
+		if (targets > 0 && width != targets)
+			walked = wrong_width(network, data, width, targets, d);
+		status |= walked;
 		net_free(n);
 	}
 	free(n);

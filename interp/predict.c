@@ -198,6 +198,13 @@ static void model_free(struct model *m)
 	data_names_free(m->names, m->nnames);
 }
 
+/* Whether data block `data` says targets = values (regression). */
+static bool data_has_values(const struct ast *data)
+{
+	const struct ast *t = ast_value(data, "targets");
+	return t && t->kind == AST_NAME && strcmp(t->str, "values") == 0;
+}
+
 /* Reads the weights' metadata and finds their train block; PREDICT_OK or an exit status
  * (reported). A checkpoint is refused: it holds no label names or statistics. */
 static int open_model(const struct ast *tree, const struct predict_options *o, struct model *m,
@@ -215,6 +222,9 @@ static int open_model(const struct ast *tree, const struct predict_options *o, s
 		return PREDICT_INPUT;
 	m->network = check_find_block(tree, BLOCK_NETWORK, ast_value(m->block, "network")->str);
 	m->data = check_find_block(tree, BLOCK_DATA, ast_value(m->block, "data")->str);
+	if (data_has_values(m->data))
+		return refuse(o, "%s: weights of a regression run (data '%s' has targets = values): "
+		              "%s does not handle regression yet", o->weights, m->data->str, o->command);
 	return model_labels(m, *meta, *nmeta, o);
 }
 
@@ -262,7 +272,8 @@ static int load_block_data(const struct ast *tree, const struct model *m,
 	const struct ast *test = ast_value(data, "test");
 	struct dataset known = known_names(m);
 	return lower_source(test ? test : ast_value(data, "train"), o->file, test ? 1 : 0,
-	                    m->names ? &known : NULL, ds, d) == 0 ? PREDICT_OK : PREDICT_INPUT;
+	                    m->names ? &known : NULL, data_has_values(data), ds, d) == 0
+		? PREDICT_OK : PREDICT_INPUT;
 }
 
 /* The DATA files of the command line, in the format of the train block's data block

@@ -53,11 +53,14 @@
 #include "sweep_store.h"
 #include "train.h"
 
-/* The metrics of results.csv: every metric of the log (train.h's train_metric_table). */
-static int metric_count(void)
+/* The metric columns of results.csv, a prefix of train.h's train_metric_table: a
+ * classification run has the metrics that are not regression's, a regression run
+ * (targets = values) all of them (its accuracy cells empty). */
+static int metric_columns(bool regression)
 {
 	int n = 0;
-	while (train_metric_table[n].name)
+	while (train_metric_table[n].name
+	       && (regression || train_metric_table[n].targets != TRAIN_FOR_VALUES))
 		n++;
 	return n;
 }
@@ -67,6 +70,7 @@ struct sweep_setup {
 	const struct ast *sweep, *train; /* the blocks */
 	int train_index;                 /* the train block's number in the file, from 1 */
 	int metric;                      /* index in train_metric_table */
+	int columns;                     /* metrics in results.csv (metric_columns) */
 	bool maximize;                   /* max or min */
 	char out[4096];                  /* the output folder */
 	char out_given[4096];            /* the same, as the file gives it (or the default) */
@@ -74,7 +78,8 @@ struct sweep_setup {
 
 static int setup(const char *file, const struct ast *tree, struct sweep_setup *s)
 {
-	*s = (struct sweep_setup){.metric = train_metric_find("test_acc"), .maximize = true};
+	*s = (struct sweep_setup){.metric = train_metric_find("test_acc"), .maximize = true,
+	                          .columns = metric_columns(false)};
 	for (int i = 0; i < tree->nkids && !s->sweep; i++)
 		if (tree->kids[i]->kind == AST_BLOCK && tree->kids[i]->op == BLOCK_SWEEP)
 			s->sweep = tree->kids[i];
@@ -95,6 +100,11 @@ static int setup(const char *file, const struct ast *tree, struct sweep_setup *s
 				break;
 		}
 	}
+	const struct ast *data = s->train && ast_value(s->train, "data")
+		? check_find_block(tree, BLOCK_DATA, ast_value(s->train, "data")->str) : NULL;
+	const struct ast *targets = data ? ast_value(data, "targets") : NULL;
+	if (targets && targets->kind == AST_NAME && strcmp(targets->str, "values") == 0)
+		s->columns = metric_columns(true);
 	if (metric) {
 		s->maximize = strcmp(metric->a->str, "max") == 0;
 		if (train_metric_find(metric->b->str) >= 0)
@@ -111,16 +121,16 @@ static int setup(const char *file, const struct ast *tree, struct sweep_setup *s
 }
 
 /* The header of results.csv into buf; returns the hash's column. */
-static int header_text(const struct sweep_trial *t, char *buf, size_t size)
+static int header_text(const struct sweep_trial *t, int columns, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "trial,status");
 	for (int v = 0; v < t->nvalues && n < (int)size; v++)
 		n += snprintf(buf + n, size - (size_t)n, ",%s", t->values[v].key);
-	for (int m = 0; m < metric_count() && n < (int)size; m++)
+	for (int m = 0; m < columns && n < (int)size; m++)
 		n += snprintf(buf + n, size - (size_t)n, ",%s", train_metric_table[m].name);
 	if (n < (int)size)
 		snprintf(buf + n, size - (size_t)n, ",seconds,hash,message\n");
-	return 2 + t->nvalues + metric_count() + 1;
+	return 2 + t->nvalues + columns + 1;
 }
 
 /* A clip or stop call as text with its arguments, defaults included: "norm(0.5)",
@@ -141,9 +151,22 @@ static void watch_call_text(const struct bound *b, char *buf, size_t size, bool 
 		snprintf(buf + n, size - (size_t)n, ")");
 }
 
-/* A value as text: numbers with %.17g (exact) or %g (for people); an optimizer, a clip
- * or a stop as its call; other names as written. CSV text (exact) quotes what is not a
- * number, a quote inside doubled. */
+/* A loss call with the arguments it gives, "huber(delta = 10)", into buf. */
+static void loss_text(const struct ast *v, char *buf, size_t size)
+{
+	const struct bound *b = schema_bound(schema_losses, v);
+	int n = snprintf(buf, size, "%s(", v->str);
+	for (int i = 0; b && b->sig->params[i].name && n < (int)size; i++)
+		if (b->vals[i])
+			n += snprintf(buf + n, size - (size_t)n, "%s%s = %g", buf[n - 1] == '(' ? ""
+			              : ", ", b->sig->params[i].name, schema_number_at(b, i));
+	if (n < (int)size)
+		snprintf(buf + n, size - (size_t)n, ")");
+}
+
+/* A value as text: numbers with %.17g (exact) or %g (for people); an optimizer, a loss,
+ * a clip or a stop as its call; other names as written. CSV text (exact) quotes what is
+ * not a number, a quote inside doubled. */
 static void value_text(const struct ast *v, char *buf, size_t size, bool exact)
 {
 	char label[200], text[512];
@@ -172,6 +195,9 @@ static void value_text(const struct ast *v, char *buf, size_t size, bool exact)
 		if (b)
 			watch_call_text(b, label, sizeof label, exact);
 		snprintf(buf, size, exact ? "\"%s\"" : "%s", b ? label : v->str);
+	} else if (v->kind == AST_CALL && schema_find(schema_losses, v->str)) {
+		loss_text(v, label, sizeof label);
+		snprintf(buf, size, exact ? "\"%s\"" : "%s", label);
 	} else if (v->str)
 		snprintf(buf, size, exact ? "\"%s\"" : "%s", v->str);
 	else
@@ -318,8 +344,9 @@ static uint64_t trial_hash(const char *file, const struct ast *tree, const struc
 
 /* One row (with its newline) into row: trial, status, values, metrics, seconds, hash,
  * message. */
-static void row_text(char *row, size_t size, const struct sweep_trial *t, uint64_t hash,
-                     const char *status, const struct train_metrics *m, const char *message)
+static void row_text(char *row, size_t size, const struct sweep_trial *t, int columns,
+                     uint64_t hash, const char *status, const struct train_metrics *m,
+                     const char *message)
 {
 	char value[600];
 	int n = snprintf(row, size, "%d,%s", t->index, status);
@@ -328,7 +355,7 @@ static void row_text(char *row, size_t size, const struct sweep_trial *t, uint64
 		n += snprintf(row + n, size - (size_t)n, ",%s", value);
 	}
 	double x;
-	for (int k = 0; k < metric_count() && n < (int)size; k++)
+	for (int k = 0; k < columns && n < (int)size; k++)
 		n += train_metric_value(m, k, &x) ? snprintf(row + n, size - (size_t)n, ",%.17g", x)
 			: snprintf(row + n, size - (size_t)n, ",");
 	if (n < (int)size)
@@ -552,7 +579,7 @@ static int run_trial(const struct sweep_run *w, const struct sweep_trial *t)
 			*c = *c == '"' ? '\'' : *c;
 	}
 	free(text);
-	row_text(row, sizeof row, t, w->hash[t->index], status == RUN_OK ? "ok"
+	row_text(row, sizeof row, t, s->columns, w->hash[t->index], status == RUN_OK ? "ok"
 	         : status == RUN_DIVERGED ? "diverged" : "failed", &last, message);
 	if (store_append(w->store, row) != 0) {
 		fprintf(stderr, "descent sweep: cannot write trial %d's row to %s: %s\n", t->index,
@@ -1132,7 +1159,7 @@ int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
 		return RUN_OK;
 	}
 	char header[8192], results[8400];
-	int hash_column = header_text(&plan.trials[0], header, sizeof header);
+	int hash_column = header_text(&plan.trials[0], s.columns, header, sizeof header);
 	snprintf(results, sizeof results, "%s/results.csv", s.out);
 	if (o->summary && access(results, F_OK) != 0) {
 		fprintf(stderr, "descent sweep: %s: %s; no summary before the sweep has run (its "

@@ -120,16 +120,35 @@ static void write_track(FILE *out, const struct train_config *c, const struct tr
 		fprintf(out, ", \"stopped\": \"%s\"", stop_reason(c, m, why, sizeof why));
 }
 
-/* One line of the log: the fields of LANGUAGE.md section 8, absent parts omitted. */
+/* The fields of a regression epoch's set `set` ("train", "val", "test"): its loss and
+ * fit, after a comma. */
+static void write_log_fit(FILE *out, const char *set, double loss, const struct train_fit *f)
+{
+	fprintf(out, ", \"%s_loss\": %.17g, \"%s_rmse\": %.17g, \"%s_mae\": %.17g, \"%s_r2\": %.17g",
+	        set, loss, set, f->rmse, set, f->mae, set, f->r2);
+}
+
+/* One line of the log: the fields of docs/language.md's log, absent parts omitted; a
+ * regression run's losses, rmse, mae and r2 instead of accuracies. */
 static void write_log_line(FILE *out, const struct train_lowered *t, const struct train_metrics *m)
 {
-	fprintf(out, "{\"run\": \"%s\", \"epoch\": %d, \"step\": %lld, \"lr\": %.17g, "
-	        "\"train_loss\": %.17g, \"train_acc\": %.17g", t->name, m->epoch, (long long)m->step,
-	        m->lr, m->train_loss, m->train_acc);
-	if (m->has_val)
-		fprintf(out, ", \"val_loss\": %.17g, \"val_acc\": %.17g", m->val_loss, m->val_acc);
-	if (m->has_test)
-		fprintf(out, ", \"test_loss\": %.17g, \"test_acc\": %.17g", m->test_loss, m->test_acc);
+	fprintf(out, "{\"run\": \"%s\", \"epoch\": %d, \"step\": %lld, \"lr\": %.17g", t->name,
+	        m->epoch, (long long)m->step, m->lr);
+	if (m->has_regression) {
+		write_log_fit(out, "train", m->train_loss, &m->train_fit);
+		if (m->has_val)
+			write_log_fit(out, "val", m->val_loss, &m->val_fit);
+		if (m->has_test)
+			write_log_fit(out, "test", m->test_loss, &m->test_fit);
+	} else {
+		fprintf(out, ", \"train_loss\": %.17g, \"train_acc\": %.17g", m->train_loss,
+		        m->train_acc);
+		if (m->has_val)
+			fprintf(out, ", \"val_loss\": %.17g, \"val_acc\": %.17g", m->val_loss, m->val_acc);
+		if (m->has_test)
+			fprintf(out, ", \"test_loss\": %.17g, \"test_acc\": %.17g", m->test_loss,
+			        m->test_acc);
+	}
 	write_track(out, &t->config, m);
 	fprintf(out, ", \"seconds\": %.3f}\n", m->seconds);
 }
@@ -146,8 +165,36 @@ static void put_cell(FILE *out, double x, int width, int decimals)
 	fprintf(out, "  %s", text);
 }
 
+/* A regression set's cells: loss, rmse, mae, r2, each FIT_WIDTH wide. */
+enum { FIT_WIDTH = 10 };
+
+static void put_fit(FILE *out, double loss, const struct train_fit *f)
+{
+	put_cell(out, loss, FIT_WIDTH, 4);
+	put_cell(out, f->rmse, FIT_WIDTH, 4);
+	put_cell(out, f->mae, FIT_WIDTH, 4);
+	put_cell(out, f->r2, FIT_WIDTH, 4);
+}
+
+/* A regression epoch's row (print_header_fit's columns). */
+static void print_row_fit(FILE *out, const struct train_metrics *m)
+{
+	fprintf(out, "%6d", m->epoch);
+	put_fit(out, m->train_loss, &m->train_fit);
+	if (m->has_val)
+		put_fit(out, m->val_loss, &m->val_fit);
+	if (m->has_test)
+		put_fit(out, m->test_loss, &m->test_fit);
+	put_cell(out, m->seconds, 7, 2);
+	fputc('\n', out);
+}
+
 static void print_row(FILE *out, const struct train_metrics *m)
 {
+	if (m->has_regression) {
+		print_row_fit(out, m);
+		return;
+	}
 	fprintf(out, "%6d", m->epoch);
 	put_cell(out, m->train_loss, 10, 4);
 	put_cell(out, m->train_acc, 9, 4);
@@ -176,6 +223,21 @@ static void print_rows(FILE *out, const struct train_metrics *epochs, int n)
 		}
 		print_row(out, &epochs[e]);
 	}
+}
+
+/* A regression run's table header: loss, rmse, mae and r2 of each set. */
+static void print_header_fit(FILE *out, bool val, bool test)
+{
+	static const char *const sets[3] = {"train", "val", "test"}, *const parts[4] = {"loss",
+		"rmse", "mae", "r2"};
+	fprintf(out, "%6s", "epoch");
+	for (int s = 0; s < 3; s++)
+		for (int k = 0; (s == 0 || (s == 1 ? val : test)) && k < 4; k++) {
+			char name[16];
+			snprintf(name, sizeof name, "%s_%s", sets[s], parts[k]);
+			fprintf(out, "  %*s", FIT_WIDTH, name);
+		}
+	fprintf(out, "  %7s\n", "seconds");
 }
 
 static void print_header(FILE *out, bool val, bool test)
@@ -256,9 +318,11 @@ static int epoch_end(void *ctx, const struct train_metrics *m)
 	fprintf(stderr, "%s: epoch %d/%d  loss %.4f", r->t->name, m->epoch, r->t->config.epochs,
 	        m->train_loss);
 	if (m->has_val)
-		fprintf(stderr, "  val_acc %.4f", m->val_acc);
+		fprintf(stderr, m->has_regression ? "  val_rmse %.4f" : "  val_acc %.4f",
+		        m->has_regression ? m->val_fit.rmse : m->val_acc);
 	if (m->has_test)
-		fprintf(stderr, "  test_acc %.4f", m->test_acc);
+		fprintf(stderr, m->has_regression ? "  test_rmse %.4f" : "  test_acc %.4f",
+		        m->has_regression ? m->test_fit.rmse : m->test_acc);
 	fprintf(stderr, "  %.1f s\n", m->seconds);
 	return 0;
 }
@@ -563,7 +627,7 @@ static int train_block(const char *file, const struct ast *tree, const struct as
 		printf("%s: network %s on data %s, %d epoch%s, %lld steps, %.2f s\n", t->name,
 		       t->network, t->data, r.done, r.done == 1 ? "" : "s", (long long)m->step,
 		       m->seconds);
-		print_header(stdout, m->has_val, m->has_test);
+		(m->has_regression ? print_header_fit : print_header)(stdout, m->has_val, m->has_test);
 		print_rows(stdout, r.epochs, r.done);
 	}
 	free(r.epochs);

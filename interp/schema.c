@@ -33,11 +33,12 @@
 static const char *const init_names[] = {"default", "he", "xavier", NULL};
 static const char *const scaling_names[] = {"train", "test", NULL};
 static const char *const mode_names[] = {"triangular", "triangular2", "exp_range", NULL};
-static const char *const loss_names[] = {"cross_entropy", "mse", "bce", NULL};
+static const char *const loss_names[] = {"cross_entropy", "mse", "bce", "mae", "huber", NULL};
+static const char *const targets_names[] = {"classes", "values", NULL};
 static const char *const normalize_names[] = {"none", "standard", "minmax", NULL};
 static const char *const padding_names[] = {"same", NULL};
 
-#define METRIC_NAME(name, set, higher) #name,
+#define METRIC_NAME(name, field, set, higher, targets) #name,
 const char *const schema_metrics[] = {TRAIN_METRIC_LIST(METRIC_NAME) NULL};
 #undef METRIC_NAME
 
@@ -403,6 +404,23 @@ static const struct param l2_params[] = {{"lambda", T_NUM, REQUIRED, NONNEGATIVE
 
 const struct sig schema_regularizers[] = {{"l2", l2_params, 0}, {NULL}};
 
+/* ---- losses (section 3, train) ---- */
+
+static const struct param cross_entropy_params[] = {
+	{"smoothing", T_NUM, .dflt = 0, UNIT_CLOSED}, {NULL},
+};
+static const struct param huber_params[] = {{"delta", T_NUM, .dflt = 1, POSITIVE}, {NULL}};
+
+/* kind: the enum loss, rows in the order of loss_names (the key's choices). */
+const struct sig schema_losses[] = {
+	{"cross_entropy", cross_entropy_params, 0, .kind = LOSS_CROSS_ENTROPY, .targets = TARGETS_CLASSES},
+	{"mse", no_params, 0, .kind = LOSS_MSE, .targets = TARGETS_EITHER},
+	{"bce", no_params, 0, .kind = LOSS_BCE, .targets = TARGETS_CLASSES},
+	{"mae", no_params, 0, .kind = LOSS_MAE, .targets = TARGETS_VALUES},
+	{"huber", huber_params, 0, .kind = LOSS_HUBER, .targets = TARGETS_VALUES},
+	{NULL},
+};
+
 static const struct param range_params[] = {
 	{"low", T_NUM, REQUIRED, ANY}, {"high", T_NUM, REQUIRED, ANY}, {NULL},
 };
@@ -442,13 +460,14 @@ const struct param schema_data_keys[] = {
 	{"scale", T_NUM, .dflt = 1, ANY},
 	{"normalize", T_CHOICE, .dflt_name = "none", .choices = normalize_names},
 	{"shuffle", T_BOOL, .dflt = 1},
+	{"targets", T_CHOICE, .dflt_name = "classes", .choices = targets_names},
 	{NULL},
 };
 
 const struct param schema_train_keys[] = {
 	{"network", T_NETWORK, REQUIRED},
 	{"data", T_DATA, REQUIRED},
-	{"loss", T_CHOICE, .dflt_name = "cross_entropy", .choices = loss_names},
+	{"loss", T_LOSS, .dflt_name = "cross_entropy", .choices = loss_names},
 	{"optimizer", T_OPTIM, REQUIRED},
 	{"schedule", T_SCHED, .dflt_name = "constant"},
 	{"momentum_schedule", T_SCHED},
@@ -560,13 +579,14 @@ const char *schema_describe(const struct param *p, char *buf, size_t size)
 		[T_NETWORK] = "a network",
 		[T_DATA] = "a data block", [T_TRAIN] = "a train block",
 		[T_METRIC] = "max or min and a metric", [T_POINTS] = "a point or a list of points",
+		[T_LOSS] = "one of",
 	};
 	char range[96] = "";
 	if (p->type == T_NUM || p->type == T_INT || p->type == T_DUR || p->type == T_SIZE2)
 		range_words(p, range, sizeof range);
 	size_t used = (size_t)snprintf(buf, size, "%s%s", words[p->type], range);
 	for (const char *const *c = p->choices; c && *c && used < size; c++)
-		used += (size_t)snprintf(buf + used, size - used, "%s%s", p->type != T_CHOICE ? ", or "
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", p->type != T_CHOICE && p->type != T_LOSS ? ", or "
 		                         : c == p->choices ? " " : ", ", *c);
 	if (p->required && used < size)
 		snprintf(buf + used, size - used, ", required");
@@ -774,7 +794,7 @@ double schema_momentum(const struct bound *b)
 
 int schema_choice(const struct param *p, const struct ast *v)
 {
-	const char *name = v && v->kind == AST_NAME ? v->str : p->dflt_name;
+	const char *name = v && (v->kind == AST_NAME || v->kind == AST_CALL) ? v->str : p->dflt_name;
 	for (int i = 0; p->choices[i]; i++)
 		if (strcmp(p->choices[i], name) == 0)
 			return i;

@@ -38,6 +38,7 @@ enum schema_type {
 	T_TRAIN,   /* the name of a train block */
 	T_METRIC,  /* max NAME or min NAME */
 	T_POINTS,  /* a start point (a tuple, or a number for one variable), or a list of them */
+	T_LOSS,    /* a loss: one of choices, or a call of its row of schema_losses */
 };
 
 /* What an optimizer's parameter sets in the lowered struct optim_config (optim.h). */
@@ -69,6 +70,8 @@ enum { SIG_MAX_PARAMS = 8 };
 /* What a data source row loads, and what a sampler row draws (their rows' kind). */
 enum source_kind { SOURCE_IDX, SOURCE_CSV, SOURCE_NPY, SOURCE_SPIRALS, SOURCE_BLOBS, SOURCE_XOR };
 enum sampler_kind { SAMPLE_LOGUNIFORM, SAMPLE_UNIFORM, SAMPLE_CHOICE };
+/* The data a loss row fits: a data block's `targets` (classes or values), or either. */
+enum loss_targets { TARGETS_EITHER, TARGETS_CLASSES, TARGETS_VALUES };
 
 /* A callable: optimizer, schedule, layer, source, regularizer or sampler. */
 struct sig {
@@ -91,6 +94,7 @@ struct sig {
 	int files;                   /* a source: how many file paths lead its parameters */
 	const char *decoupled;       /* an optimizer that wd > 0 turns into another one, named
 	                              * here (adam: "adamw"), or NULL */
+	enum loss_targets targets;   /* a loss: the targets it fits */
 };
 
 extern const struct sig schema_optimizers[];
@@ -101,14 +105,16 @@ extern const struct sig schema_regularizers[];
 extern const struct sig schema_samplers[];
 extern const struct sig schema_clips[];   /* kind: enum train_clip (train.h) */
 extern const struct sig schema_stops[];
+extern const struct sig schema_losses[];
 
 extern const struct param schema_data_keys[];
 extern const struct param schema_train_keys[];
 extern const struct param schema_sweep_keys[];
 extern const struct param schema_minimize_keys[];
 
-/* Names the metrics of a run's log (train_loss, ..., test_acc), NULL-terminated: made
- * from runtime/train.h's TRAIN_METRIC_LIST, the one list of them. */
+/* Names the metrics of a run's log (train_loss, ..., test_acc, then the regression
+ * ones train_rmse, ..., test_r2), NULL-terminated: made from runtime/train.h's
+ * TRAIN_METRIC_LIST, the one list of them. */
 extern const char *const schema_metrics[];
 
 /* The entry of table called name, or NULL. Tables end with a NULL name. */

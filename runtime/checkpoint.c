@@ -46,7 +46,7 @@ static int list_contents(struct net *n, double *metrics, double *track, int epoc
                          struct contents *c)
 {
 	_Static_assert((int)ST_MAX_DIMS == (int)SHAPE_MAX, "a network's tensor fits a safetensors one");
-	int base = net_tensor_count(n), max = (1 + OPT_SLOTS) * base + 2;
+	int base = net_tensor_count(n), max = (1 + OPT_SLOTS) * base + 3; /* + metrics, track, fits */
 	c->t = calloc((size_t)max, sizeof *c->t);
 	c->names = calloc((size_t)max, sizeof *c->names);
 	c->n = 0;
@@ -75,6 +75,9 @@ static int list_contents(struct net *n, double *metrics, double *track, int epoc
 		c->t[c->n++] = (struct st_tensor){"metrics", 2, {epochs, CHECKPOINT_COLUMNS}, .f64 = metrics};
 	if (metrics && track)
 		c->t[c->n++] = (struct st_tensor){"track", 2, {epochs, CHECKPOINT_TRACK}, .f64 = track};
+	if (metrics && n->targets > 0) /* regression: the fits, after the metrics' rows */
+		c->t[c->n++] = (struct st_tensor){"fits", 2, {epochs, CHECKPOINT_FIT_COLUMNS},
+		                                  .f64 = metrics + epochs * CHECKPOINT_COLUMNS};
 	return 0;
 }
 
@@ -139,10 +142,35 @@ static bool unpack_track(const double *row, int epoch, int64_t steps, struct tra
 	return true;
 }
 
+/* The fits of a regression run's epoch into row (CHECKPOINT_FIT_COLUMNS). */
+static void pack_fits(double *row, const struct train_metrics *m)
+{
+	const struct train_fit *f[3] = {&m->train_fit, &m->val_fit, &m->test_fit};
+	for (int k = 0; k < 3; k++) {
+		row[3 * k] = f[k]->rmse;
+		row[3 * k + 1] = f[k]->mae;
+		row[3 * k + 2] = f[k]->r2;
+	}
+}
+
+static void unpack_fits(const double *row, struct train_metrics *m)
+{
+	struct train_fit *f[3] = {&m->train_fit, &m->val_fit, &m->test_fit};
+	for (int k = 0; k < 3; k++)
+		*f[k] = (struct train_fit){row[3 * k], row[3 * k + 1], row[3 * k + 2]};
+	m->has_regression = true;
+}
+
+/* The doubles of a checkpoint's metrics (and, for regression, its fits after them). */
+static size_t metric_count(const struct net *n, long epochs)
+{
+	return (size_t)epochs * (CHECKPOINT_COLUMNS + (n->targets > 0 ? CHECKPOINT_FIT_COLUMNS : 0));
+}
+
 int checkpoint_save(const char *path, struct net *n, const struct train_metrics *m, int epochs,
                     const struct checkpoint_id *id, char *err, size_t size)
 {
-	double *metrics = malloc((size_t)epochs * CHECKPOINT_COLUMNS * sizeof *metrics);
+	double *metrics = malloc(metric_count(n, epochs) * sizeof *metrics + 1);
 	double *track = id->tracked ? malloc((size_t)epochs * CHECKPOINT_TRACK * sizeof *track) : NULL;
 	struct contents c = {0};
 	if (!metrics || (id->tracked && !track) || list_contents(n, metrics, track, epochs, &c) != 0) {
@@ -156,6 +184,8 @@ int checkpoint_save(const char *path, struct net *n, const struct train_metrics 
 		if (track)
 			pack_track(track + e * CHECKPOINT_TRACK, &m[e].track);
 	}
+	for (int e = 0; n->targets > 0 && e < epochs; e++)
+		pack_fits(metrics + epochs * CHECKPOINT_COLUMNS + e * CHECKPOINT_FIT_COLUMNS, &m[e]);
 	char epoch[32], step[32], crc[16];
 	snprintf(epoch, sizeof epoch, "%d", epochs);
 	snprintf(step, sizeof step, "%" PRId64, epochs ? m[epochs - 1].step : 0);
@@ -284,7 +314,7 @@ int checkpoint_load(const char *path, struct net *n, struct train_metrics *m, in
 	st_meta_free(meta, nmeta);
 	if (status != 0)
 		return -1;
-	double *metrics = malloc((size_t)count * CHECKPOINT_COLUMNS * sizeof *metrics);
+	double *metrics = malloc(metric_count(n, count) * sizeof *metrics + 1);
 	double *track = id->tracked ? malloc((size_t)count * CHECKPOINT_TRACK * sizeof *track) : NULL;
 	struct contents c = {0};
 	bool room = metrics && (track || !id->tracked);
@@ -294,6 +324,8 @@ int checkpoint_load(const char *path, struct net *n, struct train_metrics *m, in
 		if (!unpack_metrics(metrics + e * CHECKPOINT_COLUMNS, e + 1, &m[e])
 		    || (track && !unpack_track(track + e * CHECKPOINT_TRACK, e + 1, m[e].step, &m[e].track)))
 			status = fail(err, size, "%s: the metrics of epoch %d are not valid", path, e + 1);
+	for (int e = 0; status == 0 && n->targets > 0 && e < count; e++)
+		unpack_fits(metrics + count * CHECKPOINT_COLUMNS + e * CHECKPOINT_FIT_COLUMNS, &m[e]);
 	if (status == 0)
 		found->epochs = (int)count;
 	free(metrics);

@@ -45,6 +45,9 @@ struct checkpoint_id {
 /* The columns of `metrics`: epoch, step, lr, train_loss, train_acc, val_loss, val_acc,
  * test_loss, test_acc, seconds, and has_val + 2·has_test. */
 enum { CHECKPOINT_COLUMNS = 11 };
+/* A regression run's checkpoint also holds `fits`, F64 (E, CHECKPOINT_FIT_COLUMNS): the
+ * rmse, mae and r2 of train, validation and test (struct train_fit) of every epoch. */
+enum { CHECKPOINT_FIT_COLUMNS = 9 };
 
 /* The columns of `track`: clipped, stop_wait, stop_best, best_epoch, best_value, stopped. */
 enum { CHECKPOINT_TRACK = 6 };

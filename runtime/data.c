@@ -174,6 +174,7 @@ void data_free(struct dataset *ds)
 	free(ds->u8);
 	free(ds->f32);
 	free(ds->y);
+	free(ds->t);
 	for (int c = 0; ds->names && c < ds->classes; c++)
 		free(ds->names[c]);
 	free(ds->names);
@@ -616,6 +617,35 @@ static int csv_rows(const struct csv_table *t, const char *path, int label, char
 	return 0;
 }
 
+/* Reads the CSV file at path into t (its lines cut in *text, which the caller frees):
+ * fails for a file without data rows or with fewer than `least` columns. */
+static int csv_read_table(const char *path, bool header, int least, struct csv_table *t,
+                          char **text, char **fields, struct data_error *err)
+{
+	struct reader r;
+	int64_t len;
+	if (reader_open(&r, path, err) != 0)
+		return -1;
+	*text = reader_all(&r, &len, err);
+	reader_close(&r);
+	if (!*text || csv_lines(*text, header, path, t, fields, err) != 0)
+		return -1;
+	if (!t->header && t->rows > 0) { /* no header: the first line gives the width */
+		char *copy = strdup(t->lines[0]);
+		t->columns = copy ? csv_fields(copy, fields, CSV_MAX_COLUMNS) : 0;
+		free(copy);
+	}
+	if (t->rows == 0)
+		return fail(err, "%s: no data rows", path);
+	if (t->columns < least && least == 2)
+		return fail(err, "%s: %d column; a label and at least one feature are needed", path,
+		            t->columns);
+	if (t->columns < least)
+		return fail(err, "%s: %d columns; %d target columns and at least one feature are "
+		            "needed", path, t->columns, least - 1);
+	return 0;
+}
+
 int data_load_csv(const char *path, const char *label_name, int64_t label_index, bool header,
                   struct dataset *out, struct data_error *err)
 {
@@ -626,34 +656,15 @@ int data_load_csv_as(const char *path, const char *label_name, int64_t label_ind
                      bool header, const struct dataset *known, struct dataset *out,
                      struct data_error *err)
 {
-	struct reader r;
 	struct csv_table t = {0};
 	*out = (struct dataset){.type = DATA_F32};
-	int64_t len;
 	char *text = NULL, **fields = malloc(CSV_MAX_COLUMNS * sizeof *fields);
 	if (!fields) {
 		fail(err, "%s: out of memory", path);
 		return -1;
 	}
-	if (reader_open(&r, path, err) != 0)
+	if (csv_read_table(path, header, 2, &t, &text, fields, err) != 0)
 		goto fail;
-	text = reader_all(&r, &len, err);
-	reader_close(&r);
-	if (!text || csv_lines(text, header, path, &t, fields, err) != 0)
-		goto fail;
-	if (!t.header && t.rows > 0) { /* no header: the first line gives the width */
-		char *copy = strdup(t.lines[0]);
-		t.columns = copy ? csv_fields(copy, fields, CSV_MAX_COLUMNS) : 0;
-		free(copy);
-	}
-	if (t.rows == 0) {
-		fail(err, "%s: no data rows", path);
-		goto fail;
-	}
-	if (t.columns < 2) {
-		fail(err, "%s: %d column; a label and at least one feature are needed", path, t.columns);
-		goto fail;
-	}
 	int label = csv_label_column(&t, path, label_name, label_index, err);
 	if (label < 0 || csv_rows(&t, path, label, fields, known, out, err) != 0)
 		goto fail;
@@ -676,6 +687,94 @@ fail:
 	free(text);
 	data_free(out);
 	return -1;
+}
+
+/* The columns of the targets (names[k], or indices[k] where names[k] is NULL; count of
+ * them) into col (count), each once. */
+static int csv_target_columns(const struct csv_table *t, const char *path,
+                              const char *const *names, const int64_t *indices, int count,
+                              int *col, struct data_error *err)
+{
+	for (int k = 0; k < count; k++) {
+		if ((col[k] = csv_label_column(t, path, names[k], indices[k], err)) < 0)
+			return -1;
+		for (int j = 0; j < k; j++)
+			if (col[j] == col[k])
+				return fail(err, "%s: target column %d is given twice", path, col[k]);
+	}
+	return 0;
+}
+
+/* Reads the rows of a regression table: the columns col (count) into ds->t (N, T), the
+ * others into ds->f32; every field a finite number. */
+static int csv_value_rows(const struct csv_table *t, const char *path, const int *col,
+                          int count, char **fields, struct dataset *ds, struct data_error *err)
+{
+	int64_t d = t->columns - count;
+	ds->f32 = malloc((size_t)(t->rows * d) * sizeof *ds->f32);
+	ds->t = malloc((size_t)(t->rows * count) * sizeof *ds->t);
+	ds->y = calloc((size_t)t->rows, sizeof *ds->y);
+	if (!ds->f32 || !ds->t || !ds->y)
+		return fail(err, "%s: out of memory for %lld rows", path, (long long)t->rows);
+	for (int64_t i = 0; i < t->rows; i++) {
+		long long line = (long long)t->line_numbers[i];
+		int n = csv_fields(t->lines[i], fields, CSV_MAX_COLUMNS);
+		if (n < 0)
+			return fail(err, "%s:%lld: a quote is not closed", path, line);
+		if (n != t->columns)
+			return fail(err, "%s:%lld: %d fields; the %s has %d", path, line, n,
+			            t->header ? "header" : "first line", t->columns);
+		for (int c = 0, j = 0; c < n; c++) {
+			double v;
+			int k = 0;
+			while (k < count && col[k] != c)
+				k++;
+			if (!csv_number(fields[c], &v) || !isfinite(v)) {
+				char where[96];
+				if (t->header)
+					snprintf(where, sizeof where, "column '%.60s'", t->header[c]);
+				else
+					snprintf(where, sizeof where, "column %d", c);
+				return fail(err, "%s:%lld: %s: '%.40s' is not a finite number%s", path, line,
+				            where, fields[c], k < count ? " (targets = values needs numeric "
+				            "targets)" : "");
+			}
+			if (k < count)
+				ds->t[i * count + k] = (float)v;
+			else
+				ds->f32[i * d + j++] = (float)v;
+		}
+	}
+	return 0;
+}
+
+int data_load_csv_values(const char *path, const char *const *names, const int64_t *indices,
+                         int count, bool header, struct dataset *out, struct data_error *err)
+{
+	struct csv_table t = {0};
+	*out = (struct dataset){.type = DATA_F32};
+	char *text = NULL, **fields = malloc(CSV_MAX_COLUMNS * sizeof *fields);
+	int *col = malloc((size_t)(count > 0 ? count : 1) * sizeof *col);
+	int status = -1;
+	if (!fields || !col)
+		fail(err, "%s: out of memory", path);
+	else if (csv_read_table(path, header, count + 1, &t, &text, fields, err) == 0
+	         && csv_target_columns(&t, path, names, indices, count, col, err) == 0
+	         && csv_value_rows(&t, path, col, count, fields, out, err) == 0)
+		status = 0;
+	if (status == 0) {
+		out->n = t.rows;
+		out->d = t.columns - count;
+		out->shape = shape_flat(out->d);
+		out->targets = count;
+	}
+	csv_table_free(&t);
+	free(fields);
+	free(col);
+	free(text);
+	if (status != 0)
+		data_free(out);
+	return status;
 }
 
 /* The first line of r holding more than blanks (as csv_lines skips), in a new string,
@@ -856,7 +955,10 @@ static struct shape npy_sample_shape(const struct npy_header *h)
 	return h->ndims <= 8 ? shape_of_sample(h->dims, h->ndims) : shape_flat(h->rest);
 }
 
-int data_load_npy(const char *x, const char *y, struct dataset *out, struct data_error *err)
+/* Loads features x and labels y (values: target values of shape (N) or (N, T) into
+ * out->t instead of class ids). */
+static int npy_load(const char *x, const char *y, bool values, struct dataset *out,
+                    struct data_error *err)
 {
 	struct reader rx = {0}, ry = {0};
 	struct npy_header hx, hy;
@@ -865,7 +967,13 @@ int data_load_npy(const char *x, const char *y, struct dataset *out, struct data
 	if (reader_open(&rx, x, err) != 0 || npy_header(&rx, &hx, err) != 0
 	    || reader_open(&ry, y, err) != 0 || npy_header(&ry, &hy, err) != 0)
 		goto fail;
-	if (hy.rest != 1 || hy.n != hx.n) {
+	if (values && (hy.n != hx.n || hy.ndims > 1)) {
+		fail(err, "%s holds %lld samples but %s holds %lld rows of targets%s", x,
+		     (long long)hx.n, y, (long long)hy.n, hy.ndims > 1 ? " in more than two "
+		     "dimensions: targets have shape (N,) or (N, T)" : "");
+		goto fail;
+	}
+	if (!values && (hy.rest != 1 || hy.n != hx.n)) {
 		fail(err, "%s holds %lld samples but %s holds %lld labels%s", x, (long long)hx.n, y,
 		     (long long)hy.n, hy.rest != 1 ? " per row: labels have shape (N,)" : "");
 		goto fail;
@@ -873,14 +981,17 @@ int data_load_npy(const char *x, const char *y, struct dataset *out, struct data
 	if (npy_values(&rx, &hx, &vx, err) != 0 || npy_values(&ry, &hy, &vy, err) != 0)
 		goto fail;
 	out->f32 = malloc((size_t)(hx.n * hx.rest) * sizeof *out->f32);
-	out->y = malloc((size_t)hy.n * sizeof *out->y);
-	if (!out->f32 || !out->y) {
+	out->y = calloc((size_t)hy.n + 1, sizeof *out->y);
+	out->t = values ? malloc((size_t)(hy.n * hy.rest + 1) * sizeof *out->t) : NULL;
+	if (!out->f32 || !out->y || (values && !out->t)) {
 		fail(err, "%s: out of memory", x);
 		goto fail;
 	}
 	for (int64_t i = 0; i < hx.n * hx.rest; i++)
 		out->f32[i] = (float)vx[i];
-	for (int64_t i = 0; i < hy.n; i++) {
+	for (int64_t i = 0; values && i < hy.n * hy.rest; i++)
+		out->t[i] = (float)vy[i];
+	for (int64_t i = 0; !values && i < hy.n; i++) {
 		if (vy[i] < 0 || vy[i] != floor(vy[i]) || vy[i] > 1e6) {
 			fail(err, "%s: label %lld is %g, not a class id (a whole number from 0)", y,
 			     (long long)i, vy[i]);
@@ -891,7 +1002,10 @@ int data_load_npy(const char *x, const char *y, struct dataset *out, struct data
 	out->n = hx.n;
 	out->d = hx.rest;
 	out->shape = npy_sample_shape(&hx);
-	count_classes(out);
+	if (values)
+		out->targets = hy.rest;
+	else
+		count_classes(out);
 	free(vx);
 	free(vy);
 	reader_close(&rx);
@@ -904,6 +1018,17 @@ fail:
 	reader_close(&ry);
 	data_free(out);
 	return -1;
+}
+
+int data_load_npy(const char *x, const char *y, struct dataset *out, struct data_error *err)
+{
+	return npy_load(x, y, false, out, err);
+}
+
+int data_load_npy_values(const char *x, const char *y, struct dataset *out,
+                         struct data_error *err)
+{
+	return npy_load(x, y, true, out, err);
 }
 
 int data_sample_shape_npy(const char *x, struct shape *out, struct data_error *err)
@@ -1007,7 +1132,10 @@ static int take_rows(const struct dataset *src, const unsigned char *mask, int w
 		dst->u8 = x;
 	else
 		dst->f32 = x;
-	if (!x || !dst->y || (src->names && !dst->names))
+	dst->targets = src->targets;
+	if (src->t)
+		dst->t = malloc((size_t)(n * src->targets) * sizeof *dst->t + 1);
+	if (!x || !dst->y || (src->names && !dst->names) || (src->t && !dst->t))
 		goto fail;
 	for (int c = 0; src->names && c < src->classes; c++)
 		if (!(dst->names[c] = strdup(src->names[c])))
@@ -1017,6 +1145,9 @@ static int take_rows(const struct dataset *src, const unsigned char *mask, int w
 		if (mask[i] == want) {
 			memcpy((char *)x + (size_t)(k * src->d) * width, from + (size_t)(i * src->d) * width,
 			       (size_t)src->d * width);
+			if (src->t)
+				memcpy(dst->t + k * src->targets, src->t + i * src->targets,
+				       (size_t)src->targets * sizeof *dst->t);
 			dst->y[k++] = src->y[i];
 		}
 	return 0;
@@ -1425,4 +1556,11 @@ int data_load_idx_images(const char *images, struct dataset *out, struct data_er
 	out->d = d;
 	out->shape = sample;
 	return 0;
+}
+
+void data_targets(const struct dataset *ds, const int64_t *rows, int64_t count, float *t)
+{
+	for (int64_t k = 0; k < count; k++)
+		memcpy(t + k * ds->targets, ds->t + rows[k] * ds->targets,
+		       (size_t)ds->targets * sizeof *t);
 }

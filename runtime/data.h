@@ -26,7 +26,9 @@ struct dataset {
 	enum data_type type;  /* which of u8, f32 holds the features */
 	uint8_t *u8;          /* (N, D) if DATA_U8, owned */
 	float *f32;           /* (N, D) if DATA_F32, owned */
-	int32_t *y;           /* (N) class ids 0..classes-1, owned */
+	int32_t *y;           /* (N) class ids 0..classes-1 (all 0 for values), owned */
+	int64_t targets;      /* T: target values per sample (targets = values), or 0 */
+	float *t;             /* (N, T) the target values when T > 0, else NULL; owned */
 	int classes;          /* 1 + the largest class id */
 	char **names;         /* (classes) names of string labels, or NULL; owned */
 };
@@ -52,12 +54,22 @@ int data_load_csv(const char *path, const char *label_name, int64_t label_index,
 int data_load_csv_as(const char *path, const char *label_name, int64_t label_index,
                      bool header, const struct dataset *known, struct dataset *out,
                      struct data_error *err);
+/* As data_load_csv for regression (targets = values): the count target columns by name
+ * (names[k]) or 0-based index (indices[k], where names[k] is NULL), a finite number on every
+ * row, into out->t (N, count); the other columns are the features (all numbers). The
+ * same column given twice is an error. */
+int data_load_csv_values(const char *path, const char *const *names, const int64_t *indices,
+                         int count, bool header, struct dataset *out, struct data_error *err);
 /* The label names of ds as a JSON array of strings (["cat", "dog"]), for the metadata
  * of saved weights; NULL if ds has no names (class ids) or memory runs out. Caller frees. */
 char *data_label_list(const struct dataset *ds);
 /* NPY arrays (format 1.0-3.0, C order, little-endian): features float32, float64 or
  * uint8 of shape (N, ...); labels of shape (N,), integer or whole floats. */
 int data_load_npy(const char *x, const char *y, struct dataset *out, struct data_error *err);
+/* As data_load_npy for regression: y holds target values (any number type) of shape (N,)
+ * or (N, T), into out->t (N, T). */
+int data_load_npy_values(const char *x, const char *y, struct dataset *out,
+                         struct data_error *err);
 
 /* One sample's shape from a file's header alone (the shape its loader gives, for
  * `descent check`): IDX images, NPY features, CSV (flat: its columns but the label, from
@@ -139,5 +151,8 @@ int data_load_csv_features(const char *path, const char *label_name, int64_t lab
                            struct data_error *err);
 int data_load_npy_features(const char *x, struct dataset *out, struct data_error *err);
 int data_load_idx_images(const char *images, struct dataset *out, struct data_error *err);
+
+/* The target values of rows rows[0..count) of ds (T > 0) into t (count, T). */
+void data_targets(const struct dataset *ds, const int64_t *rows, int64_t count, float *t);
 
 #endif

@@ -26,6 +26,8 @@ enum loss {
 	LOSS_CROSS_ENTROPY, /* softmax then −log p[y], the softmax fused in */
 	LOSS_MSE,           /* (z − onehot(y))², PyTorch's MSELoss on one-hot targets */
 	LOSS_BCE,           /* BCEWithLogitsLoss; one output: y ∈ {0, 1}; more: one-hot */
+	LOSS_MAE,           /* |z − t| against target values, PyTorch's L1Loss */
+	LOSS_HUBER,         /* ½e² for |e| < delta, else delta·(|e| − ½delta): HuberLoss */
 };
 
 enum init {
@@ -76,7 +78,11 @@ bool dropout_keeps(const struct dropout *d, int64_t index);
 	                                 int64_t B, int64_t W);                                 \
 	double loss_##SUFFIX(REAL *dz, const REAL *z, const int32_t *y, int64_t B, int64_t C,  \
 	                     enum loss loss, double scale);                                     \
-	int64_t correct_##SUFFIX(const REAL *z, const int32_t *y, int64_t B, int64_t C);
+	int64_t correct_##SUFFIX(const REAL *z, const int32_t *y, int64_t B, int64_t C);        \
+	double loss_smoothed_##SUFFIX(REAL *dz, const REAL *z, const int32_t *y, int64_t B,     \
+	                              int64_t C, double eps, double scale);                    \
+	double loss_values_##SUFFIX(REAL *dz, const REAL *z, const float *t, int64_t B,         \
+	                            int64_t T, enum loss loss, double delta, double scale);
 
 /* dense_forward: out (B, O) = in (B, I)·Wᵀ + b. work: k_gemm_workspace() floats (float
  * version; the double one ignores it). dense_backward: dW += doutᵀ·in, db += Σ dout,
@@ -96,7 +102,12 @@ bool dropout_keeps(const struct dropout *d, int64_t index);
  * loss: returns the sum over the batch of each sample's loss (mean over its C outputs
  * for mse and bce, as PyTorch's mean reduction over B·C divided back by B); with dz,
  * writes scale × the gradient of that sum (scale = 1/samples gives the mean's gradient).
- * correct: how many argmax(z) equal y (one output: z > 0 means class 1). */
+ * correct: how many argmax(z) equal y (one output: z > 0 means class 1).
+ * loss_smoothed: cross-entropy against (1 − eps)·onehot(y) + eps/C, PyTorch's
+ * CrossEntropyLoss(label_smoothing = eps); as loss, the sum over the batch.
+ * loss_values: regression against target values t (B, T), for mse, mae or huber (delta):
+ * the sum over the batch of each sample's mean over its T outputs (PyTorch's mean over
+ * B·T, times B); with dz, scale × the gradient of that sum. */
 LAYER_DECLS(float, f32)
 LAYER_DECLS(double, f64)
 

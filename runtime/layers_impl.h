@@ -266,6 +266,68 @@ double FN(loss)(REAL *dz, const REAL *z, const int32_t *y, int64_t B, int64_t C,
 	return total;
 }
 
+/* Cross-entropy of one sample's logits z (C) against the smoothed target
+ * q = (1 − ε)·onehot(y) + ε/C (PyTorch's label_smoothing): log Σ e^z − (1 − ε)·z[y] −
+ * ε/C·Σ z; the gradient softmax(z) − q, times scale. */
+static double FN(smoothed_row)(REAL *dz, const REAL *z, int32_t y, int64_t C, double eps,
+                               double scale)
+{
+	double top = z[0], sum = 0, all = 0;
+	for (int64_t c = 1; c < C; c++)
+		top = z[c] > top ? z[c] : top;
+	for (int64_t c = 0; c < C; c++) {
+		sum += exp((double)z[c] - top);
+		all += (double)z[c];
+	}
+	for (int64_t c = 0; dz && c < C; c++)
+		dz[c] = (REAL)(scale * (exp((double)z[c] - top) / sum - (1 - eps) * (c == y)
+		                        - eps / (double)C));
+	return top + log(sum) - (1 - eps) * (double)z[y] - eps / (double)C * all;
+}
+
+double FN(loss_smoothed)(REAL *dz, const REAL *z, const int32_t *y, int64_t B, int64_t C,
+                         double eps, double scale)
+{
+	double total = 0;
+	for (int64_t r = 0; r < B; r++)
+		total += FN(smoothed_row)(dz ? dz + r * C : NULL, z + r * C, y[r], C, eps, scale);
+	return total;
+}
+
+/* One output's loss against its target value, and (in *grad) its derivative in the output:
+ * mse e², mae |e| (derivative sign e, 0 at 0, as PyTorch), huber ½e² below delta and
+ * delta·(|e| − ½delta) from it (HuberLoss), with e = x − t. */
+static double FN(value_term)(double x, double t, enum loss loss, double delta, double *grad)
+{
+	double e = x - t, a = fabs(e), sign = (e > 0) - (e < 0);
+	if (loss == LOSS_MAE) {
+		*grad = sign;
+		return a;
+	}
+	if (loss == LOSS_HUBER && a >= delta) {
+		*grad = delta * sign;
+		return delta * (a - 0.5 * delta);
+	}
+	*grad = loss == LOSS_HUBER ? e : 2 * e;
+	return loss == LOSS_HUBER ? 0.5 * e * e : e * e;
+}
+
+double FN(loss_values)(REAL *dz, const REAL *z, const float *t, int64_t B, int64_t T,
+                       enum loss loss, double delta, double scale)
+{
+	double total = 0;
+	for (int64_t r = 0; r < B; r++) {
+		double row = 0, grad;
+		for (int64_t k = 0; k < T; k++) {
+			row += FN(value_term)((double)z[r * T + k], (double)t[r * T + k], loss, delta, &grad);
+			if (dz)
+				dz[r * T + k] = (REAL)(scale * grad / (double)T);
+		}
+		total += row / (double)T;
+	}
+	return total;
+}
+
 int64_t FN(correct)(const REAL *z, const int32_t *y, int64_t B, int64_t C)
 {
 	int64_t hits = 0;

@@ -242,10 +242,22 @@ double net_loss(struct net *n, const int32_t *y, int64_t rows, bool do_backward,
 {
 	const struct net_layer *last = &n->layers[n->nlayers - 1];
 	const float *z = n->acts + last->y;
-	double sum = loss_f32(do_backward ? n->delta[0] : NULL, z, y, rows, last->out, n->loss,
-	                      1.0 / (double)rows);
+	float *dz = do_backward ? n->delta[0] : NULL;
+	double sum = n->smoothing > 0
+		? loss_smoothed_f32(dz, z, y, rows, last->out, n->smoothing, 1.0 / (double)rows)
+		: loss_f32(dz, z, y, rows, last->out, n->loss, 1.0 / (double)rows);
 	if (correct)
 		*correct = correct_f32(z, y, rows, last->out);
+	if (do_backward)
+		backward(n, rows);
+	return sum;
+}
+
+double net_loss_values(struct net *n, const float *t, int64_t rows, bool do_backward)
+{
+	const struct net_layer *last = &n->layers[n->nlayers - 1];
+	double sum = loss_values_f32(do_backward ? n->delta[0] : NULL, n->acts + last->y, t, rows,
+	                             last->out, n->loss, n->huber_delta, 1.0 / (double)rows);
 	if (do_backward)
 		backward(n, rows);
 	return sum;
@@ -362,8 +374,21 @@ static const char *loss_name(enum loss loss)
 {
 	static const char *const names[] = {
 		[LOSS_CROSS_ENTROPY] = "cross_entropy", [LOSS_MSE] = "mse", [LOSS_BCE] = "bce",
+		[LOSS_MAE] = "mae", [LOSS_HUBER] = "huber",
 	};
 	return names[loss];
+}
+
+/* The loss as the file gives it: its name, with smoothing or delta when they matter. */
+static const char *loss_text(const struct net *n, char *buf, size_t size)
+{
+	if (n->loss == LOSS_CROSS_ENTROPY && n->smoothing > 0)
+		snprintf(buf, size, "cross_entropy(smoothing = %g)", n->smoothing);
+	else if (n->loss == LOSS_HUBER)
+		snprintf(buf, size, "huber(delta = %g)", n->huber_delta);
+	else
+		snprintf(buf, size, "%s", loss_name(n->loss));
+	return buf;
 }
 
 /* The name of the value layer i reads: the input, or the layer before. */
@@ -451,8 +476,9 @@ static void print_buffers(FILE *out, const struct net *n, int i)
 void net_print(FILE *out, const struct net *n, const char *title)
 {
 	int64_t B = n->batch;
+	char loss[64];
 	fprintf(out, "%s: batch %lld, %d layers, loss %s%s\n\nsummary\n", title, (long long)B,
-	        n->nlayers, loss_name(n->loss), n->fused_softmax ? " (softmax fused)" : "");
+	        n->nlayers, loss_text(n, loss, sizeof loss), n->fused_softmax ? " (softmax fused)" : "");
 	net_print_summary(out, n);
 	char input[64]; /* the batch's shape: B, then the sample's */
 	shape_format(&n->layers[0].ishape, input, sizeof input);
@@ -466,8 +492,8 @@ void net_print(FILE *out, const struct net *n, const char *title)
 			op_of(l)->print_forward(out, l, input_of(n, i));
 	}
 	const struct net_layer *last = &n->layers[n->nlayers - 1];
-	fprintf(out, "  loss = %s(%s, y)\n\nbackward\n", loss_name(n->loss),
-	        n->fused_softmax ? input_of(n, n->nlayers - 1) : last->name);
+	fprintf(out, "  loss = %s(%s, %s)\n\nbackward\n", loss_name(n->loss),
+	        n->fused_softmax ? input_of(n, n->nlayers - 1) : last->name, n->targets ? "targets" : "y");
 	fprintf(out, "  d%s = gradient of the mean loss\n",
 	        n->fused_softmax ? input_of(n, n->nlayers - 1) : last->name);
 	for (int i = n->nlayers - 1; i >= 0; i--) {

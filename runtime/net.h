@@ -69,6 +69,9 @@ struct net {
 	struct net_layer layers[NET_MAX_LAYERS];
 	int64_t batch;          /* B */
 	enum loss loss;         /* after the last layer */
+	double smoothing;       /* cross_entropy's label smoothing ε, or 0 */
+	double huber_delta;     /* huber's delta */
+	int64_t targets;        /* T: target values per sample (regression), or 0 (classes) */
 	bool fused_softmax;     /* a last softmax folded into cross-entropy */
 	int lowest;             /* the lowest layer that computes (not a view): its backward
 	                         * needs no input gradient; nlayers if none does */
@@ -132,6 +135,9 @@ const float *net_forward(struct net *n, int64_t rows);
  * also the gradients of the mean loss (over `total` samples of the step), which then
  * the update applies. correct gets the number of right predictions. */
 double net_loss(struct net *n, const int32_t *y, int64_t rows, bool backward, int64_t *correct);
+/* As net_loss for regression (n->targets > 0): the loss against target values t
+ * (rows, T). */
+double net_loss_values(struct net *n, const float *t, int64_t rows, bool backward);
 /* One optimizer update of every parameter tensor with the step's rate and momentum, in
  * one parallel region over all the parameters when they are many (net_update_threads). */
 void net_update(struct net *n, const struct optim_step *step);

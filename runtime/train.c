@@ -12,10 +12,10 @@
 #include "svg.h"
 
 /* The metric table: one row per line of TRAIN_METRIC_LIST (train.h). */
-#define TRAIN_METRIC_ROW(name, set, higher) \
-	{#name, offsetof(struct train_metrics, name), set, higher},
+#define TRAIN_METRIC_ROW(name, field, set, higher, targets) \
+	{#name, offsetof(struct train_metrics, field), set, higher, targets},
 const struct train_metric train_metric_table[] = {
-	TRAIN_METRIC_LIST(TRAIN_METRIC_ROW) {NULL, 0, 0, false},
+	TRAIN_METRIC_LIST(TRAIN_METRIC_ROW) {NULL, 0, 0, false, 0},
 };
 #undef TRAIN_METRIC_ROW
 
@@ -30,7 +30,9 @@ int train_metric_find(const char *name)
 bool train_metric_value(const struct train_metrics *m, int metric, double *value)
 {
 	const struct train_metric *row = &train_metric_table[metric];
-	bool present = m->epoch > 0 && (row->set == TRAIN_SET_TRAIN
+	bool kind = row->targets == TRAIN_FOR_ANY
+		|| (row->targets == TRAIN_FOR_VALUES) == m->has_regression;
+	bool present = m->epoch > 0 && kind && (row->set == TRAIN_SET_TRAIN
 		|| (row->set == TRAIN_SET_VAL && m->has_val) || (row->set == TRAIN_SET_TEST && m->has_test));
 	double v;
 	memcpy(&v, (const char *)m + row->offset, sizeof v);
@@ -64,6 +66,66 @@ void train_evaluate(struct net *n, const struct dataset *ds, const struct data_t
 	*acc = ds->n ? (double)right / (double)ds->n : NAN;
 }
 
+/* Adds the squared error per target (sse, (T)) and the sum of absolute errors (*abs) of
+ * outputs z (rows, T) against targets t (rows, T). */
+static void fit_add(double *sse, double *abs, const float *z, const float *t, int64_t rows,
+                    int64_t T)
+{
+	for (int64_t r = 0; r < rows; r++)
+		for (int64_t k = 0; k < T; k++) {
+			double e = (double)z[r * T + k] - (double)t[r * T + k];
+			sse[k] += e * e;
+			*abs += fabs(e);
+		}
+}
+
+/* The fit of ds from the sums of its errors (see struct train_fit): SST per target about
+ * the set's mean, in two passes. */
+static struct train_fit fit_of(const struct dataset *ds, const double *sse, double abs)
+{
+	int64_t n = ds->n, T = ds->targets;
+	double total = 0, r2 = 0;
+	for (int64_t k = 0; k < T; k++) {
+		double mean = 0, sst = 0;
+		for (int64_t i = 0; i < n; i++)
+			mean += ds->t[i * T + k];
+		mean /= (double)n;
+		for (int64_t i = 0; i < n; i++)
+			sst += (ds->t[i * T + k] - mean) * (ds->t[i * T + k] - mean);
+		r2 += sst > 0 ? 1 - sse[k] / sst : sse[k] == 0 ? 1 : 0;
+		total += sse[k];
+	}
+	double count = (double)(n * T);
+	return n && T ? (struct train_fit){sqrt(total / count), abs / count, r2 / (double)T}
+		: (struct train_fit){NAN, NAN, NAN};
+}
+
+void train_evaluate_values(struct net *n, const struct dataset *ds,
+                           const struct data_transform *tf, int32_t *labels, float *t,
+                           int64_t *rows, double *loss, struct train_fit *fit)
+{
+	double sum = 0, abs = 0, *sse = calloc((size_t)ds->targets + 1, sizeof *sse);
+	*loss = NAN;
+	*fit = (struct train_fit){NAN, NAN, NAN};
+	if (!sse || ds->n == 0) {
+		free(sse);
+		return;
+	}
+	n->training = false;
+	for (int64_t start = 0; start < ds->n; start += n->batch) {
+		int64_t count = ds->n - start < n->batch ? ds->n - start : n->batch;
+		for (int64_t k = 0; k < count; k++)
+			rows[k] = start + k;
+		data_batch(ds, tf, rows, count, net_input(n), labels);
+		data_targets(ds, rows, count, t);
+		fit_add(sse, &abs, net_forward(n, count), t, count, ds->targets);
+		sum += net_loss_values(n, t, count, false);
+	}
+	*loss = sum / (double)ds->n;
+	*fit = fit_of(ds, sse, abs);
+	free(sse);
+}
+
 /* The rows of one epoch, shuffled from (seed, epoch) or in the file's order. */
 static void epoch_order(int64_t *order, int64_t n, const struct train_config *c, int epoch)
 {
@@ -87,6 +149,8 @@ struct loop {
 	int64_t step;        /* optimizer steps so far */
 	double start;        /* when the run began (earlier epochs' seconds included) */
 	double reference;    /* the divergence rule's reference loss (TRAIN_EXPLOSION), or NAN */
+	float *targets;      /* (batch, T) a regression batch's target values, or NULL */
+	double *sse;         /* (T) the epoch's squared errors per target (regression) */
 	struct pace pace;    /* the thread count, from the steps' times (pace.h) */
 };
 
@@ -96,6 +160,7 @@ struct epoch_sums {
 	int64_t right; /* samples classified right */
 	double lr;     /* the rate of the last step */
 	int64_t clipped; /* steps whose gradients clipping changed */
+	double abs;    /* Σ of the absolute errors (regression; sse in struct loop) */
 };
 
 /* torch.nn.utils.clip_grad_norm_ over all of n's gradients g (nparams): the global norm
@@ -167,8 +232,16 @@ static enum train_status train_batch(struct loop *l, int epoch, int64_t b, struc
 	n->training = true;
 	n->step = l->step;
 	n->seed = c->seed;
-	net_forward(n, count);
-	double sum = net_loss(n, l->labels, count, true, &hits);
+	double sum;
+	if (n->targets > 0) { /* regression: the targets, the errors' sums, the loss */
+		data_targets(l->train, l->order + first, count, l->targets);
+		fit_add(l->sse, &e->abs, net_forward(n, count), l->targets, count, n->targets);
+		sum = net_loss_values(n, l->targets, count, true);
+		hits = 0;
+	} else {
+		net_forward(n, count);
+		sum = net_loss(n, l->labels, count, true, &hits);
+	}
 	struct optim_step s = step_of(n, c, l->step);
 	e->lr = s.lr;
 	if (!isfinite(sum)) {
@@ -271,16 +344,23 @@ enum train_status train_run(struct net *n, const struct dataset *train, const st
 	int64_t *order = malloc((size_t)train->n * sizeof *order);
 	int64_t *rows = malloc((size_t)n->batch * sizeof *rows);
 	int32_t *labels = malloc((size_t)n->batch * sizeof *labels);
-	enum train_status status = order && rows && labels ? TRAIN_OK : TRAIN_NO_MEMORY;
+	int64_t T = n->targets;
+	float *targets = T ? malloc((size_t)(n->batch * T) * sizeof *targets) : NULL;
+	double *sse = T ? malloc((size_t)T * sizeof *sse) : NULL;
+	enum train_status status = order && rows && labels && (!T || (targets && sse)) ? TRAIN_OK
+		: TRAIN_NO_MEMORY;
 	int64_t batches = (train->n + c->batch - 1) / c->batch;
 	struct loop l = {n, train, tf, c, hooks, order, labels, batches, c->start_epoch * batches,
-	                 now() - c->start_seconds, c->start_epoch > 0 ? c->first_epoch_loss : NAN};
+	                 now() - c->start_seconds, c->start_epoch > 0 ? c->first_epoch_loss : NAN,
+	                 targets, sse};
 	struct train_track track = c->start_epoch > 0 ? c->start_track : first_track(c);
 	pace_start(&l.pace, pace_most());
 	for (int epoch = c->start_epoch + 1; status == TRAIN_OK && epoch <= c->epochs
 	     && !track.stopped; epoch++) {
 		epoch_order(order, train->n, c, epoch);
 		struct epoch_sums e = {0, 0, n->opt.lr, 0};
+		for (int64_t k = 0; k < T; k++)
+			sse[k] = 0;
 		for (int64_t b = 0; status == TRAIN_OK && b < batches; b++)
 			status = train_batch(&l, epoch, b, &e, failure);
 		if (status != TRAIN_OK)
@@ -289,16 +369,22 @@ enum train_status train_run(struct net *n, const struct dataset *train, const st
 			.epoch = epoch, .step = l.step, .lr = e.lr,
 			.train_loss = e.loss / (double)train->n,
 			.train_acc = (double)e.right / (double)train->n,
-			.has_val = val != NULL, .has_test = test != NULL,
+			.has_val = val != NULL, .has_test = test != NULL, .has_regression = T > 0,
 			.track.clipped = e.clipped,
 		};
+		if (T)
+			m.train_fit = fit_of(train, sse, e.abs);
 		if (exploded(&l, &m, failure)) {
 			status = TRAIN_DIVERGED;
 			break;
 		}
-		if (val)
+		if (val && T)
+			train_evaluate_values(n, val, tf, labels, targets, rows, &m.val_loss, &m.val_fit);
+		else if (val)
 			train_evaluate(n, val, tf, labels, rows, &m.val_loss, &m.val_acc);
-		if (test)
+		if (test && T)
+			train_evaluate_values(n, test, tf, labels, targets, rows, &m.test_loss, &m.test_fit);
+		else if (test)
 			train_evaluate(n, test, tf, labels, rows, &m.test_loss, &m.test_acc);
 		if (evaluation_failed(&m, failure)) {
 			status = TRAIN_DIVERGED;
@@ -314,6 +400,8 @@ enum train_status train_run(struct net *n, const struct dataset *train, const st
 	free(order);
 	free(rows);
 	free(labels);
+	free(targets);
+	free(sse);
 	return status;
 }
 
@@ -334,9 +422,10 @@ int train_plot(FILE *out, const char *title, const struct train_metrics *m, int 
 		col[1][e] = m[e].train_loss;
 		col[2][e] = m[e].has_val ? m[e].val_loss : NAN;
 		col[3][e] = m[e].has_test ? m[e].test_loss : NAN;
-		col[4][e] = m[e].train_acc;
-		col[5][e] = m[e].has_val ? m[e].val_acc : NAN;
-		col[6][e] = m[e].has_test ? m[e].test_acc : NAN;
+		bool fit = m[e].has_regression; /* the second panel shows R² instead */
+		col[4][e] = fit ? m[e].train_fit.r2 : m[e].train_acc;
+		col[5][e] = !m[e].has_val ? NAN : fit ? m[e].val_fit.r2 : m[e].val_acc;
+		col[6][e] = !m[e].has_test ? NAN : fit ? m[e].test_fit.r2 : m[e].test_acc;
 	}
 	for (int64_t s = 0; s < steps; s++)
 		t[s] = (double)s;
@@ -359,7 +448,9 @@ int train_plot(FILE *out, const char *title, const struct train_metrics *m, int 
 	char heading[160];
 	snprintf(heading, sizeof heading, "%s: loss per epoch", title);
 	svg_axes(out, &p[0], &(struct svg_axes){heading, "epoch", "mean loss"});
-	svg_axes(out, &p[1], &(struct svg_axes){"accuracy per epoch", "epoch", "accuracy"});
+	bool r2 = epochs > 0 && m[0].has_regression;
+	svg_axes(out, &p[1], &(struct svg_axes){r2 ? "R² per epoch" : "accuracy per epoch", "epoch",
+	                                        r2 ? "R²" : "accuracy"});
 	svg_axes(out, &p[2], &(struct svg_axes){"learning rate per step", "step", "lr"});
 	for (int s = 0; s < 3; s++) {
 		svg_line(out, &p[0], &loss[s], svg_color(s), 1.8);

@@ -19,19 +19,33 @@
 #include "net.h"
 #include "schedule.h"
 
-/* Every metric of a run's log, in the log's order: X(name, set, higher) for the field
- * `name` of struct train_metrics, measured on set (TRAIN_SET_*), where higher says
- * whether a larger value is better (for messages; a user says `max` or `min`). THE ONE
- * LIST of metrics: the checker's names (schema_metrics), `stop`, `best` and the sweep's
- * `metric` all read it through train_metric_find and train_metric_value; a new metric
- * is a field of struct train_metrics and a line here. */
-#define TRAIN_METRIC_LIST(X)              \
-	X(train_loss, TRAIN_SET_TRAIN, false) \
-	X(train_acc, TRAIN_SET_TRAIN, true)   \
-	X(val_loss, TRAIN_SET_VAL, false)     \
-	X(val_acc, TRAIN_SET_VAL, true)       \
-	X(test_loss, TRAIN_SET_TEST, false)   \
-	X(test_acc, TRAIN_SET_TEST, true)
+/* Every metric of a run's log, in the log's order: X(name, field, set, higher, targets)
+ * for the double `field` of struct train_metrics, measured on set (TRAIN_SET_*), where
+ * higher says whether a larger value is better (for messages; a user says `max` or
+ * `min`) and targets which runs have it (TRAIN_FOR_*). THE ONE LIST of metrics: the
+ * checker's names (schema_metrics), `stop`, `best`, the sweep's `metric` and columns and
+ * `descent help metrics` all read it through train_metric_table; a new metric is a
+ * field of struct train_metrics and a line here. */
+#define TRAIN_METRIC_LIST(X)                                                   \
+	X(train_loss, train_loss, TRAIN_SET_TRAIN, false, TRAIN_FOR_ANY)          \
+	X(train_acc, train_acc, TRAIN_SET_TRAIN, true, TRAIN_FOR_CLASSES)         \
+	X(val_loss, val_loss, TRAIN_SET_VAL, false, TRAIN_FOR_ANY)                \
+	X(val_acc, val_acc, TRAIN_SET_VAL, true, TRAIN_FOR_CLASSES)               \
+	X(test_loss, test_loss, TRAIN_SET_TEST, false, TRAIN_FOR_ANY)             \
+	X(test_acc, test_acc, TRAIN_SET_TEST, true, TRAIN_FOR_CLASSES)            \
+	X(train_rmse, train_fit.rmse, TRAIN_SET_TRAIN, false, TRAIN_FOR_VALUES)   \
+	X(train_mae, train_fit.mae, TRAIN_SET_TRAIN, false, TRAIN_FOR_VALUES)     \
+	X(train_r2, train_fit.r2, TRAIN_SET_TRAIN, true, TRAIN_FOR_VALUES)        \
+	X(val_rmse, val_fit.rmse, TRAIN_SET_VAL, false, TRAIN_FOR_VALUES)         \
+	X(val_mae, val_fit.mae, TRAIN_SET_VAL, false, TRAIN_FOR_VALUES)           \
+	X(val_r2, val_fit.r2, TRAIN_SET_VAL, true, TRAIN_FOR_VALUES)              \
+	X(test_rmse, test_fit.rmse, TRAIN_SET_TEST, false, TRAIN_FOR_VALUES)      \
+	X(test_mae, test_fit.mae, TRAIN_SET_TEST, false, TRAIN_FOR_VALUES)        \
+	X(test_r2, test_fit.r2, TRAIN_SET_TEST, true, TRAIN_FOR_VALUES)
+
+/* Which runs have a metric: every run, classification (integer or string labels) or
+ * regression (targets = values) only. */
+enum train_targets { TRAIN_FOR_ANY, TRAIN_FOR_CLASSES, TRAIN_FOR_VALUES };
 
 enum train_set {
 	TRAIN_SET_TRAIN, /* the training batches of the epoch */
@@ -45,6 +59,7 @@ struct train_metric {
 	size_t offset;      /* of its double in struct train_metrics */
 	enum train_set set; /* what it is measured on */
 	bool higher;        /* whether larger is better */
+	enum train_targets targets; /* which runs have it */
 };
 
 extern const struct train_metric train_metric_table[]; /* ends with a NULL name */
@@ -103,6 +118,15 @@ struct train_config {
  * training loss (which a checkpoint keeps, so a resumed run applies the same rule). */
 enum { TRAIN_EXPLOSION = 10 };
 
+/* The regression figures of one set (targets = values), over its N samples and T
+ * targets: the root of the mean squared error and the mean absolute error over all N·T
+ * outputs, and R² = 1 − SSE/SST per target (SST about the set's own mean), averaged
+ * over the targets (scikit-learn's r2_score; a target whose SST is 0 counts 1 if its SSE
+ * is 0, else 0, as its force_finite). */
+struct train_fit {
+	double rmse, mae, r2;
+};
+
 /* One epoch's figures (means over samples; accuracies in [0, 1]). */
 struct train_metrics {
 	int epoch;                  /* 1, 2, ... */
@@ -113,6 +137,9 @@ struct train_metrics {
 	double val_loss, val_acc, test_loss, test_acc;
 	double seconds;             /* since the run began */
 	struct train_track track;   /* clip, stop and best after this epoch */
+	bool has_regression;        /* a regression run: the fits below are set, the
+	                             * accuracies mean nothing */
+	struct train_fit train_fit, val_fit, test_fit; /* of the sets that exist */
 };
 
 /* The index in train_metric_table of the metric called name, or -1. */
@@ -165,6 +192,13 @@ enum train_status train_run(struct net *n, const struct dataset *train, const st
 /* Mean loss and accuracy of n on ds, in batches of the planned size, in the file's order. */
 void train_evaluate(struct net *n, const struct dataset *ds, const struct data_transform *tf,
                     int32_t *labels, int64_t *rows, double *loss, double *acc);
+
+/* For regression (n->targets > 0): the mean loss and the fit of n on ds, in batches of
+ * the planned size, in the file's order; labels, t and rows have room for a batch
+ * (t: (batch, T)). */
+void train_evaluate_values(struct net *n, const struct dataset *ds,
+                           const struct data_transform *tf, int32_t *labels, float *t,
+                           int64_t *rows, double *loss, struct train_fit *fit);
 
 /* The picture of a run: loss and accuracy per epoch (train, validation, test), and the
  * learning rate per step (lr, steps values). */

@@ -17,11 +17,12 @@ syn keyword nnLayer       batchnorm softmax flatten conv2d maxpool avgpool globa
 syn keyword nnOptimizer   sgd momentum adagrad rmsprop adam adamw nadam radam lion
 syn keyword nnSchedule    constant step multistep exponential inv_time poly linear cosine
 syn keyword nnSchedule    cosine_restart triangular one_cycle warmup
-syn keyword nnLoss        cross_entropy mse bce
+syn keyword nnLoss        cross_entropy mse bce mae huber
 syn keyword nnSource      idx csv npy spirals blobs xor
 syn keyword nnRegularizer l2
 syn keyword nnSampler     loguniform uniform choice
 syn keyword nnMetric      train_loss train_acc val_loss val_acc test_loss test_acc
+syn keyword nnMetric      train_rmse train_mae train_r2 val_rmse val_mae val_r2 test_rmse test_mae test_r2
 syn keyword nnFunction    sin cos tan exp log sqrt abs
 
 " A duration: a number, then its unit (`3 epochs`, `100 steps`).
