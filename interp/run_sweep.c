@@ -895,11 +895,7 @@ static int rerun_table(FILE *f, const struct sweep_setup *s, const struct sweep_
 {
 	if (s->reruns == 0)
 		return 0;
-	const struct sweep_trial *first = &plan->trials[plan->nsearch];
-	double seed = 0;
-	for (int v = 0; n > 0 && v < first->nvalues; v++)
-		if (strcmp(first->values[v].key, "seed") == 0 && first->values[v].value->kind == AST_NUM)
-			seed = first->values[v].value->num;
+	double seed = first_rerun_seed(plan);
 	printf("rerun of the best configuration of each optimizer with %d new seed%s (%.17g..%.17g), "
 	       "by %s %s:\n", s->reruns, s->reruns == 1 ? "" : "s", seed, seed + s->reruns - 1,
 	       s->maximize ? "max" : "min", train_metric_table[s->metric].name);
@@ -931,6 +927,15 @@ static int rerun_table(FILE *f, const struct sweep_setup *s, const struct sweep_
 			        r[k].max, r[k].p);
 	}
 	rerun_pairs(s, plan, r, nranked);
+	const char *kinds[MAX_KINDS];
+	for (int i = 0, nkinds = search_kinds(s, plan, kinds); i < nkinds; i++) {
+		bool rerun = false;
+		for (int k = 0; k < n; k++)
+			rerun |= strcmp(trial_kind(s, &plan->trials[r[k].example]), kinds[i]) == 0;
+		if (!rerun)
+			printf("%s: not rerun, no configuration of it is ranked in the search (each "
+			       "diverged or failed)\n", kinds[i]);
+	}
 	return nranked;
 }
 
