@@ -25,6 +25,11 @@
  * killed before that leaves no row, and a rerun runs exactly the trials without one.
  * Each worker trains on its own copy of the checked tree (fork), with the trial's values
  * applied as --set values are, and checks it again.
+ *
+ * rerun_best = N (Schmidt et al. 2021): once every trial of the search has a row, the
+ * plan grows by N trials per optimizer kind, its best ranked configuration with the seeds
+ * after the search's largest; they are trials like the others (rows, logs, identity), and
+ * the summary compares them in a second table and a row of summary.svg.
  */
 #include <errno.h>
 #include <fcntl.h>

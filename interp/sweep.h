@@ -1,6 +1,7 @@
 /* sweep.h — a checked sweep block as a list of trials: the Cartesian product of its grid
  * axes, or, with `trials = N`, N configurations drawn from its sampled axes (with the
- * sweep's sample_seed) times the grid of the rest; and the share of one shard.
+ * sweep's sample_seed) times the grid of the rest; the reruns of rerun_best appended
+ * once the search has chosen them; and the share of one shard.
  *
  * For: `descent sweep`, which runs each trial as its train block with the trial's values
  * set (override.h). Not for: running anything.
