@@ -25,6 +25,11 @@
  * killed before that leaves no row, and a rerun runs exactly the trials without one.
  * Each worker trains on its own copy of the checked tree (fork), with the trial's values
  * applied as --set values are, and checks it again.
+ *
+ * rerun_best = N (Schmidt et al. 2021): once every trial of the search has a row, the
+ * plan grows by N trials per optimizer kind, its best ranked configuration with the seeds
+ * after the search's largest; they are trials like the others (rows, logs, identity), and
+ * the summary compares them in a second table and a row of summary.svg.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +77,7 @@ struct sweep_setup {
 	int metric;                      /* index in train_metric_table */
 	int columns;                     /* metrics in results.csv (metric_columns) */
 	bool maximize;                   /* max or min */
+	int reruns;                      /* rerun_best's N, or 0 */
 	char out[4096];                  /* the output folder */
 	char out_given[4096];            /* the same, as the file gives it (or the default) */
 };
@@ -87,6 +93,7 @@ static int setup(const char *file, const struct ast *tree, struct sweep_setup *s
 		fprintf(stderr, "descent sweep: %s has no sweep block\n", file);
 		return RUN_INPUT;
 	}
+	s->reruns = sweep_rerun_count(s->sweep);
 	const struct ast *run = ast_value(s->sweep, "run"), *metric = ast_value(s->sweep, "metric");
 	for (int i = 0, n = 0; i < tree->nkids; i++) {
 		const struct ast *b = tree->kids[i];
@@ -406,10 +413,11 @@ struct sweep_run {
 	struct ast *tree;          /* folded and checked */
 	const struct ast *unfolded; /* before folding: what a trial sets its values in */
 	const struct sweep_setup *s;
-	const struct sweep_plan *plan;
-	const uint64_t *hash;      /* (ntrials) each trial's identity */
+	struct sweep_plan *plan;   /* the search, then its reruns once it is complete */
+	uint64_t *hash;            /* (capacity) each trial's identity */
 	struct sweep_store *store;
 	int threads;               /* a worker's */
+	int capacity;              /* the trials the plan can grow to (search and reruns) */
 };
 
 /* Done / running / left, the best metric so far, and an ETA: a live line on a terminal. */
@@ -417,7 +425,7 @@ static void progress(const struct sweep_run *w, int finished, int ended, int run
                      int pending, double elapsed)
 {
 	const struct sweep_setup *s = w->s;
-	struct outcome *value = calloc((size_t)w->plan->ntrials, sizeof *value);
+	struct outcome *value = calloc((size_t)w->capacity, sizeof *value);
 	double best = NAN;
 	if (value)
 		read_outcomes(w->store, w->plan, w->hash, s->metric, value);
@@ -609,17 +617,14 @@ static int compare_configs(const void *a, const void *b)
 	return (x->mean < y->mean) - (x->mean > y->mean);
 }
 
-/* summary.svg into out (sweep_plot.h): the first nranked configurations of c, each with
- * its trials' values and logs. 0, or -1 when memory runs out or a write fails. */
-static int strip_plot(FILE *out, const struct sweep_setup *s, const struct sweep_plan *plan,
-                      const struct config_summary *c, int nranked, const double *value,
-                      char (*labels)[160])
+/* The points of the configurations c[0 .. n-1] for the picture: each one's trials with a
+ * value (their numbers into trials, values into values, from at) into configs. */
+static void plot_configs(const struct sweep_setup *s, const struct sweep_plan *plan,
+                         const struct config_summary *c, int n, const double *value,
+                         char (*labels)[160], struct sweep_plot_config *configs, int *trials,
+                         double *values)
 {
-	struct sweep_plot_config *configs = calloc((size_t)nranked + 1, sizeof *configs);
-	int *trials = calloc((size_t)plan->ntrials + 1, sizeof *trials);
-	double *values = calloc((size_t)plan->ntrials + 1, sizeof *values);
-	int status = configs && trials && values ? 0 : -1;
-	for (int k = 0, at = 0; status == 0 && k < nranked; k++) {
+	for (int k = 0, at = 0; k < n; k++) {
 		configs[k] = (struct sweep_plot_config){labels[k], s->maximize ? c[k].mean : -c[k].mean,
 		                                        trials + at, values + at, 0};
 		for (int t = 0; t < plan->ntrials; t++)
@@ -629,25 +634,50 @@ static int strip_plot(FILE *out, const struct sweep_setup *s, const struct sweep
 				configs[k].ntrials++;
 			}
 	}
-	if (status == 0)
+}
+
+/* summary.svg into out (sweep_plot.h): the first nranked configurations of c, each with
+ * its trials' values and logs, and the first nreruns rerun groups of r. 0, or -1 when
+ * memory runs out or a write fails. */
+static int strip_plot(FILE *out, const struct sweep_setup *s, const struct sweep_plan *plan,
+                      const struct config_summary *c, int nranked,
+                      const struct config_summary *r, int nreruns, const double *value,
+                      char (*labels)[160], char (*rerun_labels)[160])
+{
+	struct sweep_plot_config *configs = calloc((size_t)nranked + 1, sizeof *configs);
+	struct sweep_plot_config *reruns = calloc((size_t)nreruns + 1, sizeof *reruns);
+	int *trials = calloc((size_t)plan->ntrials + 1, sizeof *trials);
+	double *values = calloc((size_t)plan->ntrials + 1, sizeof *values);
+	int status = configs && reruns && trials && values ? 0 : -1, searched = 0;
+	if (status == 0) {
+		plot_configs(s, plan, c, nranked, value, labels, configs, trials, values);
+		for (int k = 0; k < nranked; k++)
+			searched += configs[k].ntrials;
+		plot_configs(s, plan, r, nreruns, value, rerun_labels, reruns, trials + searched,
+		             values + searched);
 		status = sweep_plot_write(out, &(struct sweep_plot){s->out,
-			train_metric_table[s->metric].name, s->maximize, configs, nranked});
+			train_metric_table[s->metric].name, s->maximize, configs, nranked, reruns, nreruns,
+			s->reruns});
+	}
 	free(configs);
+	free(reruns);
 	free(trials);
 	free(values);
 	return status;
 }
 
-/* Each configuration's statistics over its trials' outcomes, unsorted. */
+/* The statistics of configurations first .. first + count - 1 over their trials'
+ * outcomes into c, unsorted. */
 static void gather(const struct sweep_setup *s, const struct sweep_plan *plan,
-                   const struct outcome *out, double *group, struct config_summary *c)
+                   const struct outcome *out, double *group, struct config_summary *c,
+                   int first, int count)
 {
-	for (int k = 0; k < plan->nconfigs; k++) {
+	for (int k = 0; k < count; k++) {
 		int n = 0;
-		c[k] = (struct config_summary){.config = k, .example = -1, .min = INFINITY,
+		c[k] = (struct config_summary){.config = first + k, .example = -1, .min = INFINITY,
 		                               .max = -INFINITY};
 		for (int t = 0; t < plan->ntrials; t++) {
-			if (plan->trials[t].config != k)
+			if (plan->trials[t].config != first + k)
 				continue;
 			c[k].example = c[k].example < 0 ? t : c[k].example;
 			c[k].trials++;
@@ -665,6 +695,96 @@ static void gather(const struct sweep_setup *s, const struct sweep_plan *plan,
 		if (!s->maximize)
 			c[k].mean = -c[k].mean; /* rank by "better": sorted descending */
 	}
+}
+
+/* ---- Schmidt et al.'s reruns (rerun_best = N) ---- */
+
+enum { MAX_KINDS = 64 };
+
+/* The optimizer of trial t as its kind ("adam"): its swept optimizer, or the block's. */
+static const char *trial_kind(const struct sweep_setup *s, const struct sweep_trial *t)
+{
+	for (int v = 0; v < t->nvalues; v++)
+		if (strcmp(t->values[v].key, "optimizer") == 0 && t->values[v].value->str)
+			return t->values[v].value->str;
+	const struct ast *o = ast_value(s->train, "optimizer");
+	return o && o->str ? o->str : "optimizer";
+}
+
+/* The optimizer kinds of the search's trials in the order they first appear, into kinds
+ * (at most MAX_KINDS); how many. */
+static int search_kinds(const struct sweep_setup *s, const struct sweep_plan *plan,
+                        const char **kinds)
+{
+	int n = 0;
+	for (int t = 0; t < plan->nsearch; t++) {
+		const char *kind = trial_kind(s, &plan->trials[t]);
+		int i = 0;
+		while (i < n && strcmp(kinds[i], kind) != 0)
+			i++;
+		if (i == n && n < MAX_KINDS)
+			kinds[n++] = kind;
+	}
+	return n;
+}
+
+/* The first seed of the reruns: one more than the largest seed of the search. */
+static double first_rerun_seed(const struct sweep_plan *plan)
+{
+	double max = 0;
+	for (int t = 0; t < plan->nsearch; t++)
+		for (int v = 0; v < plan->trials[t].nvalues; v++) {
+			const struct sweep_value *x = &plan->trials[t].values[v];
+			if (strcmp(x->key, "seed") == 0 && x->value->kind == AST_NUM)
+				max = fmax(max, x->value->num);
+		}
+	return max + 1;
+}
+
+/* Whether every trial of the search has a row made with its current settings. */
+static bool search_complete(const struct sweep_plan *plan, const struct outcome *out)
+{
+	for (int t = 0; t < plan->nsearch; t++)
+		if (out[t].status == 0)
+			return false;
+	return true;
+}
+
+/* Once every search trial has a row (out: the outcomes of the search), appends the
+ * reruns to the plan, with their identities: for each optimizer kind, its ranked
+ * configuration with the best mean of the metric over the search's seeds, with N new
+ * seeds. A kind whose configurations all diverged or failed has none. Does nothing when
+ * the search is incomplete or the reruns are planned. 0, or -1 when memory runs out. */
+static int plan_reruns(const struct sweep_run *w, const struct outcome *out)
+{
+	struct sweep_plan *plan = w->plan;
+	const struct sweep_setup *s = w->s;
+	if (s->reruns == 0 || plan->ntrials > plan->nsearch || !search_complete(plan, out))
+		return 0;
+	const char *kinds[MAX_KINDS];
+	int nkinds = search_kinds(s, plan, kinds), best[MAX_KINDS], nbest = 0;
+	double *group = calloc((size_t)plan->nsearch + 1, sizeof *group);
+	struct config_summary *c = calloc((size_t)plan->nconfigs + 1, sizeof *c);
+	int status = group && c ? 0 : -1;
+	if (status == 0)
+		gather(s, plan, out, group, c, 0, plan->nconfigs); /* mean: higher is better */
+	for (int i = 0; status == 0 && i < nkinds; i++) {
+		int b = -1;
+		for (int k = 0; k < plan->nconfigs; k++)
+			if (c[k].ranked && strcmp(trial_kind(s, &plan->trials[c[k].example]), kinds[i]) == 0
+			    && (b < 0 || c[k].mean > c[b].mean))
+				b = k;
+		if (b >= 0)
+			best[nbest++] = c[b].example;
+	}
+	int had = plan->ntrials;
+	if (status == 0)
+		status = sweep_add_reruns(plan, best, nbest, s->reruns, first_rerun_seed(plan));
+	for (int t = had; status == 0 && t < plan->ntrials; t++)
+		w->hash[t] = trial_hash(w->file, w->tree, s, &plan->trials[t]);
+	free(group);
+	free(c);
+	return status;
 }
 
 /* Why configuration c is not ranked, into why. */
@@ -727,23 +847,21 @@ static int write_whole(const struct sweep_setup *s, const char *name, FILE *f, s
 	return status;
 }
 
-/* summary.csv, the table and summary.svg from the sorted configurations c. RUN_OK, or
- * RUN_INPUT when a summary file cannot be written (said). */
-static int report(const struct sweep_setup *s, const struct sweep_plan *plan,
-                  struct config_summary *c, const double *value, char (*labels)[160])
+/* c[k]'s p against the best, c[0] (NaN for the best and for fewer than two seeds). */
+static double p_vs_best(const struct config_summary *c, int k)
 {
-	struct text csv = {0}, svg = {0};
-	FILE *f = open_memstream(&csv.bytes, &csv.len);
-	const struct sweep_trial *first = &plan->trials[0];
-	if (f) {
-		fputs("config", f);
-		for (int v = 0; v < first->nvalues; v++)
-			if (strcmp(first->values[v].key, "seed") != 0)
-				fprintf(f, ",%s", first->values[v].key);
-		fprintf(f, ",n,mean,std,min,max,p_vs_best\n");
-	}
+	return k == 0 || c[k].n < 2 || c[0].n < 2 ? NAN
+		: stats_welch(c[0].mean, c[0].std, c[0].n, c[k].mean, c[k].std, c[k].n).p;
+}
+
+/* The search's table and its rows of summary.csv (f, when open; with reruns each row
+ * starts with "search" and the optimizer), labels for the picture; how many
+ * configurations are ranked. */
+static int search_table(FILE *f, const struct sweep_setup *s, const struct sweep_plan *plan,
+                        struct config_summary *c, char (*labels)[160])
+{
 	printf("sweep of %s: %d trial%s, %d configuration%s, ranked by %s %s\n",
-	       s->train->str ? s->train->str : "train", plan->ntrials, plan->ntrials == 1 ? "" : "s",
+	       s->train->str ? s->train->str : "train", plan->nsearch, plan->nsearch == 1 ? "" : "s",
 	       plan->nconfigs, plan->nconfigs == 1 ? "" : "s", s->maximize ? "max" : "min",
 	       train_metric_table[s->metric].name);
 	int nranked = 0;
@@ -753,6 +871,8 @@ static int report(const struct sweep_setup *s, const struct sweep_plan *plan,
 		config_values(&plan->trials[c[k].example], values, sizeof values, fields, sizeof fields);
 		snprintf(labels[k], sizeof labels[k], "%d: %.140s", k + 1, values);
 		nranked += c[k].ranked;
+		if (f && s->reruns)
+			fprintf(f, "search,%s,", trial_kind(s, &plan->trials[c[k].example]));
 		if (f)
 			fprintf(f, "%d%s", c[k].config, fields);
 		if (!c[k].ranked) { /* after the ranked ones: no rank, no statistics */
@@ -762,9 +882,7 @@ static int report(const struct sweep_setup *s, const struct sweep_plan *plan,
 				fprintf(f, ",%d,nan,nan,nan,nan,nan\n", c[k].n);
 			continue;
 		}
-		c[k].p = k == 0 || c[k].n < 2 || c[0].n < 2 ? NAN
-			: stats_welch(s->maximize ? c[0].mean : -c[0].mean, c[0].std, c[0].n, mean,
-			              c[k].std, c[k].n).p;
+		c[k].p = p_vs_best(c, k);
 		const char *mark = k == 0 ? "best" : !isnan(c[k].p) && c[k].p > 0.05
 			? "within seed noise of the best (Welch p > 0.05)" : "";
 		printf("%3d  %-48s  n %d  mean %.4f  std %.4f  %s\n", k + 1, values, c[k].n, mean,
@@ -773,31 +891,136 @@ static int report(const struct sweep_setup *s, const struct sweep_plan *plan,
 			fprintf(f, ",%d,%.17g,%.17g,%.17g,%.17g,%.17g\n", c[k].n, mean, c[k].std, c[k].min,
 			        c[k].max, c[k].p);
 	}
+	return nranked;
+}
+
+/* Each pair of ranked reruns r[0 .. n-1] whose means differ beyond seed noise (Welch
+ * p <= 0.05), better first; or that none does. */
+static void rerun_pairs(const struct sweep_setup *s, const struct sweep_plan *plan,
+                        const struct config_summary *r, int n)
+{
+	int beyond = 0, pairs = 0;
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++) {
+			if (!r[i].ranked || !r[j].ranked || r[i].n < 2 || r[j].n < 2)
+				continue;
+			pairs++;
+			double p = stats_welch(r[i].mean, r[i].std, r[i].n, r[j].mean, r[j].std, r[j].n).p;
+			if (!(p <= 0.05))
+				continue;
+			printf("%s%s %s %s (Welch p %.2g)", beyond++ ? ", " : "beyond seed noise: ",
+			       trial_kind(s, &plan->trials[r[i].example]), s->maximize ? ">" : "<",
+			       trial_kind(s, &plan->trials[r[j].example]), p);
+		}
+	if (beyond)
+		printf("; every other difference is within seed noise (Welch p > 0.05)\n");
+	else if (pairs)
+		printf("no difference between the optimizers exceeds seed noise (Welch p > 0.05 for "
+		       "each pair)\n");
+}
+
+/* The reruns' table (each optimizer's best configuration over the new seeds: n, mean,
+ * std, min, max, against the best), which differences exceed seed noise, and their rows
+ * of summary.csv (f, when open); labels for the picture. How many are ranked. */
+static int rerun_table(FILE *f, const struct sweep_setup *s, const struct sweep_plan *plan,
+                       struct config_summary *r, int n, char (*labels)[160])
+{
+	if (s->reruns == 0)
+		return 0;
+	double seed = first_rerun_seed(plan);
+	printf("rerun of the best configuration of each optimizer with %d new seed%s (%.17g..%.17g), "
+	       "by %s %s:\n", s->reruns, s->reruns == 1 ? "" : "s", seed, seed + s->reruns - 1,
+	       s->maximize ? "max" : "min", train_metric_table[s->metric].name);
+	int nranked = 0;
+	for (int k = 0; k < n; k++) {
+		double mean = s->maximize ? r[k].mean : -r[k].mean;
+		char values[512], fields[2048], why[200] = "";
+		const struct sweep_trial *t = &plan->trials[r[k].example];
+		const char *kind = trial_kind(s, t);
+		config_values(t, values, sizeof values, fields, sizeof fields);
+		snprintf(labels[k], sizeof labels[k], "%d: %s  %.130s", k + 1, kind, values);
+		nranked += r[k].ranked;
+		if (f)
+			fprintf(f, "rerun,%s,%d%s", kind, t->searched, fields);
+		if (!r[k].ranked) {
+			unranked_reason(&r[k], train_metric_table[s->metric].name, why, sizeof why);
+			printf("%3s  %-8s %-39s  not ranked: %s\n", "-", kind, values, why);
+			if (f)
+				fprintf(f, ",%d,nan,nan,nan,nan,nan\n", r[k].n);
+			continue;
+		}
+		r[k].p = p_vs_best(r, k);
+		const char *mark = k == 0 ? "best" : !isnan(r[k].p) && r[k].p > 0.05
+			? "within seed noise of the best (Welch p > 0.05)" : "";
+		printf("%3d  %-8s %-39s  n %d  mean %.4f  std %.4f  min %.4f  max %.4f  %s\n", k + 1,
+		       kind, values, r[k].n, mean, r[k].std, r[k].min, r[k].max, mark);
+		if (f)
+			fprintf(f, ",%d,%.17g,%.17g,%.17g,%.17g,%.17g\n", r[k].n, mean, r[k].std, r[k].min,
+			        r[k].max, r[k].p);
+	}
+	rerun_pairs(s, plan, r, nranked);
+	const char *kinds[MAX_KINDS];
+	for (int i = 0, nkinds = search_kinds(s, plan, kinds); i < nkinds; i++) {
+		bool rerun = false;
+		for (int k = 0; k < n; k++)
+			rerun |= strcmp(trial_kind(s, &plan->trials[r[k].example]), kinds[i]) == 0;
+		if (!rerun)
+			printf("%s: not rerun, no configuration of it is ranked in the search (each "
+			       "diverged or failed)\n", kinds[i]);
+	}
+	return nranked;
+}
+
+/* summary.csv, the tables and summary.svg from the sorted configurations c[0 ..
+ * nconfigs-1] of the search and the sorted reruns c[nconfigs ..] (nreruns). RUN_OK, or
+ * RUN_INPUT when a summary file cannot be written (said). */
+static int report(const struct sweep_setup *s, const struct sweep_plan *plan,
+                  struct config_summary *c, int nreruns, const double *value,
+                  char (*labels)[160])
+{
+	struct text csv = {0}, svg = {0};
+	FILE *f = open_memstream(&csv.bytes, &csv.len);
+	const struct sweep_trial *first = &plan->trials[0];
+	if (f) {
+		fputs(s->reruns ? "stage,optimizer,config" : "config", f);
+		for (int v = 0; v < first->nvalues; v++)
+			if (strcmp(first->values[v].key, "seed") != 0)
+				fprintf(f, ",%s", first->values[v].key);
+		fprintf(f, ",n,mean,std,min,max,p_vs_best\n");
+	}
+	int nranked = search_table(f, s, plan, c, labels);
+	struct config_summary *r = c + plan->nconfigs;
+	int rranked = rerun_table(f, s, plan, r, nreruns, labels + plan->nconfigs);
 	int status = write_whole(s, "summary.csv", f, &csv);
 	FILE *plot = open_memstream(&svg.bytes, &svg.len);
-	if (plot && strip_plot(plot, s, plan, c, nranked, value, labels) != 0) {
+	if (plot && strip_plot(plot, s, plan, c, nranked, r, rranked, value, labels,
+	                       labels + plan->nconfigs) != 0) {
 		fclose(plot); /* said by write_whole as out of memory */
 		plot = NULL;
 	}
 	return write_whole(s, "summary.svg", plot, &svg) == RUN_OK ? status : RUN_INPUT;
 }
 
-/* summary.csv, summary.svg and the ranked table, from the outcomes out of every trial
+/* summary.csv, summary.svg and the ranked tables, from the outcomes out of every trial
  * (rows made with the current settings). */
 static int summarize(const struct sweep_run *w, const struct outcome *out)
 {
 	const struct sweep_plan *plan = w->plan;
+	int nreruns = w->s->reruns ? (plan->ntrials - plan->nsearch) / w->s->reruns : 0;
+	int groups = plan->nconfigs + nreruns;
 	double *value = calloc((size_t)plan->ntrials, sizeof *value);
 	double *group = calloc((size_t)plan->ntrials, sizeof *group);
-	struct config_summary *c = calloc((size_t)plan->nconfigs, sizeof *c);
-	char (*labels)[160] = calloc((size_t)plan->nconfigs, sizeof *labels);
+	struct config_summary *c = calloc((size_t)groups, sizeof *c);
+	char (*labels)[160] = calloc((size_t)groups, sizeof *labels);
 	int status = value && group && c && labels ? RUN_OK : RUN_INPUT;
 	if (status == RUN_OK) {
 		for (int t = 0; t < plan->ntrials; t++) /* the points of ranked configurations */
 			value[t] = out[t].metric;
-		gather(w->s, plan, out, group, c);
+		gather(w->s, plan, out, group, c, 0, plan->nconfigs);
 		qsort(c, (size_t)plan->nconfigs, sizeof *c, compare_configs);
-		status = report(w->s, plan, c, value, labels);
+		gather(w->s, plan, out, group, c + plan->nconfigs, plan->nconfigs, nreruns);
+		qsort(c + plan->nconfigs, (size_t)nreruns, sizeof *c, compare_configs);
+		status = report(w->s, plan, c, nreruns, value, labels);
 	}
 	free(value);
 	free(group);
@@ -837,6 +1060,24 @@ static void command_text(const char *file, const struct sweep_options *o, const 
 	snprintf(buf, size, "descent sweep %s%s%s", file, extra, o->again ? o->again : "");
 }
 
+/* The outcomes of every trial (capacity of them), the reruns planned first when the
+ * search is complete and they are not yet; NULL when memory runs out (said). */
+static struct outcome *read_all(const struct sweep_run *w)
+{
+	struct outcome *out = calloc((size_t)w->capacity, sizeof *out);
+	if (out) {
+		read_outcomes(w->store, w->plan, w->hash, w->s->metric, out);
+		if (w->plan->ntrials == w->plan->nsearch && plan_reruns(w, out) != 0) {
+			free(out);
+			out = NULL;
+		} else if (w->plan->ntrials > w->plan->nsearch)
+			read_outcomes(w->store, w->plan, w->hash, w->s->metric, out);
+	}
+	if (!out)
+		fprintf(stderr, "descent sweep: out of memory\n");
+	return out;
+}
+
 /* After this process's trials: when every trial of the whole sweep has a row, the ranked
  * table and summary files (they are final); else a line that says how many trials of the
  * whole sweep have results and which have none, and no table (a shard's partial counts
@@ -844,11 +1085,10 @@ static void command_text(const char *file, const struct sweep_options *o, const 
 static int finish(const struct sweep_run *w, const struct sweep_options *o)
 {
 	const struct sweep_plan *plan = w->plan;
-	struct outcome *out = calloc((size_t)plan->ntrials, sizeof *out);
 	char missing[200], shard[64] = "", command[8400];
+	struct outcome *out = read_all(w);
 	if (!out)
 		return RUN_INPUT;
-	read_outcomes(w->store, plan, w->hash, w->s->metric, out);
 	int n = list_missing(plan, out, missing, sizeof missing), status = RUN_OK;
 	if (n == 0) {
 		status = summarize(w, out);
@@ -861,6 +1101,10 @@ static int finish(const struct sweep_run *w, const struct sweep_options *o)
 		       w->s->train->str ? w->s->train->str : "train", shard, plan->ntrials - n,
 		       plan->ntrials, plan->ntrials == 1 ? "" : "s", plan->ntrials - n == 1 ? "has"
 		       : "have", missing, command);
+		if (w->s->reruns && plan->ntrials == plan->nsearch)
+			printf("then the best configuration of each optimizer runs again with %d new "
+			       "seed%s (rerun_best), once every trial of the search has a row\n",
+			       w->s->reruns, w->s->reruns == 1 ? "" : "s");
 	}
 	free(out);
 	return status;
@@ -871,11 +1115,10 @@ static int finish(const struct sweep_run *w, const struct sweep_options *o)
 static int summary_only(const struct sweep_run *w, const struct sweep_options *o)
 {
 	const struct sweep_plan *plan = w->plan;
-	struct outcome *out = calloc((size_t)plan->ntrials, sizeof *out);
 	char missing[200], command[8400];
+	struct outcome *out = read_all(w);
 	if (!out)
 		return RUN_INPUT;
-	read_outcomes(w->store, plan, w->hash, w->s->metric, out);
 	int n = list_missing(plan, out, missing, sizeof missing), status;
 	if (n == 0) {
 		status = summarize(w, out);
@@ -886,43 +1129,88 @@ static int summary_only(const struct sweep_run *w, const struct sweep_options *o
 		        "shards that hold them; rows made with other --set values do not count)\n",
 		        w->store->results, n, plan->ntrials, plan->ntrials == 1 ? "" : "s",
 		        n == 1 ? "has" : "have", missing, command);
+		if (w->s->reruns && plan->ntrials == plan->nsearch)
+			fprintf(stderr, "descent sweep: the reruns of the best configuration of each "
+			        "optimizer (rerun_best = %d) follow once every trial of the search has a "
+			        "row\n", w->s->reruns);
 		status = RUN_INPUT;
 	}
 	free(out);
 	return status;
 }
 
-/* `--list`: each trial of the sweep (of the shard, with --shard) with its configuration,
- * seed and values, then their count; runs nothing. */
-static void list_trials(const struct sweep_setup *s, const struct sweep_plan *plan,
-                        const struct sweep_options *o)
+/* --list's line of trial t. */
+static void list_trial(const struct sweep_setup *s, const struct sweep_trial *trial)
 {
 	const struct ast *base = ast_value(s->train, "seed");
-	char base_seed[64], values[512], fields[2048];
-	int listed = 0;
+	char base_seed[64], values[512], fields[2048], text[600];
+	const char *seed = base_seed;
 	snprintf(base_seed, sizeof base_seed, "%.17g", base && base->kind == AST_NUM ? base->num : 0);
-	printf("trial  config  seed  values\n");
-	for (int t = 0; t < plan->ntrials; t++) {
-		const struct sweep_trial *trial = &plan->trials[t];
-		const char *seed = base_seed;
-		char text[600];
-		if (!sweep_in_shard(t, o->shard, o->shards))
-			continue;
-		for (int v = 0; v < trial->nvalues; v++)
-			if (strcmp(trial->values[v].key, "seed") == 0) {
-				value_text(trial->values[v].value, text, sizeof text, false);
-				seed = text;
+	for (int v = 0; v < trial->nvalues; v++)
+		if (strcmp(trial->values[v].key, "seed") == 0) {
+			value_text(trial->values[v].value, text, sizeof text, false);
+			seed = text;
+		}
+	config_values(trial, values, sizeof values, fields, sizeof fields);
+	printf("%5d  %6d  %4s  %s\n", trial->index, trial->config, seed, values);
+}
+
+/* --list's lines on the reruns: those planned (of the shard), or what follows the search
+ * until it is complete. */
+static int list_reruns(const struct sweep_setup *s, const struct sweep_plan *plan,
+                       const struct sweep_options *o)
+{
+	const char *kinds[MAX_KINDS];
+	int nkinds = search_kinds(s, plan, kinds), listed = 0;
+	if (plan->ntrials > plan->nsearch) {
+		printf("reruns (rerun_best = %d): the best configuration of each optimizer, new seeds\n",
+		       s->reruns);
+		for (int t = plan->nsearch; t < plan->ntrials; t++)
+			if (sweep_in_shard(t, o->shard, o->shards)) {
+				list_trial(s, &plan->trials[t]);
+				listed++;
 			}
-		config_values(trial, values, sizeof values, fields, sizeof fields);
-		printf("%5d  %6d  %4s  %s\n", t, trial->config, seed, values);
-		listed++;
+		return listed;
 	}
+	printf("then %d rerun trials (rerun_best = %d) follow the search, numbered from %d: the "
+	       "best configuration of each of the %d optimizer%s (", s->reruns * nkinds, s->reruns,
+	       plan->nsearch, nkinds, nkinds == 1 ? "" : "s");
+	for (int i = 0; i < nkinds; i++)
+		printf("%s%s", i ? ", " : "", kinds[i]);
+	printf(") with seeds %.17g..%.17g; they are listed once every trial of the search has a "
+	       "row\n", first_rerun_seed(plan), first_rerun_seed(plan) + s->reruns - 1);
+	return 0;
+}
+
+/* `--list`: each trial of the sweep (of the shard, with --shard) with its configuration,
+ * seed and values, then their count; with rerun_best, the reruns (planned when the
+ * search is complete: w's store is then open, else NULL); runs nothing. */
+static void list_trials(const struct sweep_run *w, const struct sweep_options *o)
+{
+	const struct sweep_setup *s = w->s;
+	const struct sweep_plan *plan = w->plan;
+	int listed = 0;
+	printf("trial  config  seed  values\n");
+	for (int t = 0; t < plan->nsearch; t++)
+		if (sweep_in_shard(t, o->shard, o->shards)) {
+			list_trial(s, &plan->trials[t]);
+			listed++;
+		}
+	if (s->reruns && w->store)
+		free(read_all(w));
+	if (s->reruns)
+		listed += list_reruns(s, plan, o);
+	char reruns[80] = "";
+	if (plan->ntrials > plan->nsearch)
+		snprintf(reruns, sizeof reruns, " (%d of the search, %d reruns)", plan->nsearch,
+		         plan->ntrials - plan->nsearch);
 	if (o->shards > 1)
-		printf("%d of %d trials (shard %d/%d), %d configuration%s\n", listed, plan->ntrials,
-		       o->shard, o->shards, plan->nconfigs, plan->nconfigs == 1 ? "" : "s");
+		printf("%d of %d trials%s (shard %d/%d), %d configuration%s\n", listed, plan->ntrials,
+		       reruns, o->shard, o->shards, plan->nconfigs, plan->nconfigs == 1 ? "" : "s");
 	else
-		printf("%d trial%s, %d configuration%s\n", plan->ntrials, plan->ntrials == 1 ? "" : "s",
-		       plan->nconfigs, plan->nconfigs == 1 ? "" : "s");
+		printf("%d trial%s%s, %d configuration%s\n", plan->ntrials,
+		       plan->ntrials == 1 ? "" : "s", reruns, plan->nconfigs,
+		       plan->nconfigs == 1 ? "" : "s");
 }
 
 /* ---- the sweep ---- */
@@ -1062,9 +1350,10 @@ static int move_found_rows(const struct sweep_run *w, const struct sweep_options
 
 /* Reads which trials results.csv holds with their current settings (done), having moved
  * the rows found under another number to their trial's, and says, when it held any row,
- * how many of this shard's trials are reused, rerun because their settings changed, and
- * new. */
-static void read_done(const struct sweep_run *w, const struct sweep_options *o, bool *done)
+ * how many of this shard's trials from number from on (the search's, 0, or the reruns')
+ * are reused, rerun because their settings changed, and new. */
+static void read_done(const struct sweep_run *w, const struct sweep_options *o, int from,
+                      bool *done)
 {
 	struct sweep_rows rows;
 	int ntrials = w->plan->ntrials, reused = 0, changed = 0, fresh = 0, moved = 0;
@@ -1087,7 +1376,7 @@ static void read_done(const struct sweep_run *w, const struct sweep_options *o, 
 		else if (t < ntrials)
 			stale[t] = 1;
 	}
-	for (int t = 0; t < ntrials; t++)
+	for (int t = from; t < ntrials; t++)
 		if (sweep_in_shard(t, o->shard, o->shards)) {
 			reused += done[t];
 			changed += !done[t] && stale[t];
@@ -1097,10 +1386,10 @@ static void read_done(const struct sweep_run *w, const struct sweep_options *o, 
 	if (moved)
 		snprintf(renumbered, sizeof renumbered, " (%d found under another number and "
 		         "renumbered, with %s files)", moved, moved == 1 ? "its" : "their");
-	if (rows.n > 0)
-		fprintf(stderr, "sweep: %d trial%s reused from %s%s, %d rerun because %s settings "
-		        "changed, %d new\n", reused, reused == 1 ? "" : "s", w->store->results,
-		        renumbered, changed, changed == 1 ? "its" : "their", fresh);
+	if (rows.n > 0 && (from == 0 || reused + changed > 0)) /* reruns: the search's rows */
+		fprintf(stderr, "sweep: %d %strial%s reused from %s%s, %d rerun because %s settings "
+		        "changed, %d new\n", reused, from ? "rerun " : "", reused == 1 ? "" : "s",
+		        w->store->results, renumbered, changed, changed == 1 ? "its" : "their", fresh);
 	store_rows_free(&rows);
 	free(stale);
 }
@@ -1144,6 +1433,161 @@ static void report_failed(const struct failure *failures, int n)
 	fprintf(stderr, "%s); the message column of results.csv says why\n", rows > 10 ? ", ..." : "");
 }
 
+/* The worker processes of this run and what they did. */
+struct pool {
+	struct worker *workers;   /* (jobs) */
+	bool *done;               /* (capacity) the trial has its row */
+	int *skipped;             /* (capacity) trials another process was running */
+	struct failure *failures; /* (capacity + 1) */
+	int running, finished, pending, nskipped, elsewhere, failed;
+	bool cannot_fork, no_row;
+	double start;
+};
+
+/* Runs this shard's trials from number from on that have no row, jobs at once, until
+ * they end or the sweep is interrupted. */
+static void run_trials(const struct sweep_run *w, const struct sweep_options *o,
+                       struct pool *p, int from)
+{
+	const struct sweep_plan *plan = w->plan;
+	for (int t = from; t < plan->ntrials || p->running > 0;) {
+		bool stopping = o->interrupt && *o->interrupt;
+		if (stopping)
+			stop_workers(p->workers, o->jobs);
+		if (!stopping && t < plan->ntrials
+		    && (p->done[t] || !sweep_in_shard(t, o->shard, o->shards))) {
+			t++;
+			continue;
+		}
+		if (!stopping && t < plan->ntrials && p->running < o->jobs) {
+			pid_t pid = fork();
+			if (pid == 0) {
+				signal(SIGINT, SIG_DFL); /* a worker dies of them at once */
+				signal(SIGTERM, SIG_DFL);
+				_exit(run_trial(w, &plan->trials[t]));
+			}
+			if (pid < 0 && p->running == 0) { /* no worker to wait for before trying again */
+				fprintf(stderr, "descent sweep: cannot start a worker: %s\n", strerror(errno));
+				p->cannot_fork = true;
+				break;
+			}
+			if (pid > 0) { /* else: try trial t again once a worker has ended */
+				p->running += add_worker(p->workers, o->jobs, pid, t);
+				t++;
+				continue;
+			}
+		}
+		if (p->running == 0)
+			break;
+		int how;
+		pid_t ended = wait(&how);
+		if (ended > 0) {
+			int trial = remove_worker(p->workers, o->jobs, ended), code = WIFEXITED(how)
+				? WEXITSTATUS(how) : -1;
+			p->running--;
+			if (code == WORKER_CLAIMED)
+				p->skipped[p->nskipped++] = trial;
+			p->elsewhere += code == WORKER_DONE;
+			p->no_row |= code == WORKER_NO_ROW;
+			if (code == RUN_INPUT || !WIFEXITED(how)) /* its row says failed, or it died */
+				p->failures[p->failed++] = (struct failure){trial, WIFEXITED(how) ? 0
+					: WIFSIGNALED(how) ? WTERMSIG(how) : -1};
+			p->finished += WIFEXITED(how) && code != WORKER_CLAIMED && code != WORKER_DONE;
+			if (!o->quiet && !stopping)
+				progress(w, p->finished, p->finished + p->nskipped + p->elsewhere, p->running,
+				         p->pending, now() - p->start);
+		}
+	}
+}
+
+/* Once the search is complete (this run may have completed it), plans the reruns and
+ * runs this shard's share of them. false when memory runs out (said). */
+static bool run_reruns(const struct sweep_run *w, const struct sweep_options *o,
+                       struct pool *p)
+{
+	const struct sweep_plan *plan = w->plan;
+	struct outcome *out = read_all(w);
+	free(out);
+	if (!out)
+		return false;
+	if (plan->ntrials == plan->nsearch)
+		return true; /* the search is incomplete, or no optimizer has a ranked configuration */
+	read_done(w, o, plan->nsearch, p->done);
+	int mine = 0;
+	for (int t = plan->nsearch; t < plan->ntrials; t++)
+		if (!p->done[t] && sweep_in_shard(t, o->shard, o->shards))
+			mine++;
+	p->pending += mine;
+	if (mine > 0 && !o->quiet)
+		fprintf(stderr, "sweep: the search is complete; %d trial%s rerun%s the best "
+		        "configuration of each optimizer with new seeds (rerun_best = %d)\n", mine,
+		        mine == 1 ? "" : "s", mine == 1 ? "s" : "", w->s->reruns);
+	run_trials(w, o, p, plan->nsearch);
+	return true;
+}
+
+/* Says how this run was interrupted and which command runs the rest. */
+static void report_interrupted(const struct sweep_run *w, const struct sweep_options *o,
+                               const struct pool *p)
+{
+	char shard[64] = "", command[8400];
+	if (o->shards > 1)
+		snprintf(shard, sizeof shard, " --shard %d/%d", o->shard, o->shards);
+	command_text(w->file, o, shard, command, sizeof command);
+	fprintf(stderr, "%ssweep interrupted: %d of %d trials of this run finished (rows of "
+	        "%s); %s runs the rest\n", isatty(STDERR_FILENO) ? "\r\033[K" : "",
+	        p->finished, p->pending, w->store->results, command);
+}
+
+/* The trials the plan can grow to: the search's and N reruns per optimizer kind. */
+static int plan_capacity(const struct sweep_setup *s, const struct sweep_plan *plan)
+{
+	const char *kinds[MAX_KINDS];
+	return plan->nsearch + (s->reruns ? s->reruns * search_kinds(s, plan, kinds) : 0);
+}
+
+/* The sweep once its store is open: --list, --summary, or the trials and the summary. */
+static int sweep_stages(struct sweep_run *w, const struct sweep_options *o)
+{
+	if (o->list) {
+		list_trials(w, o);
+		return RUN_OK;
+	}
+	if (o->summary)
+		return summary_only(w, o);
+	struct pool p = {.workers = calloc((size_t)o->jobs, sizeof *p.workers),
+	                 .done = calloc((size_t)w->capacity, sizeof *p.done),
+	                 .skipped = calloc((size_t)w->capacity, sizeof *p.skipped),
+	                 .failures = calloc((size_t)w->capacity + 1, sizeof *p.failures)};
+	int status = RUN_INPUT;
+	if (p.workers && p.done && p.skipped && p.failures) {
+		read_done(w, o, 0, p.done);
+		for (int t = 0; t < w->plan->ntrials; t++)
+			p.pending += !p.done[t] && sweep_in_shard(t, o->shard, o->shards);
+		fflush(NULL);
+		p.start = now();
+		run_trials(w, o, &p, 0);
+		bool interrupted = o->interrupt && *o->interrupt;
+		bool planned = interrupted || p.cannot_fork || w->s->reruns == 0 || run_reruns(w, o, &p);
+		interrupted = o->interrupt && *o->interrupt;
+		if (interrupted) {
+			report_interrupted(w, o, &p);
+			status = RUN_INTERRUPTED;
+		} else {
+			report_skipped(w, p.skipped, p.nskipped);
+			status = finish(w, o);
+			report_failed(p.failures, p.failed);
+			if (p.cannot_fork || p.no_row || p.failed > 0 || !planned)
+				status = RUN_INPUT;
+		}
+	}
+	free(p.workers);
+	free(p.done);
+	free(p.skipped);
+	free(p.failures);
+	return status;
+}
+
 int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
               const struct sweep_options *o, struct diag *d)
 {
@@ -1153,122 +1597,40 @@ int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
 	int status = setup(file, tree, &s);
 	if (status != RUN_OK || sweep_expand(s.sweep, &plan, d) != 0)
 		return RUN_INPUT;
-	if (o->list) {
-		list_trials(&s, &plan, o);
+	const struct ast *base = ast_value(s.train, "seed");
+	if (s.reruns && sweep_add_seed(&plan, base && base->kind == AST_NUM ? base->num : 0) != 0) {
 		sweep_free(&plan);
-		return RUN_OK;
+		return RUN_INPUT;
 	}
 	char header[8192], results[8400];
 	int hash_column = header_text(&plan.trials[0], s.columns, header, sizeof header);
 	snprintf(results, sizeof results, "%s/results.csv", s.out);
-	if (o->summary && access(results, F_OK) != 0) {
+	bool ran = access(results, F_OK) == 0;
+	if (o->summary && !ran) {
 		fprintf(stderr, "descent sweep: %s: %s; no summary before the sweep has run (its "
 		        "rows go there)\n", results, strerror(errno));
 		sweep_free(&plan);
 		return RUN_INPUT;
 	}
-	uint64_t *hash = calloc((size_t)plan.ntrials, sizeof *hash);
-	bool *done = calloc((size_t)plan.ntrials, sizeof *done);
-	int *skipped = calloc((size_t)plan.ntrials, sizeof *skipped);
-	if (!hash || !done || !skipped || store_open(&store, s.out, header, hash_column) != 0) {
-		free(hash);
-		free(done);
-		free(skipped);
+	struct sweep_run w = {file, tree, unfolded, &s, &plan, NULL, NULL,
+	                      run_threads(run_cpus(), o->jobs), plan_capacity(&s, &plan)};
+	if (o->list && !(s.reruns && ran)) { /* nothing to read: no folder made */
+		list_trials(&w, o);
+		sweep_free(&plan);
+		return RUN_OK;
+	}
+	w.hash = calloc((size_t)w.capacity, sizeof *w.hash);
+	if (!w.hash || store_open(&store, s.out, header, hash_column) != 0) {
+		free(w.hash);
 		sweep_free(&plan);
 		return RUN_INPUT;
 	}
+	w.store = &store;
 	for (int t = 0; t < plan.ntrials; t++)
-		hash[t] = trial_hash(file, tree, &s, &plan.trials[t]);
-	int running = 0, finished = 0, pending = 0;
-	struct sweep_run w = {file, tree, unfolded, &s, &plan, hash, &store,
-	                      run_threads(run_cpus(), o->jobs)};
-	if (o->summary) {
-		status = summary_only(&w, o);
-		store_close(&store);
-		free(hash);
-		free(done);
-		free(skipped);
-		sweep_free(&plan);
-		return status;
-	}
-	read_done(&w, o, done);
-	for (int t = 0; t < plan.ntrials; t++)
-		pending += !done[t] && sweep_in_shard(t, o->shard, o->shards);
-	fflush(NULL);
-	double start = now();
-	struct worker *workers = calloc((size_t)o->jobs, sizeof *workers);
-	bool cannot_fork = false, no_row = false;
-	int nskipped = 0, elsewhere = 0, failed = 0;
-	struct failure *failures = calloc((size_t)plan.ntrials + 1, sizeof *failures);
-	for (int t = 0; workers && (t < plan.ntrials || running > 0);) {
-		bool stopping = o->interrupt && *o->interrupt;
-		if (stopping)
-			stop_workers(workers, o->jobs);
-		if (!stopping && t < plan.ntrials && (done[t] || !sweep_in_shard(t, o->shard, o->shards))) {
-			t++;
-			continue;
-		}
-		if (!stopping && t < plan.ntrials && running < o->jobs) {
-			pid_t pid = fork();
-			if (pid == 0) {
-				signal(SIGINT, SIG_DFL); /* a worker dies of them at once */
-				signal(SIGTERM, SIG_DFL);
-				_exit(run_trial(&w, &plan.trials[t]));
-			}
-			if (pid < 0 && running == 0) { /* no worker to wait for before trying again */
-				fprintf(stderr, "descent sweep: cannot start a worker: %s\n", strerror(errno));
-				cannot_fork = true;
-				break;
-			}
-			if (pid > 0) { /* else: try trial t again once a worker has ended */
-				running += add_worker(workers, o->jobs, pid, t);
-				t++;
-				continue;
-			}
-		}
-		if (running == 0)
-			break;
-		int how;
-		pid_t ended = wait(&how);
-		if (ended > 0) {
-			int trial = remove_worker(workers, o->jobs, ended), code = WIFEXITED(how)
-				? WEXITSTATUS(how) : -1;
-			running--;
-			if (code == WORKER_CLAIMED)
-				skipped[nskipped++] = trial;
-			elsewhere += code == WORKER_DONE;
-			no_row |= code == WORKER_NO_ROW;
-			if (failures && (code == RUN_INPUT || !WIFEXITED(how))) /* its row says failed, */
-				failures[failed++] = (struct failure){trial, WIFEXITED(how) ? 0 /* or it died */
-					: WIFSIGNALED(how) ? WTERMSIG(how) : -1};
-			finished += WIFEXITED(how) && code != WORKER_CLAIMED && code != WORKER_DONE;
-			if (!o->quiet && !stopping)
-				progress(&w, finished, finished + nskipped + elsewhere, running, pending,
-				         now() - start);
-		}
-	}
-	free(workers);
-	if (o->interrupt && *o->interrupt) {
-		char shard[64] = "", command[8400];
-		if (o->shards > 1)
-			snprintf(shard, sizeof shard, " --shard %d/%d", o->shard, o->shards);
-		command_text(file, o, shard, command, sizeof command);
-		fprintf(stderr, "%ssweep interrupted: %d of %d trials of this run finished (rows of "
-		        "%s); %s runs the rest\n", isatty(STDERR_FILENO) ? "\r\033[K" : "",
-		        finished, pending, store.results, command);
-		status = RUN_INTERRUPTED;
-	} else {
-		report_skipped(&w, skipped, nskipped);
-		status = finish(&w, o);
-		report_failed(failures, failed);
-		if (cannot_fork || !workers || no_row || failed > 0 || !failures)
-			status = RUN_INPUT;
-	}
-	free(failures);
+		w.hash[t] = trial_hash(file, tree, &s, &plan.trials[t]);
+	status = sweep_stages(&w, o);
 	store_close(&store);
-	free(hash);
-	free(done);
-	free(skipped);
+	free(w.hash);
 	sweep_free(&plan);
 	(void)d;
 	return status;

@@ -104,7 +104,7 @@ int sweep_expand(const struct ast *sweep, struct sweep_plan *plan, struct diag *
 	plan->trials = calloc((size_t)total, sizeof *plan->trials);
 	if (!plan->trials)
 		return -1;
-	plan->ntrials = (int)total;
+	plan->ntrials = plan->nsearch = (int)total;
 	plan->nconfigs = (int)(draws * (grid / seeds));
 	for (int64_t t = 0; t < total; t++) {
 		struct sweep_trial *trial = &plan->trials[t];
@@ -148,6 +148,76 @@ void sweep_free(struct sweep_plan *plan)
 	}
 	free(plan->trials);
 	*plan = (struct sweep_plan){0};
+}
+
+int sweep_rerun_count(const struct ast *sweep)
+{
+	const struct ast *n = ast_value(sweep, "rerun_best");
+	return n && n->kind == AST_NUM ? (int)n->num : 0;
+}
+
+/* Appends the value key = value to trial t (value owned by it from then on); 0 or -1. */
+static int add_value(struct sweep_trial *t, const char *key, struct ast *value)
+{
+	struct sweep_value *grown = value ? realloc(t->values, ((size_t)t->nvalues + 1)
+	                                            * sizeof *grown) : NULL;
+	if (!grown) {
+		ast_free(value);
+		return -1;
+	}
+	t->values = grown;
+	t->values[t->nvalues++] = (struct sweep_value){key, value};
+	return 0;
+}
+
+int sweep_add_seed(struct sweep_plan *plan, double seed)
+{
+	for (int t = 0; t < plan->ntrials; t++) {
+		bool has = false;
+		for (int v = 0; v < plan->trials[t].nvalues; v++)
+			has |= strcmp(plan->trials[t].values[v].key, "seed") == 0;
+		if (!has && add_value(&plan->trials[t], "seed", ast_num((struct loc){0}, seed)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Trial `to` as a copy of trial from's values with the seed replaced; 0 or -1. */
+static int copy_with_seed(const struct sweep_trial *from, struct sweep_trial *to, double seed)
+{
+	to->values = calloc((size_t)from->nvalues + 1, sizeof *to->values);
+	if (!to->values)
+		return -1;
+	for (int v = 0; v < from->nvalues; v++) {
+		const struct sweep_value *x = &from->values[v];
+		bool is_seed = strcmp(x->key, "seed") == 0;
+		struct ast *value = is_seed ? ast_num(x->value->loc, seed)
+			: schema_copy_at(x->value, x->value->loc);
+		if (!value)
+			return -1;
+		to->values[to->nvalues++] = (struct sweep_value){x->key, value};
+	}
+	return 0;
+}
+
+int sweep_add_reruns(struct sweep_plan *plan, const int *best, int nbest, int n,
+                     double first_seed)
+{
+	int had = plan->ntrials, total = had + nbest * n;
+	struct sweep_trial *grown = realloc(plan->trials, ((size_t)total + 1) * sizeof *grown);
+	if (!grown)
+		return -1;
+	plan->trials = grown;
+	for (int i = 0; i < nbest; i++)
+		for (int r = 0; r < n; r++) {
+			struct sweep_trial *t = &plan->trials[plan->ntrials];
+			*t = (struct sweep_trial){.index = plan->ntrials, .config = plan->nconfigs + i,
+			                          .searched = plan->trials[best[i]].config};
+			plan->ntrials++; /* freed with the plan, even half made */
+			if (copy_with_seed(&plan->trials[best[i]], t, first_seed + r) != 0)
+				return -1;
+		}
+	return 0;
 }
 
 bool sweep_in_shard(int index, int shard, int shards)

@@ -1,7 +1,9 @@
 /* sweep_plot.h — summary.svg, the picture of a sweep: the metric of every trial by
  * configuration (a strip plot over seeds, best first, the mean as a bar) beside the
  * per-epoch curve of that metric in every trial's log, coloured by configuration, and one
- * legend under both.
+ * legend under both; with reruns (rerun_best), a row under them: each optimizer's best
+ * configuration over the new seeds, every seed a point, its mean a bar and its range a
+ * line, with a legend of its own.
  *
  * For: run_sweep.c's summary. Not for: ranking or statistics (run_sweep.c, stats.h).
  */
@@ -26,6 +28,10 @@ struct sweep_plot {
 	bool maximize;        /* higher is better */
 	const struct sweep_plot_config *configs; /* (nconfigs) ranked, the best first */
 	int nconfigs;
+	const struct sweep_plot_config *reruns; /* (nreruns) each optimizer's rerun, the best
+	                                         * first; none without rerun_best */
+	int nreruns;
+	int rerun_seeds;      /* rerun_best's N */
 };
 
 /* Draws the picture (plot is a const struct sweep_plot *: the shape out_write_atomic

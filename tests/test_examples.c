@@ -47,6 +47,11 @@ Test(examples, teaching_files_run_and_write_the_committed_traces)
 		cr_assert_not_null(mkdtemp(dir));
 		snprintf(copy, sizeof copy, "%s/example.nn", dir);
 		char *text = slurp(files[i], NULL);
+		if (strstr(text, "\nsweep {")) { /* descent sweep runs it: tests/test_rerun_best.c */
+			free(text);
+			rmdir(dir);
+			continue;
+		}
 		FILE *f = fopen(copy, "w");
 		fputs(text, f);
 		fclose(f);
