@@ -891,7 +891,7 @@ static int cmd_sweep(int argc, char **argv)
 				status = usage_error("sweep", "--jobs takes a whole number from 1 to 256, "
 				                     "not '%s'", v);
 			else
-				o.jobs = (int)jobs;
+				o.jobs = (int)jobs, o.jobs_given = true;
 		} else if ((v = option_value(argc, argv, &i, "--shard"))) {
 			if (sweep_shard_parse(v, &o.shard, &o.shards, why, sizeof why) != 0)
 				status = usage_error("sweep", "%s", why);

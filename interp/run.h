@@ -55,6 +55,7 @@ int run_train_trial(const char *file, const struct ast *tree, const struct ast *
  * sets its values in and folds (so `lr = base * batch / 32` follows a swept batch). */
 struct sweep_options {
 	int jobs;           /* worker processes at once */
+	bool jobs_given;    /* --jobs: the sweep block's `jobs` does not apply */
 	int shard, shards;  /* run the trials with index ≡ shard mod shards */
 	bool quiet;         /* no progress lines */
 	bool list;          /* --list: print the trials, run nothing */

@@ -1597,6 +1597,11 @@ int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
 	int status = setup(file, tree, &s);
 	if (status != RUN_OK || sweep_expand(s.sweep, &plan, d) != 0)
 		return RUN_INPUT;
+	struct sweep_options given = *o;
+	const struct ast *jobs = ast_value(s.sweep, "jobs");
+	if (jobs && jobs->kind == AST_NUM && !o->jobs_given) /* the file's, unless --jobs */
+		given.jobs = (int)jobs->num;
+	o = &given;
 	const struct ast *base = ast_value(s.train, "seed");
 	if (s.reruns && sweep_add_seed(&plan, base && base->kind == AST_NUM ? base->num : 0) != 0) {
 		sweep_free(&plan);

@@ -493,7 +493,7 @@ const struct param schema_sweep_keys[] = {
 	{"metric", T_METRIC, .dflt_name = "max test_acc"},
 	{"trials", T_INT, .lo = 1, .hi = 1e6},
 	{"sample_seed", T_INT, .dflt = 0, .lo = 0, .hi = 9007199254740992.0},
-	{"jobs", T_INT, .lo = 1, .hi = 1024},
+	{"jobs", T_INT, .lo = 1, .hi = 256},
 	{"out", T_STR},
 	{"rerun_best", T_INT, .lo = 1, .hi = 1000},
 	{NULL},

@@ -355,6 +355,38 @@ Test(sweep, trials_write_no_checkpoint)
 	cr_expect_eq(remove_tree(dir), 0);
 }
 
+/* How many trials ran beside the first to end: its progress line's "N running" (a
+ * worker is reaped, the line printed, and only then the next started, so it is the
+ * number of workers at once less one). */
+static int running_beside_the_first(const char *nn, const char *jobs)
+{
+	char *err;
+	const char *with[] = {"sweep", "--jobs", jobs, nn, NULL}, *without[] = {"sweep", nn, NULL};
+	cr_assert_eq(run_descent(jobs ? with : without, NULL, NULL, &err), 0, "%s", err);
+	const char *line = strstr(err, "sweep: 1 done, ");
+	int running = line ? atoi(line + strlen("sweep: 1 done, ")) : -1;
+	free(err);
+	return running;
+}
+
+Test(sweep, the_blocks_jobs_runs_that_many_trials_at_once_unless_jobs_is_given)
+{
+	char dir[64], nn[128];
+	sweep_scratch(dir, 1, "0.01, 0.02", 3, nn);
+	char *text = slurp(nn, NULL), *at = text ? strstr(text, " metric = ") : NULL;
+	cr_assert(at);
+	char changed[2048];
+	snprintf(changed, sizeof changed, "%.*s jobs = 3\n%s", (int)(at - text), text, at);
+	free(text);
+	cr_assert_eq(write_text(nn, changed), 0);
+	cr_expect_eq(running_beside_the_first(nn, NULL), 2, "jobs = 3: two beside the first");
+	char results[160];
+	snprintf(results, sizeof results, "%s/runs/s-sweep", dir);
+	cr_assert_eq(remove_tree(results), 0);
+	cr_expect_eq(running_beside_the_first(nn, "1"), 0, "--jobs 1 wins over the file's jobs");
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
 Test(sweep, warns_of_a_set_value_the_sweep_replaces)
 {
 	char dir[64], nn[128], *err;
