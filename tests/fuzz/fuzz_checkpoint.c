@@ -18,6 +18,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static struct net net;
 static const struct checkpoint_id id = {"descent fuzz", "t", "0", "train t {}", "avx2"};
+/* the same run with clip, stop or save_best: its checkpoint has a track tensor */
+static const struct checkpoint_id tracked = {"descent fuzz", "t", "0", "train t {}", "avx2",
+                                             true};
 
 static void build(void)
 {
@@ -65,6 +68,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct train_metrics m[3];
 	struct checkpoint_found found;
 	checkpoint_load(path, &net, m, 3, &found, &id, err, sizeof err);
+	checkpoint_load(path, &net, m, 3, &found, &tracked, err, sizeof err);
+	net.targets = 3; /* a regression run's checkpoint: its fits tensor */
+	checkpoint_load(path, &net, m, 3, &found, &tracked, err, sizeof err);
+	net.targets = 0;
 	checkpoint_load_weights(path, &net, err, sizeof err);
 	struct st_meta *meta;
 	int n;
