@@ -19,15 +19,19 @@ void k_adam_f32_ref(const struct k_adam *p, float *restrict theta, const float *
 	}
 }
 
+/* Called by the update's threads: the choice is read and written atomically (two threads
+ * that both choose store the same kernel). */
 k_adam_fn *k_adam_f32(void)
 {
 	static k_adam_fn *chosen;
-	if (!chosen) {
+	k_adam_fn *kernel = __atomic_load_n(&chosen, __ATOMIC_ACQUIRE);
+	if (!kernel) {
 		const char *want = getenv("DESCENT_KERNELS");
 		bool portable = want && strcmp(want, "portable") == 0;
 		__builtin_cpu_init();
-		chosen = !portable && __builtin_cpu_supports("avx2") ? k_adam_f32_avx2
+		kernel = !portable && __builtin_cpu_supports("avx2") ? k_adam_f32_avx2
 		                                                     : k_adam_f32_ref;
+		__atomic_store_n(&chosen, kernel, __ATOMIC_RELEASE);
 	}
-	return chosen;
+	return kernel;
 }
