@@ -118,7 +118,8 @@ static void FN(adam)(const struct optim_config *c, const struct optim_step *s,
                      REAL *restrict theta, const REAL *restrict g, STATE *st, size_t n)
 {
 	const double beta1 = s->momentum, beta2 = c->beta2, t = (double)s->t;
-	const REAL keep = (REAL)(1.0 - s->lr * c->wd), eps = (REAL)c->eps;
+	/* no decay: keep exactly 1 (even were η not finite, as the pass it replaces was skipped) */
+	const REAL keep = c->wd != 0 ? (REAL)(1.0 - s->lr * c->wd) : 1, eps = (REAL)c->eps;
 	const REAL step_size = (REAL)(c->uncorrected ? s->lr : s->lr / (1 - pow(beta1, t)));
 	const REAL correction2 = (REAL)(c->uncorrected ? 1 : sqrt(1 - pow(beta2, t)));
 	const REAL b1 = (REAL)beta1, rest1 = (REAL)(1 - beta1);
