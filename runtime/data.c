@@ -1497,6 +1497,8 @@ int data_load_csv_features(const char *path, const char *label_name, int64_t lab
 			free(copy);
 		}
 		status = t.rows == 0 ? fail(err, "%s: no data rows", path)
+			: t.columns < 1 ? fail(err, "%s:%lld: a quote is not closed", path,
+			                       (long long)t.line_numbers[0])
 			: csv_feature_rows(&t, path, csv_optional_label(&t, label_name, label_index, width),
 			                   fields, out, err);
 	}

@@ -28,6 +28,10 @@ bool dropout_keeps(const struct dropout *d, int64_t index)
 	return bits >> 11 < dropout_threshold(d);
 }
 
+/* Logits up to which cross_entropy_row (layers_impl.h) keeps each e^(z−max) for the
+ * gradient, computed once; past it, the gradient computes them again (the same values). */
+enum { CE_KEPT = 64 };
+
 #define REAL float
 #define SUFFIX f32
 #define MATMUL k_gemm

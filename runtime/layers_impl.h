@@ -227,13 +227,18 @@ void FN(batchnorm_backward)(REAL *din, REAL *dgamma, REAL *dbeta, const REAL *do
  * the gradient softmax(z) − onehot(y), times scale. */
 static double FN(cross_entropy_row)(REAL *dz, const REAL *z, int32_t y, int64_t C, double scale)
 {
-	double top = z[0], sum = 0;
+	double top = z[0], sum = 0, kept[CE_KEPT];
+	const bool keep = dz && C <= CE_KEPT;
 	for (int64_t c = 1; c < C; c++)
 		top = z[c] > top ? z[c] : top;
-	for (int64_t c = 0; c < C; c++)
-		sum += exp((double)z[c] - top);
+	for (int64_t c = 0; c < C; c++) {
+		double e = exp((double)z[c] - top);
+		if (keep)
+			kept[c] = e;
+		sum += e;
+	}
 	for (int64_t c = 0; dz && c < C; c++)
-		dz[c] = (REAL)(scale * (exp((double)z[c] - top) / sum - (c == y)));
+		dz[c] = (REAL)(scale * ((keep ? kept[c] : exp((double)z[c] - top)) / sum - (c == y)));
 	return top + log(sum) - (double)z[y];
 }
 

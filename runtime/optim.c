@@ -4,6 +4,8 @@
  * draw. */
 #include "optim.h"
 
+#include "adam.h"
+
 #include <math.h>
 
 /* NAdam's momentum coefficient μ_t = β₁(1 − ½·0.96^(t·ψ)) (Dozat 2016, as PyTorch). */
@@ -23,7 +25,9 @@ static double nadam_mu(const struct optim_config *c, double beta1, double t)
 #define REAL float
 #define SUFFIX f32
 #define SQRT sqrtf
+#define ADAM_KERNEL
 #include "optim_impl.h"
+#undef ADAM_KERNEL
 #undef REAL
 #undef SUFFIX
 #undef SQRT

@@ -107,25 +107,40 @@ static void FN(moments)(double beta1, double beta2, const REAL *restrict g, REAL
 	}
 }
 
-/* Adam: m, v as FN(moments); θ ← θ − η/(1−β₁ᵗ) · m/(√v/√(1−β₂ᵗ) + eps), with v replaced
- * by its running max under amsgrad (Reddi et al. 2018); without bias correction both
- * divisors are 1. */
+/* Adam(W) in one pass over θ, g, m, v: per element the decoupled decay θ·(1−η·wd) (1: no
+ * decay, exact), m, v as FN(moments), then θ ← θ − η/(1−β₁ᵗ) · m/(√v/√(1−β₂ᵗ) + eps), with v
+ * replaced by its running max under amsgrad (Reddi et al. 2018); without bias correction
+ * both divisors are 1. The operations of each element are those of the decay pass, the
+ * moments and the step run one after the other, in their order, so that one pass gives
+ * their bits. In float without amsgrad the pass is the kernel of kernels/adam.h
+ * (ADAM_KERNEL, defined by optim.c). */
 static void FN(adam)(const struct optim_config *c, const struct optim_step *s,
                      REAL *restrict theta, const REAL *restrict g, STATE *st, size_t n)
 {
 	const double beta1 = s->momentum, beta2 = c->beta2, t = (double)s->t;
-	const REAL eps = (REAL)c->eps;
+	/* no decay: keep exactly 1 (even were η not finite, as the pass it replaces was skipped) */
+	const REAL keep = c->wd != 0 ? (REAL)(1.0 - s->lr * c->wd) : 1, eps = (REAL)c->eps;
 	const REAL step_size = (REAL)(c->uncorrected ? s->lr : s->lr / (1 - pow(beta1, t)));
 	const REAL correction2 = (REAL)(c->uncorrected ? 1 : sqrt(1 - pow(beta2, t)));
+	const REAL b1 = (REAL)beta1, rest1 = (REAL)(1 - beta1);
+	const REAL b2 = (REAL)beta2, rest2 = (REAL)(1 - beta2);
 	REAL *restrict m = st->avg, *restrict v = st->sq, *restrict top = st->max;
-	FN(moments)(beta1, beta2, g, m, v, n);
-	if (c->amsgrad) {
-		for (size_t i = 0; i < n; i++)
-			top[i] = top[i] > v[i] ? top[i] : v[i];
-		v = top;
+#ifdef ADAM_KERNEL
+	if (!c->amsgrad) {
+		const struct k_adam p = {keep, b1, rest1, b2, rest2, -step_size, correction2, eps};
+		k_adam_f32()(&p, theta, g, m, v, n);
+		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		theta[i] += -step_size * (m[i] / (SQRT(v[i]) / correction2 + eps));
+#endif
+	for (size_t i = 0; i < n; i++) {
+		REAL kept = theta[i] * keep;
+		m[i] = m[i] * b1 + rest1 * g[i];
+		v[i] = v[i] * b2 + rest2 * g[i] * g[i];
+		REAL vi = v[i];
+		if (c->amsgrad)
+			vi = top[i] = top[i] > vi ? top[i] : vi;
+		theta[i] = kept + -step_size * (m[i] / (SQRT(vi) / correction2 + eps));
+	}
 }
 
 /* NAdam (Dozat 2016; PyTorch ≥ 2.0): m, v as FN(moments); with Π = Π_t (the scalar, which
@@ -217,7 +232,7 @@ void FN(optim_advance)(const struct optim_config *c, const struct optim_step *s,
 void FN(optim_update_part)(const struct optim_config *c, const struct optim_step *s,
                            REAL *theta, const REAL *g, STATE *st, size_t n)
 {
-	if (c->wd != 0)
+	if (c->wd != 0 && c->kind != OPT_ADAM) /* adam decays in its own pass */
 		FN(decay)(theta, n, s->lr, c->wd);
 	optim_table[c->kind].FN(update)(c, s, theta, g, st, n);
 }

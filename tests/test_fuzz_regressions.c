@@ -4,8 +4,10 @@
  * deep_unary_minus.nn overflowed the C stack before the depth limit of ast.h. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
+#include "data.h"
 #include "fold.h"
 #include "helpers.h"
 #include "parse.h"
@@ -42,4 +44,19 @@ Test(fuzz, check_file_refuses_a_tree_that_fold_reported)
 	cr_expect(!check_file(file, &d, NULL), "check_file said yes to a tree fold refused");
 	ast_free(file);
 	source_free(src);
+}
+
+/* fuzz_data found it: predict's CSV reader took the width of a header-less file from a
+ * first line whose quote never closes (-1 fields) and asked malloc for -rows floats. */
+Test(fuzz, predict_features_refuse_a_first_line_whose_quote_never_closes)
+{
+	char dir[64], path[128];
+	cr_assert(scratch_dir(dir));
+	snprintf(path, sizeof path, "%s/x.csv", dir);
+	cr_assert_eq(write_text(path, "a,b,\"kind, quoted1, 7 ,setosa\n"), 0);
+	struct dataset ds;
+	struct data_error err;
+	cr_expect_eq(data_load_csv_features(path, NULL, 0, false, 4, &ds, &err), -1);
+	cr_expect(strstr(err.message, "x.csv:1: a quote is not closed"), "%s", err.message);
+	cr_expect_eq(remove_tree(dir), 0);
 }

@@ -23,6 +23,20 @@ static int omp_in_parallel(void) { return 0; }
  * panels of NR, op(A) as M = op(A) transposed in panels of MR. The transposed case reads
  * across rows; with avx2 (the AVX2 micro-kernel's products) it goes 8×8 blocks at a time
  * (k_gemm_pack_t_avx2), to the same floats. */
+/* One whole panel of a pack that is not transposed: kc rows of `panel` (MR or NR)
+ * contiguous floats, each a copy of a size known here, which the compiler inlines (a
+ * copy of a size known only at run time was a call to memmove per row). */
+static void copy_panel(const float *src, int64_t ld, int64_t kc, int64_t panel,
+                       float *restrict out)
+{
+	if (panel == GEMM_NR)
+		for (int64_t p = 0; p < kc; p++)
+			memcpy(out + p * GEMM_NR, src + p * ld, GEMM_NR * sizeof *out);
+	else
+		for (int64_t p = 0; p < kc; p++)
+			memcpy(out + p * GEMM_MR, src + p * ld, GEMM_MR * sizeof *out);
+}
+
 static void pack(bool transposed, const float *m, int64_t ld, int64_t k0, int64_t kc,
                  int64_t j0, int64_t nc, int64_t panel, float *restrict out, bool avx2)
 {
@@ -30,6 +44,11 @@ static void pack(bool transposed, const float *m, int64_t ld, int64_t k0, int64_
 		int64_t width = nc - q < panel ? nc - q : panel;
 		if (transposed && avx2) { /* the strided case, in 8×8 blocks */
 			k_gemm_pack_t_avx2(m + (j0 + q) * ld + k0, ld, kc, width, panel, out);
+			out += kc * panel;
+			continue;
+		}
+		if (!transposed && width == panel && (panel == GEMM_NR || panel == GEMM_MR)) {
+			copy_panel(m + k0 * ld + j0 + q, ld, kc, panel, out);
 			out += kc * panel;
 			continue;
 		}

@@ -1,0 +1,38 @@
+#!/bin/sh
+# same_bits.sh — checks that two descent binaries train to the same bits (issue #13's rule
+# for speed work): the log (every field but `seconds`), the saved weights and the plot of
+# examples/digits.nn, examples/iris.nn and examples/fashion_mlp.nn (1 epoch), at
+# --threads 1 and 2.
+#   bench/same_bits.sh OLD NEW     e.g. bench/same_bits.sh /tmp/descent-base ./descent
+# Exit status 0 when all are identical, 1 otherwise (the differing files are named).
+set -u
+old=${1:?usage: same_bits.sh OLD NEW}
+new=${2:?usage: same_bits.sh OLD NEW}
+here=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+status=0
+for case in digits iris fashion_mlp; do
+	extra=
+	[ "$case" = fashion_mlp ] && extra="--set epochs=1"
+	for threads in 1 2; do
+		for side in old new; do
+			eval bin=\$$side
+			out="$tmp/$case-$threads-$side"
+			# shellcheck disable=SC2086
+			"$bin" run "$here/examples/$case.nn" --threads "$threads" --quiet $extra \
+				--set "log=\"$out.jsonl\"" --set "save=\"$out.safetensors\"" \
+				--set "plot=\"$out.svg\"" >"$out.table" 2>"$out.err" || {
+				echo "$case threads $threads: $side failed"; cat "$out.err"; status=1; }
+			sed 's/"seconds": [0-9.e+-]*//' "$out.jsonl" >"$out.log"
+		done
+		for ext in log safetensors svg; do
+			if cmp -s "$tmp/$case-$threads-old.$ext" "$tmp/$case-$threads-new.$ext"; then
+				echo "same      $case --threads $threads .$ext"
+			else
+				echo "DIFFERENT $case --threads $threads .$ext"; status=1
+			fi
+		done
+	done
+done
+exit $status
