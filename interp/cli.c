@@ -354,41 +354,28 @@ struct schedule_options {
 	const char *plot;   /* --plot, or NULL */
 };
 
-/* The value of option argv[*i] ("--name=value" or "--name value"), or NULL. */
-static const char *option_value(int argc, char **argv, int *i, const char *name)
-{
-	size_t len = strlen(name);
-	if (strncmp(argv[*i], name, len) != 0)
-		return NULL;
-	if (argv[*i][len] == '=')
-		return argv[*i] + len + 1;
-	if (argv[*i][len] != '\0' || *i + 1 >= argc)
-		return NULL;
-	return argv[++*i];
-}
-
 static int parse_schedule_options(int argc, char **argv, struct schedule_options *o)
 {
 	*o = (struct schedule_options){0};
 	bool have_lr = false, have_steps = false;
 	for (int i = 0; i < argc; i++) {
 		const char *v;
-		if ((v = option_value(argc, argv, &i, "--lr"))) {
+		if ((v = run_option_value(argc, argv, &i, "--lr"))) {
 			if (!parse_number(v, &o->lr) || o->lr <= 0)
 				return usage_error("schedule", "--lr takes a positive number, not '%s'", v);
 			have_lr = true;
-		} else if ((v = option_value(argc, argv, &i, "--steps-per-epoch"))) {
+		} else if ((v = run_option_value(argc, argv, &i, "--steps-per-epoch"))) {
 			if (!parse_number(v, &o->per_epoch) || o->per_epoch < 1
 			    || o->per_epoch != floor(o->per_epoch) || o->per_epoch > 1e9)
 				return usage_error("schedule", "--steps-per-epoch takes a whole number "
 				                   ">= 1, not '%s'", v);
-		} else if ((v = option_value(argc, argv, &i, "--steps"))) {
+		} else if ((v = run_option_value(argc, argv, &i, "--steps"))) {
 			if (!parse_number(v, &o->steps) || o->steps < 1 || o->steps != floor(o->steps)
 			    || o->steps > 1e8)
 				return usage_error("schedule", "--steps takes a whole number from 1 to "
 				                   "1e8, not '%s'", v);
 			have_steps = true;
-		} else if ((v = option_value(argc, argv, &i, "--plot"))) {
+		} else if ((v = run_option_value(argc, argv, &i, "--plot"))) {
 			o->plot = v;
 		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
 			return usage_error("schedule", "unknown option or missing value: '%s'", argv[i]);
@@ -531,14 +518,14 @@ static int cmd_run(int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		const char *v;
 		double threads;
-		if ((v = option_value(argc, argv, &i, "--set"))) {
+		if ((v = run_option_value(argc, argv, &i, "--set"))) {
 			if (overrides_add(&sets, "run", v, &d) != EXIT_OK)
 				return overrides_free(&sets), EXIT_USAGE;
 		} else if (strcmp(argv[i], "--quiet") == 0) {
 			o.quiet = true;
 		} else if (strcmp(argv[i], "--resume") == 0) {
 			o.resume = true;
-		} else if ((v = option_value(argc, argv, &i, "--threads"))) {
+		} else if ((v = run_option_value(argc, argv, &i, "--threads"))) {
 			if (!parse_number(v, &threads) || threads < 1 || threads > 1024
 			    || threads != floor(threads))
 				return usage_error("run", "--threads takes a whole number from 1 to 1024, not "
@@ -652,11 +639,11 @@ static int parse_predict_options(const char *command, int argc, char **argv,
 	*o = (struct predict_options){.command = command};
 	for (int i = 0; i < argc; i++) {
 		const char *v;
-		if ((v = option_value(argc, argv, &i, "--weights")))
+		if ((v = run_option_value(argc, argv, &i, "--weights")))
 			o->weights = v;
-		else if ((v = option_value(argc, argv, &i, "--data")))
+		else if ((v = run_option_value(argc, argv, &i, "--data")))
 			o->data_block = v;
-		else if (predict && (v = option_value(argc, argv, &i, "--out")))
+		else if (predict && (v = run_option_value(argc, argv, &i, "--out")))
 			o->out = v;
 		else if (!predict && strcmp(argv[i], "--json") == 0)
 			o->json = true;
@@ -743,12 +730,12 @@ static int cmd_explain(int argc, char **argv)
 	double lr = 0, steps = 0, per_epoch = 0;
 	for (int i = 0; i < argc; i++) {
 		int status = EXIT_OK;
-		if ((v = option_value(argc, argv, &i, "--lr"))) {
+		if ((v = run_option_value(argc, argv, &i, "--lr"))) {
 			if (!parse_number(v, &lr) || lr <= 0)
 				return usage_error("explain", "--lr takes a positive number, not '%s'", v);
-		} else if ((v = option_value(argc, argv, &i, "--steps-per-epoch"))) {
+		} else if ((v = run_option_value(argc, argv, &i, "--steps-per-epoch"))) {
 			status = explain_count("--steps-per-epoch", v, &per_epoch);
-		} else if ((v = option_value(argc, argv, &i, "--steps"))) {
+		} else if ((v = run_option_value(argc, argv, &i, "--steps"))) {
 			status = explain_count("--steps", v, &steps);
 		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
 			return usage_error("explain", "unknown option or missing value: '%s'", argv[i]);
@@ -884,15 +871,15 @@ static int cmd_sweep(int argc, char **argv)
 	for (int i = 0; status == EXIT_OK && i < argc; i++) {
 		const char *v;
 		double jobs;
-		if ((v = option_value(argc, argv, &i, "--set"))) {
+		if ((v = run_option_value(argc, argv, &i, "--set"))) {
 			status = overrides_add(&sets, "sweep", v, &d);
-		} else if ((v = option_value(argc, argv, &i, "--jobs"))) {
+		} else if ((v = run_option_value(argc, argv, &i, "--jobs"))) {
 			if (!parse_number(v, &jobs) || jobs < 1 || jobs > 256 || jobs != floor(jobs))
 				status = usage_error("sweep", "--jobs takes a whole number from 1 to 256, "
 				                     "not '%s'", v);
 			else
 				o.jobs = (int)jobs, o.jobs_given = true;
-		} else if ((v = option_value(argc, argv, &i, "--shard"))) {
+		} else if ((v = run_option_value(argc, argv, &i, "--shard"))) {
 			if (sweep_shard_parse(v, &o.shard, &o.shards, why, sizeof why) != 0)
 				status = usage_error("sweep", "%s", why);
 		} else if (strcmp(argv[i], "--quiet") == 0) {

@@ -83,41 +83,28 @@ static bool positive(const char *text, double *out)
 	return *text && !*end && errno == 0 && isfinite(*out) && *out > 0;
 }
 
-/* The value of option argv[*i] ("--name=value" or "--name value"), or NULL. */
-static const char *value_of(int argc, char **argv, int *i, const char *name)
-{
-	size_t len = strlen(name);
-	if (strncmp(argv[*i], name, len) != 0)
-		return NULL;
-	if (argv[*i][len] == '=')
-		return argv[*i] + len + 1;
-	if (argv[*i][len] != '\0' || *i + 1 >= argc)
-		return NULL;
-	return argv[++*i];
-}
-
 /* One option at argv[*i] into o; RANGE_OK or RANGE_USAGE (reported). */
 static int parse_option(int argc, char **argv, int *i, struct range_options *o)
 {
 	const char *v;
 	double x;
-	if ((v = value_of(argc, argv, i, "--min"))) {
+	if ((v = run_option_value(argc, argv, i, "--min"))) {
 		if (!positive(v, &o->rc.min))
 			return misuse("--min takes a positive number, not '%s'", v);
-	} else if ((v = value_of(argc, argv, i, "--max"))) {
+	} else if ((v = run_option_value(argc, argv, i, "--max"))) {
 		if (!positive(v, &o->rc.max))
 			return misuse("--max takes a positive number, not '%s'", v);
-	} else if ((v = value_of(argc, argv, i, "--steps"))) {
+	} else if ((v = run_option_value(argc, argv, i, "--steps"))) {
 		if (!positive(v, &x) || x < 2 || x > 1e6 || x != floor(x))
 			return misuse("--steps takes a whole number from 2 to 1e6, not '%s'", v);
 		o->rc.steps = (int)x;
-	} else if ((v = value_of(argc, argv, i, "--threads"))) {
+	} else if ((v = run_option_value(argc, argv, i, "--threads"))) {
 		if (!positive(v, &x) || x > 1024 || x != floor(x))
 			return misuse("--threads takes a whole number from 1 to 1024, not '%s'", v);
 		o->threads = (int)x;
-	} else if ((v = value_of(argc, argv, i, "--csv"))) {
+	} else if ((v = run_option_value(argc, argv, i, "--csv"))) {
 		snprintf(o->csv, sizeof o->csv, "%s", v);
-	} else if ((v = value_of(argc, argv, i, "--plot"))) {
+	} else if ((v = run_option_value(argc, argv, i, "--plot"))) {
 		snprintf(o->plot, sizeof o->plot, "%s", v);
 	} else if (strcmp(argv[*i], "--linear") == 0) {
 		o->rc.linear = true;

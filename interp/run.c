@@ -229,3 +229,15 @@ int run_minimize(const char *file, const struct ast *block, struct diag *d)
 	lower_minimize_free(&m);
 	return status;
 }
+
+const char *run_option_value(int argc, char **argv, int *i, const char *name)
+{
+	size_t len = strlen(name);
+	if (strncmp(argv[*i], name, len) != 0)
+		return NULL;
+	if (argv[*i][len] == '=')
+		return argv[*i] + len + 1;
+	if (argv[*i][len] != '\0' || *i + 1 >= argc)
+		return NULL;
+	return argv[++*i];
+}

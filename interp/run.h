@@ -66,6 +66,11 @@ struct sweep_options {
 int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
               const struct sweep_options *o, struct diag *d);
 
+/* The value of the option at argv[*i] ("--name=value", or "--name value" moving *i to
+ * the value), or NULL when argv[*i] is not that option or has no value: how every
+ * command reads its options. */
+const char *run_option_value(int argc, char **argv, int *i, const char *name);
+
 /* Where an output path given in a file goes: relative to the file's folder. */
 void run_output_path(const char *file, const char *given, char *out, size_t size);
 /* Creates the folders above path, as mkdir -p. */
