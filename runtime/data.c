@@ -7,6 +7,7 @@
  */
 #include "data.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -1357,6 +1358,20 @@ int data_transform_parse(const char *text, int64_t d, struct data_transform *tf,
 
 /* Reads the JSON string at *p (after its opening quote) into a new string, as
  * json_string wrote it; *p moves past the closing quote. NULL if it is not one. */
+/* Whether text starts with four hex digits; their value in *code. (sscanf's %4x would
+ * take fewer, and the caller would then skip past the string's end.) */
+static bool hex4(const char *text, unsigned *code)
+{
+	*code = 0;
+	for (int i = 0; i < 4; i++) {
+		if (!isxdigit((unsigned char)text[i]))
+			return false;
+		*code = *code * 16 + (unsigned)(isdigit((unsigned char)text[i]) ? text[i] - '0'
+			: tolower((unsigned char)text[i]) - 'a' + 10);
+	}
+	return true;
+}
+
 static char *json_read_string(const char **p)
 {
 	const char *s = *p;
@@ -1370,7 +1385,7 @@ static char *json_read_string(const char **p)
 		unsigned code;
 		if (*s == '"' || *s == '\\' || *s == '/')
 			*w++ = *s;
-		else if (*s == 'u' && sscanf(s + 1, "%4x", &code) == 1 && code < 0x80 && code > 0)
+		else if (*s == 'u' && hex4(s + 1, &code) && code < 0x80 && code > 0)
 			*w++ = (char)code, s += 4;
 		else
 			break;
