@@ -424,6 +424,35 @@ static void lower_watching(const struct ast *block, struct train_lowered *t)
 			: (struct train_watch){true, train_metric_find("val_loss"), false};
 }
 
+/* Whether a watched metric (stop's, best's) is measured on a set the loaded data has:
+ * `validation = 0.003` of 150 rows leaves no validation rows, so a val_ metric would
+ * never be seen and stop or save_best would silently do nothing. 0, or 1 (reported at
+ * the key). */
+static int check_watched_sets(const struct ast *block, const struct ast *data,
+                              const struct train_lowered *t, struct diag *d)
+{
+	const struct train_watch *watch[2] = {&t->config.stop, &t->config.best};
+	const char *key[2] = {"stop", "save_best"};
+	int status = 0;
+	for (int k = 0; k < 2; k++) {
+		if (!watch[k]->on || watch[k]->metric < 0)
+			continue;
+		const struct train_metric *m = &train_metric_table[watch[k]->metric];
+		if ((m->set == TRAIN_SET_VAL && t->val.n == 0)
+		    || (m->set == TRAIN_SET_TEST && t->test.n == 0)) {
+			diag_error(d, ast_value(block, key[k])->loc, "%s watches '%s', but data '%s' "
+			           "has no %s rows once loaded", key[k], m->name, data->str,
+			           m->set == TRAIN_SET_VAL ? "validation" : "test");
+			if (m->set == TRAIN_SET_VAL)
+				diag_help(d, "%lld rows × validation %g rounds to 0 rows: raise "
+				          "validation", (long long)(t->train.n + t->val.n),
+				          data_setting(data, "validation"));
+			status = 1;
+		}
+	}
+	return status;
+}
+
 /* Reads the train block's own settings (optimizer, schedules, regularization, sizes). */
 static void lower_settings(const struct ast *block, struct train_lowered *t)
 {
@@ -474,7 +503,7 @@ int lower_train(const struct ast *file, const struct ast *block, int index, cons
 		status = lower_network(network, data, t, d);
 	if (status == 0) {
 		warn_one_class(data, t, d);
-		status = check_batch(block, network, t, d);
+		status = check_batch(block, network, t, d) | check_watched_sets(block, data, t, d);
 	}
 	if (status != 0) {
 		lower_train_free(t);

@@ -553,3 +553,28 @@ Test(sweep, varies_clip_and_stop_with_their_arguments_and_a_best_file_per_trial)
 	}
 	cr_expect_eq(remove_tree(dir), 0);
 }
+
+/* Found in review: a validation fraction that rounds to no rows (0.2 → 0.003 of 150) left
+ * stop and save_best watching a metric that never came: the run ended ok, without the
+ * best file and without a word. It is refused at the keys now. */
+Test(stop, refuses_a_watched_set_the_loaded_data_leaves_empty)
+{
+	char dir[64], nn[128], *err;
+	iris_scratch(dir, nn, 3, " stop = patience(1, min val_loss)\n"
+	             " save_best = \"b.safetensors\"\n");
+	char *text = slurp(nn, NULL), *at = text ? strstr(text, "validation = 0.2") : NULL;
+	cr_assert(at);
+	memcpy(at, "validation = 0  ", 16); /* then 0.003: check.c takes any fraction > 0 */
+	char changed[2200];
+	snprintf(changed, sizeof changed, "%.*svalidation = 0.003%s", (int)(at - text), text,
+	         at + 16);
+	free(text);
+	cr_assert_eq(write_text(nn, changed), 0);
+	cr_expect_eq(run_descent((const char *const[]){"run", "--quiet", nn, NULL}, NULL, NULL, &err),
+	             1, "%s", err);
+	cr_expect(strstr(err, "stop watches 'val_loss', but data 'd' has no validation rows"),
+	          "%s", err);
+	cr_expect(strstr(err, "save_best watches 'val_loss'"), "%s", err);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
