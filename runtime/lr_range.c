@@ -4,22 +4,11 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "rng.h"
 
 double lr_range_rate(const struct lr_range_config *rc, int k)
 {
 	double f = rc->steps > 1 ? (double)k / (rc->steps - 1) : 0;
 	return rc->linear ? rc->min + (rc->max - rc->min) * f : rc->min * pow(rc->max / rc->min, f);
-}
-
-/* The rows of epoch e (from 1), shuffled as train.c's epoch_order shuffles them. */
-static void range_order(int64_t *order, int64_t n, const struct train_config *c, int epoch)
-{
-	if (c->shuffle)
-		rng_permutation(c->seed, RNG_SHUFFLE, (uint64_t)epoch << 40, order, n);
-	else
-		for (int64_t i = 0; i < n; i++)
-			order[i] = i;
 }
 
 /* Smoothed losses of rows 0 … k (fastai's debiased moving average). */
@@ -63,20 +52,19 @@ void lr_range_suggest(struct lr_range_result *r)
 	r->min_lr = r->suggested ? r->peak / 4 : NAN;
 }
 
-/* One step: batch of rows order[first …], loss before the update, then the update. */
+/* One step, as training takes it (train.c): the batch's mean loss before the update
+ * (classes or target values), then clipping as the block says, then the update. */
 static double range_step(struct net *n, const struct dataset *train,
                          const struct data_transform *tf, const int64_t *rows, int64_t count,
-                         int32_t *labels, const struct train_config *c, int64_t k, double lr)
+                         const struct train_batch_buffers *b, const struct train_config *c,
+                         int64_t k, double lr)
 {
 	int64_t hits;
-	data_batch(train, tf, rows, count, net_input(n), labels);
-	n->training = true;
-	n->step = k;
-	n->seed = c->seed;
-	net_forward(n, count);
-	double loss = net_loss(n, labels, count, true, &hits) / (double)count;
+	double loss = train_batch_loss(n, train, tf, rows, count, c->seed, k, b, &hits)
+		/ (double)count;
 	if (!isfinite(loss))
 		return loss;
+	train_clip(n, c);
 	struct optim_step s = {lr, optim_momentum(&n->opt, NULL, (double)k), k + 1};
 	net_update(n, &s);
 	return loss;
@@ -108,17 +96,19 @@ enum train_status lr_range_run(struct net *n, const struct dataset *train,
 	r->smooth = malloc(steps * sizeof *r->smooth);
 	int64_t *order = malloc((size_t)train->n * sizeof *order);
 	int32_t *labels = malloc((size_t)c->batch * sizeof *labels);
+	float *targets = n->targets ? malloc((size_t)(c->batch * n->targets) * sizeof *targets) : NULL;
+	struct train_batch_buffers buffers = {labels, targets, NULL, NULL};
 	enum train_status status = r->lr && r->loss && r->smooth && order && labels
-		? TRAIN_OK : TRAIN_NO_MEMORY;
+		&& (targets || !n->targets) ? TRAIN_OK : TRAIN_NO_MEMORY;
 	int64_t batches = (train->n + c->batch - 1) / c->batch;
 	double avg = 0, lowest = INFINITY;
 	for (int k = 0; status == TRAIN_OK && k < rc->steps; k++) {
 		int64_t b = k % batches, first = b * c->batch;
 		if (b == 0)
-			range_order(order, train->n, c, (int)(k / batches) + 1);
+			train_epoch_order(order, train->n, c, (int)(k / batches) + 1);
 		int64_t count = train->n - first < c->batch ? train->n - first : c->batch;
 		r->lr[k] = lr_range_rate(rc, k);
-		r->loss[k] = range_step(n, train, tf, order + first, count, labels, c, k, r->lr[k]);
+		r->loss[k] = range_step(n, train, tf, order + first, count, &buffers, c, k, r->lr[k]);
 		r->rows = k + 1;
 		avg = LR_RANGE_BETA * avg + (1 - LR_RANGE_BETA) * r->loss[k];
 		if (explodes(r, k, avg, &lowest)) {
@@ -130,6 +120,7 @@ enum train_status lr_range_run(struct net *n, const struct dataset *train,
 	}
 	free(order);
 	free(labels);
+	free(targets);
 	if (status != TRAIN_NO_MEMORY)
 		lr_range_suggest(r);
 	return status;

@@ -126,8 +126,7 @@ void train_evaluate_values(struct net *n, const struct dataset *ds,
 	free(sse);
 }
 
-/* The rows of one epoch, shuffled from (seed, epoch) or in the file's order. */
-static void epoch_order(int64_t *order, int64_t n, const struct train_config *c, int epoch)
+void train_epoch_order(int64_t *order, int64_t n, const struct train_config *c, int epoch)
 {
 	if (c->shuffle)
 		rng_permutation(c->seed, RNG_SHUFFLE, (uint64_t)epoch << 40, order, n);
@@ -198,7 +197,7 @@ static bool clip_value(struct net *n, double max)
 
 /* Clips the step's gradients as c says (before l2 and the update, as PyTorch clips
  * before optimizer.step); whether clipping changed them. */
-static bool clip_gradients(struct net *n, const struct train_config *c)
+bool train_clip(struct net *n, const struct train_config *c)
 {
 	switch (c->clip) {
 	case TRAIN_CLIP_NORM: return clip_norm(n, c->clip_max);
@@ -218,6 +217,26 @@ static struct optim_step step_of(const struct net *n, const struct train_config 
 	};
 }
 
+double train_batch_loss(struct net *n, const struct dataset *ds, const struct data_transform *tf,
+                        const int64_t *rows, int64_t count, uint64_t seed, int64_t step,
+                        const struct train_batch_buffers *b, int64_t *hits)
+{
+	data_batch(ds, tf, rows, count, net_input(n), b->labels);
+	n->training = true;
+	n->step = step;
+	n->seed = seed;
+	*hits = 0;
+	if (n->targets == 0) {
+		net_forward(n, count);
+		return net_loss(n, b->labels, count, true, hits);
+	}
+	data_targets(ds, rows, count, b->targets); /* regression: targets, errors, loss */
+	const float *z = net_forward(n, count);
+	if (b->sse)
+		fit_add(b->sse, b->abs, z, b->targets, count, n->targets);
+	return net_loss_values(n, b->targets, count, true);
+}
+
 /* Trains batch b of the epoch: forward, loss, backward, update. TRAIN_OK, or
  * TRAIN_DIVERGED (its loss is not finite; no update) or TRAIN_INTERRUPTED, with *failure. */
 static enum train_status train_batch(struct loop *l, int epoch, int64_t b, struct epoch_sums *e,
@@ -228,20 +247,9 @@ static enum train_status train_batch(struct loop *l, int epoch, int64_t b, struc
 	double began = now();
 	int64_t first = b * c->batch;
 	int64_t count = l->train->n - first < c->batch ? l->train->n - first : c->batch, hits;
-	data_batch(l->train, l->tf, l->order + first, count, net_input(n), l->labels);
-	n->training = true;
-	n->step = l->step;
-	n->seed = c->seed;
-	double sum;
-	if (n->targets > 0) { /* regression: the targets, the errors' sums, the loss */
-		data_targets(l->train, l->order + first, count, l->targets);
-		fit_add(l->sse, &e->abs, net_forward(n, count), l->targets, count, n->targets);
-		sum = net_loss_values(n, l->targets, count, true);
-		hits = 0;
-	} else {
-		net_forward(n, count);
-		sum = net_loss(n, l->labels, count, true, &hits);
-	}
+	double sum = train_batch_loss(n, l->train, l->tf, l->order + first, count, c->seed, l->step,
+	                              &(struct train_batch_buffers){l->labels, l->targets, l->sse,
+	                                                            &e->abs}, &hits);
 	struct optim_step s = step_of(n, c, l->step);
 	e->lr = s.lr;
 	if (!isfinite(sum)) {
@@ -250,7 +258,7 @@ static enum train_status train_batch(struct loop *l, int epoch, int64_t b, struc
 	}
 	if (l->step == 0)
 		l->reference = sum / (double)count; /* the first batch, before any update */
-	e->clipped += clip_gradients(n, c);
+	e->clipped += train_clip(n, c);
 	net_update(n, &s);
 	l->step++;
 	e->loss += sum;
@@ -357,7 +365,7 @@ enum train_status train_run(struct net *n, const struct dataset *train, const st
 	pace_start(&l.pace, pace_most());
 	for (int epoch = c->start_epoch + 1; status == TRAIN_OK && epoch <= c->epochs
 	     && !track.stopped; epoch++) {
-		epoch_order(order, train->n, c, epoch);
+		train_epoch_order(order, train->n, c, epoch);
 		struct epoch_sums e = {0, 0, n->opt.lr, 0};
 		for (int64_t k = 0; k < T; k++)
 			sse[k] = 0;

@@ -182,6 +182,28 @@ enum train_status {
 	TRAIN_NO_MEMORY = -1,
 };
 
+/* The caller's buffers for one batch: labels (batch), and for regression targets
+ * (batch · T); with sse (T) and abs, the batch's squared and absolute errors are added
+ * there (the epoch's fit). */
+struct train_batch_buffers {
+	int32_t *labels;
+	float *targets;
+	double *sse, *abs;
+};
+
+/* One training batch, rows[0..count) of ds, at optimizer step `step`: the batch gathered,
+ * the forward pass, and the summed loss with its gradient (classes or target values, as
+ * n has); *hits counts the right classes (0 for regression). What train_run and the
+ * range test share. */
+double train_batch_loss(struct net *n, const struct dataset *ds, const struct data_transform *tf,
+                        const int64_t *rows, int64_t count, uint64_t seed, int64_t step,
+                        const struct train_batch_buffers *b, int64_t *hits);
+/* Clips the gradients as c says (clip_grad_norm_ / clip_grad_value_); whether it changed
+ * them. */
+bool train_clip(struct net *n, const struct train_config *c);
+/* The rows of one epoch (from 1), shuffled from (seed, epoch) or in the file's order. */
+void train_epoch_order(int64_t *order, int64_t n, const struct train_config *c, int epoch);
+
 /* Trains n (planned, initialised, or restored after c->start_epoch epochs) on train,
  * evaluating val and test (either may be NULL) after every epoch; inputs go through tf. */
 enum train_status train_run(struct net *n, const struct dataset *train, const struct dataset *val,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "lr_range.h"
@@ -274,4 +275,33 @@ Test(range, says_so_when_the_loss_never_falls_and_still_draws_it)
 	free(picture);
 	free(out);
 	remove_tree(dir);
+}
+
+/* Found in review: the range test trained a regression block (targets = values) against
+ * class 0 instead of its targets (a loss of 0.05 where the targets run 25 to 346). It
+ * takes each step as training does now: its first loss is the untrained network's mean
+ * squared error, in the targets' units squared. */
+Test(range, trains_a_regression_block_on_its_targets)
+{
+	char dir[64], nn[128], csv[160], *cwd = getcwd(NULL, 0), data[4200];
+	snprintf(data, sizeof data, "%s/examples", cwd);
+	setenv("DESCENT_DATA", data, 1);
+	free(cwd);
+	cr_assert(scratch_dir(dir));
+	snprintf(nn, sizeof nn, "%s/diabetes.nn", dir);
+	char *text = slurp("examples/diabetes.nn", NULL);
+	cr_assert(text);
+	cr_assert_eq(write_text(nn, text), 0);
+	free(text);
+	snprintf(csv, sizeof csv, "%s/r.csv", dir);
+	cr_assert_eq(run_descent((const char *const[]){"range", nn, "--steps", "5", "--csv", csv,
+	                                                NULL}, NULL, NULL, NULL), 0);
+	char *rows = slurp(csv, NULL), *line = rows ? strchr(rows, '\n') : NULL;
+	cr_assert(line, "%s", rows);
+	int step;
+	double lr, loss;
+	cr_assert_eq(sscanf(line + 1, "%d,%lf,%lf", &step, &lr, &loss), 3, "%s", rows);
+	cr_expect_gt(loss, 1000, "the first loss %g is not a mean squared error of the targets", loss);
+	free(rows);
+	cr_expect_eq(remove_tree(dir), 0);
 }
