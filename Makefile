@@ -114,6 +114,9 @@ $(TEST_BIN): $(TEST_OBJ) $(BUILD)/libdescent.a
 
 # DESCENT_MAKE_ARGS lets tests/test_docs.c run `make install` on the binary under test.
 test: $(BIN) $(TEST_BIN) editors-test-deps
+	@command -v rsvg-convert >/dev/null || { \
+		echo "the picture tests render SVGs with rsvg-convert; install with: sudo apt-get install librsvg2-bin"; \
+		exit 1; }
 	DESCENT=$(abspath $(BIN)) DESCENT_MAKE_ARGS="BUILD=$(BUILD) BIN=$(BIN)" \
 		$(TEST_BIN) --jobs 2
 
