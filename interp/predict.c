@@ -297,10 +297,8 @@ static int csv_targets(const struct ast *label, const char **names, int64_t *ind
 enum { PREDICT_MAX_TARGETS = 256 };
 
 /* A regression DATA file (csv or npy, as check.c allows for targets = values): eval reads
- * the target values; predict reads the features, a CSV's target columns left out. For
- * one target column that is data_load_csv_features' rule; for several, a file as wide as
- * the features and the targets holds every target column (read, numbers, then dropped),
- * any other is features only (check_data refuses a width that is not the network's). */
+ * the target values; predict reads the features, a CSV's target columns, those it has,
+ * left out unread (data_load_csv_features_of). */
 static int load_given_values(const struct model *m, const struct predict_options *o,
                              const struct bound *b, bool labels, struct dataset *ds,
                              struct data_error *err)
@@ -314,20 +312,8 @@ static int load_given_values(const struct model *m, const struct predict_options
 	int64_t indices[PREDICT_MAX_TARGETS];
 	int count = csv_targets(b->vals[1], names, indices, PREDICT_MAX_TARGETS);
 	bool header = schema_number(sig, b->vals, "header") != 0;
-	struct shape columns;
-	if (!labels && count == 1)
-		return data_load_csv_features(o->data[0], names[0], indices[0], header, width, ds, err);
-	if (!labels && data_sample_shape_csv(o->data[0], &columns, err) != 0)
-		return -1;
-	if (!labels && columns.dim[0] + 1 != width + count) /* dim: the columns but one */
-		return data_load_csv_features(o->data[0], NULL, -1, header, width, ds, err);
-	int status = data_load_csv_values(o->data[0], names, indices, count, header, ds, err);
-	if (status == 0 && !labels) { /* predict: the values are not wanted */
-		free(ds->t);
-		ds->t = NULL;
-		ds->targets = 0;
-	}
-	return status;
+	return labels ? data_load_csv_values(o->data[0], names, indices, count, header, ds, err)
+		: data_load_csv_features_of(o->data[0], names, indices, count, header, width, ds, err);
 }
 
 /* The DATA files of the command line, in the format of the train block's data block

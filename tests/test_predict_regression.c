@@ -153,15 +153,19 @@ Test(eval_regression, gives_the_logs_test_loss_rmse_mae_and_r2)
 	cr_expect_eq(remove_tree(dir), 0);
 }
 
-/* Writes dir/name with the columns of text's lines but those of drop (indices, -1 ends). */
-static void write_columns(const char *dir, const char *name, const char *from, const int *drop)
+/* Writes dir/name with the columns of from's lines but those of drop (indices, -1 ends);
+ * with fill, those columns hold fill instead (but in the header line). */
+static void write_columns(const char *dir, const char *name, const char *from, const int *drop,
+                          const char *fill)
 {
 	char path[128], *text = slurp(from, NULL), *save;
 	cr_assert(text);
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	FILE *f = fopen(path, "w");
 	cr_assert(f);
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	int lines = 0;
+	for (char *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save), lines++) {
 		char *fsave;
 		int c = 0, written = 0;
 		for (char *field = strtok_r(line, ",", &fsave); field;
@@ -169,8 +173,8 @@ static void write_columns(const char *dir, const char *name, const char *from, c
 			bool skip = false;
 			for (int k = 0; drop[k] >= 0; k++)
 				skip |= drop[k] == c;
-			if (!skip)
-				fprintf(f, "%s%s", written++ ? "," : "", field);
+			if (!skip || fill)
+				fprintf(f, "%s%s", written++ ? "," : "", skip && lines ? fill : field);
 		}
 		fputc('\n', f);
 	}
@@ -187,10 +191,18 @@ Test(predict_regression, ignores_the_target_columns_and_works_without_them)
 	snprintf(weights, sizeof weights, "%s/regression.safetensors", dir);
 	snprintf(with, sizeof with, "%s/reg_test.csv", dir);
 	snprintf(without, sizeof without, "%s/features.csv", dir);
-	write_columns(dir, "features.csv", GOLDEN "reg_test.csv", (const int[]){8, 10, -1});
+	write_columns(dir, "features.csv", GOLDEN "reg_test.csv", (const int[]){8, 10, -1}, NULL);
 	cr_assert_eq(descent((const char *const[]){"predict", nn, "--weights", weights, with, NULL},
 	                     &a, &err), 0, "%s", err);
 	free(err);
+	cr_assert_eq(descent((const char *const[]){"predict", nn, "--weights", weights, without,
+	                     NULL}, &b, &err), 0, "%s", err);
+	cr_expect_str_eq(a, b);
+	free(b);
+	free(err);
+	/* what the target columns hold is not read */
+	write_columns(dir, "unknown.csv", GOLDEN "reg_test.csv", (const int[]){8, 10, -1}, "?");
+	snprintf(without, sizeof without, "%s/unknown.csv", dir);
 	cr_assert_eq(descent((const char *const[]){"predict", nn, "--weights", weights, without,
 	                     NULL}, &b, &err), 0, "%s", err);
 	cr_expect_str_eq(a, b);
@@ -198,7 +210,7 @@ Test(predict_regression, ignores_the_target_columns_and_works_without_them)
 	free(b);
 	free(err);
 	/* eval needs them: a CSV without the column s5 is refused, naming it */
-	write_columns(dir, "half.csv", GOLDEN "reg_test.csv", (const int[]){8, -1});
+	write_columns(dir, "half.csv", GOLDEN "reg_test.csv", (const int[]){8, -1}, NULL);
 	snprintf(without, sizeof without, "%s/half.csv", dir);
 	cr_expect_eq(descent((const char *const[]){"eval", nn, "--weights", weights, without, NULL},
 	                     NULL, &err), 1);
@@ -309,7 +321,7 @@ Test(predict_regression, refuses_data_of_another_width_and_weights_of_another_ne
 	snprintf(nn, sizeof nn, "%s/regression.nn", dir);
 	snprintf(weights, sizeof weights, "%s/regression.safetensors", dir);
 	snprintf(narrow, sizeof narrow, "%s/narrow.csv", dir);
-	write_columns(dir, "narrow.csv", GOLDEN "reg_test.csv", (const int[]){0, 8, 10, -1});
+	write_columns(dir, "narrow.csv", GOLDEN "reg_test.csv", (const int[]){0, 8, 10, -1}, NULL);
 	cr_expect_eq(descent((const char *const[]){"predict", nn, "--weights", weights, narrow,
 	                     NULL}, NULL, &err), 1);
 	cr_expect(strstr(err, "8 features a row, but network 'fit' takes 9"), "%s", err);
