@@ -378,3 +378,42 @@ Test(predict_regression, help_mentions_regression)
 	cr_expect(strstr(out, "Regression") && strstr(out, "rmse") && strstr(out, "r2"), "%s", out);
 	free(out);
 }
+
+/* --data of a block whose kind of targets is not the weights': eval refuses it. */
+Test(eval_regression, refuses_class_labels_for_regression_weights_and_the_reverse)
+{
+	char dir[64], nn[128], weights[128], *err;
+	cr_assert(scratch_dir(dir));
+	copy_golden(dir);
+	snprintf(nn, sizeof nn, "%s/regression.nn", dir);
+	snprintf(weights, sizeof weights, "%s/regression.safetensors", dir);
+	char *text = slurp(nn, NULL);
+	cr_assert(text);
+	size_t len = strlen(text) + 400;
+	char *more = malloc(len);
+	cr_assert(more);
+	/* nine features (all but s5) and the label sex (1 or 2) */
+	write_columns(dir, "cls.csv", GOLDEN "reg_test.csv", (const int[]){8, -1}, NULL);
+	snprintf(more, len, "%sdata classes {\n train = csv(\"cls.csv\", label = \"sex\")\n}\n"
+	         "data values {\n train = csv(\"cls.csv\", label = \"sex\")\n"
+	         " targets = values\n}\nnetwork two {\n dense(3)\n}\n"
+	         "train other {\n network = two\n data = classes\n optimizer = sgd(lr = 0.1)\n"
+	         " epochs = 1\n save = \"two.safetensors\"\n}\n", text);
+	cr_assert_eq(write_text(nn, more), 0);
+	free(text);
+	free(more);
+	cr_expect_eq(descent((const char *const[]){"eval", nn, "--weights", weights, "--data",
+	                     "classes", NULL}, NULL, &err), 1);
+	cr_expect(strstr(err, "classes: holds class labels, but") && strstr(err, "regression run"),
+	          "%s", err);
+	free(err);
+	cr_assert_eq(descent((const char *const[]){"run", "--quiet", nn, NULL}, NULL, &err), 0,
+	             "%s", err);
+	free(err);
+	snprintf(weights, sizeof weights, "%s/two.safetensors", dir);
+	cr_expect_eq(descent((const char *const[]){"eval", nn, "--weights", weights, "--data",
+	                     "values", NULL}, NULL, &err), 1);
+	cr_expect(strstr(err, "values: holds target values (targets = values), but"), "%s", err);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
