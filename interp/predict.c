@@ -282,7 +282,7 @@ static int load_block_data(const struct ast *tree, const struct model *m,
 }
 
 /* The target columns of a csv call's label (one column or a list: names, or indices where
- * names[k] is NULL) into names and indices (at most max); returns how many. */
+ * names[k] is NULL) into names and indices (the first max); returns how many there are. */
 static int csv_targets(const struct ast *label, const char **names, int64_t *indices, int max)
 {
 	int count = label->kind == AST_LIST ? label->nkids : 1;
@@ -291,7 +291,7 @@ static int csv_targets(const struct ast *label, const char **names, int64_t *ind
 		names[k] = col->kind == AST_STR ? col->str : NULL;
 		indices[k] = col->kind == AST_NUM ? (int64_t)col->num : 0;
 	}
-	return count < max ? count : max;
+	return count;
 }
 
 enum { PREDICT_MAX_TARGETS = 256 };
@@ -311,6 +311,11 @@ static int load_given_values(const struct model *m, const struct predict_options
 	const char *names[PREDICT_MAX_TARGETS];
 	int64_t indices[PREDICT_MAX_TARGETS];
 	int count = csv_targets(b->vals[1], names, indices, PREDICT_MAX_TARGETS);
+	if (count > PREDICT_MAX_TARGETS) {
+		snprintf(err->message, sizeof err->message, "data '%s' has %d target columns; %s "
+		         "reads at most %d", m->data->str, count, o->command, PREDICT_MAX_TARGETS);
+		return -1;
+	}
 	bool header = schema_number(sig, b->vals, "header") != 0;
 	return labels ? data_load_csv_values(o->data[0], names, indices, count, header, ds, err)
 		: data_load_csv_features_of(o->data[0], names, indices, count, header, width, ds, err);
