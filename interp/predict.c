@@ -7,10 +7,12 @@
  * training evaluated its validation and test sets (train_evaluate), so eval's loss and
  * accuracy are the log's.
  *
- * Classification only: a regression branch (targets = values) adds one function beside
- * eval_classes and write_rows' probability columns (eval_values: rmse, mae, r2; the
- * outputs as they are), chosen in predict_eval and predict_run by the data block's
- * `targets`; the rest (the model, the data, the outputs) is shared.
+ * Regression (the data block says targets = values): the network's T outputs are the
+ * predictions as they are (targets in their own units: normalize touches inputs only);
+ * predict writes them under the target columns' names, and eval scores them with
+ * train_evaluate_values, so its loss, rmse, mae and r2 are the log's. The branch is
+ * taken by the model's net.targets (T > 0); the rest (the model, the data, the outputs)
+ * is shared with classification.
  */
 #include "predict.h"
 
@@ -40,7 +42,7 @@ struct model {
 	struct data_transform tf;   /* training's: x·scale, or the saved statistics */
 	char **names;               /* (nnames) label names saved with the weights, or NULL */
 	int nnames;
-	int classes;                /* K: the outputs, or 2 for one bce output */
+	int classes;                /* K: the outputs, or 2 for one bce output; T (regression) */
 };
 
 /* Prints "descent COMMAND: " and the message; returns PREDICT_INPUT. */
@@ -127,6 +129,13 @@ static const struct ast *find_block(const struct ast *tree, const struct st_meta
 	return NULL;
 }
 
+/* Whether data block `data` says targets = values (regression). */
+static bool data_has_values(const struct ast *data)
+{
+	const struct ast *t = ast_value(data, "targets");
+	return t && t->kind == AST_NAME && strcmp(t->str, "values") == 0;
+}
+
 /* The batch the model runs in: the train block's, as training evaluated. */
 static int64_t model_batch(const struct ast *block)
 {
@@ -141,13 +150,19 @@ static int build_network(struct model *m, struct shape input, int64_t batch,
 	char label[128], err[256];
 	if (lower_layers(m->network, input, &m->net, d) != 0)
 		return PREDICT_INPUT;
-	m->net.loss = (enum loss)schema_choice(schema_param(schema_train_keys, "loss"),
-	                                       ast_value(m->block, "loss"));
+	const struct ast *loss = ast_value(m->block, "loss");
+	const struct bound *lb = loss ? schema_bound(schema_losses, loss) : NULL;
+	m->net.loss = (enum loss)schema_choice(schema_param(schema_train_keys, "loss"), loss);
+	m->net.smoothing = lb && m->net.loss == LOSS_CROSS_ENTROPY
+		? schema_number(lb->sig, lb->vals, "smoothing") : 0;
+	m->net.huber_delta = lb && m->net.loss == LOSS_HUBER
+		? schema_number(lb->sig, lb->vals, "delta") : 1;
 	m->net.opt = lower_optimizer(ast_value(m->block, "optimizer"), label, sizeof label);
 	if (net_plan(&m->net, batch, err, sizeof err) != 0)
 		return refuse(o, "%s", err);
 	int64_t width = m->net.layers[m->net.nlayers - 1].out;
 	m->classes = m->net.loss == LOSS_BCE && width == 1 ? 2 : (int)width;
+	m->net.targets = data_has_values(m->data) ? width : 0;
 	return PREDICT_OK;
 }
 
@@ -198,13 +213,6 @@ static void model_free(struct model *m)
 	data_names_free(m->names, m->nnames);
 }
 
-/* Whether data block `data` says targets = values (regression). */
-static bool data_has_values(const struct ast *data)
-{
-	const struct ast *t = ast_value(data, "targets");
-	return t && t->kind == AST_NAME && strcmp(t->str, "values") == 0;
-}
-
 /* Reads the weights' metadata and finds their train block; PREDICT_OK or an exit status
  * (reported). A checkpoint is refused: it holds no label names or statistics. */
 static int open_model(const struct ast *tree, const struct predict_options *o, struct model *m,
@@ -222,9 +230,6 @@ static int open_model(const struct ast *tree, const struct predict_options *o, s
 		return PREDICT_INPUT;
 	m->network = check_find_block(tree, BLOCK_NETWORK, ast_value(m->block, "network")->str);
 	m->data = check_find_block(tree, BLOCK_DATA, ast_value(m->block, "data")->str);
-	if (data_has_values(m->data))
-		return refuse(o, "%s: weights of a regression run (data '%s' has targets = values): "
-		              "%s does not handle regression yet", o->weights, m->data->str, o->command);
 	return model_labels(m, *meta, *nmeta, o);
 }
 
@@ -276,6 +281,46 @@ static int load_block_data(const struct ast *tree, const struct model *m,
 		? PREDICT_OK : PREDICT_INPUT;
 }
 
+/* The target columns of a csv call's label (one column or a list: names, or indices where
+ * names[k] is NULL) into names and indices (the first max); returns how many there are. */
+static int csv_targets(const struct ast *label, const char **names, int64_t *indices, int max)
+{
+	int count = label->kind == AST_LIST ? label->nkids : 1;
+	for (int k = 0; k < count && k < max; k++) {
+		const struct ast *col = label->kind == AST_LIST ? label->kids[k] : label;
+		names[k] = col->kind == AST_STR ? col->str : NULL;
+		indices[k] = col->kind == AST_NUM ? (int64_t)col->num : 0;
+	}
+	return count;
+}
+
+enum { PREDICT_MAX_TARGETS = 256 };
+
+/* A regression DATA file (csv or npy, as check.c allows for targets = values): eval reads
+ * the target values; predict reads the features, a CSV's target columns, those it has,
+ * left out unread (data_load_csv_features_of). */
+static int load_given_values(const struct model *m, const struct predict_options *o,
+                             const struct bound *b, bool labels, struct dataset *ds,
+                             struct data_error *err)
+{
+	const struct sig *sig = b->sig;
+	int64_t width = shape_size(&m->net.input);
+	if (sig->kind == SOURCE_NPY)
+		return labels ? data_load_npy_values(o->data[0], o->data[1], ds, err)
+			: data_load_npy_features(o->data[0], ds, err);
+	const char *names[PREDICT_MAX_TARGETS];
+	int64_t indices[PREDICT_MAX_TARGETS];
+	int count = csv_targets(b->vals[1], names, indices, PREDICT_MAX_TARGETS);
+	if (count > PREDICT_MAX_TARGETS) {
+		snprintf(err->message, sizeof err->message, "data '%s' has %d target columns; %s "
+		         "reads at most %d", m->data->str, count, o->command, PREDICT_MAX_TARGETS);
+		return -1;
+	}
+	bool header = schema_number(sig, b->vals, "header") != 0;
+	return labels ? data_load_csv_values(o->data[0], names, indices, count, header, ds, err)
+		: data_load_csv_features_of(o->data[0], names, indices, count, header, width, ds, err);
+}
+
 /* The DATA files of the command line, in the format of the train block's data block
  * (a CSV with the same columns, an NPY pair x y, an IDX pair images labels); labels
  * wanted (eval) or not (predict: a CSV's label column, when there is one, is left out,
@@ -298,6 +343,10 @@ static int load_given_data(const struct model *m, const struct predict_options *
 		fprintf(stderr, "descent %s: data '%s' is a pair %s(...): give both files, features "
 		        "then labels\n", o->command, m->data->str, sig->name);
 		return PREDICT_USAGE;
+	}
+	if (data_has_values(m->data)) {
+		int status = load_given_values(m, o, b, labels, ds, &err);
+		return status == 0 ? PREDICT_OK : refuse(o, "%s", err.message);
 	}
 	const struct ast *label = sig->kind == SOURCE_CSV ? b->vals[1] : NULL;
 	const char *name = label && label->kind == AST_STR ? label->str : NULL;
@@ -330,6 +379,27 @@ static const char *shape_note(const struct shape *s, char *buf, size_t size)
 	return buf;
 }
 
+/* Refuses, for eval, target values that the model does not predict: targets of another
+ * count than its outputs, or data of a classifier's weights with target values, or the
+ * reverse. */
+static int check_values(const struct model *m, const struct dataset *ds, bool labels,
+                        const char *what, const struct predict_options *o)
+{
+	int64_t T = m->net.targets;
+	if (!labels || ds->targets == T)
+		return PREDICT_OK;
+	if (T == 0)
+		return refuse(o, "%s: holds target values (targets = values), but %s are the weights "
+		              "of a classifier", what, o->weights);
+	if (ds->targets == 0)
+		return refuse(o, "%s: holds class labels, but %s are the weights of a regression run "
+		              "(%lld target value%s a row)", what, o->weights, (long long)T,
+		              T == 1 ? "" : "s");
+	return refuse(o, "%s: %lld target value%s a row, but network '%s' predicts %lld", what,
+	              (long long)ds->targets, ds->targets == 1 ? "" : "s", m->network->str,
+	              (long long)T);
+}
+
 /* Refuses data whose rows have another number of features than the network takes, or
  * labels the weights do not know. */
 static int check_data(const struct model *m, const struct dataset *ds, bool labels,
@@ -343,6 +413,8 @@ static int check_data(const struct model *m, const struct dataset *ds, bool labe
 		              shape_note(&ds->shape, have, sizeof have), m->network->str,
 		              (long long)shape_size(&m->net.input),
 		              shape_note(&m->net.input, want, sizeof want));
+	if (m->net.targets > 0 || (labels && ds->targets > 0))
+		return check_values(m, ds, labels, what, o);
 	if (labels && ds->names && !m->names)
 		return refuse(o, "%s: its labels are names (%s, ...), but %s was trained on class "
 		              "ids", what, ds->names[0], o->weights);
@@ -499,17 +571,52 @@ static const char *class_name(const struct model *m, int c, char *buf, size_t si
 	return buf;
 }
 
+/* The name of target column k (regression): the CSV label column's name when the data
+ * block gives it by name, else y<k>. */
+static const char *target_name(const struct model *m, int k, char *buf, size_t size)
+{
+	const struct bound *b = schema_bound(schema_sources, ast_value(m->data, "train"));
+	const struct ast *label = b && b->sig->kind == SOURCE_CSV ? b->vals[1] : NULL;
+	if (label && label->kind == AST_LIST && k < label->nkids)
+		label = label->kids[k];
+	if (label && label->kind == AST_STR)
+		return label->str;
+	snprintf(buf, size, "y%d", k);
+	return buf;
+}
+
 struct predictions {
 	const struct model *m;
 	const struct results *r;
 };
 
-/* The CSV of LANGUAGE.md section 8: row (from 0), label, then p_CLASS per class (%.9g). */
+/* Regression's CSV: row (from 0), then the prediction of each target (%.9g). */
+static int write_values(FILE *out, const struct predictions *pr)
+{
+	const struct model *m = pr->m;
+	char buf[32];
+	fputs("row", out);
+	for (int k = 0; k < m->classes; k++)
+		csv_field(out, ",", target_name(m, k, buf, sizeof buf));
+	fputc('\n', out);
+	for (int64_t i = 0; i < pr->r->n; i++) {
+		fprintf(out, "%lld", (long long)i);
+		for (int k = 0; k < m->classes; k++)
+			fprintf(out, ",%.9g", pr->r->p[i * m->classes + k]);
+		fputc('\n', out);
+	}
+	return ferror(out) ? -1 : 0;
+}
+
+/* The CSV of LANGUAGE.md section 8: row (from 0), label, then p_CLASS per class (%.9g);
+ * regression: write_values. */
 static int write_rows(FILE *out, const void *data)
 {
 	const struct predictions *pr = data;
 	const struct model *m = pr->m;
 	char buf[32];
+	if (m->net.targets > 0)
+		return write_values(out, pr);
 	fputs("row,label", out);
 	for (int c = 0; c < m->classes; c++)
 		csv_field(out, ",p_", class_name(m, c, buf, sizeof buf));
@@ -726,19 +833,73 @@ static void print_table(FILE *out, const struct ast *tree, const struct model *m
 	}
 }
 
+/* What eval reports of a regression model: the mean loss and the fit (train.h). */
+struct fit_report {
+	double loss;
+	struct train_fit fit;
+};
+
+/* Scores the model on ds's target values as training scored its validation and test
+ * sets (train_evaluate_values: the same batches, sums and definitions). 0, or -1 out of
+ * memory. */
+static int eval_values(struct model *m, const struct dataset *ds, struct fit_report *rep)
+{
+	int64_t B = m->net.batch;
+	int64_t *rows = malloc((size_t)B * sizeof *rows);
+	int32_t *labels = malloc((size_t)B * sizeof *labels);
+	float *t = malloc((size_t)(B * m->net.targets) * sizeof *t);
+	int status = rows && labels && t ? 0 : -1;
+	if (status == 0)
+		train_evaluate_values(&m->net, ds, &m->tf, labels, t, rows, &rep->loss, &rep->fit);
+	free(rows);
+	free(labels);
+	free(t);
+	return status;
+}
+
+/* eval of a regression model: a table, or (json) one object of the same fields. */
+static void print_values(FILE *out, const struct ast *tree, const struct model *m,
+                         const struct fit_report *rep, int64_t n, const struct predict_options *o)
+{
+	char buf[64];
+	if (o->json) {
+		fprintf(out, "{\"rows\": %lld, \"loss\": %.17g, \"rmse\": %.17g, \"mae\": %.17g, "
+		        "\"r2\": %.17g, \"targets\": [", (long long)n, rep->loss, rep->fit.rmse,
+		        rep->fit.mae, rep->fit.r2);
+		for (int k = 0; k < m->classes; k++) {
+			fputs(k ? ", " : "", out);
+			json_text(out, target_name(m, k, buf, sizeof buf));
+		}
+		fputs("]}\n", out);
+		return;
+	}
+	fprintf(out, "%s (network %s) on %s: %lld rows\ntargets  ", o->weights, m->network->str,
+	        data_name(tree, m, o, buf, sizeof buf), (long long)n);
+	for (int k = 0; k < m->classes; k++)
+		fprintf(out, "%s%s", k ? ", " : "", target_name(m, k, buf, sizeof buf));
+	fprintf(out, "\nloss     %.6g\nrmse     %.6g\nmae      %.6g\nr2       %.4f\n", rep->loss,
+	        rep->fit.rmse, rep->fit.mae, rep->fit.r2);
+}
+
 int predict_eval(const struct ast *tree, const struct predict_options *o, struct diag *d)
 {
 	struct model m;
 	struct dataset ds;
 	struct results r = {0};
 	struct report rep = {0};
+	struct fit_report fit = {0};
 	int status = prepare(tree, o, true, &m, &ds, d);
-	if (status == PREDICT_OK && (run_model(&m, &ds, true, false, &r) != 0
+	bool values = status == PREDICT_OK && m.net.targets > 0;
+	if (values && eval_values(&m, &ds, &fit) != 0)
+		status = refuse(o, "out of memory");
+	if (values && status == PREDICT_OK)
+		print_values(stdout, tree, &m, &fit, ds.n, o);
+	if (status == PREDICT_OK && !values && (run_model(&m, &ds, true, false, &r) != 0
 	                             || eval_classes(&m, &ds, &r, &rep) != 0))
 		status = refuse(o, "out of memory");
-	if (status == PREDICT_OK && o->json)
+	if (status == PREDICT_OK && !values && o->json)
 		print_json(stdout, &m, &rep, ds.n);
-	else if (status == PREDICT_OK)
+	else if (status == PREDICT_OK && !values)
 		print_table(stdout, tree, &m, &rep, ds.n, o);
 	free(rep.confusion);
 	results_free(&r);

@@ -1,7 +1,8 @@
 /* predict.h — `descent predict` and `descent eval` (LANGUAGE.md section 8): the weights
  * `save` wrote read back into the network of their train block, and run over data
  * without training: probabilities per row, or the loss, accuracy, per-class precision and
- * recall and the confusion matrix.
+ * recall and the confusion matrix; for a regression run (targets = values) the predicted
+ * target values per row, or the loss, rmse, mae and r2.
  *
  * For: cli.c, which parses the command line and loads and checks the file. Not for:
  * training (run_train.c), or where the data comes from in a run (lower_train.c, whose
@@ -30,9 +31,11 @@ struct predict_options {
 	bool json;               /* eval's --json */
 };
 
-/* Writes the CSV `row,label,p_<CLASS>...` of the checked file tree's model on the data. */
+/* Writes the CSV `row,label,p_<CLASS>...` (regression: `row,<TARGET>...`) of the checked
+ * file tree's model on the data. */
 int predict_run(const struct ast *tree, const struct predict_options *o, struct diag *d);
-/* Prints the evaluation of the model on labelled data (a table, or one JSON object). */
+/* Prints the evaluation of the model on labelled data or target values (a table, or one
+ * JSON object). */
 int predict_eval(const struct ast *tree, const struct predict_options *o, struct diag *d);
 
 #endif

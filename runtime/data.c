@@ -1447,21 +1447,34 @@ static int no_labels(struct dataset *ds, int64_t n)
 	return ds->y ? 0 : -1;
 }
 
-/* The column of t the label is in when t has one (see data_load_csv_features), or -1. */
-static int csv_optional_label(const struct csv_table *t, const char *name, int64_t index,
-                              int64_t width)
+/* Marks in skip (t->columns) the label columns t has (see data_load_csv_features_of);
+ * returns how many. */
+static int csv_optional_labels(const struct csv_table *t, const char *const *names,
+                               const int64_t *indices, int count, int64_t width, bool *skip)
 {
-	for (int c = 0; name && t->header && c < t->columns; c++)
-		if (strcmp(t->header[c], name) == 0)
-			return c;
-	return !name && t->columns == width + 1 && index < t->columns ? (int)index : -1;
+	int marked = 0;
+	for (int k = 0; k < count; k++) {
+		int col = -1;
+		for (int c = 0; names[k] && t->header && c < t->columns && col < 0; c++)
+			if (strcmp(t->header[c], names[k]) == 0)
+				col = c;
+		if (!names[k] && t->columns == width + count && indices[k] >= 0
+		    && indices[k] < t->columns)
+			col = (int)indices[k];
+		if (col >= 0 && !skip[col]) {
+			skip[col] = true;
+			marked++;
+		}
+	}
+	return marked;
 }
 
-/* Reads every row's features (all columns but skip) into ds->f32. */
-static int csv_feature_rows(const struct csv_table *t, const char *path, int skip, char **fields,
-                            struct dataset *ds, struct data_error *err)
+/* Reads every row's features (all columns but those skip marks, nskip of them) into
+ * ds->f32. */
+static int csv_feature_rows(const struct csv_table *t, const char *path, const bool *skip,
+                            int nskip, char **fields, struct dataset *ds, struct data_error *err)
 {
-	int64_t d = t->columns - (skip >= 0);
+	int64_t d = t->columns - nskip;
 	ds->f32 = malloc((size_t)(t->rows * (d ? d : 1)) * sizeof *ds->f32);
 	if (!ds->f32 || no_labels(ds, t->rows) != 0)
 		return fail(err, "%s: out of memory for %lld rows", path, (long long)t->rows);
@@ -1475,7 +1488,7 @@ static int csv_feature_rows(const struct csv_table *t, const char *path, int ski
 			            t->header ? "header" : "first line", t->columns);
 		for (int c = 0, j = 0; c < n; c++) {
 			double v;
-			if (c == skip)
+			if (skip[c])
 				continue;
 			if (!csv_number(fields[c], &v) || !isfinite(v))
 				return fail(err, "%s:%lld: column %d: '%.40s' is not a finite number", path,
@@ -1492,6 +1505,14 @@ static int csv_feature_rows(const struct csv_table *t, const char *path, int ski
 int data_load_csv_features(const char *path, const char *label_name, int64_t label_index,
                            bool header, int64_t width, struct dataset *out,
                            struct data_error *err)
+{
+	return data_load_csv_features_of(path, &label_name, &label_index, 1, header, width, out,
+	                                 err);
+}
+
+int data_load_csv_features_of(const char *path, const char *const *names,
+                              const int64_t *indices, int count, bool header, int64_t width,
+                              struct dataset *out, struct data_error *err)
 {
 	struct reader r;
 	struct csv_table t = {0};
@@ -1511,11 +1532,15 @@ int data_load_csv_features(const char *path, const char *label_name, int64_t lab
 			t.columns = copy ? csv_fields(copy, fields, CSV_MAX_COLUMNS) : 0;
 			free(copy);
 		}
+		bool *skip = t.rows ? calloc((size_t)t.columns + 1, sizeof *skip) : NULL;
 		status = t.rows == 0 ? fail(err, "%s: no data rows", path)
 			: t.columns < 1 ? fail(err, "%s:%lld: a quote is not closed", path,
 			                       (long long)t.line_numbers[0])
-			: csv_feature_rows(&t, path, csv_optional_label(&t, label_name, label_index, width),
+			: !skip ? fail(err, "%s: out of memory", path)
+			: csv_feature_rows(&t, path, skip, csv_optional_labels(&t, names, indices, count,
+			                                                        width, skip),
 			                   fields, out, err);
+		free(skip);
 	}
 	csv_table_free(&t);
 	free(fields);

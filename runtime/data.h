@@ -149,6 +149,12 @@ void data_names_free(char **names, int count);
 int data_load_csv_features(const char *path, const char *label_name, int64_t label_index,
                            bool header, int64_t width, struct dataset *out,
                            struct data_error *err);
+/* As data_load_csv_features for count label columns (regression's targets, names[k] or
+ * indices[k] where names[k] is NULL): those the file has are left out, by name in the
+ * header, by index in a file of width + count columns; their text is not read. */
+int data_load_csv_features_of(const char *path, const char *const *names,
+                              const int64_t *indices, int count, bool header, int64_t width,
+                              struct dataset *out, struct data_error *err);
 int data_load_npy_features(const char *x, struct dataset *out, struct data_error *err);
 int data_load_idx_images(const char *images, struct dataset *out, struct data_error *err);
 
