@@ -161,7 +161,9 @@ static int build_network(struct model *m, struct shape input, int64_t batch,
 	if (net_plan(&m->net, batch, err, sizeof err) != 0)
 		return refuse(o, "%s", err);
 	int64_t width = m->net.layers[m->net.nlayers - 1].out;
-	m->classes = m->net.loss == LOSS_BCE && width == 1 ? 2 : (int)width;
+	/* one output is a binary classifier (its output above 0 is class 1, as training's
+	 * accuracy counts it), except under cross_entropy, where it is the only class */
+	m->classes = width == 1 && m->net.loss != LOSS_CROSS_ENTROPY ? 2 : (int)width;
 	m->net.targets = data_has_values(m->data) ? width : 0;
 	return PREDICT_OK;
 }
@@ -459,18 +461,19 @@ static int prepare(const struct ast *tree, const struct predict_options *o, bool
 
 /* The class a row of outputs z (C) stands for: the first largest output; one output
  * (bce): 1 when it is above 0. As correct_f32 counts a hit. */
-static int predicted_class(const float *z, int64_t C)
+static int predicted_class(const float *z, int64_t C, enum loss loss)
 {
 	int64_t best = 0;
 	for (int64_t c = 1; c < C; c++)
 		if (z[c] > z[best])
 			best = c;
-	return C == 1 ? z[0] > 0 : (int)best;
+	return C == 1 ? loss != LOSS_CROSS_ENTROPY && z[0] > 0 : (int)best;
 }
 
 /* The probabilities (K) the loss reads in a row of outputs z (C): cross_entropy's
  * softmax; bce's sigmoid of each output (one output: 1 − p, p); mse's outputs as they are
- * (the estimates of one-hot targets; a network ending in softmax makes them sum to 1). */
+ * (the estimates of one-hot targets; a network ending in softmax makes them sum to 1;
+ * one output: 1 − z, z). */
 static void probabilities(const float *z, int64_t C, enum loss loss, double *p)
 {
 	if (loss == LOSS_CROSS_ENTROPY) {
@@ -486,6 +489,9 @@ static void probabilities(const float *z, int64_t C, enum loss loss, double *p)
 			p[C == 1 ? 1 : c] = 1 / (1 + exp(-(double)z[c]));
 		if (C == 1)
 			p[0] = 1 - p[1];
+	} else if (C == 1) { /* mse on one output: the estimate of the label, 0 or 1 */
+		p[1] = z[0];
+		p[0] = 1 - p[1];
 	} else {
 		for (int64_t c = 0; c < C; c++)
 			p[c] = z[c];
@@ -532,7 +538,7 @@ static int run_model(struct model *m, const struct dataset *ds, bool labels, boo
 		data_batch(ds, &m->tf, rows, count, net_input(n), y);
 		const float *z = net_forward(n, count);
 		for (int64_t k = 0; k < count; k++) {
-			r->label[start + k] = predicted_class(z + k * C, C);
+			r->label[start + k] = predicted_class(z + k * C, C, n->loss);
 			if (probs)
 				probabilities(z + k * C, C, n->loss, r->p + (start + k) * K);
 		}

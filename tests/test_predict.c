@@ -617,3 +617,41 @@ Test(data, label_list_reads_back)
 	cr_expect_neq(data_label_parse("{}", &back, &count), 0);
 	free(json);
 }
+
+/* Found in review: one output under mse is a binary classifier to training's accuracy
+ * (an output above 0 is class 1), but eval kept one class and wrote class 1's count past
+ * the end of its confusion matrix (ASan, in make test-asan). Two classes now, and
+ * predict gives both probabilities (1 − z, z). */
+Test(eval, one_output_under_mse_is_a_binary_classifier)
+{
+	char dir[64], nn[128], csv[128], weights[128], text[4096], *out, *err;
+	cr_assert(scratch_dir(dir));
+	int n = snprintf(text, sizeof text, "a,b,y\n");
+	for (int i = 0; i < 20; i++)
+		n += snprintf(text + n, sizeof text - (size_t)n, "%d,%d,0\n", i % 7, i % 3);
+	snprintf(csv, sizeof csv, "%s/d.csv", dir);
+	cr_assert_eq(write_text(csv, text), 0);
+	snprintf(nn, sizeof nn, "%s/one.nn", dir);
+	cr_assert_eq(write_text(nn, "data d { train = csv(\"d.csv\", label = \"y\") }\n"
+	                        "network n { dense(1) }\n"
+	                        "train t { network = n\n data = d\n loss = mse\n"
+	                        " optimizer = sgd(lr = 0.01)\n epochs = 1\n"
+	                        " save = \"w.safetensors\" }\n"), 0);
+	cr_assert_eq(descent((const char *const[]){"run", "--quiet", nn, NULL}, NULL, &err), 0,
+	             "%s", err);
+	free(err);
+	snprintf(weights, sizeof weights, "%s/w.safetensors", dir);
+	cr_assert_eq(descent((const char *const[]){"eval", nn, "--weights", weights, "--json", NULL},
+	                     &out, &err), 0, "%s", err);
+	long cells[8];
+	cr_expect_eq(json_integers(out, "confusion", cells, 8), 4, "%s", out);
+	cr_expect_eq(cells[0] + cells[1] + cells[2] + cells[3], 20, "%s", out);
+	free(out);
+	free(err);
+	cr_assert_eq(descent((const char *const[]){"predict", nn, "--weights", weights, NULL}, &out,
+	                     &err), 0, "%s", err);
+	cr_expect(strncmp(out, "row,label,p_0,p_1\n", 18) == 0, "%s", out);
+	free(out);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
