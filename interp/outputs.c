@@ -351,11 +351,15 @@ static bool given_collides(const struct out_file *g, const char *nn, const struc
 {
 	struct input *in;
 	int n = list_inputs(nn, tree, &in);
-	for (int i = 0; i < n && !*why; i++)
-		if (same(g, in[i].target, in[i].exists, in[i].dev, in[i].ino))
-			snprintf(why, size, in[i].data ? "is %s, a data file of data '%s', an input"
-			         : "is the .nn file itself, an input", in[i].path,
-			         in[i].data ? in[i].data->str : "");
+	for (int i = 0; i < n && !*why; i++) {
+		if (!same(g, in[i].target, in[i].exists, in[i].dev, in[i].ino))
+			continue;
+		if (in[i].data)
+			snprintf(why, size, "is a data file of '%s' (%s), an input", in[i].data->str,
+			         in[i].path);
+		else
+			snprintf(why, size, "is the .nn file itself, an input");
+	}
 	free(in);
 	struct out_set s;
 	if (!*why && out_list(&s, nn, tree, NULL, NULL) == 0) {
