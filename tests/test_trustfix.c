@@ -92,3 +92,73 @@ Test(trustfix, range_never_writes_into_the_sweep_folder)
 	cr_expect_eq(access(path, F_OK), -1, "%s was written", path);
 	cr_expect_eq(remove_tree(dir), 0);
 }
+
+/* Writes a float64 NPY array of shape (n) or (n, 2) holding values to path. */
+static void write_npy_f64(const char *path, const double *values, int n, bool pairs)
+{
+	char header[128];
+	int len = snprintf(header, sizeof header, "{'descr': '<f8', 'fortran_order': False, "
+	                   "'shape': (%d,%s), }", pairs ? n / 2 : n, pairs ? " 2" : "");
+	while ((10 + len + 1) % 64)
+		header[len++] = ' ';
+	header[len++] = '\n';
+	FILE *f = fopen(path, "wb");
+	cr_assert(f);
+	fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+	unsigned char hl[2] = {(unsigned char)(len & 0xff), (unsigned char)(len >> 8)};
+	fwrite(hl, 1, 2, f);
+	fwrite(header, 1, (size_t)len, f);
+	fwrite(values, sizeof *values, (size_t)n, f);
+	cr_assert_eq(fclose(f), 0);
+}
+
+/* Runs `descent run` on dir/f.nn holding data (a data block named d) and a small model;
+ * expects exit 1 and says in the error. */
+static void data_refused(const char *dir, const char *data, bool regression, const char *says)
+{
+	char nn[128], text[1024], *err;
+	snprintf(nn, sizeof nn, "%s/f.nn", dir);
+	snprintf(text, sizeof text, "%s\nnetwork n { dense(%d) }\n"
+	         "train t {\n network = n\n data = d\n optimizer = sgd(lr = 0.1)\n epochs = 1\n"
+	         " batch = 2\n%s}\n", data, regression ? 1 : 2, regression ? " loss = mse\n" : "");
+	cr_assert_eq(write_text(nn, text), 0);
+	cr_expect_eq(RUN(NULL, &err, "run", nn), 1, "%s", err);
+	cr_expect(strstr(err, says), "wanted '%s' in: %s", says, err);
+	cr_expect(!strstr(err, "lr"), "%s", err);
+	free(err);
+}
+
+Test(trustfix, numbers_beyond_float32_are_refused_where_they_are)
+{
+	char dir[64], path[128];
+	cr_assert(scratch_dir(dir));
+	snprintf(path, sizeof path, "%s/c.csv", dir);
+	cr_assert_eq(write_text(path, "a,b,label\n0,1,x\n1,1e39,y\n1,1,x\n0,0,y\n"), 0);
+	data_refused(dir, "data d { train = csv(\"c.csv\", label = \"label\") }", false,
+	             "c.csv:3: column 'b': 1e39 is beyond float32's range");
+	snprintf(path, sizeof path, "%s/r.csv", dir);
+	cr_assert_eq(write_text(path, "a,b,y\n0,1,1\n1,1,2\n1,1,1e300\n0,0,3\n"), 0);
+	data_refused(dir, "data d {\n train = csv(\"r.csv\", label = \"y\")\n targets = values\n}",
+	             true, "r.csv:4: column 'y': 1e300 is beyond float32's range");
+	/* 3.4028235e38 is FLT_MAX rounded: it stays finite as float32 and is taken */
+	snprintf(path, sizeof path, "%s/x.npy", dir);
+	double x[8] = {0, 1, 1, 0, 3.4028235e38, 1, 0, 0}, y[4] = {0, 1, 0, 1};
+	write_npy_f64(path, x, 8, true);
+	snprintf(path, sizeof path, "%s/y.npy", dir);
+	write_npy_f64(path, y, 4, false);
+	char nn[128], *err;
+	snprintf(nn, sizeof nn, "%s/ok.nn", dir);
+	cr_assert_eq(write_text(nn, "data d { train = npy(\"x.npy\", \"y.npy\") }\n"
+	                            "network n { dense(2) }\n"
+	                            "train t {\n network = n\n data = d\n optimizer = sgd(lr = 1e-30)\n"
+	                            " epochs = 1\n batch = 2\n}\n"), 0);
+	int status = RUN(NULL, &err, "run", nn);
+	cr_expect(status != 1 && !strstr(err, "beyond"), "%d: %s", status, err);
+	free(err);
+	x[5] = -1e39;
+	snprintf(path, sizeof path, "%s/x.npy", dir);
+	write_npy_f64(path, x, 8, true);
+	data_refused(dir, "data d { train = npy(\"x.npy\", \"y.npy\") }", false,
+	             "x.npy: offset 168: element 5 (sample 2): -1e+39 is beyond float32's range");
+	cr_expect_eq(remove_tree(dir), 0);
+}
