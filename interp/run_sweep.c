@@ -982,7 +982,7 @@ static int report(const struct sweep_setup *s, const struct sweep_plan *plan,
 	FILE *f = open_memstream(&csv.bytes, &csv.len);
 	const struct sweep_trial *first = &plan->trials[0];
 	if (f) {
-		fputs(s->reruns ? "stage,optimizer,config" : "config", f);
+		fputs(s->reruns ? "stage,optimizer_kind,config" : "config", f);
 		for (int v = 0; v < first->nvalues; v++)
 			if (strcmp(first->values[v].key, "seed") != 0)
 				fprintf(f, ",%s", first->values[v].key);
