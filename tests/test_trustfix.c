@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -160,5 +162,34 @@ Test(trustfix, numbers_beyond_float32_are_refused_where_they_are)
 	write_npy_f64(path, x, 8, true);
 	data_refused(dir, "data d { train = npy(\"x.npy\", \"y.npy\") }", false,
 	             "x.npy: offset 168: element 5 (sample 2): -1e+39 is beyond float32's range");
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(trustfix, sweep_says_that_the_data_files_count_in_a_rows_settings)
+{
+	char dir[64], nn[128], data[128], *err;
+	cr_assert(scratch_dir(dir));
+	snprintf(data, sizeof data, "%s/c.csv", dir);
+	cr_assert_eq(write_text(data, "a,b,label\n0,1,x\n1,1,y\n1,0,x\n0,0,y\n"), 0);
+	snprintf(nn, sizeof nn, "%s/f.nn", dir);
+	cr_assert_eq(write_text(nn, "data d { train = csv(\"c.csv\", label = \"label\") }\n"
+	                            "network n { dense(2) }\n"
+	                            "train t {\n network = n\n data = d\n optimizer = sgd(lr = 0.1)\n"
+	                            " epochs = 1\n batch = 2\n}\n"
+	                            "sweep {\n optimizer.lr in [0.1, 0.2]\n metric = max train_acc\n}\n"),
+	             0);
+	cr_assert_eq(RUN(NULL, &err, "sweep", nn, "--quiet"), 0, "%s", err);
+	free(err);
+	struct timespec when[2] = {{1000000000, 0}, {1000000000, 0}};
+	cr_assert_eq(utimensat(AT_FDCWD, data, when, 0), 0);
+	const char *why = "the data files' size or modification time";
+	cr_expect_eq(RUN(NULL, &err, "sweep", nn, "--summary"), 1, "%s", err);
+	cr_expect(strstr(err, "no row made with the current settings") && strstr(err, why), "%s",
+	          err);
+	free(err);
+	cr_expect_eq(RUN(NULL, &err, "sweep", nn, "--quiet"), 0, "%s", err);
+	cr_expect(strstr(err, "2 rerun because their settings changed (--set values, the file's "
+	                      "blocks, or the data files' size or modification time)"), "%s", err);
+	free(err);
 	cr_expect_eq(remove_tree(dir), 0);
 }
