@@ -905,7 +905,8 @@ static void check_metric_set(struct checker *ck, const struct ast *train, const 
 }
 
 /* The rules of clip, stop, save_best and best beyond single values: their metrics need
- * the sets they are measured on; best without save_best does nothing. */
+ * the sets they are measured on (an error, for best with or without save_best); best
+ * without save_best does nothing (a warning). */
 static void check_watching(struct checker *ck, const struct ast *train, const struct ast *stop,
                            const struct ast *save_best, const struct ast *best)
 {
@@ -914,7 +915,7 @@ static void check_watching(struct checker *ck, const struct ast *train, const st
 	const struct ast *metric = b ? b->vals[schema_index(b->sig, "metric")] : NULL;
 	if (metric && metric->kind == AST_DURATION)
 		check_metric_set(ck, train, metric->b->str, metric->loc, "stop");
-	if (best && best->kind == AST_DURATION && save_best)
+	if (best && best->kind == AST_DURATION) /* impossible even without save_best */
 		check_metric_set(ck, train, best->b->str, best->loc, "best");
 	else if (save_best && !best)
 		check_metric_set(ck, train, "val_loss", save_best->loc,

@@ -193,3 +193,30 @@ Test(trustfix, sweep_says_that_the_data_files_count_in_a_rows_settings)
 	free(err);
 	cr_expect_eq(remove_tree(dir), 0);
 }
+
+/* Expects `descent check` of a train block with extra keys on blobs (class labels, no
+ * validation or test set) to exit 1 with says, and no mere warning. */
+static void check_refused(const char *extra, const char *says)
+{
+	char dir[64], nn[128], text[1024], *err;
+	cr_assert(scratch_dir(dir));
+	snprintf(nn, sizeof nn, "%s/f.nn", dir);
+	snprintf(text, sizeof text, "data d { train = blobs(64, classes = 3, dim = 4) }\n"
+	         "network n { dense(3) }\n"
+	         "train t {\n network = n\n data = d\n optimizer = sgd(lr = 0.1)\n epochs = 1\n"
+	         "%s}\n", extra);
+	cr_assert_eq(write_text(nn, text), 0);
+	cr_expect_eq(RUN(NULL, &err, "check", nn), 1, "%s", err);
+	cr_expect(strstr(err, says) && strstr(err, ": error: "), "wanted '%s' in: %s", says, err);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(trustfix, best_on_a_metric_the_run_never_has_is_an_error_without_save_best_too)
+{
+	check_refused(" best = max test_acc\n", "best watches 'test_acc', but data 'd' has no test set");
+	check_refused(" best = min train_rmse\n", "'train_rmse' is a regression metric, and data "
+	              "'d' has class labels");
+	check_refused(" best = max test_acc\n save_best = \"b.safetensors\"\n",
+	              "best watches 'test_acc', but data 'd' has no test set");
+}
