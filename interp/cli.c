@@ -90,7 +90,7 @@ static const char run_help[] =
 	"plot (SVG), and prints a table of its epochs. A minimize block runs every\n"
 	"optimizer from every start, prints a table of the steps, and writes its trace\n"
 	"(CSV) and plot (SVG). Output paths are relative to FILE's folder; --quiet prints\n"
-	"only the final tables.\n"
+	"only the final tables, warnings and errors.\n"
 	"--threads N (default: OMP_NUM_THREADS, else the CPUs it may use: its affinity,\n"
 	"at most SLURM_CPUS_PER_TASK) splits the matrix products; results are the\n"
 	"same whatever N is.\n"

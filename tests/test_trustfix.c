@@ -220,3 +220,19 @@ Test(trustfix, best_on_a_metric_the_run_never_has_is_an_error_without_save_best_
 	check_refused(" best = max test_acc\n save_best = \"b.safetensors\"\n",
 	              "best watches 'test_acc', but data 'd' has no test set");
 }
+
+Test(trustfix, quiet_still_says_that_a_checkpoint_will_be_replaced)
+{
+	char dir[64], nn[128], *err, *out;
+	trained(dir, nn);
+	cr_expect_eq(RUN(NULL, &err, "run", nn, "--quiet"), 0, "%s", err);
+	cr_expect(strstr(err, "t: runs/t.ckpt exists; without --resume this run starts over and "
+	                      "replaces it") || strstr(err, "/runs/t.ckpt exists; without --resume"),
+	          "%s", err);
+	free(err);
+	cr_expect_eq(RUN(&out, &err, "run", "--help"), 0, "%s", err);
+	cr_expect(strstr(out, "--quiet prints\nonly the final tables, warnings and errors"), "%s", out);
+	free(out);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
