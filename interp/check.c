@@ -1005,7 +1005,8 @@ static void check_data(struct checker *ck, const struct ast *data)
 		if (values_data(data) && sig->kind != SOURCE_CSV && sig->kind != SOURCE_NPY) {
 			diag_error(ck->d, src->loc, "targets = values needs numeric targets from csv(...) "
 			           "or npy(...); %s(...) gives class labels", sig->name);
-		} else if (!values_data(data) && label && label->kind == AST_LIST) {
+		} else if (!values_data(data) && label && label->kind == AST_LIST
+		           && label->nkids > 0) { /* an empty list: said by its type */
 			diag_error(ck->d, label->loc, "a list of label columns names regression targets");
 			diag_help(ck->d, "set 'targets = values' in data '%s'", data->str);
 		}

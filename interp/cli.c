@@ -933,8 +933,8 @@ static const char help_help[] =
 	"Lists what the language offers on TOPIC, from the tables the checker uses: each\n"
 	"layer, optimizer or schedule with its parameters, their defaults and the values\n"
 	"they take; the losses; the metrics a log has (for sweeps' `metric`, and `stop` and\n"
-	"`best` in train blocks). The rules and\n"
-	"formulas are in docs/language.md and `man descent`.\n"
+	"`best` in train blocks). The rules and formulas are in docs/language.md and\n"
+	"`man descent`.\n"
 	"exit status: 0, or 2 for an unknown topic.\n";
 
 /* One table of calls: each signature, then each parameter and what it takes. */

@@ -251,12 +251,20 @@ static int write_plot(FILE *out, const void *data)
 	return svg_end(out);
 }
 
+/* The optimizer as block names it ("adamw" runs as adam with decoupled decay). */
+static const char *optimizer_name(const struct ast *block, const struct train_lowered *t)
+{
+	const struct ast *v = ast_value(block, "optimizer");
+	return v && (v->kind == AST_CALL || v->kind == AST_NAME) ? v->str
+		: optim_table[t->net.opt.kind].name;
+}
+
 /* What the test found and what it suggests, with the rules. */
-static void print_report(const struct range_options *o, const struct train_lowered *t,
-                         const struct lr_range_result *r)
+static void print_report(const struct range_options *o, const struct ast *block,
+                         const struct train_lowered *t, const struct lr_range_result *r)
 {
 	printf("range test of %s (network %s, data %s, %s, batch %lld): %d steps from %g to %g, "
-	       "%s\n", t->name, t->network, t->data, optim_table[t->net.opt.kind].name,
+	       "%s\n", t->name, t->network, t->data, optimizer_name(block, t),
 	       (long long)t->config.batch, o->rc.steps, o->rc.min, o->rc.max,
 	       o->rc.linear ? "linear" : "exponential");
 	int last = r->rows - 1;
@@ -324,7 +332,7 @@ static int run_test(const struct range_options *o, const struct ast *tree, struc
 		status = RANGE_INPUT;
 	}
 	if (status == RANGE_OK)
-		print_report(o, &t, &r);
+		print_report(o, block, &t, &r);
 	lr_range_free(&r);
 	lower_train_free(&t);
 	return status;

@@ -236,3 +236,60 @@ Test(trustfix, quiet_still_says_that_a_checkpoint_will_be_replaced)
 	free(err);
 	cr_expect_eq(remove_tree(dir), 0);
 }
+
+/* What command prints on standard output (owned), or NULL. */
+static char *shell_output(const char *command)
+{
+	FILE *p = popen(command, "r");
+	cr_assert(p, "%s", command);
+	size_t size = 0, len = 0;
+	char *text = NULL, chunk[4096];
+	for (size_t n; (n = fread(chunk, 1, sizeof chunk, p)) > 0; len += n) {
+		char *grown = realloc(text, len + n + 1);
+		cr_assert(grown);
+		text = grown;
+		memcpy(text + len, chunk, n);
+		size = len + n;
+	}
+	pclose(p);
+	if (text)
+		text[size] = '\0';
+	return text;
+}
+
+Test(trustfix, small_wording_fixes)
+{
+	/* the man page: the two clip calls each in their own quotes */
+	char *man = shell_output("groff -mdoc -Tascii -P-c docs/descent.1 2>/dev/null");
+	cr_assert(man, "groff rendered nothing");
+	cr_expect(strstr(man, "('norm(max)', 'value(max)'), as PyTorch's"), "clip's calls badly "
+	          "quoted");
+	free(man);
+	/* an empty label list is called empty, and only that is said */
+	char dir[64], nn[128], *out, *err;
+	cr_assert(scratch_dir(dir));
+	snprintf(nn, sizeof nn, "%s/e.nn", dir);
+	cr_assert_eq(write_text(nn, "data d { train = csv(\"x.csv\", label = []) }\n"
+	                            "network n { dense(2) }\n"
+	                            "train t {\n network = n\n data = d\n optimizer = sgd(lr = 0.1)\n"
+	                            " epochs = 1\n}\n"), 0);
+	cr_expect_eq(RUN(NULL, &err, "check", nn), 1, "%s", err);
+	cr_expect(strstr(err, ", found an empty list\n") && strstr(err, "1 error,"), "%s", err);
+	free(err);
+	/* descent help --help wraps its sentence where the line is full */
+	cr_expect_eq(RUN(&out, &err, "help", "--help"), 0, "%s", err);
+	cr_expect(strstr(out, "The rules and formulas are in docs/language.md and\n"), "%s", out);
+	free(out);
+	free(err);
+	/* range names adamw as the file does */
+	cr_assert_eq(write_text(nn, "data d { train = blobs(64, classes = 3, dim = 4) }\n"
+	                            "network n { dense(3) }\n"
+	                            "train t {\n network = n\n data = d\n"
+	                            " optimizer = adamw(lr = 0.01, wd = 0.01)\n epochs = 1\n"
+	                            " batch = 16\n}\n"), 0);
+	cr_expect_eq(RUN(&out, &err, "range", nn, "--steps", "5"), 0, "%s", err);
+	cr_expect(strstr(out, "(network n, data d, adamw, batch 16)"), "%s", out);
+	free(out);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
