@@ -293,3 +293,41 @@ Test(trustfix, small_wording_fixes)
 	free(err);
 	cr_expect_eq(remove_tree(dir), 0);
 }
+
+/* Expects args (NULL-terminated) to exit 2 saying "OPTION is given twice". */
+static void given_twice(const char *const *args, const char *option)
+{
+	char *err, want[64];
+	cr_expect_eq(run_descent(args, NULL, NULL, &err), 2, "%s", err);
+	snprintf(want, sizeof want, ": %s is given twice", option);
+	cr_expect(strstr(err, want), "wanted '%s' in: %s", want, err);
+	free(err);
+}
+
+Test(trustfix, an_option_given_twice_is_misuse_in_every_command)
+{
+	char dir[64], nn[128], weights[192], *err;
+	trained(dir, nn);
+	snprintf(weights, sizeof weights, "%s/runs/t.safetensors", dir);
+	given_twice((const char *const[]){"predict", nn, "--weights", weights, "--weights", weights,
+	                                  NULL}, "--weights");
+	given_twice((const char *const[]){"predict", nn, "--weights", weights, "--out", "a.csv",
+	                                  "--out=b.csv", NULL}, "--out");
+	given_twice((const char *const[]){"eval", nn, "--weights", weights, "--json", "--json",
+	                                  NULL}, "--json");
+	given_twice((const char *const[]){"sweep", nn, "--shard", "0/3", "--shard", "1/3", NULL},
+	            "--shard");
+	given_twice((const char *const[]){"sweep", nn, "--jobs=1", "--jobs", "2", NULL}, "--jobs");
+	given_twice((const char *const[]){"run", nn, "--threads", "1", "--threads", "2", NULL},
+	            "--threads");
+	given_twice((const char *const[]){"range", nn, "--steps", "5", "--steps=6", NULL},
+	            "--steps");
+	given_twice((const char *const[]){"schedule", "cosine(10)", "--lr", "1", "--steps", "10",
+	                                  "--lr", "2", NULL}, "--lr");
+	given_twice((const char *const[]){"explain", nn, "--lr", "1", "--lr", "2", NULL}, "--lr");
+	/* --set adds one more each time */
+	cr_expect_eq(RUN(NULL, &err, "run", nn, "--quiet", "--set", "epochs=1", "--set",
+	                 "seed=4"), 0, "%s", err);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
