@@ -382,8 +382,7 @@ static bool given_collides(const struct out_file *g, const char *nn, const struc
 int out_refuse_given(const char *command, const char *path, const char *nn,
                      const struct ast *tree)
 {
-	static struct out_file g; /* large (four paths): not on the stack */
-	g = (struct out_file){.key = "output", .fd = -1, .lock = -1};
+	struct out_file g = {.key = "output", .fd = -1, .lock = -1};
 	snprintf(g.path, sizeof g.path, "%s", path);
 	locate(&g);
 	char why[3 * PATH_MAX] = "";
