@@ -330,3 +330,27 @@ Test(trustfix, an_option_given_twice_is_misuse_in_every_command)
 	free(err);
 	cr_expect_eq(remove_tree(dir), 0);
 }
+
+Test(trustfix, predict_refuses_a_number_beyond_float32_instead_of_printing_nan)
+{
+	char dir[64], nn[128], path[160], weights[160], *out, *err;
+	cr_assert(scratch_dir(dir));
+	snprintf(path, sizeof path, "%s/c.csv", dir);
+	cr_assert_eq(write_text(path, "a,b,label\n0,1,x\n1,1,y\n1,0,x\n0,0,y\n"), 0);
+	snprintf(nn, sizeof nn, "%s/c.nn", dir);
+	cr_assert_eq(write_text(nn, "data d { train = csv(\"c.csv\", label = \"label\") }\n"
+	                            "network n { dense(2) }\n"
+	                            "train t {\n network = n\n data = d\n optimizer = sgd(lr = 0.1)\n"
+	                            " epochs = 1\n batch = 2\n save = \"c.safetensors\"\n}\n"), 0);
+	cr_assert_eq(RUN(NULL, &err, "run", nn, "--quiet"), 0, "%s", err);
+	free(err);
+	snprintf(path, sizeof path, "%s/p.csv", dir);
+	cr_assert_eq(write_text(path, "a,b\n1,2\n1e39,1\n"), 0);
+	snprintf(weights, sizeof weights, "%s/c.safetensors", dir);
+	cr_expect_eq(RUN(&out, &err, "predict", nn, "--weights", weights, path), 1, "%s", out);
+	cr_expect(strstr(err, "p.csv:3: column 0: 1e39 is beyond float32's range"), "%s", err);
+	cr_expect(!strstr(out, "nan"), "%s", out);
+	free(out);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
