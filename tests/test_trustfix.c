@@ -310,8 +310,11 @@ Test(trustfix, an_option_given_twice_is_misuse_in_every_command)
 	snprintf(weights, sizeof weights, "%s/runs/t.safetensors", dir);
 	given_twice((const char *const[]){"predict", nn, "--weights", weights, "--weights", weights,
 	                                  NULL}, "--weights");
-	given_twice((const char *const[]){"predict", nn, "--weights", weights, "--out", "a.csv",
-	                                  "--out=b.csv", NULL}, "--out");
+	char a[160], b[160];
+	snprintf(a, sizeof a, "%s/a.csv", dir);
+	snprintf(b, sizeof b, "--out=%s/b.csv", dir);
+	given_twice((const char *const[]){"predict", nn, "--weights", weights, "--out", a, b, NULL},
+	            "--out");
 	given_twice((const char *const[]){"eval", nn, "--weights", weights, "--json", "--json",
 	                                  NULL}, "--json");
 	given_twice((const char *const[]){"sweep", nn, "--shard", "0/3", "--shard", "1/3", NULL},
