@@ -295,7 +295,7 @@ const char *ast_describe(const struct ast *node, char *buf, size_t size)
 	case AST_BOOL: snprintf(buf, size, "%s", node->num ? "true" : "false"); break;
 	case AST_NAME: snprintf(buf, size, "the name '%s'", node->str); break;
 	case AST_CALL: snprintf(buf, size, "a call to '%s'", node->str); break;
-	case AST_LIST: snprintf(buf, size, "a list"); break;
+	case AST_LIST: snprintf(buf, size, node->nkids ? "a list" : "an empty list"); break;
 	case AST_TUPLE: snprintf(buf, size, "a tuple"); break;
 	case AST_RANGE: snprintf(buf, size, "a range"); break;
 	case AST_DURATION: snprintf(buf, size, "a duration"); break;

@@ -905,7 +905,8 @@ static void check_metric_set(struct checker *ck, const struct ast *train, const 
 }
 
 /* The rules of clip, stop, save_best and best beyond single values: their metrics need
- * the sets they are measured on; best without save_best does nothing. */
+ * the sets they are measured on (an error, for best with or without save_best); best
+ * without save_best does nothing (a warning). */
 static void check_watching(struct checker *ck, const struct ast *train, const struct ast *stop,
                            const struct ast *save_best, const struct ast *best)
 {
@@ -914,7 +915,7 @@ static void check_watching(struct checker *ck, const struct ast *train, const st
 	const struct ast *metric = b ? b->vals[schema_index(b->sig, "metric")] : NULL;
 	if (metric && metric->kind == AST_DURATION)
 		check_metric_set(ck, train, metric->b->str, metric->loc, "stop");
-	if (best && best->kind == AST_DURATION && save_best)
+	if (best && best->kind == AST_DURATION) /* impossible even without save_best */
 		check_metric_set(ck, train, best->b->str, best->loc, "best");
 	else if (save_best && !best)
 		check_metric_set(ck, train, "val_loss", save_best->loc,
@@ -1004,7 +1005,8 @@ static void check_data(struct checker *ck, const struct ast *data)
 		if (values_data(data) && sig->kind != SOURCE_CSV && sig->kind != SOURCE_NPY) {
 			diag_error(ck->d, src->loc, "targets = values needs numeric targets from csv(...) "
 			           "or npy(...); %s(...) gives class labels", sig->name);
-		} else if (!values_data(data) && label && label->kind == AST_LIST) {
+		} else if (!values_data(data) && label && label->kind == AST_LIST
+		           && label->nkids > 0) { /* an empty list: said by its type */
 			diag_error(ck->d, label->loc, "a list of label columns names regression targets");
 			diag_help(ck->d, "set 'targets = values' in data '%s'", data->str);
 		}

@@ -90,7 +90,7 @@ static const char run_help[] =
 	"plot (SVG), and prints a table of its epochs. A minimize block runs every\n"
 	"optimizer from every start, prints a table of the steps, and writes its trace\n"
 	"(CSV) and plot (SVG). Output paths are relative to FILE's folder; --quiet prints\n"
-	"only the final tables.\n"
+	"only the final tables, warnings and errors.\n"
 	"--threads N (default: OMP_NUM_THREADS, else the CPUs it may use: its affinity,\n"
 	"at most SLURM_CPUS_PER_TASK) splits the matrix products; results are the\n"
 	"same whatever N is.\n"
@@ -940,8 +940,8 @@ static const char help_help[] =
 	"Lists what the language offers on TOPIC, from the tables the checker uses: each\n"
 	"layer, optimizer or schedule with its parameters, their defaults and the values\n"
 	"they take; the losses; the metrics a log has (for sweeps' `metric`, and `stop` and\n"
-	"`best` in train blocks). The rules and\n"
-	"formulas are in docs/language.md and `man descent`.\n"
+	"`best` in train blocks). The rules and formulas are in docs/language.md and\n"
+	"`man descent`.\n"
 	"exit status: 0, or 2 for an unknown topic.\n";
 
 /* One table of calls: each signature, then each parameter and what it takes. */
@@ -1010,6 +1010,28 @@ static int cmd_help(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* Refuses an option given twice, whose last value would silently win: every option of
+ * every command but --set (which adds one more) is given at most once; "--name value"
+ * and "--name=value" are the same option. EXIT_OK, or EXIT_USAGE (said). */
+static int refuse_repeats(const char *command, int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0')
+			continue;
+		size_t len = strcspn(argv[i], "=");
+		if (len == 5 && strncmp(argv[i], "--set", 5) == 0) {
+			i += argv[i][len] == '\0'; /* its value is not an option */
+			continue;
+		}
+		for (int j = 0; j < i; j++)
+			if (strncmp(argv[j], argv[i], len) == 0
+			    && (argv[j][len] == '\0' || argv[j][len] == '='))
+				return usage_error(command, "%.*s is given twice; give it once", (int)len,
+				                   argv[i]);
+	}
+	return EXIT_OK;
+}
+
 static const struct command commands[] = {
 	{"run", run_help, cmd_run},
 	{"check", check_help, cmd_check},
@@ -1037,7 +1059,10 @@ int main(int argc, char **argv)
 		for (int a = 2; a < argc; a++)
 			if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0)
 				return fputs(commands[i].help, stdout), EXIT_OK;
-		int status = commands[i].run(argc - 2, argv + 2);
+		int status = refuse_repeats(argv[1], argc - 2, argv + 2);
+		if (status != EXIT_OK)
+			return status;
+		status = commands[i].run(argc - 2, argv + 2);
 		if (fflush(stdout) != 0 && status == EXIT_OK) {
 			fprintf(stderr, "descent: cannot write the output: %s\n", strerror(errno));
 			return EXIT_INPUT;

@@ -307,6 +307,96 @@ int out_verify(const struct out_set *s, const struct ast *tree, struct diag *d)
 	return errors;
 }
 
+/* ---- an output named on the command line ---- */
+
+/* The folder of a sweep block, as run_sweep.c finds it (its out, else
+ * "runs/NAME-sweep" beside the .nn file), resolved into out. */
+static void sweep_folder(const char *nn, const struct ast *sweep, char *out, size_t size)
+{
+	const struct ast *given = ast_value(sweep, "out");
+	const char *base = strrchr(nn, '/') ? strrchr(nn, '/') + 1 : nn;
+	const char *dot = strstr(base, ".nn");
+	char fallback[PATH_MAX], path[PATH_MAX];
+	snprintf(fallback, sizeof fallback, "runs/%.*s-sweep",
+	         (int)(dot ? dot - base : (long)strlen(base)), base);
+	run_output_path(nn, given && given->kind == AST_STR ? given->str : fallback, path,
+	                sizeof path);
+	canonical(path, out, size);
+}
+
+/* Whether f is inside (or is) a sweep folder of tree; the folder as the file gives it
+ * into shown. */
+static bool in_sweep_folder(const struct out_file *f, const char *nn, const struct ast *tree,
+                            char *shown, size_t size)
+{
+	for (int i = 0; i < tree->nkids; i++) {
+		const struct ast *b = tree->kids[i];
+		if (b->kind != AST_BLOCK || b->op != BLOCK_SWEEP)
+			continue;
+		char folder[PATH_MAX];
+		sweep_folder(nn, b, folder, sizeof folder);
+		size_t len = strlen(folder);
+		if (strncmp(f->target, folder, len) == 0
+		    && (f->target[len] == '\0' || f->target[len] == '/')) {
+			snprintf(shown, size, "%s", folder);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Why path collides with an input or output of the file, into why; whether it does. */
+static bool given_collides(const struct out_file *g, const char *nn, const struct ast *tree,
+                           char *why, size_t size)
+{
+	struct input *in;
+	int n = list_inputs(nn, tree, &in);
+	for (int i = 0; i < n && !*why; i++) {
+		if (!same(g, in[i].target, in[i].exists, in[i].dev, in[i].ino))
+			continue;
+		if (in[i].data)
+			snprintf(why, size, "is a data file of '%s' (%s), an input", in[i].data->str,
+			         in[i].path);
+		else
+			snprintf(why, size, "is the .nn file itself, an input");
+	}
+	free(in);
+	struct out_set s;
+	if (!*why && out_list(&s, nn, tree, NULL, NULL) == 0) {
+		for (int i = 0; i < s.n && !*why; i++) {
+			const struct out_file *f = &s.files[i];
+			char block[128];
+			block_words(f->block, block, sizeof block);
+			if (same(g, f->target, f->exists, f->dev, f->ino))
+				snprintf(why, size, "is the %s \"%s\" of %s in %s, an output of the file",
+				         f->key, written(f), block, nn);
+		}
+		out_release(&s);
+	}
+	char folder[PATH_MAX];
+	if (!*why && in_sweep_folder(g, nn, tree, folder, sizeof folder))
+		snprintf(why, size, "is in %s, the folder of the file's sweep", folder);
+	return *why != '\0';
+}
+
+int out_refuse_given(const char *command, const char *path, const char *nn,
+                     const struct ast *tree)
+{
+	struct out_file g = {.key = "output", .fd = -1, .lock = -1};
+	snprintf(g.path, sizeof g.path, "%s", path);
+	locate(&g);
+	char why[3 * PATH_MAX] = "";
+	if (g.exists && !S_ISREG(g.mode))
+		snprintf(why, sizeof why, "is %s, not a regular file", kind_of(g.mode));
+	else if (g.link_to_nothing)
+		snprintf(why, sizeof why, "is a symbolic link to a file that does not exist");
+	if (!*why && !given_collides(&g, nn, tree, why, sizeof why))
+		return 0;
+	fprintf(stderr, "descent %s: %s: %s; descent never overwrites an input or another "
+	        "output of the file\n", command, path, why);
+	return -1;
+}
+
 /* ---- writing ---- */
 
 int out_make_parents(const char *path)

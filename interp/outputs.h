@@ -67,6 +67,15 @@ int out_list(struct out_set *s, const char *nn, const struct ast *tree,
  * file. Returns the number of errors reported. */
 int out_verify(const struct out_set *s, const struct ast *tree, struct diag *d);
 
+/* Refuses path, an output named on the command line of `descent COMMAND` (relative to
+ * the working folder), when it is the .nn file nn, a data file of tree's data blocks, an
+ * output of the file (log, save, checkpoint, plot, save_best or trace of any block, or
+ * inside a sweep's folder), or exists and is not a regular file; resolved as outputs are
+ * (folders, links, "." and "..", device and inode). 0, or -1 after printing
+ * "descent COMMAND: PATH: reason". */
+int out_refuse_given(const char *command, const char *path, const char *nn,
+                     const struct ast *tree);
+
 /* Makes sure every output of s can be written: creates its folders and a temporary
  * beside it, then removes the temporary. 0, or -1 after printing the path and reason
  * of each output that cannot be written. */

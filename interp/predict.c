@@ -669,7 +669,7 @@ static int check_out(const struct ast *tree, const struct predict_options *o)
 				return refuse(o, "%s: is a data file of data '%s', an input; predict never "
 				              "overwrites its inputs", o->out, b->str);
 	}
-	return PREDICT_OK;
+	return out_refuse_given(o->command, o->out, o->file, tree) ? PREDICT_INPUT : PREDICT_OK;
 }
 
 int predict_run(const struct ast *tree, const struct predict_options *o, struct diag *d)

@@ -7,7 +7,8 @@
  * "-range.csv" / "-range.svg" ("range.csv", "range.svg" for standard input); paths on
  * the command line are the shell's (relative to the working folder). Each is written
  * whole through a temporary (out_write_atomic), and refused before the test runs when
- * it is the .nn file, a data file of the block, the other output, or not a regular file.
+ * it is the .nn file, a data file, an output of the file (out_refuse_given), the other
+ * output, or not a regular file.
  */
 #include "range.h"
 
@@ -168,59 +169,20 @@ static int load(const char *path, struct diag *d, struct source **src, struct as
 	return RANGE_OK;
 }
 
-/* Whether path exists and is the same file as other (which may not exist). */
-static bool same_file(const char *path, const struct stat *st, const char *other)
-{
-	struct stat o;
-	return strcmp(path, other) == 0 || (stat(other, &o) == 0 && o.st_dev == st->st_dev
-	                                     && o.st_ino == st->st_ino);
-}
-
-/* Refuses an output that is the .nn file, a data file of the block's data, or not a
- * regular file. RANGE_OK or RANGE_INPUT (reported). */
-static int check_output(const char *path, const char *nn, const struct ast *tree,
-                        const char *data_name)
-{
-	struct stat st;
-	if (stat(path, &st) != 0)
-		return RANGE_OK; /* not there yet: out_write_atomic makes it, or says why not */
-	if (!S_ISREG(st.st_mode)) {
-		fprintf(stderr, "descent range: %s: not a regular file; refusing to replace it\n", path);
-		return RANGE_INPUT;
-	}
-	if (strcmp(nn, "-") != 0 && same_file(path, &st, nn)) {
-		fprintf(stderr, "descent range: %s: is the .nn file itself; refusing to overwrite it\n",
-		        path);
-		return RANGE_INPUT;
-	}
-	char found[8][PATH_MAX];
-	for (int i = 0; i < tree->nkids; i++) {
-		const struct ast *b = tree->kids[i];
-		if (b->kind != AST_BLOCK || b->op != BLOCK_DATA || !b->str || strcmp(b->str, data_name))
-			continue;
-		int n = lower_data_files(b, nn, found, 8);
-		for (int k = 0; k < n; k++)
-			if (same_file(path, &st, found[k])) {
-				fprintf(stderr, "descent range: %s: is a data file of '%s'; refusing to "
-				        "overwrite it\n", path, data_name);
-				return RANGE_INPUT;
-			}
-	}
-	return RANGE_OK;
-}
-
 /* The outputs: each allowed, and not both the same file. */
-static int check_outputs(const struct range_options *o, const struct ast *tree,
-                         const char *data_name)
+static int check_outputs(const struct range_options *o, const struct ast *tree)
 {
-	struct stat st;
+	struct stat st, other;
 	if (strcmp(o->csv, o->plot) == 0
-	    || (stat(o->csv, &st) == 0 && same_file(o->csv, &st, o->plot))) {
+	    || (stat(o->csv, &st) == 0 && stat(o->plot, &other) == 0 && st.st_dev == other.st_dev
+	        && st.st_ino == other.st_ino)) {
 		fprintf(stderr, "descent range: %s: given as both --csv and --plot\n", o->csv);
 		return RANGE_INPUT;
 	}
-	int status = check_output(o->csv, o->file, tree, data_name);
-	return status != RANGE_OK ? status : check_output(o->plot, o->file, tree, data_name);
+	if (out_refuse_given("range", o->csv, o->file, tree) != 0
+	    || out_refuse_given("range", o->plot, o->file, tree) != 0)
+		return RANGE_INPUT;
+	return RANGE_OK;
 }
 
 static int write_csv(FILE *out, const void *data)
@@ -290,12 +252,20 @@ static int write_plot(FILE *out, const void *data)
 	return svg_end(out);
 }
 
+/* The optimizer as block names it ("adamw" runs as adam with decoupled decay). */
+static const char *optimizer_name(const struct ast *block, const struct train_lowered *t)
+{
+	const struct ast *v = ast_value(block, "optimizer");
+	return v && (v->kind == AST_CALL || v->kind == AST_NAME) ? v->str
+		: optim_table[t->net.opt.kind].name;
+}
+
 /* What the test found and what it suggests, with the rules. */
-static void print_report(const struct range_options *o, const struct train_lowered *t,
-                         const struct lr_range_result *r)
+static void print_report(const struct range_options *o, const struct ast *block,
+                         const struct train_lowered *t, const struct lr_range_result *r)
 {
 	printf("range test of %s (network %s, data %s, %s, batch %lld): %d steps from %g to %g, "
-	       "%s\n", t->name, t->network, t->data, optim_table[t->net.opt.kind].name,
+	       "%s\n", t->name, t->network, t->data, optimizer_name(block, t),
 	       (long long)t->config.batch, o->rc.steps, o->rc.min, o->rc.max,
 	       o->rc.linear ? "linear" : "exponential");
 	int last = r->rows - 1;
@@ -344,7 +314,7 @@ static int run_test(const struct range_options *o, const struct ast *tree, struc
 	struct train_lowered t;
 	if (lower_train(tree, block, 1, o->file, &t, d) != 0)
 		return RANGE_INPUT;
-	int status = check_outputs(o, tree, t.data);
+	int status = check_outputs(o, tree);
 	struct lr_range_result r = {0};
 	if (status == RANGE_OK) {
 		net_init(&t.net, t.config.seed);
@@ -363,7 +333,7 @@ static int run_test(const struct range_options *o, const struct ast *tree, struc
 		status = RANGE_INPUT;
 	}
 	if (status == RANGE_OK)
-		print_report(o, &t, &r);
+		print_report(o, block, &t, &r);
 	lr_range_free(&r);
 	lower_train_free(&t);
 	return status;

@@ -982,7 +982,7 @@ static int report(const struct sweep_setup *s, const struct sweep_plan *plan,
 	FILE *f = open_memstream(&csv.bytes, &csv.len);
 	const struct sweep_trial *first = &plan->trials[0];
 	if (f) {
-		fputs(s->reruns ? "stage,optimizer,config" : "config", f);
+		fputs(s->reruns ? "stage,optimizer_kind,config" : "config", f);
 		for (int v = 0; v < first->nvalues; v++)
 			if (strcmp(first->values[v].key, "seed") != 0)
 				fprintf(f, ",%s", first->values[v].key);
@@ -1126,7 +1126,9 @@ static int summary_only(const struct sweep_run *w, const struct sweep_options *o
 		command_text(w->file, o, "", command, sizeof command);
 		fprintf(stderr, "descent sweep: %s: %d of %d trial%s %s no row made with the current "
 		        "settings: %s; no summary until every trial has one (run them: %s, or the "
-		        "shards that hold them; rows made with other --set values do not count)\n",
+		        "shards that hold them; a row made before a change of the --set values, the "
+		        "file's blocks, or the data files' size or modification time does not "
+		        "count)\n",
 		        w->store->results, n, plan->ntrials, plan->ntrials == 1 ? "" : "s",
 		        n == 1 ? "has" : "have", missing, command);
 		if (w->s->reruns && plan->ntrials == plan->nsearch)
@@ -1388,8 +1390,10 @@ static void read_done(const struct sweep_run *w, const struct sweep_options *o, 
 		         "renumbered, with %s files)", moved, moved == 1 ? "its" : "their");
 	if (rows.n > 0 && (from == 0 || reused + changed > 0)) /* reruns: the search's rows */
 		fprintf(stderr, "sweep: %d %strial%s reused from %s%s, %d rerun because %s settings "
-		        "changed, %d new\n", reused, from ? "rerun " : "", reused == 1 ? "" : "s",
-		        w->store->results, renumbered, changed, changed == 1 ? "its" : "their", fresh);
+		        "changed%s, %d new\n", reused, from ? "rerun " : "", reused == 1 ? "" : "s",
+		        w->store->results, renumbered, changed, changed == 1 ? "its" : "their",
+		        changed ? " (--set values, the file's blocks, or the data files' size or "
+		        "modification time)" : "", fresh);
 	store_rows_free(&rows);
 	free(stale);
 }

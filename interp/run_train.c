@@ -436,7 +436,7 @@ static int start_state(const char *file, struct run_ctx *r,
 	bool exists = r->checkpoint && access(r->checkpoint, F_OK) == 0;
 	if (exists && o->resume)
 		return resume(r, o, d);
-	if (exists && !o->quiet)
+	if (exists) /* even with --quiet: it protects a file */
 		fprintf(stderr, "%s: %s exists; without --resume this run starts over and replaces "
 		        "it\n", t->name, r->checkpoint);
 	else if (r->checkpoint && o->resume && !o->quiet)

@@ -382,6 +382,13 @@ static bool csv_number(const char *text, double *out)
 	return *text && !*end;
 }
 
+/* Whether the finite double v is beyond float32's range: it would round to an infinity
+ * (from FLT_MAX plus half a unit of its last place, as round-to-nearest-even does). */
+static bool beyond_float32(double v)
+{
+	return fabs(v) >= 0x1.ffffffp127;
+}
+
 /* The class id of a label name, adding it if new. */
 static int csv_class(struct dataset *ds, const char *name)
 {
@@ -605,6 +612,9 @@ static int csv_rows(const struct csv_table *t, const char *path, int label, char
 			if (!isfinite(v))
 				return fail(err, "%s:%lld: %s: %s is not a finite number", path, line, where,
 				            fields[c]);
+			if (beyond_float32(v))
+				return fail(err, "%s:%lld: %s: %s is beyond float32's range", path, line,
+				            where, fields[c]);
 			if (c != label) {
 				ds->f32[i * d + j++] = (float)v;
 			} else if (v < 0 || v != floor(v) || v > 1e6) {
@@ -730,12 +740,16 @@ static int csv_value_rows(const struct csv_table *t, const char *path, const int
 			int k = 0;
 			while (k < count && col[k] != c)
 				k++;
-			if (!csv_number(fields[c], &v) || !isfinite(v)) {
+			bool number = csv_number(fields[c], &v) && isfinite(v);
+			if (!number || beyond_float32(v)) {
 				char where[96];
 				if (t->header)
 					snprintf(where, sizeof where, "column '%.60s'", t->header[c]);
 				else
 					snprintf(where, sizeof where, "column %d", c);
+				if (number)
+					return fail(err, "%s:%lld: %s: %s is beyond float32's range", path, line,
+					            where, fields[c]);
 				return fail(err, "%s:%lld: %s: '%.40s' is not a finite number%s", path, line,
 				            where, fields[c], k < count ? " (targets = values needs numeric "
 				            "targets)" : "");
@@ -943,6 +957,15 @@ static int npy_values(struct reader *r, const struct npy_header *h, double **out
 			return fail(err, "%s: offset %lld: element %lld (sample %lld) is %s, not a "
 			            "finite number", r->path, (long long)(r->offset - (count - i) * h->size),
 			            (long long)i, (long long)(i / h->rest), what);
+		}
+		if (beyond_float32(v[i])) {
+			double x = v[i];
+			free(raw);
+			free(v);
+			return fail(err, "%s: offset %lld: element %lld (sample %lld): %.9g is beyond "
+			            "float32's range", r->path,
+			            (long long)(r->offset - (count - i) * h->size), (long long)i,
+			            (long long)(i / h->rest), x);
 		}
 	}
 	free(raw);
@@ -1492,6 +1515,9 @@ static int csv_feature_rows(const struct csv_table *t, const char *path, const b
 				continue;
 			if (!csv_number(fields[c], &v) || !isfinite(v))
 				return fail(err, "%s:%lld: column %d: '%.40s' is not a finite number", path,
+				            line, c, fields[c]);
+			if (beyond_float32(v))
+				return fail(err, "%s:%lld: column %d: %s is beyond float32's range", path,
 				            line, c, fields[c]);
 			ds->f32[i * d + j++] = (float)v;
 		}

@@ -182,7 +182,7 @@ Test(rerun_best, reruns_are_rows_after_the_search_with_new_seeds)
 	cr_expect(strstr(out, "  1  sgd ") || strstr(out, "  1  adam "), "%s", out);
 	cr_expect(strstr(out, "  n 3  mean "), "%s", out);
 	char *summary = sweep_file(dir, "summary.csv");
-	static const char header[] = "stage,optimizer,config,optimizer,optimizer.lr,n,mean,std,min,"
+	static const char header[] = "stage,optimizer_kind,config,optimizer,optimizer.lr,n,mean,std,min,"
 		"max,p_vs_best\n";
 	cr_expect(summary && strncmp(summary, header, strlen(header)) == 0, "%s", summary);
 	cr_expect(summary && strstr(summary, "\nsearch,sgd,") && strstr(summary, "\nrerun,sgd,")
@@ -375,7 +375,7 @@ struct summary_row {
 	double mean, min, max;
 };
 
-/* Reads dir's crowded_valley summary.csv (stage,optimizer,config,optimizer,optimizer.lr,
+/* Reads dir's crowded_valley summary.csv (stage,optimizer_kind,config,optimizer,optimizer.lr,
  * n,mean,std,min,max,p_vs_best) into rows; how many. */
 static int read_summary(const char *path, struct summary_row *rows, int max)
 {
