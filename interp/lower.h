@@ -31,6 +31,10 @@ struct sched *lower_schedule(const struct ast *expr, double steps_per_epoch, str
  * label gets "adagrad(lr = 0.5)", the call with the arguments given. */
 struct optim_config lower_optimizer(const struct ast *call, char *label, size_t size);
 
+/* The loss of a checked train block into net: loss, its smoothing (cross_entropy) and its
+ * delta (huber); what run, predict and eval read alike. */
+void lower_loss(const struct ast *block, struct net *net);
+
 /* A minimize block ready to run, and everything its plan points to (owned). */
 struct minimize_lowered {
 	struct minimize_plan plan;  /* what runtime/minimize.c runs */

@@ -424,18 +424,23 @@ static void lower_watching(const struct ast *block, struct train_lowered *t)
 			: (struct train_watch){true, train_metric_find("val_loss"), false};
 }
 
+void lower_loss(const struct ast *block, struct net *net)
+{
+	const struct ast *loss = ast_value(block, "loss");
+	net->loss = (enum loss)schema_choice(schema_param(schema_train_keys, "loss"), loss);
+	const struct bound *lb = loss ? schema_bound(schema_losses, loss) : NULL;
+	net->smoothing = lb && net->loss == LOSS_CROSS_ENTROPY
+		? schema_number(lb->sig, lb->vals, "smoothing") : 0;
+	net->huber_delta = lb && net->loss == LOSS_HUBER
+		? schema_number(lb->sig, lb->vals, "delta") : 1;
+}
+
 /* Reads the train block's own settings (optimizer, schedules, regularization, sizes). */
 static void lower_settings(const struct ast *block, struct train_lowered *t)
 {
 	char label[128];
 	const struct ast *reg = ast_value(block, "regularize");
-	const struct ast *loss = ast_value(block, "loss");
-	t->net.loss = (enum loss)schema_choice(schema_param(schema_train_keys, "loss"), loss);
-	const struct bound *lb = loss ? schema_bound(schema_losses, loss) : NULL;
-	t->net.smoothing = lb && t->net.loss == LOSS_CROSS_ENTROPY
-		? schema_number(lb->sig, lb->vals, "smoothing") : 0;
-	t->net.huber_delta = lb && t->net.loss == LOSS_HUBER
-		? schema_number(lb->sig, lb->vals, "delta") : 1;
+	lower_loss(block, &t->net);
 	t->net.opt = lower_optimizer(ast_value(block, "optimizer"), label, sizeof label);
 	t->net.decay_biases = train_setting(block, "decay_biases") != 0;
 	if (reg) {
