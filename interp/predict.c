@@ -26,6 +26,7 @@
 #include "check.h"
 #include "checkpoint.h"
 #include "lower.h"
+#include "model_id.h"
 #include "outputs.h"
 #include "safetensors.h"
 #include "schema.h"
@@ -98,8 +99,10 @@ static bool block_text_is(const struct ast *block, const char *text)
 }
 
 /* The train block the weights belong to: the one whose text the metadata records, else
- * the only one using the network it names (weights without that metadata: the file's
- * only train block). NULL after saying why. */
+ * (weights that record their model, which model_matches then checks) the only one using
+ * the network it names (weights without any of that metadata: the file's only train
+ * block). Weights that record a block's text but no model (saved before descent recorded
+ * it) are refused when no block has that text. NULL after saying why. */
 static const struct ast *find_block(const struct ast *tree, const struct st_meta *meta, int n,
                                     const struct predict_options *o)
 {
@@ -109,6 +112,15 @@ static const struct ast *find_block(const struct ast *tree, const struct st_meta
 		const struct ast *b = tree->kids[i];
 		if (b->kind == AST_BLOCK && b->op == BLOCK_TRAIN && block_text_is(b, text))
 			return b;
+	}
+	if (text && !meta_value(meta, n, "model")) {
+		refuse(o, "%s: no train block of %s is the one these weights were trained by (its "
+		       "text changed), and they were saved before descent recorded what they mean "
+		       "(their loss, data and network), so no other block can be checked against "
+		       "them", o->weights, o->file);
+		fprintf(stderr, "help: restore the block as it was, or train again to save weights "
+		        "that record their model\n");
+		return NULL;
 	}
 	int count = blocks_using(tree, network, &found);
 	if (count == 1)
@@ -141,8 +153,7 @@ static int build_network(struct model *m, struct shape input, int64_t batch,
 	char label[128], err[256];
 	if (lower_layers(m->network, input, &m->net, d) != 0)
 		return PREDICT_INPUT;
-	m->net.loss = (enum loss)schema_choice(schema_param(schema_train_keys, "loss"),
-	                                       ast_value(m->block, "loss"));
+	lower_loss(m->block, &m->net);
 	m->net.opt = lower_optimizer(ast_value(m->block, "optimizer"), label, sizeof label);
 	if (net_plan(&m->net, batch, err, sizeof err) != 0)
 		return refuse(o, "%s", err);
@@ -205,6 +216,50 @@ static bool data_has_values(const struct ast *data)
 	return t && t->kind == AST_NAME && strcmp(t->str, "values") == 0;
 }
 
+/* Prints the --set values the weights recorded (a JSON list) as a command line. */
+static void print_sets(const char *sets)
+{
+	char **texts;
+	int n;
+	if (!sets || data_label_parse(sets, &texts, &n) != 0)
+		return;
+	fputs("help: the weights were saved with", stderr);
+	for (int i = 0; i < n; i++) {
+		fputs(" --set '", stderr);
+		for (const char *p = texts[i]; *p; p++)
+			fputs(*p == '\'' ? "'\\''" : (char[]){*p, 0}, stderr);
+		fputc('\'', stderr);
+	}
+	fputs(": give the same values to this command\n", stderr);
+	data_names_free(texts, n);
+}
+
+/* Refuses weights whose recorded model (loss, data and network, model_id.h) is not that
+ * of the block found for them, resolved as the command line gives it (--set); weights
+ * that record none pass (find_block judged them by their text). */
+static int model_matches(const struct ast *tree, const struct model *m,
+                         const struct st_meta *meta, int n, const struct predict_options *o)
+{
+	const char *saved = meta_value(meta, n, "model");
+	struct model_id want, have = model_id_of(tree, m->block);
+	char differ[40];
+	if (!saved)
+		return PREDICT_OK;
+	if (!model_id_parse(saved, &want))
+		return refuse(o, "%s: its model metadata is not what descent writes", o->weights);
+	if (!*model_id_diff(&want, &have, differ, sizeof differ))
+		return PREDICT_OK;
+	refuse(o, "%s: these weights were trained with another %s than train block '%s' of %s "
+	       "has (as resolved now, with this command's --set values)", o->weights, differ,
+	       m->block->str, o->file);
+	if (meta_value(meta, n, "sets"))
+		print_sets(meta_value(meta, n, "sets"));
+	else
+		fprintf(stderr, "help: they were saved without --set values: the file changed since; "
+		        "restore its %s, or train again\n", differ);
+	return PREDICT_INPUT;
+}
+
 /* Reads the weights' metadata and finds their train block; PREDICT_OK or an exit status
  * (reported). A checkpoint is refused: it holds no label names or statistics. */
 static int open_model(const struct ast *tree, const struct predict_options *o, struct model *m,
@@ -222,6 +277,8 @@ static int open_model(const struct ast *tree, const struct predict_options *o, s
 		return PREDICT_INPUT;
 	m->network = check_find_block(tree, BLOCK_NETWORK, ast_value(m->block, "network")->str);
 	m->data = check_find_block(tree, BLOCK_DATA, ast_value(m->block, "data")->str);
+	if (model_matches(tree, m, *meta, *nmeta, o) != PREDICT_OK)
+		return PREDICT_INPUT;
 	if (data_has_values(m->data))
 		return refuse(o, "%s: weights of a regression run (data '%s' has targets = values): "
 		              "%s does not handle regression yet", o->weights, m->data->str, o->command);

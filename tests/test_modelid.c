@@ -1,0 +1,252 @@
+/* test_modelid.c — weights that say what made them: `save` and `save_best` record the
+ * model (the resolved loss, data and network, after --set), predict and eval take --set
+ * and refuse weights of another model, naming what differs and the --set values the
+ * weights were saved with; weights of before that record are refused when their block's
+ * text changed; eval computes the run's own loss (label smoothing); a resume whose
+ * save_best file is gone is refused. Every run here is on the frozen iris model of
+ * tests/golden/predict/ (model.nn), copied to a scratch folder. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+
+#define GOLDEN "tests/golden/predict/"
+
+/* A scratch folder holding the golden model's data; its model.nn is the golden one with
+ * `add` inserted before the golden block's `epochs` line (when add is not NULL). */
+static void model_copy(char *dir, const char *add)
+{
+	cr_assert(scratch_dir(dir));
+	const char *files[] = {"train.csv", "test.csv", "model.nn", "model.safetensors",
+	                       "binary_train.csv", "binary_test.csv"};
+	for (int i = 0; i < 6; i++) {
+		char from[128], to[128];
+		snprintf(from, sizeof from, GOLDEN "%s", files[i]);
+		snprintf(to, sizeof to, "%s/%s", dir, files[i]);
+		size_t len;
+		char *text = slurp(from, &len);
+		cr_assert(text, "cannot read %s", from);
+		char *at = add && i == 2 ? strstr(text, "    epochs    = 4\n") : NULL;
+		FILE *f = fopen(to, "wb");
+		cr_assert(f);
+		if (at) {
+			cr_assert(fwrite(text, 1, (size_t)(at - text), f) == (size_t)(at - text));
+			cr_assert(fputs(add, f) >= 0);
+			len -= (size_t)(at - text);
+			memmove(text, at, len);
+		}
+		cr_assert(fwrite(text, 1, len, f) == len && fclose(f) == 0);
+		free(text);
+	}
+}
+
+static void path_in(char *out, size_t size, const char *dir, const char *name)
+{
+	snprintf(out, size, "%s/%s", dir, name);
+}
+
+/* The number after "key": in the JSON text, or NAN. */
+static double json_number(const char *text, const char *key)
+{
+	char pattern[64];
+	snprintf(pattern, sizeof pattern, "\"%s\": ", key);
+	const char *p = strstr(text, pattern);
+	return p ? strtod(p + strlen(pattern), NULL) : NAN;
+}
+
+/* Runs descent; returns its status; stdout and stderr freed. */
+static int status_of(const char *const *args, char **err)
+{
+	char *out;
+	int status = run_descent(args, NULL, &out, err);
+	free(out);
+	return status;
+}
+
+/* ---- A1: the model the weights record ---- */
+
+Test(modelid, weights_saved_under_set_loss_are_refused_without_it_and_taken_with_it)
+{
+	char dir[64], nn[128], *err;
+	model_copy(dir, NULL);
+	path_in(nn, sizeof nn, dir, "model.nn");
+	cr_assert_eq(status_of((const char *const[]){"run", "--quiet", nn, "--set", "golden.loss=mse",
+	                       "--set", "golden.save=\"w.safetensors\"", "--set", "golden.epochs=1",
+	                       NULL}, &err), 0, "%s", err);
+	free(err);
+	char weights[128];
+	path_in(weights, sizeof weights, dir, "w.safetensors");
+	for (int eval = 0; eval < 2; eval++) {
+		const char *command = eval ? "eval" : "predict";
+		cr_expect_eq(status_of((const char *const[]){command, nn, "--weights", weights, NULL},
+		                       &err), 1, "%s", err);
+		cr_expect(strstr(err, "trained with another loss than train block 'golden'"), "%s", err);
+		cr_expect(strstr(err, "--set 'golden.loss=mse' --set 'golden.save=\"w.safetensors\"'"
+		                 " --set 'golden.epochs=1'"), "%s", err);
+		free(err);
+		cr_expect_eq(status_of((const char *const[]){command, nn, "--weights", weights, "--set",
+		                       "golden.loss=mse", NULL}, &err), 0, "%s", err);
+		free(err);
+	}
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(modelid, predict_under_set_loss_mse_prints_the_raw_outputs)
+{
+	char dir[64], nn[128], weights[128], *out, *err;
+	model_copy(dir, NULL);
+	path_in(nn, sizeof nn, dir, "model.nn");
+	path_in(weights, sizeof weights, dir, "w.safetensors");
+	cr_assert_eq(status_of((const char *const[]){"run", "--quiet", nn, "--set", "golden.loss=mse",
+	                       "--set", "golden.save=\"w.safetensors\"", "--set", "golden.epochs=1",
+	                       NULL}, &err), 0, "%s", err);
+	free(err);
+	cr_assert_eq(run_descent((const char *const[]){"predict", nn, "--weights", weights, "--set",
+	                         "golden.loss=mse", NULL}, NULL, &out, &err), 0, "%s", err);
+	/* softmax rows sum to 1; after one epoch under mse the raw outputs do not */
+	double p[3];
+	const char *row = strchr(out, '\n');
+	cr_assert(row && sscanf(row + 1, "0,%*[^,],%lf,%lf,%lf", &p[0], &p[1], &p[2]) == 3, "%s", out);
+	cr_expect_gt(fabs(p[0] + p[1] + p[2] - 1), 1e-3, "%s", out);
+	free(out);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(modelid, weights_saved_under_set_data_are_refused_naming_the_data)
+{
+	char dir[64], nn[128], weights[128], *err;
+	model_copy(dir, NULL);
+	path_in(nn, sizeof nn, dir, "model.nn");
+	path_in(weights, sizeof weights, dir, "w.safetensors");
+	cr_assert_eq(status_of((const char *const[]){"run", "--quiet", nn, "--set", "golden.data=pair",
+	                       "--set", "golden.save=\"w.safetensors\"", "--set", "golden.epochs=1",
+	                       NULL}, &err), 0, "%s", err);
+	free(err);
+	cr_expect_eq(status_of((const char *const[]){"eval", nn, "--weights", weights, NULL}, &err), 1,
+	             "%s", err);
+	cr_expect(strstr(err, "trained with another data than train block 'golden'"), "%s", err);
+	cr_expect(strstr(err, "--set 'golden.data=pair'"), "%s", err);
+	free(err);
+	cr_expect_eq(status_of((const char *const[]){"eval", nn, "--weights", weights, "--set",
+	                       "golden.data=pair", NULL}, &err), 0, "%s", err);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(modelid, weights_whose_data_block_was_edited_since_are_refused)
+{
+	char dir[64], nn[128], weights[128], *err;
+	model_copy(dir, NULL);
+	path_in(nn, sizeof nn, dir, "model.nn");
+	path_in(weights, sizeof weights, dir, "w.safetensors");
+	cr_assert_eq(status_of((const char *const[]){"run", "--quiet", nn, "--set",
+	                       "golden.save=\"w.safetensors\"", "--set", "golden.epochs=1", NULL},
+	                       &err), 0, "%s", err);
+	free(err);
+	/* the same block text, its data normalized another way */
+	size_t len;
+	char *text = slurp(nn, &len), *at = strstr(text, "normalize = standard");
+	cr_assert(at);
+	memcpy(at, "normalize = minmax  ", strlen("normalize = standard"));
+	cr_assert_eq(write_text(nn, text), 0);
+	free(text);
+	cr_expect_eq(status_of((const char *const[]){"eval", nn, "--weights", weights, "--set",
+	                       "golden.epochs=1", NULL}, &err), 1, "%s", err);
+	cr_expect(strstr(err, "trained with another data than"), "%s", err);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(modelid, a_changed_epochs_or_optimizer_keeps_the_weights)
+{
+	char dir[64], nn[128], weights[128], *err;
+	model_copy(dir, NULL);
+	path_in(nn, sizeof nn, dir, "model.nn");
+	path_in(weights, sizeof weights, dir, "w.safetensors");
+	cr_assert_eq(status_of((const char *const[]){"run", "--quiet", nn, "--set",
+	                       "golden.save=\"w.safetensors\"", "--set", "golden.epochs=1", NULL},
+	                       &err), 0, "%s", err);
+	free(err);
+	cr_expect_eq(status_of((const char *const[]){"eval", nn, "--weights", weights, "--set",
+	                       "golden.optimizer.lr=0.5", NULL}, &err), 0, "%s", err);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(modelid, old_weights_of_a_block_whose_text_changed_are_refused)
+{
+	char dir[64], nn[128], weights[128], *err;
+	/* the golden weights record the block's text but no model; the block now has a loss */
+	model_copy(dir, "    loss      = mse\n");
+	path_in(nn, sizeof nn, dir, "model.nn");
+	path_in(weights, sizeof weights, dir, "model.safetensors");
+	cr_expect_eq(status_of((const char *const[]){"eval", nn, "--weights", weights, NULL}, &err), 1,
+	             "%s", err);
+	cr_expect(strstr(err, "saved before descent recorded what they mean"), "%s", err);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(modelid, predict_and_eval_take_set_as_run_does)
+{
+	char *err;
+	cr_expect_eq(status_of((const char *const[]){"eval", GOLDEN "model.nn", "--weights",
+	                       GOLDEN "model.safetensors", "--set", "nosuchkey=1", NULL}, &err), 1,
+	             "%s", err);
+	cr_expect(strstr(err, "nosuchkey"), "%s", err);
+	free(err);
+	cr_expect_eq(status_of((const char *const[]){"predict", GOLDEN "model.nn", "--weights",
+	                       GOLDEN "model.safetensors", "--set", NULL}, &err), 2, "%s", err);
+	free(err);
+}
+
+/* ---- A4: eval's loss is the run's ---- */
+
+Test(modelid, eval_gives_the_logs_test_loss_under_label_smoothing)
+{
+	char dir[64], nn[128], log[128], weights[128], *out, *err;
+	model_copy(dir, "    loss      = cross_entropy(smoothing = 0.1)\n");
+	path_in(nn, sizeof nn, dir, "model.nn");
+	path_in(log, sizeof log, dir, "model.jsonl");
+	path_in(weights, sizeof weights, dir, "model.safetensors");
+	cr_assert_eq(status_of((const char *const[]){"run", "--quiet", nn, NULL}, &err), 0, "%s", err);
+	free(err);
+	double loss[8];
+	int epochs = log_values(log, "test_loss", loss, 8);
+	cr_assert_gt(epochs, 0);
+	cr_assert_eq(run_descent((const char *const[]){"eval", nn, "--weights", weights, "--json",
+	                         NULL}, NULL, &out, &err), 0, "%s", err);
+	cr_expect_eq(json_number(out, "loss"), loss[epochs - 1], "eval %.17g, log %.17g",
+	             json_number(out, "loss"), loss[epochs - 1]);
+	free(out);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+/* ---- A5: resuming without the save_best file ---- */
+
+Test(modelid, resume_with_the_save_best_file_gone_is_refused)
+{
+	char dir[64], nn[128], best[128], *err;
+	model_copy(dir, "    checkpoint = \"lb.ckpt\"\n    save_best = \"lb.best.safetensors\"\n"
+	           "    best = min test_loss\n");
+	path_in(nn, sizeof nn, dir, "model.nn");
+	path_in(best, sizeof best, dir, "lb.best.safetensors");
+	cr_assert_eq(status_of((const char *const[]){"run", "--quiet", nn, NULL}, &err), 0, "%s", err);
+	free(err);
+	cr_assert_eq(remove(best), 0);
+	cr_expect_eq(status_of((const char *const[]){"run", "--quiet", "--resume", nn, NULL}, &err), 1,
+	             "%s", err);
+	cr_expect(strstr(err, "lb.best.safetensors held the best epoch so far (epoch "), "%s", err);
+	cr_expect(strstr(err, "restore it, or run without --resume"), "%s", err);
+	free(err);
+	FILE *f = fopen(best, "rb");
+	cr_expect_null(f, "no best file written");
+	if (f)
+		fclose(f);
+	cr_expect_eq(remove_tree(dir), 0);
+}
