@@ -99,10 +99,10 @@ static bool block_text_is(const struct ast *block, const char *text)
 }
 
 /* The train block the weights belong to: the one whose text the metadata records, else
- * (weights that record their model, which model_matches then checks) the only one using
- * the network it names (weights without any of that metadata: the file's only train
- * block). Weights that record a block's text but no model (saved before descent recorded
- * it) are refused when no block has that text. NULL after saying why. */
+ * the only one using the network it names (weights without any of that metadata: the
+ * file's only train block) when the weights record their model (model_matches checks it
+ * then) or no text; weights that record a block's text but no model (saved before descent
+ * recorded it) are refused when no block has that text. NULL after saying why. */
 static const struct ast *find_block(const struct ast *tree, const struct st_meta *meta, int n,
                                     const struct predict_options *o)
 {
@@ -113,7 +113,10 @@ static const struct ast *find_block(const struct ast *tree, const struct st_meta
 		if (b->kind == AST_BLOCK && b->op == BLOCK_TRAIN && block_text_is(b, text))
 			return b;
 	}
-	if (text && !meta_value(meta, n, "model")) {
+	int count = blocks_using(tree, network, &found);
+	if (count == 1 && (!text || meta_value(meta, n, "model")))
+		return found;
+	if (count == 1) {
 		refuse(o, "%s: no train block of %s is the one these weights were trained by (its "
 		       "text changed), and they were saved before descent recorded what they mean "
 		       "(their loss, data and network), so no other block can be checked against "
@@ -122,9 +125,6 @@ static const struct ast *find_block(const struct ast *tree, const struct st_meta
 		        "that record their model\n");
 		return NULL;
 	}
-	int count = blocks_using(tree, network, &found);
-	if (count == 1)
-		return found;
 	if (count == 0 && network)
 		refuse(o, "%s: holds the weights of network '%s', which no train block of %s uses",
 		       o->weights, network, o->file);
