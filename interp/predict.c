@@ -377,6 +377,55 @@ static int load_given_data(const struct model *m, const struct predict_options *
 	return status == 0 ? PREDICT_OK : refuse(o, "%s", err.message);
 }
 
+/* The source call the data came from, and its file when DATA gave it (else NULL). */
+static const struct ast *data_call(const struct ast *tree, const struct model *m,
+                                   const struct predict_options *o, const char **path)
+{
+	*path = o->ndata ? o->data[0] : NULL;
+	if (o->ndata)
+		return ast_value(m->data, "train");
+	const struct ast *data = o->data_block ? check_find_block(tree, BLOCK_DATA, o->data_block)
+		: m->data;
+	const struct ast *test = ast_value(data, "test");
+	return test ? test : ast_value(data, "train");
+}
+
+/* Refuses a CSV with a header whose feature columns (its label column left out) are not
+ * the ones the weights' training file had (metadata `columns`), names and order: its
+ * rows would be read by position. Weights without `columns` pass. */
+static int check_columns(const struct ast *tree, const struct model *m, const struct st_meta *meta,
+                         int nmeta, const struct predict_options *o)
+{
+	const char *saved = meta_value(meta, nmeta, "columns"), *path;
+	char **want = NULL, **have = NULL, file[PATH_MAX];
+	int nwant = 0, nhave = 0, status = PREDICT_OK;
+	struct data_error err = {""};
+	const struct ast *call = data_call(tree, m, o, &path);
+	if (!saved)
+		return PREDICT_OK;
+	if (data_label_parse(saved, &want, &nwant) != 0)
+		return refuse(o, "%s: its columns metadata is not a JSON list of strings", o->weights);
+	int found = lower_csv_columns(call, o->file, path, true, nwant, &have, &nhave, &err);
+	int at = found == 0 ? lower_columns_differ(want, nwant, have, nhave) : -1;
+	const struct bound *b = found == 0 && !path ? schema_bound(schema_sources, call) : NULL;
+	if (b && lower_data_path(o->file, b->vals[0], file, sizeof file) == 0)
+		path = file;
+	if (found < 0)
+		status = refuse(o, "%s", err.message);
+	else if (at >= 0 && at < nwant && at < nhave)
+		status = refuse(o, "%s:1: feature column %d is '%s', but in the data %s was trained on "
+		                "it is '%s'", path, at + 1, have[at], o->weights, want[at]);
+	else if (at >= 0)
+		status = refuse(o, "%s:1: %d feature columns, but the data %s was trained on has %d",
+		                path, nhave, o->weights, nwant);
+	if (at >= 0)
+		fprintf(stderr, "help: the columns must be named and ordered as in training: %s\n",
+		        saved);
+	data_names_free(want, nwant);
+	data_names_free(have, nhave);
+	return status;
+}
+
 /* " of shape (1, 28, 28)" for a sample shape of more than one dimension, else "". */
 static const char *shape_note(const struct shape *s, char *buf, size_t size)
 {
@@ -430,6 +479,8 @@ static int prepare(const struct ast *tree, const struct predict_options *o, bool
 		status = o->ndata ? load_given_data(m, o, labels, ds) : load_block_data(tree, m, o, ds, d);
 	if (status == PREDICT_OK && !known) /* the training data is not at hand: the given one's */
 		status = build_network(m, ds->shape, model_batch(m->block), o, d);
+	if (status == PREDICT_OK)
+		status = check_columns(tree, m, meta, nmeta, o);
 	if (status == PREDICT_OK)
 		status = check_data(m, ds, labels, o);
 	if (status == PREDICT_OK)

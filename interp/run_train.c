@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "checkpoint.h"
 #include "gemm.h"
 #include "lower.h"
@@ -21,19 +22,36 @@
  * text, the network, the data's label names (when they are not class ids), the normalize
  * statistics (when the data normalizes), the model's identity (model_id.h) and the --set
  * values of the run (when there are some) — what `load`, predict and eval check. */
-enum { WEIGHTS_META_MAX = 8, WEIGHTS_META_EXTRA = 3 };
+enum { WEIGHTS_META_MAX = 10, WEIGHTS_META_EXTRA = 3 };
 struct weights_meta {
 	struct st_meta item[WEIGHTS_META_MAX];
 	int n;
-	char *labels, *normalize; /* owned */
+	char *labels, *normalize, *columns; /* owned */
 	char model[128];
 };
+
+/* The feature column names of the training CSV of block's data (tree's), without its
+ * label column, as a JSON list of strings; NULL when it is no CSV with a header (or on
+ * an error, which loading the data reports). */
+static char *feature_columns(const char *file, const struct ast *tree, const struct ast *block)
+{
+	const struct ast *name = ast_value(block, "data");
+	const struct ast *data = name ? check_find_block(tree, BLOCK_DATA, name->str) : NULL;
+	struct dataset names = {0};
+	struct data_error err;
+	if (!data || lower_csv_columns(ast_value(data, "train"), file, NULL, true, -1, &names.names,
+	                               &names.classes, &err) != 0)
+		return NULL;
+	char *list = data_label_list(&names);
+	data_names_free(names.names, names.classes);
+	return list;
+}
 
 /* Fills w for a block's text, its lowered form, the resolved block and its file's tree,
  * and the run's --set values (a JSON list, or NULL); false when out of memory. */
 static bool weights_meta_init(struct weights_meta *w, const char *text,
-                              const struct train_lowered *t, const struct ast *tree,
-                              const struct ast *block, const char *sets)
+                              const struct train_lowered *t, const char *file,
+                              const struct ast *tree, const struct ast *block, const char *sets)
 {
 	*w = (struct weights_meta){.item = {{"program", "descent " DESCENT_VERSION},
 	                                    {"train", text}, {"network", t->network}}, .n = 3};
@@ -49,6 +67,9 @@ static bool weights_meta_init(struct weights_meta *w, const char *text,
 	w->item[w->n++] = (struct st_meta){"model", w->model};
 	if (sets)
 		w->item[w->n++] = (struct st_meta){"sets", sets};
+	w->columns = feature_columns(file, tree, block);
+	if (w->columns)
+		w->item[w->n++] = (struct st_meta){"columns", w->columns};
 	return t->tf.mode == NORMALIZE_NONE || w->normalize != NULL;
 }
 
@@ -56,6 +77,7 @@ static void weights_meta_free(struct weights_meta *w)
 {
 	free(w->labels);
 	free(w->normalize);
+	free(w->columns);
 }
 
 /* Saves the network's weights to dest (through a temporary and a rename) with w's
@@ -601,7 +623,7 @@ static int train_block(const char *file, const struct ast *tree, const struct as
 	                     tracked},
 	                    false, NULL, NULL};
 	struct out_set outs = {0};
-	bool meta = text && weights_meta_init(&r.meta, text, t, tree, block, o->sets);
+	bool meta = text && weights_meta_init(&r.meta, text, t, file, tree, block, o->sets);
 	int status = r.epochs && meta ? open_outputs(&outs, file, tree, block, log_path, o->trial, d)
 		: RUN_INPUT;
 	if (t->checkpoint) {

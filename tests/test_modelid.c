@@ -250,3 +250,86 @@ Test(modelid, resume_with_the_save_best_file_gone_is_refused)
 		fclose(f);
 	cr_expect_eq(remove_tree(dir), 0);
 }
+
+/* ---- A3: CSV columns by name ---- */
+
+/* Writes the CSV at from to to with its first and third columns swapped (no quotes). */
+static void swap_columns(const char *from, const char *to)
+{
+	char *text = slurp(from, NULL), *save;
+	FILE *out = fopen(to, "wb");
+	cr_assert(text && out);
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f[8], *s2;
+		int n = 0;
+		for (char *p = strtok_r(line, ",", &s2); p && n < 8; p = strtok_r(NULL, ",", &s2))
+			f[n++] = p;
+		cr_assert_eq(n, 5);
+		fprintf(out, "%s,%s,%s,%s,%s\n", f[2], f[1], f[0], f[3], f[4]);
+	}
+	cr_assert_eq(fclose(out), 0);
+	free(text);
+}
+
+Test(modelid, a_test_csv_with_its_columns_in_another_order_is_refused)
+{
+	char dir[64], nn[128], test[128], *err;
+	model_copy(dir, NULL);
+	path_in(nn, sizeof nn, dir, "model.nn");
+	path_in(test, sizeof test, dir, "test.csv");
+	swap_columns(GOLDEN "test.csv", test);
+	cr_expect_eq(status_of((const char *const[]){"run", "--quiet", nn, NULL}, &err), 1, "%s", err);
+	cr_expect(strstr(err, "test.csv:1: column 1 is 'petal_length', but the training file's "
+	                 "column 1 is 'sepal_length'"), "%s", err);
+	cr_expect(strstr(err, "model.nn:7:12: error:"), "%s", err);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(modelid, a_renamed_test_csv_column_is_refused)
+{
+	char dir[64], nn[128], test[128], *err;
+	model_copy(dir, NULL);
+	path_in(nn, sizeof nn, dir, "model.nn");
+	path_in(test, sizeof test, dir, "test.csv");
+	char *text = slurp(GOLDEN "test.csv", NULL), *at = text ? strstr(text, "petal_width") : NULL;
+	cr_assert(at);
+	memcpy(at, "petal_wide ", 11);
+	cr_assert_eq(write_text(test, text), 0);
+	free(text);
+	cr_expect_eq(status_of((const char *const[]){"run", "--quiet", nn, NULL}, &err), 1, "%s", err);
+	cr_expect(strstr(err, "column 4 is 'petal_wide', but the training file's column 4 is "
+	                 "'petal_width'"), "%s", err);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
+Test(modelid, predict_and_eval_refuse_a_data_csv_with_its_columns_in_another_order)
+{
+	char dir[64], nn[128], data[128], weights[128], *err;
+	model_copy(dir, NULL);
+	path_in(nn, sizeof nn, dir, "model.nn");
+	path_in(data, sizeof data, dir, "swapped.csv");
+	path_in(weights, sizeof weights, dir, "w.safetensors");
+	swap_columns(GOLDEN "test.csv", data);
+	cr_assert_eq(status_of((const char *const[]){"run", "--quiet", nn, "--set",
+	                       "golden.save=\"w.safetensors\"", "--set", "golden.epochs=1", NULL},
+	                       &err), 0, "%s", err);
+	free(err);
+	for (int eval = 0; eval < 2; eval++) {
+		cr_expect_eq(status_of((const char *const[]){eval ? "eval" : "predict", nn, "--weights",
+		                       weights, data, NULL}, &err), 1, "%s", err);
+		cr_expect(strstr(err, "swapped.csv:1: feature column 1 is 'petal_length', but in the "
+		                 "data"), "%s", err);
+		cr_expect(strstr(err, "[\"sepal_length\", \"sepal_width\", \"petal_length\", "
+		                 "\"petal_width\"]"), "%s", err);
+		free(err);
+	}
+	/* the same columns in the same order pass */
+	char same[128];
+	path_in(same, sizeof same, dir, "test.csv");
+	cr_expect_eq(status_of((const char *const[]){"eval", nn, "--weights", weights, same, NULL},
+	                       &err), 0, "%s", err);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
