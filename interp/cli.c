@@ -152,7 +152,7 @@ static const char sweep_help[] =
 
 static const char predict_help[] =
 	"usage: descent predict FILE.nn --weights W.safetensors [DATA... | --data NAME]\n"
-	"                       [--out F.csv]\n"
+	"                       [--set K=V]... [--out F.csv]\n"
 	"\n"
 	"Reads the weights that a train block's `save` wrote into that block's network (the\n"
 	"block the weights' metadata names; names and shapes must be the network's), and\n"
@@ -166,16 +166,23 @@ static const char predict_help[] =
 	"block NAME's test part (its train part if it has none); with neither, the train\n"
 	"block's own data block. --out writes the CSV there (never over an input, whole or\n"
 	"not at all) instead of to standard output.\n"
-	"exit status: 0 success, 1 an error in the input (weights of another network, data\n"
-	"with another number of features, an output that cannot be written), 2 misuse.\n";
+	"--set KEY=VALUE resolves the file as 'descent run' does: weights record their model\n"
+	"(loss, data and network after --set) and the --set values they were trained with;\n"
+	"weights of another model are refused, naming what differs and the values to give.\n"
+	"A CSV with a header must have the training file's feature columns, in its order.\n"
+	"exit status: 0 success, 1 an error in the input (weights of another network or\n"
+	"model, data with another number of features or other columns, an output that\n"
+	"cannot be written), 2 misuse.\n";
 
 static const char eval_help[] =
-	"usage: descent eval FILE.nn --weights W.safetensors [DATA... | --data NAME] [--json]\n"
+	"usage: descent eval FILE.nn --weights W.safetensors [DATA... | --data NAME]\n"
+	"                    [--set K=V]... [--json]\n"
 	"\n"
 	"Runs the weights on labelled data, as 'descent predict' (same DATA and --data), and\n"
 	"prints the mean loss, the accuracy, each class's precision, recall and support, and\n"
 	"the confusion matrix (rows: true label, columns: predicted). On the test part of the\n"
-	"training data they are the last epoch's test_loss and test_acc of the log. DATA\n"
+	"training data they are the last epoch's test_loss and test_acc of the log (the\n"
+	"run's own loss: label smoothing included). --set as in 'descent predict'. DATA\n"
 	"must hold labels: a CSV's label column, or both files of an NPY or IDX pair.\n"
 	"--json prints one JSON object instead: rows, loss, accuracy, classes, precision,\n"
 	"recall, support (lists in the order of classes; a precision of a class never\n"

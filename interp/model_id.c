@@ -73,7 +73,7 @@ const char *model_id_diff(const struct model_id *a, const struct model_id *b, ch
 	return buf;
 }
 
-/* Appends text to buf (at *len, of cap bytes) as a JSON string. */
+/* Appends text to buf at *len as a JSON string (buf has room: see model_id_sets_json). */
 static void json_string(char *buf, size_t *len, const char *text)
 {
 	buf[(*len)++] = '"';

@@ -333,3 +333,32 @@ Test(modelid, predict_and_eval_refuse_a_data_csv_with_its_columns_in_another_ord
 	free(err);
 	cr_expect_eq(remove_tree(dir), 0);
 }
+
+Test(modelid, regression_weights_are_refused_by_a_block_edited_to_classification)
+{
+	char dir[64], nn[128], csv[128], weights[128], *err;
+	cr_assert(scratch_dir(dir));
+	path_in(nn, sizeof nn, dir, "r.nn");
+	path_in(csv, sizeof csv, dir, "r.csv");
+	path_in(weights, sizeof weights, dir, "w.safetensors");
+	cr_assert_eq(write_text(csv, "a,b,y1,y2\n0,1,0,1\n1,0,1,0\n1,1,0,1\n0,0,1,0\n2,1,0,1\n"
+	                        "1,2,1,0\n2,2,0,1\n0,2,1,0\n"), 0);
+	const char *network = "network n {\n dense(2)\n}\n";
+	const char *train = "train t {\n network = n\n data = r\n loss = mse\n"
+	                    " optimizer = sgd(lr = 0.01)\n epochs = 1\n batch = 4\n"
+	                    " save = \"w.safetensors\"\n}\n";
+	char text[1024];
+	snprintf(text, sizeof text, "data r {\n train = csv(\"r.csv\", label = [\"y1\", \"y2\"])\n"
+	         " targets = values\n}\n%s%s", network, train);
+	cr_assert_eq(write_text(nn, text), 0);
+	cr_assert_eq(status_of((const char *const[]){"run", "--quiet", nn, NULL}, &err), 0, "%s", err);
+	free(err);
+	snprintf(text, sizeof text, "data r {\n train = csv(\"r.csv\", label = \"y1\")\n}\n%s%s",
+	         network, train);
+	cr_assert_eq(write_text(nn, text), 0);
+	cr_expect_eq(status_of((const char *const[]){"eval", nn, "--weights", weights, NULL}, &err), 1,
+	             "%s", err);
+	cr_expect(strstr(err, "trained with another data than train block 't'"), "%s", err);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
