@@ -255,8 +255,9 @@ static int model_matches(const struct ast *tree, const struct model *m,
 	if (meta_value(meta, n, "sets"))
 		print_sets(meta_value(meta, n, "sets"));
 	else
-		fprintf(stderr, "help: they were saved without --set values: the file changed since; "
-		        "restore its %s, or train again\n", differ);
+		fprintf(stderr, "help: they were saved without --set values, so the file changed since "
+		        "(or they are a sweep trial's, whose values are not recorded: give them as "
+		        "--set); restore its %s, or train again\n", differ);
 	return PREDICT_INPUT;
 }
 
