@@ -313,3 +313,31 @@ const char *ast_block_name(int block)
 	};
 	return names[block];
 }
+
+uint64_t ast_hash_bytes(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 0x100000001b3u;
+	return h;
+}
+
+/* A string with its NUL (a separator), or a marker for none. */
+uint64_t ast_hash_text(uint64_t h, const char *text)
+{
+	return text ? ast_hash_bytes(h, text, strlen(text) + 1) : ast_hash_bytes(h, "\xff", 1);
+}
+
+uint64_t ast_hash(uint64_t h, const struct ast *node)
+{
+	if (!node)
+		return ast_hash_bytes(h, "\xfe", 1);
+	int32_t head[3] = {(int32_t)node->kind, node->op, node->nkids};
+	h = ast_hash_bytes(h, head, sizeof head);
+	if (node->kind == AST_NUM || node->kind == AST_BOOL)
+		h = ast_hash_bytes(h, &node->num, sizeof node->num);
+	h = ast_hash(ast_hash(ast_hash_text(h, node->str), node->a), node->b);
+	for (int i = 0; i < node->nkids; i++)
+		h = ast_hash(h, node->kids[i]);
+	return h;
+}

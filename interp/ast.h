@@ -12,6 +12,8 @@
 #ifndef DESCENT_AST_H
 #define DESCENT_AST_H
 
+#include <stdint.h>
+
 #include "diag.h"
 
 enum ast_kind {
@@ -111,5 +113,14 @@ const struct ast *ast_value(const struct ast *block, const char *key);
 const char *ast_describe(const struct ast *node, char *buf, size_t size);
 /* The name of a block kind as written ("data", "network", "train", "sweep"). */
 const char *ast_block_name(int block);
+
+/* FNV-1a (64 bits), for identities of trees (sweep trials, saved models): start from
+ * AST_HASH_SEED and fold in bytes, a string (NULL allowed), or a tree: its kinds,
+ * operators, numbers, names and children, not locations (comments and layout do not
+ * count). */
+#define AST_HASH_SEED UINT64_C(0xcbf29ce484222325)
+uint64_t ast_hash_bytes(uint64_t h, const void *p, size_t len);
+uint64_t ast_hash_text(uint64_t h, const char *text);
+uint64_t ast_hash(uint64_t h, const struct ast *node);
 
 #endif

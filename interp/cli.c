@@ -20,6 +20,7 @@
 #include "explain.h"
 #include "fold.h"
 #include "lower.h"
+#include "model_id.h"
 #include "override.h"
 #include "net.h"
 #include "minimize.h"
@@ -151,7 +152,7 @@ static const char sweep_help[] =
 
 static const char predict_help[] =
 	"usage: descent predict FILE.nn --weights W.safetensors [DATA... | --data NAME]\n"
-	"                       [--out F.csv]\n"
+	"                       [--set K=V]... [--out F.csv]\n"
 	"\n"
 	"Reads the weights that a train block's `save` wrote into that block's network (the\n"
 	"block the weights' metadata names; names and shapes must be the network's), and\n"
@@ -167,16 +168,23 @@ static const char predict_help[] =
 	"block NAME's test part (its train part if it has none); with neither, the train\n"
 	"block's own data block. --out writes the CSV there (never over an input, whole or\n"
 	"not at all) instead of to standard output.\n"
-	"exit status: 0 success, 1 an error in the input (weights of another network, data\n"
-	"with another number of features, an output that cannot be written), 2 misuse.\n";
+	"--set KEY=VALUE resolves the file as 'descent run' does: weights record their model\n"
+	"(loss, data and network after --set) and the --set values they were trained with;\n"
+	"weights of another model are refused, naming what differs and the values to give.\n"
+	"A CSV with a header must have the training file's feature columns, in its order.\n"
+	"exit status: 0 success, 1 an error in the input (weights of another network or\n"
+	"model, data with another number of features or other columns, an output that\n"
+	"cannot be written), 2 misuse.\n";
 
 static const char eval_help[] =
-	"usage: descent eval FILE.nn --weights W.safetensors [DATA... | --data NAME] [--json]\n"
+	"usage: descent eval FILE.nn --weights W.safetensors [DATA... | --data NAME]\n"
+	"                    [--set K=V]... [--json]\n"
 	"\n"
 	"Runs the weights on labelled data, as 'descent predict' (same DATA and --data), and\n"
 	"prints the mean loss, the accuracy, each class's precision, recall and support, and\n"
 	"the confusion matrix (rows: true label, columns: predicted). On the test part of the\n"
-	"training data they are the last epoch's test_loss and test_acc of the log. DATA\n"
+	"training data they are the last epoch's test_loss and test_acc of the log (the\n"
+	"run's own loss: label smoothing included). --set as in 'descent predict'. DATA\n"
 	"must hold labels: a CSV's label column, or both files of an NPY or IDX pair.\n"
 	"--json prints one JSON object instead: rows, loss, accuracy, classes, precision,\n"
 	"recall, support (lists in the order of classes; a precision of a class never\n"
@@ -252,6 +260,16 @@ static int overrides_add(struct overrides *o, const char *command, const char *v
 	o->entry[o->n] = o->src[o->n] ? parse_source(o->src[o->n], PARSE_SET, d) : NULL;
 	o->n++;
 	return EXIT_OK;
+}
+
+/* The --set values as a JSON list of strings, what saved weights record; NULL for none
+ * (or out of memory). Caller frees. */
+static char *overrides_json(const struct overrides *o)
+{
+	const char *texts[64];
+	for (int i = 0; i < o->n; i++)
+		texts[i] = o->src[i] ? o->src[i]->text : "";
+	return model_id_sets_json(texts, o->n);
 }
 
 /* After every --set value is read: one that did not parse (already reported to d) or a
@@ -562,9 +580,11 @@ static int cmd_run(int argc, char **argv)
 	char fingerprint[17];
 	if (status == EXIT_OK && o.resume && !has_checkpoint(file))
 		status = usage_error("run", "--resume: no train block of %s has a checkpoint", path);
+	char *sets_json = overrides_json(&sets);
 	if (status == EXIT_OK) {
 		source_fingerprint(src, &sets, fingerprint);
 		o.source = fingerprint;
+		o.sets = sets_json;
 	}
 	if (status == EXIT_OK) /* every output of every block, before the first step */
 		status = run_check_outputs(path, file, &d);
@@ -584,6 +604,7 @@ static int cmd_run(int argc, char **argv)
 	ast_free(file);
 	source_free(src);
 	overrides_free(&sets);
+	free(sets_json);
 	if (interrupted)
 		die_of_interrupt();
 	return status;
@@ -640,13 +661,19 @@ static int cmd_ir(int argc, char **argv)
 /* The command line of predict and eval into o: FILE, --weights, DATA files or --data,
  * and predict's --out or eval's --json. */
 static int parse_predict_options(const char *command, int argc, char **argv,
-                                 struct predict_options *o)
+                                 struct predict_options *o, struct overrides *sets,
+                                 struct diag *d)
 {
 	bool predict = strcmp(command, "predict") == 0;
 	*o = (struct predict_options){.command = command};
 	for (int i = 0; i < argc; i++) {
 		const char *v;
-		if ((v = run_option_value(argc, argv, &i, "--weights")))
+		if ((v = run_option_value(argc, argv, &i, "--set"))) {
+			if (overrides_add(sets, command, v, d) != EXIT_OK)
+				return EXIT_USAGE;
+		} else if (strcmp(argv[i], "--set") == 0)
+			return usage_error(command, "--set needs KEY=VALUE");
+		else if ((v = run_option_value(argc, argv, &i, "--weights")))
 			o->weights = v;
 		else if ((v = run_option_value(argc, argv, &i, "--data")))
 			o->data_block = v;
@@ -670,22 +697,23 @@ static int parse_predict_options(const char *command, int argc, char **argv,
 		return usage_error(command, "--weights W.safetensors is required");
 	if (o->ndata && o->data_block)
 		return usage_error(command, "give DATA files or --data NAME, not both");
-	return EXIT_OK;
+	return overrides_check(sets, command, d);
 }
 
 /* predict and eval: the options, the file checked, then predict.c. */
 static int predict_command(const char *command, int argc, char **argv)
 {
 	struct predict_options o;
-	int status = parse_predict_options(command, argc, argv, &o);
-	if (status != EXIT_OK)
-		return status;
-	omp_set_num_threads(run_threads(run_cpus(), 1));
+	struct overrides sets = {0};
 	struct diag d;
+	diag_setup(&d);
+	int status = parse_predict_options(command, argc, argv, &o, &sets, &d);
+	if (status != EXIT_OK)
+		return overrides_free(&sets), status;
+	omp_set_num_threads(run_threads(run_cpus(), 1));
 	struct source *src;
 	struct ast *file;
-	diag_setup(&d);
-	status = load_file(o.file, &d, &src, &file, NULL, NULL, NULL);
+	status = load_file(o.file, &d, &src, &file, NULL, &sets, NULL);
 	if (status == EXIT_OK)
 		status = strcmp(command, "predict") == 0 ? predict_run(file, &o, &d)
 			: predict_eval(file, &o, &d);
@@ -694,6 +722,7 @@ static int predict_command(const char *command, int argc, char **argv)
 	report_errors(&d);
 	ast_free(file);
 	source_free(src);
+	overrides_free(&sets);
 	return status;
 }
 

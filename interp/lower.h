@@ -31,6 +31,10 @@ struct sched *lower_schedule(const struct ast *expr, double steps_per_epoch, str
  * label gets "adagrad(lr = 0.5)", the call with the arguments given. */
 struct optim_config lower_optimizer(const struct ast *call, char *label, size_t size);
 
+/* The loss of a checked train block into net: loss, its smoothing (cross_entropy) and its
+ * delta (huber); what run, predict and eval read alike. */
+void lower_loss(const struct ast *block, struct net *net);
+
 /* A minimize block ready to run, and everything its plan points to (owned). */
 struct minimize_lowered {
 	struct minimize_plan plan;  /* what runtime/minimize.c runs */
@@ -86,6 +90,18 @@ int lower_check_shapes(const struct ast *file, const char *nn_path, struct diag 
  * section 3 (beside the .nn file at nn_path, $DESCENT_DATA, /usr/share/datasets): 0 with
  * the path in out, or -1 (nothing reported) when it is nowhere. */
 int lower_data_path(const char *nn_path, const struct ast *given, char *out, size_t size);
+
+/* The header names of the file of csv source call `call` (or of the file at path instead,
+ * when not NULL), when the call says it has a header: with features_only, without the
+ * label column (see data_csv_columns; width: the feature count, or -1). 1 when call is
+ * not a csv with a header (no names), 0 with *names and *count (data_names_free), or -1
+ * (err says why). */
+int lower_csv_columns(const struct ast *call, const char *nn_path, const char *path,
+                      bool features_only, int64_t width, char ***names, int *count,
+                      struct data_error *err);
+
+/* The first place where the column names a (na) and b (nb) differ, or -1: none. */
+int lower_columns_differ(char *const *a, int na, char *const *b, int nb);
 /* The files the checked data block reads (train, then test), found by lower_train's path
  * search, into out (at most max); files not found are left out (lowering reports them).
  * For refusing outputs that would overwrite them (outputs.c). */

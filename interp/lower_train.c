@@ -157,6 +157,63 @@ static int load_source(const struct ast *call, const char *nn_path, uint64_t par
 	return status;
 }
 
+int lower_csv_columns(const struct ast *call, const char *nn_path, const char *path,
+                      bool features_only, int64_t width, char ***names, int *count,
+                      struct data_error *err)
+{
+	const struct bound *b = call && call->kind == AST_CALL ? schema_bound(schema_sources, call)
+		: NULL;
+	char found[PATH_MAX];
+	*names = NULL;
+	*count = 0;
+	if (!b || b->sig->kind != SOURCE_CSV || schema_number(b->sig, b->vals, "header") == 0)
+		return 1;
+	if (!path && lower_data_path(nn_path, b->vals[0], found, sizeof found) != 0)
+		return 1; /* not found: loading it says so */
+	const struct ast *label = b->vals[1];
+	return data_csv_columns(path ? path : found, features_only && label->kind == AST_STR
+	                        ? label->str : NULL, features_only && label->kind == AST_NUM
+	                        ? (int64_t)label->num : -1, width, names, count, err);
+}
+
+int lower_columns_differ(char *const *a, int na, char *const *b, int nb)
+{
+	for (int i = 0; i < na && i < nb; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return i;
+	return na == nb ? -1 : na < nb ? na : nb;
+}
+
+/* Refuses a test CSV with a header whose columns are not the training file's (names and
+ * order, the label's included): its rows would be read by position. 0, or -1 reported at
+ * the test call. */
+static int check_test_columns(const struct ast *data, const char *nn_path, struct diag *d)
+{
+	const struct ast *train = ast_value(data, "train"), *test = ast_value(data, "test");
+	char **want = NULL, **have = NULL, path[PATH_MAX];
+	int nwant = 0, nhave = 0, status = 0;
+	struct data_error err = {""};
+	if (lower_csv_columns(train, nn_path, NULL, false, -1, &want, &nwant, &err) == 0
+	    && lower_csv_columns(test, nn_path, NULL, false, -1, &have, &nhave, &err) == 0) {
+		int at = lower_columns_differ(want, nwant, have, nhave);
+		const struct bound *b = schema_bound(schema_sources, test);
+		lower_data_path(nn_path, b->vals[0], path, sizeof path);
+		if (at >= 0 && at < nwant && at < nhave)
+			diag_error(d, test->loc, "%s:1: column %d is '%s', but the training file's column "
+			           "%d is '%s'", path, at + 1, have[at], at + 1, want[at]);
+		else if (at >= 0)
+			diag_error(d, test->loc, "%s:1: %d columns, but the training file has %d", path,
+			           nhave, nwant);
+		if (at >= 0)
+			diag_help(d, "a test CSV must have the training file's header: the same column "
+			          "names in the same order, the label's included");
+		status = at >= 0 ? -1 : 0;
+	}
+	data_names_free(want, nwant);
+	data_names_free(have, nhave);
+	return status;
+}
+
 /* Loads, splits and transforms the data block's sets. */
 static int lower_data(const struct ast *data, const char *nn_path, uint64_t seed,
                       struct train_lowered *t, struct diag *d)
@@ -167,6 +224,10 @@ static int lower_data(const struct ast *data, const char *nn_path, uint64_t seed
 	if (load_source(ast_value(data, "train"), nn_path, 0, NULL, values, &all, d) != 0)
 		return 1;
 	const struct ast *test = ast_value(data, "test");
+	if (test && check_test_columns(data, nn_path, d) != 0) {
+		data_free(&all);
+		return 1;
+	}
 	if (test && load_source(test, nn_path, 1, &all, values, &t->test, d) != 0) {
 		data_free(&all);
 		return 1;
@@ -453,18 +514,23 @@ static int check_watched_sets(const struct ast *block, const struct ast *data,
 	return status;
 }
 
+void lower_loss(const struct ast *block, struct net *net)
+{
+	const struct ast *loss = ast_value(block, "loss");
+	net->loss = (enum loss)schema_choice(schema_param(schema_train_keys, "loss"), loss);
+	const struct bound *lb = loss ? schema_bound(schema_losses, loss) : NULL;
+	net->smoothing = lb && net->loss == LOSS_CROSS_ENTROPY
+		? schema_number(lb->sig, lb->vals, "smoothing") : 0;
+	net->huber_delta = lb && net->loss == LOSS_HUBER
+		? schema_number(lb->sig, lb->vals, "delta") : 1;
+}
+
 /* Reads the train block's own settings (optimizer, schedules, regularization, sizes). */
 static void lower_settings(const struct ast *block, struct train_lowered *t)
 {
 	char label[128];
 	const struct ast *reg = ast_value(block, "regularize");
-	const struct ast *loss = ast_value(block, "loss");
-	t->net.loss = (enum loss)schema_choice(schema_param(schema_train_keys, "loss"), loss);
-	const struct bound *lb = loss ? schema_bound(schema_losses, loss) : NULL;
-	t->net.smoothing = lb && t->net.loss == LOSS_CROSS_ENTROPY
-		? schema_number(lb->sig, lb->vals, "smoothing") : 0;
-	t->net.huber_delta = lb && t->net.loss == LOSS_HUBER
-		? schema_number(lb->sig, lb->vals, "delta") : 1;
+	lower_loss(block, &t->net);
 	t->net.opt = lower_optimizer(ast_value(block, "optimizer"), label, sizeof label);
 	t->net.decay_biases = train_setting(block, "decay_biases") != 0;
 	if (reg) {

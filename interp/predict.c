@@ -28,6 +28,7 @@
 #include "check.h"
 #include "checkpoint.h"
 #include "lower.h"
+#include "model_id.h"
 #include "outputs.h"
 #include "safetensors.h"
 #include "schema.h"
@@ -100,8 +101,10 @@ static bool block_text_is(const struct ast *block, const char *text)
 }
 
 /* The train block the weights belong to: the one whose text the metadata records, else
- * the only one using the network it names (weights without that metadata: the file's
- * only train block). NULL after saying why. */
+ * the only one using the network it names (weights without any of that metadata: the
+ * file's only train block) when the weights record their model (model_matches checks it
+ * then) or no text; weights that record a block's text but no model (saved before descent
+ * recorded it) are refused when no block has that text. NULL after saying why. */
 static const struct ast *find_block(const struct ast *tree, const struct st_meta *meta, int n,
                                     const struct predict_options *o)
 {
@@ -113,8 +116,17 @@ static const struct ast *find_block(const struct ast *tree, const struct st_meta
 			return b;
 	}
 	int count = blocks_using(tree, network, &found);
-	if (count == 1)
+	if (count == 1 && (!text || meta_value(meta, n, "model")))
 		return found;
+	if (count == 1) {
+		refuse(o, "%s: no train block of %s is the one these weights were trained by (its "
+		       "text changed), and they were saved before descent recorded what they mean "
+		       "(their loss, data and network), so no other block can be checked against "
+		       "them", o->weights, o->file);
+		fprintf(stderr, "help: restore the block as it was, or train again to save weights "
+		        "that record their model\n");
+		return NULL;
+	}
 	if (count == 0 && network)
 		refuse(o, "%s: holds the weights of network '%s', which no train block of %s uses",
 		       o->weights, network, o->file);
@@ -150,13 +162,7 @@ static int build_network(struct model *m, struct shape input, int64_t batch,
 	char label[128], err[256];
 	if (lower_layers(m->network, input, &m->net, d) != 0)
 		return PREDICT_INPUT;
-	const struct ast *loss = ast_value(m->block, "loss");
-	const struct bound *lb = loss ? schema_bound(schema_losses, loss) : NULL;
-	m->net.loss = (enum loss)schema_choice(schema_param(schema_train_keys, "loss"), loss);
-	m->net.smoothing = lb && m->net.loss == LOSS_CROSS_ENTROPY
-		? schema_number(lb->sig, lb->vals, "smoothing") : 0;
-	m->net.huber_delta = lb && m->net.loss == LOSS_HUBER
-		? schema_number(lb->sig, lb->vals, "delta") : 1;
+	lower_loss(m->block, &m->net);
 	m->net.opt = lower_optimizer(ast_value(m->block, "optimizer"), label, sizeof label);
 	if (net_plan(&m->net, batch, err, sizeof err) != 0)
 		return refuse(o, "%s", err);
@@ -215,6 +221,51 @@ static void model_free(struct model *m)
 	data_names_free(m->names, m->nnames);
 }
 
+/* Prints the --set values the weights recorded (a JSON list) as a command line. */
+static void print_sets(const char *sets)
+{
+	char **texts;
+	int n;
+	if (!sets || data_label_parse(sets, &texts, &n) != 0)
+		return;
+	fputs("help: the weights were saved with", stderr);
+	for (int i = 0; i < n; i++) {
+		fputs(" --set '", stderr);
+		for (const char *p = texts[i]; *p; p++)
+			fputs(*p == '\'' ? "'\\''" : (char[]){*p, 0}, stderr);
+		fputc('\'', stderr);
+	}
+	fputs(": give the same values to this command\n", stderr);
+	data_names_free(texts, n);
+}
+
+/* Refuses weights whose recorded model (loss, data and network, model_id.h) is not that
+ * of the block found for them, resolved as the command line gives it (--set); weights
+ * that record none pass (find_block judged them by their text). */
+static int model_matches(const struct ast *tree, const struct model *m,
+                         const struct st_meta *meta, int n, const struct predict_options *o)
+{
+	const char *saved = meta_value(meta, n, "model");
+	struct model_id want, have = model_id_of(tree, m->block);
+	char differ[40];
+	if (!saved)
+		return PREDICT_OK;
+	if (!model_id_parse(saved, &want))
+		return refuse(o, "%s: its model metadata is not what descent writes", o->weights);
+	if (!*model_id_diff(&want, &have, differ, sizeof differ))
+		return PREDICT_OK;
+	refuse(o, "%s: these weights were trained with another %s than train block '%s' of %s "
+	       "has (as resolved now, with this command's --set values)", o->weights, differ,
+	       m->block->str, o->file);
+	if (meta_value(meta, n, "sets"))
+		print_sets(meta_value(meta, n, "sets"));
+	else
+		fprintf(stderr, "help: they were saved without --set values, so the file changed since "
+		        "(or they are a sweep trial's, whose values are not recorded: give them as "
+		        "--set); restore its %s, or train again\n", differ);
+	return PREDICT_INPUT;
+}
+
 /* Reads the weights' metadata and finds their train block; PREDICT_OK or an exit status
  * (reported). A checkpoint is refused: it holds no label names or statistics. */
 static int open_model(const struct ast *tree, const struct predict_options *o, struct model *m,
@@ -232,6 +283,8 @@ static int open_model(const struct ast *tree, const struct predict_options *o, s
 		return PREDICT_INPUT;
 	m->network = check_find_block(tree, BLOCK_NETWORK, ast_value(m->block, "network")->str);
 	m->data = check_find_block(tree, BLOCK_DATA, ast_value(m->block, "data")->str);
+	if (model_matches(tree, m, *meta, *nmeta, o) != PREDICT_OK)
+		return PREDICT_INPUT;
 	return model_labels(m, *meta, *nmeta, o);
 }
 
@@ -371,6 +424,55 @@ static int load_given_data(const struct model *m, const struct predict_options *
 	return status == 0 ? PREDICT_OK : refuse(o, "%s", err.message);
 }
 
+/* The source call the data came from, and its file when DATA gave it (else NULL). */
+static const struct ast *data_call(const struct ast *tree, const struct model *m,
+                                   const struct predict_options *o, const char **path)
+{
+	*path = o->ndata ? o->data[0] : NULL;
+	if (o->ndata)
+		return ast_value(m->data, "train");
+	const struct ast *data = o->data_block ? check_find_block(tree, BLOCK_DATA, o->data_block)
+		: m->data;
+	const struct ast *test = ast_value(data, "test");
+	return test ? test : ast_value(data, "train");
+}
+
+/* Refuses a CSV with a header whose feature columns (its label column left out) are not
+ * the ones the weights' training file had (metadata `columns`), names and order: its
+ * rows would be read by position. Weights without `columns` pass. */
+static int check_columns(const struct ast *tree, const struct model *m, const struct st_meta *meta,
+                         int nmeta, const struct predict_options *o)
+{
+	const char *saved = meta_value(meta, nmeta, "columns"), *path;
+	char **want = NULL, **have = NULL, file[PATH_MAX];
+	int nwant = 0, nhave = 0, status = PREDICT_OK;
+	struct data_error err = {""};
+	const struct ast *call = data_call(tree, m, o, &path);
+	if (!saved)
+		return PREDICT_OK;
+	if (data_label_parse(saved, &want, &nwant) != 0)
+		return refuse(o, "%s: its columns metadata is not a JSON list of strings", o->weights);
+	int found = lower_csv_columns(call, o->file, path, true, nwant, &have, &nhave, &err);
+	int at = found == 0 ? lower_columns_differ(want, nwant, have, nhave) : -1;
+	const struct bound *b = found == 0 && !path ? schema_bound(schema_sources, call) : NULL;
+	if (b && lower_data_path(o->file, b->vals[0], file, sizeof file) == 0)
+		path = file;
+	if (found < 0)
+		status = refuse(o, "%s", err.message);
+	else if (at >= 0 && at < nwant && at < nhave)
+		status = refuse(o, "%s:1: feature column %d is '%s', but in the data %s was trained on "
+		                "it is '%s'", path, at + 1, have[at], o->weights, want[at]);
+	else if (at >= 0)
+		status = refuse(o, "%s:1: %d feature columns, but the data %s was trained on has %d",
+		                path, nhave, o->weights, nwant);
+	if (at >= 0)
+		fprintf(stderr, "help: the columns must be named and ordered as in training: %s\n",
+		        saved);
+	data_names_free(want, nwant);
+	data_names_free(have, nhave);
+	return status;
+}
+
 /* " of shape (1, 28, 28)" for a sample shape of more than one dimension, else "". */
 static const char *shape_note(const struct shape *s, char *buf, size_t size)
 {
@@ -447,6 +549,8 @@ static int prepare(const struct ast *tree, const struct predict_options *o, bool
 		status = o->ndata ? load_given_data(m, o, labels, ds) : load_block_data(tree, m, o, ds, d);
 	if (status == PREDICT_OK && !known) /* the training data is not at hand: the given one's */
 		status = build_network(m, ds->shape, model_batch(m->block), o, d);
+	if (status == PREDICT_OK)
+		status = check_columns(tree, m, meta, nmeta, o);
 	if (status == PREDICT_OK)
 		status = check_data(m, ds, labels, o);
 	if (status == PREDICT_OK)

@@ -213,49 +213,18 @@ static void value_text(const struct ast *v, char *buf, size_t size, bool exact)
 
 /* ---- the identity of a trial ---- */
 
-/* FNV-1a (64 bits) of len bytes at p, continuing from h. */
-static uint64_t fnv1a(uint64_t h, const void *p, size_t len)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ b[i]) * 0x100000001b3u;
-	return h;
-}
-
-/* A string with its NUL (a separator), or a marker for none. */
-static uint64_t hash_text(uint64_t h, const char *text)
-{
-	return text ? fnv1a(h, text, strlen(text) + 1) : fnv1a(h, "\xff", 1);
-}
-
-/* Folds a tree into h: kinds, operators, numbers, names and children, not locations (so
- * comments and layout do not count). */
-static uint64_t hash_tree(uint64_t h, const struct ast *node)
-{
-	if (!node)
-		return fnv1a(h, "\xfe", 1);
-	int32_t head[3] = {(int32_t)node->kind, node->op, node->nkids};
-	h = fnv1a(h, head, sizeof head);
-	if (node->kind == AST_NUM || node->kind == AST_BOOL)
-		h = fnv1a(h, &node->num, sizeof node->num);
-	h = hash_tree(hash_tree(hash_text(h, node->str), node->a), node->b);
-	for (int i = 0; i < node->nkids; i++)
-		h = hash_tree(h, node->kids[i]);
-	return h;
-}
-
 /* A train block without the paths it writes to (they change no number of a trial, whose
  * files have names of their own). */
 static uint64_t hash_train_block(uint64_t h, const struct ast *block)
 {
 	static const char *const outputs[] = {"log", "save", "plot", "checkpoint", "save_best"};
-	h = hash_text(h, block->str);
+	h = ast_hash_text(h, block->str);
 	for (int i = 0; i < block->nkids; i++) {
 		const struct ast *k = block->kids[i];
 		bool output = false;
 		for (size_t j = 0; j < sizeof outputs / sizeof *outputs; j++)
 			output |= k->kind == AST_ENTRY && strcmp(k->str, outputs[j]) == 0;
-		h = output ? h : hash_tree(h, k);
+		h = output ? h : ast_hash(h, k);
 	}
 	return h;
 }
@@ -265,11 +234,11 @@ static uint64_t hash_train_block(uint64_t h, const struct ast *block)
 static uint64_t hash_file(uint64_t h, const char *path)
 {
 	struct stat st;
-	h = hash_text(h, path);
+	h = ast_hash_text(h, path);
 	if (stat(path, &st) != 0)
 		return h;
 	int64_t id[3] = {(int64_t)st.st_size, (int64_t)st.st_mtim.tv_sec, (int64_t)st.st_mtim.tv_nsec};
-	return fnv1a(h, id, sizeof id);
+	return ast_hash_bytes(h, id, sizeof id);
 }
 
 /* The data files of a source call (idx and npy: two, csv: one), found by the path
@@ -284,7 +253,7 @@ static uint64_t hash_source(uint64_t h, const char *file, const struct ast *call
 	for (int i = 0; i < b->sig->files; i++)
 		if (b->vals[i] && b->vals[i]->kind == AST_STR)
 			h = lower_data_path(file, b->vals[i], path, sizeof path) == 0 ? hash_file(h, path)
-				: hash_text(h, b->vals[i]->str);
+				: ast_hash_text(h, b->vals[i]->str);
 	return h;
 }
 
@@ -326,15 +295,15 @@ static uint64_t trial_hash(const char *file, const struct ast *tree, const struc
 		return 0;
 	apply_values(alone, s, t, &quiet); /* as the worker does, on this block alone */
 	int32_t index = s->train_index;
-	uint64_t h = hash_text(0xcbf29ce484222325u, "descent " DESCENT_VERSION);
-	h = hash_train_block(fnv1a(h, &index, sizeof index), block);
+	uint64_t h = ast_hash_text(AST_HASH_SEED, "descent " DESCENT_VERSION);
+	h = hash_train_block(ast_hash_bytes(h, &index, sizeof index), block);
 	const struct ast *net = ast_value(block, "network"), *data = ast_value(block, "data");
 	const struct ast *load = ast_value(block, "load");
 	if (net && net->str)
-		h = hash_tree(h, check_find_block(tree, BLOCK_NETWORK, net->str));
+		h = ast_hash(h, check_find_block(tree, BLOCK_NETWORK, net->str));
 	const struct ast *data_block = data && data->str ? check_find_block(tree, BLOCK_DATA, data->str)
 		: NULL;
-	h = hash_tree(h, data_block);
+	h = ast_hash(h, data_block);
 	if (data_block)
 		h = hash_source(hash_source(h, file, ast_value(data_block, "train")), file,
 		                ast_value(data_block, "test"));

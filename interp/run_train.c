@@ -8,45 +8,76 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "checkpoint.h"
 #include "gemm.h"
 #include "lower.h"
+#include "model_id.h"
 #include "outputs.h"
 #include "run.h"
 #include "safetensors.h"
 #include "train.h"
 
-/* What the hooks of one run share. */
 /* What every weights file records as safetensors metadata: the program, the train block's
- * text, the network, the data's label names (when they are not class ids) and the
- * normalize statistics (when the data normalizes) — what `load`, predict and eval check. */
-enum { WEIGHTS_META_MAX = 8 };
+ * text, the network, the data's label names (when they are not class ids), the normalize
+ * statistics (when the data normalizes), the model's identity (model_id.h) and the --set
+ * values of the run (when there are some) — what `load`, predict and eval check. */
+enum { WEIGHTS_META_MAX = 10, WEIGHTS_META_EXTRA = 3 };
 struct weights_meta {
 	struct st_meta item[WEIGHTS_META_MAX];
 	int n;
-	char *labels, *normalize; /* owned */
+	char *labels, *normalize, *columns; /* owned */
+	char model[128];
 };
 
-/* Fills w for a block's text and its lowered form; false when out of memory. */
+/* The feature column names of the training CSV of block's data (tree's), without its
+ * label column, as a JSON list of strings; NULL when it is no CSV with a header (or on
+ * an error, which loading the data reports). */
+static char *feature_columns(const char *file, const struct ast *tree, const struct ast *block)
+{
+	const struct ast *name = ast_value(block, "data");
+	const struct ast *data = name ? check_find_block(tree, BLOCK_DATA, name->str) : NULL;
+	struct dataset names = {0};
+	struct data_error err;
+	if (!data || lower_csv_columns(ast_value(data, "train"), file, NULL, true, -1, &names.names,
+	                               &names.classes, &err) != 0)
+		return NULL;
+	char *list = data_label_list(&names);
+	data_names_free(names.names, names.classes);
+	return list;
+}
+
+/* Fills w for a block's text, its lowered form, the resolved block and its file's tree,
+ * and the run's --set values (a JSON list, or NULL); false when out of memory. */
 static bool weights_meta_init(struct weights_meta *w, const char *text,
-                              const struct train_lowered *t)
+                              const struct train_lowered *t, const char *file,
+                              const struct ast *tree, const struct ast *block, const char *sets)
 {
 	*w = (struct weights_meta){.item = {{"program", "descent " DESCENT_VERSION},
 	                                    {"train", text}, {"network", t->network}}, .n = 3};
+	struct model_id id = model_id_of(tree, block);
+	model_id_format(&id, w->model, sizeof w->model);
 	w->labels = data_label_list(&t->train);
 	if (w->labels)
 		w->item[w->n++] = (struct st_meta){"labels", w->labels};
-	if (t->tf.mode == NORMALIZE_NONE) /* none is x·scale, from the file */
-		return true;
-	w->normalize = data_transform_json(&t->tf);
-	w->item[w->n++] = (struct st_meta){"normalize", w->normalize};
-	return w->normalize != NULL;
+	if (t->tf.mode != NORMALIZE_NONE) { /* none is x·scale, from the file */
+		w->normalize = data_transform_json(&t->tf);
+		w->item[w->n++] = (struct st_meta){"normalize", w->normalize};
+	}
+	w->item[w->n++] = (struct st_meta){"model", w->model};
+	if (sets)
+		w->item[w->n++] = (struct st_meta){"sets", sets};
+	w->columns = feature_columns(file, tree, block);
+	if (w->columns)
+		w->item[w->n++] = (struct st_meta){"columns", w->columns};
+	return t->tf.mode == NORMALIZE_NONE || w->normalize != NULL;
 }
 
 static void weights_meta_free(struct weights_meta *w)
 {
 	free(w->labels);
 	free(w->normalize);
+	free(w->columns);
 }
 
 /* Saves the network's weights to dest (through a temporary and a rename) with w's
@@ -55,7 +86,7 @@ static void weights_meta_free(struct weights_meta *w)
 static int save_weights(const char *dest, struct net *net, const struct weights_meta *w,
                         const struct st_meta *extra, int nextra)
 {
-	struct st_meta meta[WEIGHTS_META_MAX];
+	struct st_meta meta[WEIGHTS_META_MAX + WEIGHTS_META_EXTRA];
 	memcpy(meta, w->item, (size_t)w->n * sizeof *meta);
 	if (nextra > 0)
 		memcpy(meta + w->n, extra, (size_t)nextra * sizeof *meta);
@@ -66,6 +97,7 @@ static int save_weights(const char *dest, struct net *net, const struct weights_
 	return RUN_INPUT;
 }
 
+/* What the hooks of one run share. */
 struct run_ctx {
 	struct train_lowered *t;
 	bool quiet, live;            /* no progress at all; a live line (a terminal) */
@@ -287,7 +319,8 @@ static int save_best(struct run_ctx *r, const struct train_metrics *m)
 	struct st_meta best[] = {{"epoch", epoch},
 	                         {"metric", train_metric_table[r->t->config.best.metric].name},
 	                         {"value", value}};
-	return save_weights(r->best_dest, &r->t->net, &r->meta, best, 3) == RUN_OK ? 0 : -1;
+	return save_weights(r->best_dest, &r->t->net, &r->meta, best, WEIGHTS_META_EXTRA) == RUN_OK
+		? 0 : -1;
 }
 
 static int epoch_end(void *ctx, const struct train_metrics *m)
@@ -399,6 +432,19 @@ static void warn_other_kernel(const struct run_ctx *r, const char *kernel, struc
 	          "bit-identical to an uninterrupted one");
 }
 
+/* Whether save_best's file, which the checkpoint says holds the best epoch so far (m's
+ * best_epoch), is gone (reported at the save_best key): resuming would end with no best
+ * file, or one of a later epoch, while the log names that epoch. */
+static bool best_missing(const struct run_ctx *r, const struct train_metrics *m, struct diag *d)
+{
+	if (!r->best_dest || m->track.best_epoch <= 0 || access(r->best_dest, F_OK) == 0)
+		return false;
+	diag_error(d, r->t->save_best->loc, "cannot resume: %s held the best epoch so far (epoch "
+	           "%d), and it is missing", r->best_dest, m->track.best_epoch);
+	diag_help(d, "restore it, or run without --resume, which starts over");
+	return true;
+}
+
 /* Restores r's run from its checkpoint: weights, optimizer state, statistics, metrics. */
 static int resume(struct run_ctx *r, const struct run_options *o, struct diag *d)
 {
@@ -415,6 +461,8 @@ static int resume(struct run_ctx *r, const struct run_options *o, struct diag *d
 	}
 	r->done = found.epochs;
 	const struct train_metrics *m = &r->epochs[r->done - 1];
+	if (best_missing(r, m, d))
+		return RUN_INPUT;
 	t->config.start_epoch = r->done;
 	t->config.start_seconds = m->seconds;
 	t->config.start_track = m->track;
@@ -575,7 +623,7 @@ static int train_block(const char *file, const struct ast *tree, const struct as
 	                     tracked},
 	                    false, NULL, NULL};
 	struct out_set outs = {0};
-	bool meta = text && weights_meta_init(&r.meta, text, t);
+	bool meta = text && weights_meta_init(&r.meta, text, t, file, tree, block, o->sets);
 	int status = r.epochs && meta ? open_outputs(&outs, file, tree, block, log_path, o->trial, d)
 		: RUN_INPUT;
 	if (t->checkpoint) {

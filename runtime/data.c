@@ -657,6 +657,49 @@ static int csv_read_table(const char *path, bool header, int least, struct csv_t
 	return 0;
 }
 
+/* Keeps the header names of t but column skip (-1: none), copied, in *names. */
+static int csv_copy_names(const struct csv_table *t, int skip, char ***names, int *count)
+{
+	*count = 0;
+	*names = malloc((size_t)(t->columns ? t->columns : 1) * sizeof **names);
+	for (int c = 0; *names && c < t->columns; c++) {
+		if (c == skip)
+			continue;
+		if (!((*names)[*count] = strdup(t->header[c])))
+			return -1;
+		++*count;
+	}
+	return *names ? 0 : -1;
+}
+
+int data_csv_columns(const char *path, const char *label_name, int64_t label_index,
+                     int64_t width, char ***names, int *count, struct data_error *err)
+{
+	struct csv_table t = {0};
+	char *text = NULL, **fields = malloc(CSV_MAX_COLUMNS * sizeof *fields);
+	*names = NULL;
+	*count = 0;
+	int status = fields ? csv_read_table(path, true, 1, &t, &text, fields, err)
+		: fail(err, "%s: out of memory", path);
+	int skip = -1;
+	for (int c = 0; status == 0 && label_name && c < t.columns; c++)
+		skip = strcmp(t.header[c], label_name) == 0 ? c : skip;
+	if (!label_name && label_index >= 0 && label_index < t.columns
+	    && (width < 0 || t.columns == width + 1))
+		skip = (int)label_index;
+	if (status == 0 && csv_copy_names(&t, skip, names, count) != 0)
+		status = fail(err, "%s: out of memory", path);
+	if (status != 0) {
+		data_names_free(*names, *count);
+		*names = NULL;
+		*count = 0;
+	}
+	csv_table_free(&t);
+	free(text);
+	free(fields);
+	return status;
+}
+
 int data_load_csv(const char *path, const char *label_name, int64_t label_index, bool header,
                   struct dataset *out, struct data_error *err)
 {

@@ -47,6 +47,12 @@ int data_load_idx(const char *images, const char *labels, struct dataset *out,
  * out->names. */
 int data_load_csv(const char *path, const char *label_name, int64_t label_index, bool header,
                   struct dataset *out, struct data_error *err);
+/* The names of a CSV's header line (its first non-empty line) into *names (*count of
+ * them; free with data_names_free), without the label column: the one named label_name
+ * (when the header has it), else (label_name NULL) column label_index when width < 0 or
+ * the header has width + 1 columns (label_index < 0: none). 0, or -1 (err says why). */
+int data_csv_columns(const char *path, const char *label_name, int64_t label_index,
+                     int64_t width, char ***names, int *count, struct data_error *err);
 /* As data_load_csv, for a file that must use the labels of known (the training set):
  * if known has names, every label is one of them and gets its id (a label known lacks is
  * an error naming it and its line), and out->names is a copy of known's; if known has
