@@ -167,10 +167,11 @@ static int build_network(struct model *m, struct shape input, int64_t batch,
 	if (net_plan(&m->net, batch, err, sizeof err) != 0)
 		return refuse(o, "%s", err);
 	int64_t width = m->net.layers[m->net.nlayers - 1].out;
-	/* one output is a binary classifier (its output above 0 is class 1, as training's
-	 * accuracy counts it), except under cross_entropy, where it is the only class */
-	m->classes = width == 1 && m->net.loss != LOSS_CROSS_ENTROPY ? 2 : (int)width;
 	m->net.targets = data_has_values(m->data) ? width : 0;
+	/* with classes, one output is a binary classifier (its output above 0 is class 1, as
+	 * training's accuracy counts it), except under cross_entropy (the only class) */
+	bool binary = !m->net.targets && width == 1 && m->net.loss != LOSS_CROSS_ENTROPY;
+	m->classes = binary ? 2 : (int)width;
 	return PREDICT_OK;
 }
 
