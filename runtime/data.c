@@ -414,6 +414,21 @@ struct csv_table {
 
 enum { CSV_MAX_COLUMNS = 1 << 16 };
 
+/* Splits data line i of t into fields, which must number the table's columns; 0, or -1
+ * (reported with the file's line number). */
+static int csv_row(const struct csv_table *t, int64_t i, const char *path, char **fields,
+                   struct data_error *err)
+{
+	long long line = (long long)t->line_numbers[i];
+	int n = csv_fields(t->lines[i], fields, CSV_MAX_COLUMNS);
+	if (n < 0)
+		return fail(err, "%s:%lld: a quote is not closed", path, line);
+	if (n != t->columns)
+		return fail(err, "%s:%lld: %d fields; the %s has %d", path, line, n,
+		            t->header ? "header" : "first line", t->columns);
+	return 0;
+}
+
 /* Cuts text into lines; the first non-empty one is the header if header is true. */
 static int csv_lines(char *text, bool header, const char *path, struct csv_table *t,
                      char **fields, struct data_error *err)
@@ -583,12 +598,9 @@ static int csv_rows(const struct csv_table *t, const char *path, int label, char
 		return fail(err, "%s: out of memory for %lld rows", path, (long long)t->rows);
 	for (int64_t i = 0; i < t->rows; i++) {
 		long long line = (long long)t->line_numbers[i];
-		int n = csv_fields(t->lines[i], fields, CSV_MAX_COLUMNS);
-		if (n < 0)
-			return fail(err, "%s:%lld: a quote is not closed", path, line);
-		if (n != t->columns)
-			return fail(err, "%s:%lld: %d fields; the %s has %d", path, line, n,
-			            t->header ? "header" : "first line", t->columns);
+		if (csv_row(t, i, path, fields, err) != 0)
+			return -1;
+		int n = t->columns;
 		for (int c = 0, j = 0; c < n; c++) {
 			double v;
 			char where[96];
@@ -772,12 +784,9 @@ static int csv_value_rows(const struct csv_table *t, const char *path, const int
 		return fail(err, "%s: out of memory for %lld rows", path, (long long)t->rows);
 	for (int64_t i = 0; i < t->rows; i++) {
 		long long line = (long long)t->line_numbers[i];
-		int n = csv_fields(t->lines[i], fields, CSV_MAX_COLUMNS);
-		if (n < 0)
-			return fail(err, "%s:%lld: a quote is not closed", path, line);
-		if (n != t->columns)
-			return fail(err, "%s:%lld: %d fields; the %s has %d", path, line, n,
-			            t->header ? "header" : "first line", t->columns);
+		if (csv_row(t, i, path, fields, err) != 0)
+			return -1;
+		int n = t->columns;
 		for (int c = 0, j = 0; c < n; c++) {
 			double v;
 			int k = 0;
@@ -1546,12 +1555,9 @@ static int csv_feature_rows(const struct csv_table *t, const char *path, const b
 		return fail(err, "%s: out of memory for %lld rows", path, (long long)t->rows);
 	for (int64_t i = 0; i < t->rows; i++) {
 		long long line = (long long)t->line_numbers[i];
-		int n = csv_fields(t->lines[i], fields, CSV_MAX_COLUMNS);
-		if (n < 0)
-			return fail(err, "%s:%lld: a quote is not closed", path, line);
-		if (n != t->columns)
-			return fail(err, "%s:%lld: %d fields; the %s has %d", path, line, n,
-			            t->header ? "header" : "first line", t->columns);
+		if (csv_row(t, i, path, fields, err) != 0)
+			return -1;
+		int n = t->columns;
 		for (int c = 0, j = 0; c < n; c++) {
 			double v;
 			if (skip[c])
