@@ -30,6 +30,7 @@
 #include "lower.h"
 #include "model_id.h"
 #include "outputs.h"
+#include "run.h"
 #include "safetensors.h"
 #include "schema.h"
 
@@ -88,16 +89,10 @@ static int blocks_using(const struct ast *tree, const char *network, const struc
 /* Whether block's text in its file is text (what `save` records as "train"). */
 static bool block_text_is(const struct ast *block, const char *text)
 {
-	const struct source *src = block->loc.src;
-	const char *p = src->text, *end = src->text + src->len;
-	for (int line = 1; line < block->loc.first_line && p < end; p++)
-		if (*p == '\n')
-			line++;
-	const char *q = p;
-	for (int line = block->loc.first_line; line <= block->loc.last_line && q < end; q++)
-		if (*q == '\n')
-			line++;
-	return strlen(text) == (size_t)(q - p) && memcmp(p, text, (size_t)(q - p)) == 0;
+	char *own = run_block_text(block);
+	bool same = own && strcmp(own, text) == 0;
+	free(own);
+	return same;
 }
 
 /* The train block the weights belong to: the one whose text the metadata records, else

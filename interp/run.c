@@ -241,3 +241,17 @@ const char *run_option_value(int argc, char **argv, int *i, const char *name)
 		return NULL;
 	return argv[++*i];
 }
+
+char *run_block_text(const struct ast *block)
+{
+	const struct source *src = block->loc.src;
+	const char *p = src->text, *end = src->text + src->len;
+	for (int line = 1; line < block->loc.first_line && p < end; p++)
+		if (*p == '\n')
+			line++;
+	const char *q = p;
+	for (int line = block->loc.first_line; line <= block->loc.last_line && q < end; q++)
+		if (*q == '\n')
+			line++;
+	return strndup(p, (size_t)(q - p));
+}

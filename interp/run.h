@@ -72,6 +72,10 @@ int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
  * command reads its options. */
 const char *run_option_value(int argc, char **argv, int *i, const char *name);
 
+/* The text of a block as its file has it (its first to its last line), allocated; what
+ * saved weights record as "train", and predict and eval compare. NULL out of memory. */
+char *run_block_text(const struct ast *block);
+
 /* Where an output path given in a file goes: relative to the file's folder. */
 void run_output_path(const char *file, const char *given, char *out, size_t size);
 /* Creates the folders above path, as mkdir -p. */

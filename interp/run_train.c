@@ -360,21 +360,6 @@ static int epoch_end(void *ctx, const struct train_metrics *m)
 	return 0;
 }
 
-/* The text of a block, for the metadata of saved weights. */
-static char *block_text(const struct ast *block)
-{
-	const struct source *src = block->loc.src;
-	const char *p = src->text, *end = src->text + src->len;
-	for (int line = 1; line < block->loc.first_line && p < end; p++)
-		if (*p == '\n')
-			line++;
-	const char *q = p;
-	for (int line = block->loc.first_line; line <= block->loc.last_line && q < end; q++)
-		if (*q == '\n')
-			line++;
-	return strndup(p, (size_t)(q - p));
-}
-
 /* Loads the weights of the load key into t's network: RUN_OK, or RUN_INPUT reported at
  * the key. */
 static int load_weights(const char *file, struct train_lowered *t, struct diag *d)
@@ -610,7 +595,7 @@ static int train_block(const char *file, const struct ast *tree, const struct as
                        struct train_lowered *t, const struct run_options *o,
                        const char *log_path, struct train_metrics *last, struct diag *d)
 {
-	char checkpoint[4096], *text = block_text(block);
+	char checkpoint[4096], *text = run_block_text(block);
 	const char *kernel;
 	k_gemm_micro(&kernel);
 	if (o->trial)
