@@ -4,13 +4,17 @@
 
 #include <math.h>
 
+/* Sixteen colours that stay apart on white: a sweep's summary tells up to sixteen
+ * configurations apart (after that they repeat). */
 static const char *const palette[] = {
 	"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+	"#7f7f7f", "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd",
 };
+enum { PALETTE = sizeof palette / sizeof palette[0] };
 
 const char *svg_color(int i)
 {
-	return palette[i % 8];
+	return palette[i % PALETTE];
 }
 
 /* Writes s with the XML special characters escaped. */

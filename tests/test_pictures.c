@@ -452,3 +452,12 @@ Test(pictures, the_range_test_draws_its_log_axis_with_several_labels)
 	free(svg);
 	remove_tree(dir);
 }
+
+/* A new-user trial found a digits sweep's configurations 1 and 9 both blue in
+ * summary.svg: the palette had eight colours. Sixteen now, all different. */
+Test(pictures, sixteen_series_get_sixteen_colours)
+{
+	for (int i = 0; i < 16; i++)
+		for (int j = 0; j < i; j++)
+			cr_expect_str_neq(svg_color(i), svg_color(j), "series %d and %d", i, j);
+}
