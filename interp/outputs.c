@@ -309,18 +309,11 @@ int out_verify(const struct out_set *s, const struct ast *tree, struct diag *d)
 
 /* ---- an output named on the command line ---- */
 
-/* The folder of a sweep block, as run_sweep.c finds it (its out, else
- * "runs/NAME-sweep" beside the .nn file), resolved into out. */
+/* The folder of a sweep block (run_sweep_folder), canonical, into out. */
 static void sweep_folder(const char *nn, const struct ast *sweep, char *out, size_t size)
 {
-	const struct ast *given = ast_value(sweep, "out");
-	const char *base = strrchr(nn, '/') ? strrchr(nn, '/') + 1 : nn;
-	const char *dot = strstr(base, ".nn");
-	char fallback[PATH_MAX], path[PATH_MAX];
-	snprintf(fallback, sizeof fallback, "runs/%.*s-sweep",
-	         (int)(dot ? dot - base : (long)strlen(base)), base);
-	run_output_path(nn, given && given->kind == AST_STR ? given->str : fallback, path,
-	                sizeof path);
+	char given[PATH_MAX], path[PATH_MAX];
+	run_sweep_folder(nn, sweep, given, sizeof given, path, sizeof path);
 	canonical(path, out, size);
 }
 

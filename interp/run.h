@@ -64,6 +64,11 @@ struct sweep_options {
 	const char *again;  /* the --set options, quoted for a shell (" --set 'k=v'"), or "" */
 	const volatile sig_atomic_t *interrupt; /* set by SIGINT/SIGTERM: stop the trials */
 };
+/* Where sweep block `sweep` of file puts its files: its `out`, else
+ * runs/<file's name without .nn>-sweep; as the file gives it into given, and resolved
+ * beside the file (run_output_path) into out. */
+void run_sweep_folder(const char *file, const struct ast *sweep, char *given, size_t given_size,
+                      char *out, size_t size);
 int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
               const struct sweep_options *o, struct diag *d);
 

@@ -117,14 +117,22 @@ static int setup(const char *file, const struct ast *tree, struct sweep_setup *s
 		if (train_metric_find(metric->b->str) >= 0)
 			s->metric = train_metric_find(metric->b->str);
 	}
-	const struct ast *out = ast_value(s->sweep, "out");
-	char fallback[4096];
-	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-	snprintf(fallback, sizeof fallback, "runs/%.*s-sweep",
-	         (int)(strstr(base, ".nn") ? strstr(base, ".nn") - base : (long)strlen(base)), base);
-	snprintf(s->out_given, sizeof s->out_given, "%s", out ? out->str : fallback);
-	run_output_path(file, s->out_given, s->out, sizeof s->out);
+	run_sweep_folder(file, s->sweep, s->out_given, sizeof s->out_given, s->out, sizeof s->out);
 	return RUN_OK;
+}
+
+void run_sweep_folder(const char *file, const struct ast *sweep, char *given, size_t given_size,
+                      char *out, size_t size)
+{
+	const struct ast *o = ast_value(sweep, "out");
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	const char *dot = strstr(base, ".nn");
+	if (o && o->kind == AST_STR)
+		snprintf(given, given_size, "%s", o->str);
+	else
+		snprintf(given, given_size, "runs/%.*s-sweep",
+		         (int)(dot ? dot - base : (long)strlen(base)), base);
+	run_output_path(file, given, out, size);
 }
 
 /* The header of results.csv into buf; returns the hash's column. */

@@ -660,6 +660,8 @@ static int csv_read_table(const char *path, bool header, int least, struct csv_t
 	}
 	if (t->rows == 0)
 		return fail(err, "%s: no data rows", path);
+	if (t->columns < 0)
+		return fail(err, "%s:%lld: a quote is not closed", path, (long long)t->line_numbers[0]);
 	if (t->columns < least && least == 2)
 		return fail(err, "%s: %d column; a label and at least one feature are needed", path,
 		            t->columns);
@@ -1589,34 +1591,19 @@ int data_load_csv_features_of(const char *path, const char *const *names,
                               const int64_t *indices, int count, bool header, int64_t width,
                               struct dataset *out, struct data_error *err)
 {
-	struct reader r;
 	struct csv_table t = {0};
 	*out = (struct dataset){.type = DATA_F32};
-	int64_t len;
 	char *text = NULL, **fields = malloc(CSV_MAX_COLUMNS * sizeof *fields);
-	int status = -1;
 	if (!fields)
 		return fail(err, "%s: out of memory", path);
-	if (reader_open(&r, path, err) == 0) {
-		text = reader_all(&r, &len, err);
-		reader_close(&r);
-	}
-	if (text && csv_lines(text, header, path, &t, fields, err) == 0) {
-		if (!t.header && t.rows > 0) { /* no header: the first line gives the width */
-			char *copy = strdup(t.lines[0]);
-			t.columns = copy ? csv_fields(copy, fields, CSV_MAX_COLUMNS) : 0;
-			free(copy);
-		}
-		bool *skip = t.rows ? calloc((size_t)t.columns + 1, sizeof *skip) : NULL;
-		status = t.rows == 0 ? fail(err, "%s: no data rows", path)
-			: t.columns < 1 ? fail(err, "%s:%lld: a quote is not closed", path,
-			                       (long long)t.line_numbers[0])
-			: !skip ? fail(err, "%s: out of memory", path)
+	int status = csv_read_table(path, header, 1, &t, &text, fields, err);
+	bool *skip = status == 0 ? calloc((size_t)t.columns + 1, sizeof *skip) : NULL;
+	if (status == 0)
+		status = !skip ? fail(err, "%s: out of memory", path)
 			: csv_feature_rows(&t, path, skip, csv_optional_labels(&t, names, indices, count,
 			                                                        width, skip),
 			                   fields, out, err);
-		free(skip);
-	}
+	free(skip);
 	csv_table_free(&t);
 	free(fields);
 	free(text);
