@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -326,4 +327,12 @@ int write_npy_f32(const char *path, const int64_t *shape, int ndim)
 		fwrite(&v, 4, 1, f);
 	}
 	return fclose(f) == 0 ? 0 : -1;
+}
+
+double json_number(const char *text, const char *key)
+{
+	char pattern[64];
+	snprintf(pattern, sizeof pattern, "\"%s\": ", key);
+	const char *p = strstr(text, pattern);
+	return p ? strtod(p + strlen(pattern), NULL) : NAN;
 }

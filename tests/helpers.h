@@ -33,6 +33,8 @@ int run_descent(const char *const *args, const char *input, char **out, char **e
 
 /* The whole file at path, NUL-terminated (NULL if unreadable); *len its size. */
 char *slurp(const char *path, size_t *len);
+/* The number after "key": in the JSON text (a log line, eval --json), or NAN. */
+double json_number(const char *text, const char *key);
 /* Writes text to path; 0, or -1. */
 int write_text(const char *path, const char *text);
 /* A JSON Lines log without its "seconds" fields (wall time: the one field two runs of the

@@ -48,15 +48,6 @@ static void path_in(char *out, size_t size, const char *dir, const char *name)
 	snprintf(out, size, "%s/%s", dir, name);
 }
 
-/* The number after "key": in the JSON text, or NAN. */
-static double json_number(const char *text, const char *key)
-{
-	char pattern[64];
-	snprintf(pattern, sizeof pattern, "\"%s\": ", key);
-	const char *p = strstr(text, pattern);
-	return p ? strtod(p + strlen(pattern), NULL) : NAN;
-}
-
 /* Runs descent; returns its status; stdout and stderr freed. */
 static int status_of(const char *const *args, char **err)
 {

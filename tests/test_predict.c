@@ -16,15 +16,6 @@
 
 #define GOLDEN "tests/golden/predict/"
 
-/* The number after "key": in the JSON text, or NAN. */
-static double json_number(const char *text, const char *key)
-{
-	char pattern[64];
-	snprintf(pattern, sizeof pattern, "\"%s\": ", key);
-	const char *p = strstr(text, pattern);
-	return p ? strtod(p + strlen(pattern), NULL) : NAN;
-}
-
 /* Reads the integers of the JSON list after "key": [ (nested lists flattened) into out
  * (at most max); returns how many. */
 static int json_integers(const char *text, const char *key, long *out, int max)

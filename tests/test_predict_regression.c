@@ -15,15 +15,6 @@
 
 #define GOLDEN "tests/golden/predict/"
 
-/* The number after "key": in the JSON text, or NAN. */
-static double json_number(const char *text, const char *key)
-{
-	char pattern[64];
-	snprintf(pattern, sizeof pattern, "\"%s\": ", key);
-	const char *p = strstr(text, pattern);
-	return p ? strtod(p + strlen(pattern), NULL) : NAN;
-}
-
 /* Runs descent with args; returns its status, with stdout and stderr in *out and *err. */
 static int descent(const char *const *args, char **out, char **err)
 {
