@@ -531,10 +531,57 @@ static void die_of_interrupt(void)
 	raise(sig);
 }
 
+/* Appends text to the shell command line at buf (size bytes), in single quotes unless
+ * it is plain (letters, digits, =._/,:+-). */
+static void shell_word(char *buf, size_t size, const char *text)
+{
+	size_t n = strlen(buf);
+	bool plain = *text != '\0' && strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                      "0123456789=._/,:+-") == strlen(text);
+	if (plain) {
+		snprintf(buf + n, size - n, " %s", text);
+		return;
+	}
+	n += (size_t)snprintf(buf + n, size - n, " '");
+	for (const char *c = text; *c && n + 6 < size; c++) {
+		if (*c == '\'')
+			n += (size_t)snprintf(buf + n, size - n, "'\\''"); /* end, a quote, begin again */
+		else
+			buf[n++] = *c;
+	}
+	buf[n] = '\0';
+	if (n + 2 < size)
+		snprintf(buf + n, size - n, "'");
+}
+
+/* The --set options of this command line, each quoted for a shell (" --set 'k = v'"):
+ * what a rerun (a sweep's, a resumed run's) must repeat to have the same settings.
+ * Owned; NULL when memory runs out. */
+static char *sets_again(int argc, char **argv)
+{
+	size_t size = 64;
+	for (int i = 0; i < argc; i++)
+		size += 4 * strlen(argv[i]) + 8;
+	char *buf = calloc(size, 1);
+	if (!buf)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		const char *v = strncmp(argv[i], "--set=", 6) == 0 ? argv[i] + 6
+			: strcmp(argv[i], "--set") == 0 && i + 1 < argc ? argv[++i] : NULL;
+		if (v) {
+			shell_word(buf, size, "--set");
+			shell_word(buf, size, v);
+		}
+	}
+	return buf;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	const char *path = NULL;
 	struct run_options o = {.interrupt = &interrupted};
+	char *again = sets_again(argc, argv);
+	o.again = again ? again : "";
 	struct diag d;
 	struct overrides sets = {0};
 	diag_setup(&d);
@@ -605,6 +652,7 @@ static int cmd_run(int argc, char **argv)
 	source_free(src);
 	overrides_free(&sets);
 	free(sets_json);
+	free(again);
 	if (interrupted)
 		die_of_interrupt();
 	return status;
@@ -846,51 +894,6 @@ static void warn_swept_sets(const struct ast *file, const struct overrides *sets
 	}
 }
 
-/* Appends text to the shell command line at buf (size bytes), in single quotes unless
- * it is plain (letters, digits, =._/,:+-). */
-static void shell_word(char *buf, size_t size, const char *text)
-{
-	size_t n = strlen(buf);
-	bool plain = *text != '\0' && strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                                      "0123456789=._/,:+-") == strlen(text);
-	if (plain) {
-		snprintf(buf + n, size - n, " %s", text);
-		return;
-	}
-	n += (size_t)snprintf(buf + n, size - n, " '");
-	for (const char *c = text; *c && n + 6 < size; c++) {
-		if (*c == '\'')
-			n += (size_t)snprintf(buf + n, size - n, "'\\''"); /* end, a quote, begin again */
-		else
-			buf[n++] = *c;
-	}
-	buf[n] = '\0';
-	if (n + 2 < size)
-		snprintf(buf + n, size - n, "'");
-}
-
-/* The --set options of this command line, each quoted for a shell (" --set 'k = v'"):
- * what a rerun must repeat for its trials to have the same settings. Owned; NULL when
- * memory runs out. */
-static char *sweep_again(int argc, char **argv)
-{
-	size_t size = 64;
-	for (int i = 0; i < argc; i++)
-		size += 4 * strlen(argv[i]) + 8;
-	char *buf = calloc(size, 1);
-	if (!buf)
-		return NULL;
-	for (int i = 0; i < argc; i++) {
-		const char *v = strncmp(argv[i], "--set=", 6) == 0 ? argv[i] + 6
-			: strcmp(argv[i], "--set") == 0 && i + 1 < argc ? argv[++i] : NULL;
-		if (v) {
-			shell_word(buf, size, "--set");
-			shell_word(buf, size, v);
-		}
-	}
-	return buf;
-}
-
 static int cmd_sweep(int argc, char **argv)
 {
 	int cpus = run_cpus(); /* one worker per CPU, or per OMP_NUM_THREADS of them */
@@ -940,7 +943,7 @@ static int cmd_sweep(int argc, char **argv)
 		status = usage_error("sweep", "--list and --summary are two commands; give one");
 	if (status == EXIT_OK)
 		status = overrides_check(&sets, "sweep", &d);
-	char *again = status == EXIT_OK ? sweep_again(argc, argv) : NULL;
+	char *again = status == EXIT_OK ? sets_again(argc, argv) : NULL;
 	o.again = again ? again : "";
 	if (status != EXIT_OK)
 		return overrides_free(&sets), status;

@@ -32,6 +32,7 @@ struct run_options {
 	bool trial;         /* one trial of a sweep: no checkpoint (see run_train_trial) */
 	const char *source; /* a fingerprint of the file and its --set values (for checkpoints) */
 	const char *sets;   /* the --set values as a JSON list of strings, or NULL: none */
+	const char *again;  /* the --set options quoted for a shell (" --set 'k=v'"), or "" */
 	const volatile sig_atomic_t *interrupt; /* set by SIGINT/SIGTERM: stop after the step */
 };
 

@@ -535,15 +535,15 @@ static struct out_file *log_of(struct out_set *outs, const struct ast *block,
 
 /* Says where an interrupted run stopped and how it can go on. */
 static void report_interruption(const char *file, const struct run_ctx *r,
-                                const struct train_failure *at)
+                                const struct train_failure *at, const char *again)
 {
 	const struct train_lowered *t = r->t;
 	fprintf(stderr, "%s: interrupted in epoch %d of %d (step %lld); ", t->name, at->epoch,
 	        t->config.epochs, (long long)at->step);
 	if (r->checkpoint && r->done > 0)
-		fprintf(stderr, "%s holds epoch%s %s%d: 'descent run --resume %s' continues from "
+		fprintf(stderr, "%s holds epoch%s %s%d: 'descent run --resume%s %s' continues from "
 		        "there\n", r->checkpoint, r->done > 1 ? "s" : "", r->done > 1 ? "1 to " : "",
-		        r->done, file);
+		        r->done, again, file);
 	else if (r->checkpoint)
 		fprintf(stderr, "no epoch had finished, so there is no checkpoint to resume\n");
 	else
@@ -639,7 +639,7 @@ static int train_block(const char *file, const struct ast *tree, const struct as
 	} else if (how == TRAIN_STOPPED && r.failed) {
 		status = RUN_INPUT;
 	} else if (how == TRAIN_INTERRUPTED) {
-		report_interruption(file, &r, &failure);
+		report_interruption(file, &r, &failure, o->again ? o->again : "");
 		status = RUN_INTERRUPTED;
 	} else if (how == TRAIN_DIVERGED) {
 		report_divergence(d, block, t, &failure);

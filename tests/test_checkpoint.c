@@ -330,7 +330,7 @@ static int lines_of(const char *text)
 
 /* Starts `descent run --quiet nn` in a process group of its own, its output dropped but
  * for its stderr, which goes to err_path if not NULL. */
-static pid_t start_run(const char *nn, const char *err_path)
+static pid_t start_run(const char *nn, const char *err_path, const char *set)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -340,7 +340,10 @@ static pid_t start_run(const char *nn, const char *err_path)
 		dup2(null, 1);
 		dup2(err, 2);
 		const char *bin = getenv("DESCENT") ? getenv("DESCENT") : "./descent";
-		execl(bin, bin, "run", "--quiet", nn, (char *)NULL);
+		if (set)
+			execl(bin, bin, "run", "--quiet", "--set", set, nn, (char *)NULL);
+		else
+			execl(bin, bin, "run", "--quiet", nn, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
@@ -369,7 +372,7 @@ Test(checkpoint, a_run_killed_after_a_checkpoint_resumes_to_the_same_weights_and
 	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", nn_whole, NULL}, NULL, NULL,
 	                         &err), 0, "%s", err);
 	free(err);
-	pid_t pid = start_run(nn_killed, NULL);
+	pid_t pid = start_run(nn_killed, NULL, NULL);
 	wait_for_epochs(killed, 2);
 	kill(-pid, SIGKILL);
 	int how;
@@ -581,7 +584,7 @@ Test(checkpoint, an_interrupted_run_says_how_to_resume_and_dies_of_the_signal)
 	char dir[64], nn[128], err_path[160], *err;
 	resumable_scratch(dir, nn);
 	snprintf(err_path, sizeof err_path, "%s/stderr", dir);
-	pid_t pid = start_run(nn, err_path);
+	pid_t pid = start_run(nn, err_path, NULL);
 	wait_for_epochs(dir, 1);
 	kill(pid, SIGINT);
 	int how;
@@ -684,4 +687,28 @@ Test(checkpoint, resuming_with_another_gemm_kernel_warns_that_bits_may_differ)
 	cr_expect(strstr(err, "will not end bit-identical to an uninterrupted one") != NULL, "%s", err);
 	free(err);
 	cr_expect_eq(remove_tree(dir), 0);
+}
+
+/* Found trying the README as a new user: a run started with --set and interrupted
+ * printed 'descent run --resume FILE', which the checkpoint then refused (its settings
+ * include the --set values). The hint repeats them, and resumes. */
+Test(checkpoint, the_resume_hint_repeats_the_set_values)
+{
+	char dir[64], nn[128], err_path[160], *err;
+	resumable_scratch(dir, nn);
+	snprintf(err_path, sizeof err_path, "%s/stderr", dir);
+	pid_t pid = start_run(nn, err_path, "seed = 7");
+	wait_for_epochs(dir, 1);
+	kill(pid, SIGINT);
+	int how;
+	waitpid(pid, &how, 0);
+	cr_assert(WIFSIGNALED(how) && WTERMSIG(how) == SIGINT, "status %d", how);
+	char *said = output(dir, "stderr", NULL);
+	cr_expect(strstr(said, "'descent run --resume --set 'seed = 7' ") != NULL, "%s", said);
+	free(said);
+	cr_expect_eq(run_descent((const char *const[]){"run", "--quiet", "--resume", "--set",
+	                                                "seed = 7", nn, NULL}, NULL, NULL, &err),
+	             0, "%s", err);
+	free(err);
+	remove_tree(dir);
 }
