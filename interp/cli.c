@@ -580,8 +580,6 @@ static int cmd_run(int argc, char **argv)
 {
 	const char *path = NULL;
 	struct run_options o = {.interrupt = &interrupted};
-	char *again = sets_again(argc, argv);
-	o.again = again ? again : "";
 	struct diag d;
 	struct overrides sets = {0};
 	diag_setup(&d);
@@ -628,6 +626,8 @@ static int cmd_run(int argc, char **argv)
 	if (status == EXIT_OK && o.resume && !has_checkpoint(file))
 		status = usage_error("run", "--resume: no train block of %s has a checkpoint", path);
 	char *sets_json = overrides_json(&sets);
+	char *again = sets_again(argc, argv); /* for the resume hint */
+	o.again = again ? again : "";
 	if (status == EXIT_OK) {
 		source_fingerprint(src, &sets, fingerprint);
 		o.source = fingerprint;
