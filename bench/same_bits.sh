@@ -18,12 +18,15 @@ for case in digits iris fashion_mlp; do
 	for threads in 1 2; do
 		for side in old new; do
 			eval bin=\$$side
-			out="$tmp/$case-$threads-$side"
+			# both sides write to the same paths, which the weights' metadata records
+			# (the run's --set values), then the files move to the side's names
+			out="$tmp/$case-$threads-$side" run="$tmp/run"
 			# shellcheck disable=SC2086
 			"$bin" run "$here/examples/$case.nn" --threads "$threads" --quiet $extra \
-				--set "log=\"$out.jsonl\"" --set "save=\"$out.safetensors\"" \
-				--set "plot=\"$out.svg\"" >"$out.table" 2>"$out.err" || {
+				--set "log=\"$run.jsonl\"" --set "save=\"$run.safetensors\"" \
+				--set "plot=\"$run.svg\"" >"$out.table" 2>"$out.err" || {
 				echo "$case threads $threads: $side failed"; cat "$out.err"; status=1; }
+			for ext in jsonl safetensors svg; do mv "$run.$ext" "$out.$ext"; done
 			sed 's/"seconds": [0-9.e+-]*//' "$out.jsonl" >"$out.log"
 		done
 		for ext in log safetensors svg; do
