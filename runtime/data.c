@@ -16,6 +16,14 @@
 #include <string.h>
 #include <zlib.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#else
+static int omp_get_thread_num(void) { return 0; }
+static int omp_get_num_threads(void) { return 1; }
+#endif
+
+#include "pace.h"
 #include "rng.h"
 
 enum { CHUNK = 64 << 20 }; /* bytes read, and grown, at a time */
@@ -1336,20 +1344,39 @@ void data_transform_free(struct data_transform *tf)
 	*tf = (struct data_transform){0};
 }
 
+/* Rows lo..hi of the batch (see data_batch). */
+static void gather(const struct dataset *ds, const struct data_transform *tf,
+                   const int64_t *rows, int64_t lo, int64_t hi, float *x, int32_t *y)
+{
+	int64_t d = ds->d;
+	const float scale = tf->scale, *restrict shift = tf->shift, *restrict mul = tf->mul;
+	for (int64_t k = lo; k < hi; k++) {
+		int64_t i = rows[k];
+		float *restrict out = x + k * d;
+		if (ds->type == DATA_U8)
+			for (int64_t j = 0; j < d; j++)
+				out[j] = ((float)ds->u8[i * d + j] * scale - shift[j]) * mul[j];
+		else
+			for (int64_t j = 0; j < d; j++)
+				out[j] = (ds->f32[i * d + j] * scale - shift[j]) * mul[j];
+		y[k] = ds->y[i];
+	}
+}
+
 void data_batch(const struct dataset *ds, const struct data_transform *tf, const int64_t *rows,
                 int64_t count, float *x, int32_t *y)
 {
-	int64_t d = ds->d;
-	for (int64_t k = 0; k < count; k++) {
-		int64_t i = rows[k];
-		float *out = x + k * d;
-		if (ds->type == DATA_U8)
-			for (int64_t j = 0; j < d; j++)
-				out[j] = ((float)ds->u8[i * d + j] * tf->scale - tf->shift[j]) * tf->mul[j];
-		else
-			for (int64_t j = 0; j < d; j++)
-				out[j] = (ds->f32[i * d + j] * tf->scale - tf->shift[j]) * tf->mul[j];
-		y[k] = ds->y[i];
+	/* the rows of a shuffled batch lie anywhere in the set, and their gather waits on
+	 * memory most of its time: with threads, each waits for its own part of the rows */
+	int threads = pace_threads_for(count * ds->d);
+	if (threads == 1) {
+		gather(ds, tf, rows, 0, count, x, y);
+		return;
+	}
+#pragma omp parallel num_threads(threads)
+	{
+		int t = omp_get_thread_num(), team = omp_get_num_threads();
+		gather(ds, tf, rows, count * t / team, count * (t + 1) / team, x, y);
 	}
 }
 

@@ -9,12 +9,12 @@
 #ifdef _OPENMP
 #include <omp.h>
 #else
-static int omp_get_max_threads(void) { return 1; }
 static int omp_get_thread_num(void) { return 0; }
 static int omp_get_num_threads(void) { return 1; }
 #endif
 
 #include "gemm.h"
+#include "pace.h"
 
 static const struct op *op_of(const struct net_layer *l)
 {
@@ -289,12 +289,6 @@ static void update_range(const struct net *n, const struct optim_config *c, bool
 	optim_update_part_f32(c, step, theta, g, &st, (size_t)count);
 }
 
-int net_update_threads(int64_t count)
-{
-	int most = omp_get_max_threads(), worth = (int)(count / NET_UPDATE_SPLIT);
-	return worth < most ? (worth > 1 ? worth : 1) : most;
-}
-
 /* Updates the elements lo..hi of the parameters (offsets), tensor by tensor; decayed
  * tensors (by wd or l2) under decayed, the others (biases without decay_biases) under
  * undecayed. */
@@ -333,8 +327,12 @@ void net_update(struct net *n, const struct optim_step *step)
 	}
 	/* every element's update is its own: the threads take equal slices of all the
 	 * parameters in one region, with the same result as one thread */
-	int threads = net_update_threads(n->nparams);
-#pragma omp parallel num_threads(threads) if (threads > 1)
+	int threads = pace_threads_for(n->nparams);
+	if (threads == 1) { /* without a region, as in k_gemm_with */
+		update_slice(n, &n->opt, &undecayed, 0, n->nparams, step);
+		return;
+	}
+#pragma omp parallel num_threads(threads)
 	{
 		int t = omp_get_thread_num(), team = omp_get_num_threads();
 		update_slice(n, &n->opt, &undecayed, n->nparams * t / team,

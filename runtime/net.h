@@ -24,9 +24,6 @@
 #include "optim.h"
 
 enum { NET_MAX_LAYERS = 256, NET_MAX_TENSORS = 6 };
-/* The update is split among the threads only where each gets this many parameters
- * (PyTorch's grain size for element-wise work). */
-enum { NET_UPDATE_SPLIT = 1 << 15 };
 
 /* Where a layer's tensor lives. */
 enum net_store {
@@ -139,11 +136,8 @@ double net_loss(struct net *n, const int32_t *y, int64_t rows, bool backward, in
  * (rows, T). */
 double net_loss_values(struct net *n, const float *t, int64_t rows, bool backward);
 /* One optimizer update of every parameter tensor with the step's rate and momentum, in
- * one parallel region over all the parameters when they are many (net_update_threads). */
+ * one parallel region over all the parameters when they are many (pace_threads_for). */
 void net_update(struct net *n, const struct optim_step *step);
-/* The threads an update of count parameters uses: one per NET_UPDATE_SPLIT, at most the
- * current number. */
-int net_update_threads(int64_t count);
 
 /* The tensors of the network in PyTorch's names and layouts, for save and load: each
  * dense layer's weight and bias, each batchnorm's weight, bias, running_mean,

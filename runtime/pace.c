@@ -83,6 +83,13 @@ static int try_step(struct pace *p, double time)
 	return clear || p->taken[1] == PACE_PROBE ? choose(p) : use(p, 1);
 }
 
+int pace_threads_for(int64_t count)
+{
+	int most = omp_get_max_threads();
+	int64_t worth = count / PACE_GRAIN;
+	return worth < most ? (worth > 1 ? (int)worth : 1) : most;
+}
+
 int pace_most(void)
 {
 	return omp_get_max_threads();

@@ -17,8 +17,8 @@
  * Legend: "most" is the thread count the run was given (the CPUs it may use); times are
  * seconds per sample of a step. The pace is only on when pace_set_auto(true) was called
  * (descent run and sweep without --threads or OMP_NUM_THREADS); off, pace_step never
- * changes the count. Not for: how a kernel splits its work (k_gemm_threads,
- * net_update_threads: the per-op grain).
+ * changes the count. How one op splits its work among the threads it has is the op's
+ * grain: k_gemm_threads for products, pace_threads_for below for element-wise work.
  */
 #ifndef DESCENT_PACE_H
 #define DESCENT_PACE_H
@@ -63,6 +63,13 @@ struct pace {
 	int last_choice;    /* the previous probe's answer (threads), or 0 */
 	int64_t probes;     /* probes made */
 };
+
+/* Element-wise work (the optimizer's update, a batch's gather) is split among the threads
+ * only where each gets this many elements (PyTorch's grain size for element-wise work). */
+enum { PACE_GRAIN = 1 << 15 };
+/* The threads element-wise work over count elements uses: one per PACE_GRAIN, at most
+ * the current count (omp_get_max_threads()), at least one. */
+int pace_threads_for(int64_t count);
 
 /* Whether runs of this process adapt their thread count (default false). */
 void pace_set_auto(bool on);

@@ -10,6 +10,7 @@
 #include <omp.h>
 
 #include "net.h"
+#include "pace.h"
 
 /* dense(4 → 8) → batchnorm → tanh → dropout(keep 0.5) → dense(8 → 3), cross-entropy, a
  * batch of 6 rows at step 5 of seed 9, in training mode. */
@@ -72,7 +73,7 @@ Test(net, gradients_through_dropout_and_batchnorm_match_finite_differences)
 	net_free(&n);
 }
 
-/* dense(300 → 200) with AdamW and l2: a weight tensor above NET_UPDATE_SPLIT. */
+/* dense(300 → 200) with AdamW and l2: a weight tensor above PACE_GRAIN. */
 static void build_wide(struct net *n)
 {
 	char err[200];
@@ -80,7 +81,7 @@ static void build_wide(struct net *n)
 	                          .eps = 1e-8, .wd = 0.01}, .l2 = 1e-3, .loss = LOSS_CROSS_ENTROPY};
 	cr_assert_eq(net_add_dense(n, "dense1", 300, 200, true, INIT_DEFAULT), 0);
 	cr_assert_eq(net_plan(n, 4, err, sizeof err), 0, "%s", err);
-	cr_assert_geq(300 * 200, NET_UPDATE_SPLIT);
+	cr_assert_geq(300 * 200, PACE_GRAIN);
 	net_init(n, 3);
 	net_reset_state(n);
 }

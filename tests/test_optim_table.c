@@ -16,6 +16,7 @@
 #include "checkpoint.h"
 #include "helpers.h"
 #include "lower.h"
+#include "pace.h"
 #include "safetensors.h"
 #include "schema.h"
 #include "train.h"
@@ -266,14 +267,14 @@ Test(optim_table, nadam_radam_lion_and_uncorrected_adam_train_as_their_reference
 
 /* ---- state in networks: threads, checkpoints, resume ---- */
 
-/* dense(300 → 200) under c: a weight tensor above NET_UPDATE_SPLIT. */
+/* dense(300 → 200) under c: a weight tensor above PACE_GRAIN. */
 static void build_wide(struct net *n, const struct optim_config *c)
 {
 	char err[200];
 	*n = (struct net){.opt = *c, .loss = LOSS_CROSS_ENTROPY};
 	cr_assert_eq(net_add_dense(n, "dense1", 300, 200, true, INIT_DEFAULT), 0);
 	cr_assert_eq(net_plan(n, 4, err, sizeof err), 0, "%s", err);
-	cr_assert_geq(300 * 200, NET_UPDATE_SPLIT);
+	cr_assert_geq(300 * 200, PACE_GRAIN);
 	net_init(n, 3);
 	net_reset_state(n);
 }

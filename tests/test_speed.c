@@ -1,6 +1,6 @@
 /* test_speed.c — issue #13's changes that must not change a result: the training set
  * taken without a copy (data_split_take), the per-op thread rule (k_gemm_threads,
- * net_update_threads), the default thread count adapted to the machine's load
+ * pace_threads_for) and what it splits (products, the update, a batch's gather), the default thread count adapted to the machine's load
  * (pace.h), each checked against the straightforward way bit for bit. No test here times
  * anything. */
 #include <criterion/criterion.h>
@@ -70,8 +70,8 @@ Test(speed, small_products_run_on_one_thread_and_large_ones_on_all)
 	omp_set_num_threads(1);
 	cr_expect_eq(k_gemm_threads(128, 256, 784), 1);
 	omp_set_num_threads(2);
-	cr_expect_eq(net_update_threads(9610), 1, "digits' 9,610 parameters");
-	cr_expect_eq(net_update_threads(235146), 2, "the Fashion MLP's");
+	cr_expect_eq(pace_threads_for(9610), 1, "digits' 9,610 parameters");
+	cr_expect_eq(pace_threads_for(235146), 2, "the Fashion MLP's");
 }
 
 /* C = op(A)·op(B) for an m×n×k product on `threads` threads, into c (m×n). */
@@ -146,7 +146,7 @@ Test(speed, one_update_region_over_all_tensors_gives_the_same_bits_as_one_thread
 	build_two(&one);
 	build_two(&two);
 	omp_set_num_threads(2);
-	cr_assert_eq(net_update_threads(one.nparams), 2);
+	cr_assert_eq(pace_threads_for(one.nparams), 2);
 	updates(&one, 1);
 	updates(&two, 2);
 	size_t bytes = (size_t)one.nparams * sizeof(float);
@@ -156,6 +156,40 @@ Test(speed, one_update_region_over_all_tensors_gives_the_same_bits_as_one_thread
 	cr_expect_eq(memcmp(one.state.scalar, two.state.scalar, bytes), 0);
 	net_free(&one);
 	net_free(&two);
+}
+
+Test(speed, a_batch_gathered_by_two_threads_is_the_one_threads)
+{
+	enum { N = 300, D = 784, COUNT = 128 }; /* Fashion-MNIST's rows and batch */
+	struct dataset ds = {.n = N, .d = D, .type = DATA_U8, .u8 = malloc(N * D),
+	                     .y = malloc(N * sizeof(int32_t))};
+	float shift[D], mul[D];
+	struct data_transform tf = {.d = D, .scale = 1.0f / 255, .shift = shift, .mul = mul};
+	for (int64_t i = 0; i < N * D; i++)
+		ds.u8[i] = (uint8_t)(i * 7919 % 251);
+	for (int i = 0; i < N; i++)
+		ds.y[i] = i % 10;
+	for (int j = 0; j < D; j++) {
+		shift[j] = (float)j / D;
+		mul[j] = 1 + (float)j / 100;
+	}
+	int64_t rows[COUNT];
+	for (int k = 0; k < COUNT; k++)
+		rows[k] = (int64_t)k * 37 % N; /* scattered, as a shuffled batch */
+	float *x1 = malloc(COUNT * D * sizeof *x1), *x2 = malloc(COUNT * D * sizeof *x2);
+	int32_t y1[COUNT], y2[COUNT];
+	omp_set_num_threads(1);
+	data_batch(&ds, &tf, rows, COUNT, x1, y1);
+	omp_set_num_threads(2);
+	cr_assert_eq(pace_threads_for(COUNT * D), 2, "a Fashion batch is gathered by both");
+	data_batch(&ds, &tf, rows, COUNT, x2, y2);
+	cr_expect_eq(memcmp(x1, x2, COUNT * D * sizeof *x1), 0);
+	cr_expect_eq(memcmp(y1, y2, sizeof y1), 0);
+	cr_expect_eq(x1[5 * D + 3], ((float)ds.u8[rows[5] * D + 3] * tf.scale - shift[3]) * mul[3]);
+	free(ds.u8);
+	free(ds.y);
+	free(x1);
+	free(x2);
 }
 
 /* ---- the pace: a run's thread count from its steps' times ---- */
