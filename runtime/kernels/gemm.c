@@ -106,7 +106,10 @@ struct product {
 };
 
 /* Rows r0..r1 of C (whole blocks of mc rows) for one thread, with its own packed B and A
- * in work (thread_work() floats): the loops of BLIS, K summed in order. */
+ * in work (thread_work() floats): the loops of BLIS, K summed in order. When op(B) is B,
+ * row p of a panel is NR floats side by side in B itself (b + p·ldb + j): the micro-kernel
+ * reads the whole panels there, and only the edge panel, narrower than NR, is packed (the
+ * same sums; reading op(A) = Aᵀ in place as well was slower: 6 floats of a line a step). */
 static void product_rows(const struct product *p, int64_t r0, int64_t r1, int64_t mc,
                          float *work)
 {
@@ -114,19 +117,25 @@ static void product_rows(const struct product *p, int64_t r0, int64_t r1, int64_
 	bool avx2 = p->micro == k_gemm_micro_avx2; /* chosen where the processor has it */
 	for (int64_t jc = 0; jc < p->n; jc += GEMM_NC) {
 		int64_t nc = p->n - jc < GEMM_NC ? p->n - jc : GEMM_NC;
+		int64_t in_place = p->transb ? 0 : nc / GEMM_NR * GEMM_NR; /* B's columns read there */
 		for (int64_t pc = 0; pc < p->k; pc += GEMM_KC) {
 			int64_t kc = p->k - pc < GEMM_KC ? p->k - pc : GEMM_KC;
 			bool add = p->accumulate || pc > 0;
-			pack(p->transb, p->b, p->ldb, pc, kc, jc, nc, GEMM_NR, packed_b, avx2);
+			pack(p->transb, p->b, p->ldb, pc, kc, jc + in_place, nc - in_place, GEMM_NR,
+			     packed_b, avx2);
 			for (int64_t ic = r0; ic < r1; ic += mc) {
 				int64_t rows = r1 - ic < mc ? r1 - ic : mc;
 				pack(!p->transa, p->a, p->lda, pc, kc, ic, rows, GEMM_MR, packed_a, avx2);
-				for (int64_t jr = 0; jr < nc; jr += GEMM_NR)
+				for (int64_t jr = 0; jr < nc; jr += GEMM_NR) {
+					bool there = jr < in_place;
+					const float *b = there ? p->b + pc * p->ldb + jc + jr
+					                       : packed_b + (jr - in_place) * kc;
 					for (int64_t ir = 0; ir < rows; ir += GEMM_MR)
-						p->micro(kc, packed_a + ir * kc, packed_b + jr * kc,
+						p->micro(kc, packed_a + ir * kc, GEMM_MR, b, there ? p->ldb : GEMM_NR,
 						         p->c + (ic + ir) * p->ldc + jc + jr, p->ldc,
 						         (int)(rows - ir < GEMM_MR ? rows - ir : GEMM_MR),
 						         (int)(nc - jr < GEMM_NR ? nc - jr : GEMM_NR), add);
+				}
 			}
 		}
 	}
@@ -146,10 +155,15 @@ void k_gemm_with(gemm_micro_fn *micro, bool transa, bool transb, int64_t m, int6
 	struct product p = {micro, transa, transb, accumulate, m, n, k, lda, ldb, ldc, a, b, c};
 	int threads = k_gemm_threads(m, n, k);
 	int64_t blocks, mc = block_rows(m, threads, &blocks);
+	if (threads == 1) { /* no region at all: even one that does not fork costs ~0.3 µs,
+	                     * a tenth of a small product */
+		product_rows(&p, 0, m, mc, work);
+		return;
+	}
 	/* one region, no barrier inside: each thread packs the B it needs itself and owns its
 	 * row blocks; each element of C is summed by one thread over k in the same order,
 	 * whatever the number of threads */
-#pragma omp parallel num_threads(threads) if (threads > 1)
+#pragma omp parallel num_threads(threads)
 	{
 		int t = omp_get_thread_num(), team = omp_get_num_threads();
 		int64_t first = blocks * t / team, last = blocks * (t + 1) / team;

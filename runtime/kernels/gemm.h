@@ -2,10 +2,10 @@
  * needs: Y = X·Wᵀ (forward), dX = dY·W and dW = dYᵀ·X (backward).
  *
  * Legend: op(A) is M×K, op(B) is K×N, C is M×N; all row-major with leading dimensions
- * lda, ldb, ldc. Blocked and packed after BLIS: panels of op(B) (KC×NR) and op(A) (MR×KC)
- * in a workspace the caller provides (kernels never allocate), an MR×NR micro-kernel
- * chosen once from CPUID: AVX2+FMA (gemm_avx2.c) or the portable reference
- * (gemm_ref.c), which DESCENT_KERNELS=portable forces. Blocks of at most MC rows go to
+ * lda, ldb, ldc. Blocked and packed after BLIS: panels of op(B) (KC×NR; read in place
+ * when op(B) = B) and op(A) (MR×KC) in a workspace the caller provides (kernels never
+ * allocate), an MR×NR micro-kernel chosen once from CPUID: AVX2+FMA (gemm_avx2.c) or the
+ * portable reference (gemm_ref.c), which DESCENT_KERNELS=portable forces. Blocks of at most MC rows go to
  * OpenMP threads (k_gemm_threads: only where the work pays); K is always summed in the
  * same order by one thread for each element, so the number of threads cannot change a
  * result.
@@ -21,10 +21,14 @@ enum { GEMM_MR = 6, GEMM_NR = 16, GEMM_KC = 256, GEMM_MC = 72, GEMM_NC = 3072 };
  * work), so that opening a parallel region costs a few percent at most. */
 #define GEMM_GRAIN 2097152.0
 
-/* An MR×NR tile of packed A (kc × MR) times packed B (kc × NR), written to the m×n corner
- * of C (ldc), added to what is there if accumulate. */
-typedef void gemm_micro_fn(int64_t kc, const float *restrict a, const float *restrict b,
-                           float *restrict c, int64_t ldc, int m, int n, bool accumulate);
+/* An MR×NR tile of A (kc steps of MR values, each as floats after the last) times B (kc
+ * steps of NR values, bs floats apart), written to the m×n corner of C (ldc), added to
+ * what is there if accumulate. Packed panels have as = MR and bs = NR; the driver passes
+ * B's own rows (bs = ldb) where they hold a whole panel's NR values side by side: the
+ * kernel reads all MR and NR values of every step, whatever m and n. */
+typedef void gemm_micro_fn(int64_t kc, const float *restrict a, int64_t as,
+                           const float *restrict b, int64_t bs, float *restrict c, int64_t ldc,
+                           int m, int n, bool accumulate);
 
 gemm_micro_fn k_gemm_micro_ref;
 gemm_micro_fn k_gemm_micro_avx2;
