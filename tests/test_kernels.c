@@ -91,43 +91,50 @@ Test(kernels, avx2_gemm_matches_the_reference)
 	check_all(k_gemm_micro_avx2, "avx2");
 }
 
-/* op(B) = B is read in place, op(B) = Bᵀ packed: the same B either way must give the same
- * bits (an m×n×k product with two whole panels and an edge, k across KC, a padded ldb). */
-static void check_b_in_place(gemm_micro_fn *micro, const char *name, bool accumulate)
+/* Operands that are not transposed are read in place, transposed ones packed: the same
+ * A and B either way must give the same bits (an m×n×k product with two whole tiles and an
+ * edge, two whole panels and an edge, k across KC, padded leading dimensions). */
+static void check_in_place(gemm_micro_fn *micro, const char *name, bool accumulate)
 {
-	enum { M = 13, N = 37, K = 300, LDB = N + 3 };
-	float *a = malloc(M * K * sizeof *a), *b = malloc(K * LDB * sizeof *b);
-	float *bt = malloc(N * K * sizeof *bt), *c = malloc(2 * M * N * sizeof *c);
+	enum { M = 13, N = 37, K = 300, LDA = K + 2, LDB = N + 3 };
+	float *a = malloc(M * LDA * sizeof *a), *b = malloc(K * LDB * sizeof *b);
+	float *at = malloc(K * M * sizeof *at), *bt = malloc(N * K * sizeof *bt);
+	float *c = malloc(2 * M * N * sizeof *c);
 	float *work = aligned_alloc(64, (size_t)k_gemm_workspace() * sizeof *work);
-	for (int64_t i = 0; i < M * K; i++)
-		a[i] = value(i / K, i % K, 4);
+	for (int64_t i = 0; i < M; i++)
+		for (int64_t p = 0; p < LDA; p++)
+			a[i * LDA + p] = value(i, p, 4);
 	for (int64_t p = 0; p < K; p++)
 		for (int64_t j = 0; j < LDB; j++)
 			b[p * LDB + j] = value(p, j, 5);
-	for (int64_t j = 0; j < N; j++)
-		for (int64_t p = 0; p < K; p++)
+	for (int64_t p = 0; p < K; p++) {
+		for (int64_t i = 0; i < M; i++)
+			at[p * M + i] = a[i * LDA + p];
+		for (int64_t j = 0; j < N; j++)
 			bt[j * K + p] = b[p * LDB + j];
+	}
 	for (int64_t i = 0; i < 2 * M * N; i++)
 		c[i] = value(i % (M * N), 0, 6);
-	k_gemm_with(micro, false, false, M, N, K, a, K, b, LDB, c, N, accumulate, work);
-	k_gemm_with(micro, false, true, M, N, K, a, K, bt, K, c + M * N, N, accumulate, work);
+	k_gemm_with(micro, false, false, M, N, K, a, LDA, b, LDB, c, N, accumulate, work);
+	k_gemm_with(micro, true, true, M, N, K, at, M, bt, K, c + M * N, N, accumulate, work);
 	cr_expect(memcmp(c, c + M * N, M * N * sizeof *c) == 0,
-	          "%s: B in place and B packed gave other bits", name);
+	          "%s: operands in place and packed gave other bits", name);
 	free(a);
 	free(b);
+	free(at);
 	free(bt);
 	free(c);
 	free(work);
 }
 
-Test(kernels, b_read_in_place_gives_the_bits_of_b_packed)
+Test(kernels, operands_read_in_place_give_the_bits_of_packed_ones)
 {
-	check_b_in_place(k_gemm_micro_ref, "portable", false);
-	check_b_in_place(k_gemm_micro_ref, "portable", true);
+	check_in_place(k_gemm_micro_ref, "portable", false);
+	check_in_place(k_gemm_micro_ref, "portable", true);
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-		check_b_in_place(k_gemm_micro_avx2, "avx2", false);
-		check_b_in_place(k_gemm_micro_avx2, "avx2", true);
+		check_in_place(k_gemm_micro_avx2, "avx2", false);
+		check_in_place(k_gemm_micro_avx2, "avx2", true);
 	}
 }
 

@@ -106,10 +106,12 @@ struct product {
 };
 
 /* Rows r0..r1 of C (whole blocks of mc rows) for one thread, with its own packed B and A
- * in work (thread_work() floats): the loops of BLIS, K summed in order. When op(B) is B,
- * row p of a panel is NR floats side by side in B itself (b + p·ldb + j): the micro-kernel
- * reads the whole panels there, and only the edge panel, narrower than NR, is packed (the
- * same sums; reading op(A) = Aᵀ in place as well was slower: 6 floats of a line a step). */
+ * in work (thread_work() floats): the loops of BLIS, K summed in order. An operand that
+ * is not transposed already holds what the micro-kernel reads side by side, and is read
+ * in place: a panel's NR values of step p at b + p·ldb + j, a tile's row r at
+ * a + r·lda + p. Only the edge panel and the edge tile, narrower than NR and MR, are
+ * packed; the sums are the same. (A transposed operand read in place was slower: each
+ * step of a tile on another cache line.) */
 static void product_rows(const struct product *p, int64_t r0, int64_t r1, int64_t mc,
                          float *work)
 {
@@ -117,24 +119,30 @@ static void product_rows(const struct product *p, int64_t r0, int64_t r1, int64_
 	bool avx2 = p->micro == k_gemm_micro_avx2; /* chosen where the processor has it */
 	for (int64_t jc = 0; jc < p->n; jc += GEMM_NC) {
 		int64_t nc = p->n - jc < GEMM_NC ? p->n - jc : GEMM_NC;
-		int64_t in_place = p->transb ? 0 : nc / GEMM_NR * GEMM_NR; /* B's columns read there */
+		int64_t b_there = p->transb ? 0 : nc / GEMM_NR * GEMM_NR; /* columns read in place */
 		for (int64_t pc = 0; pc < p->k; pc += GEMM_KC) {
 			int64_t kc = p->k - pc < GEMM_KC ? p->k - pc : GEMM_KC;
 			bool add = p->accumulate || pc > 0;
-			pack(p->transb, p->b, p->ldb, pc, kc, jc + in_place, nc - in_place, GEMM_NR,
+			pack(p->transb, p->b, p->ldb, pc, kc, jc + b_there, nc - b_there, GEMM_NR,
 			     packed_b, avx2);
 			for (int64_t ic = r0; ic < r1; ic += mc) {
 				int64_t rows = r1 - ic < mc ? r1 - ic : mc;
-				pack(!p->transa, p->a, p->lda, pc, kc, ic, rows, GEMM_MR, packed_a, avx2);
+				int64_t a_there = p->transa ? 0 : rows / GEMM_MR * GEMM_MR; /* rows in place */
+				pack(!p->transa, p->a, p->lda, pc, kc, ic + a_there, rows - a_there, GEMM_MR,
+				     packed_a, avx2);
 				for (int64_t jr = 0; jr < nc; jr += GEMM_NR) {
-					bool there = jr < in_place;
-					const float *b = there ? p->b + pc * p->ldb + jc + jr
-					                       : packed_b + (jr - in_place) * kc;
-					for (int64_t ir = 0; ir < rows; ir += GEMM_MR)
-						p->micro(kc, packed_a + ir * kc, GEMM_MR, b, there ? p->ldb : GEMM_NR,
-						         p->c + (ic + ir) * p->ldc + jc + jr, p->ldc,
-						         (int)(rows - ir < GEMM_MR ? rows - ir : GEMM_MR),
+					bool b_in = jr < b_there;
+					const float *b = b_in ? p->b + pc * p->ldb + jc + jr
+					                      : packed_b + (jr - b_there) * kc;
+					for (int64_t ir = 0; ir < rows; ir += GEMM_MR) {
+						bool a_in = ir < a_there;
+						const float *a = a_in ? p->a + (ic + ir) * p->lda + pc
+						                      : packed_a + (ir - a_there) * kc;
+						p->micro(kc, a, a_in ? p->lda : 1, a_in ? 1 : GEMM_MR, b,
+						         b_in ? p->ldb : GEMM_NR, p->c + (ic + ir) * p->ldc + jc + jr,
+						         p->ldc, (int)(rows - ir < GEMM_MR ? rows - ir : GEMM_MR),
 						         (int)(nc - jr < GEMM_NR ? nc - jr : GEMM_NR), add);
+					}
 				}
 			}
 		}

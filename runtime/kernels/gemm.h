@@ -21,12 +21,13 @@ enum { GEMM_MR = 6, GEMM_NR = 16, GEMM_KC = 256, GEMM_MC = 72, GEMM_NC = 3072 };
  * work), so that opening a parallel region costs a few percent at most. */
 #define GEMM_GRAIN 2097152.0
 
-/* An MR×NR tile of A (kc steps of MR values, each as floats after the last) times B (kc
- * steps of NR values, bs floats apart), written to the m×n corner of C (ldc), added to
- * what is there if accumulate. Packed panels have as = MR and bs = NR; the driver passes
- * B's own rows (bs = ldb) where they hold a whole panel's NR values side by side: the
- * kernel reads all MR and NR values of every step, whatever m and n. */
-typedef void gemm_micro_fn(int64_t kc, const float *restrict a, int64_t as,
+/* An MR×NR tile of A times B, written to the m×n corner of C (ldc), added to what is
+ * there if accumulate: over kc steps p, A's value of row r is a[r·ar + p·as] and B's NR
+ * values are b[p·bs + j]. Packed panels have ar = 1, as = MR and bs = NR; the driver
+ * passes an operand's own rows where they hold a whole tile's values (A: ar = lda,
+ * as = 1; B: bs = ldb): the kernel reads all MR and NR values of every step, whatever m
+ * and n. */
+typedef void gemm_micro_fn(int64_t kc, const float *restrict a, int64_t ar, int64_t as,
                            const float *restrict b, int64_t bs, float *restrict c, int64_t ldc,
                            int m, int n, bool accumulate);
 

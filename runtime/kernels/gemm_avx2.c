@@ -5,15 +5,16 @@
 
 #include <immintrin.h>
 
-/* One step of k: row r of A broadcast against B's two halves b0, b1. */
+/* One step of k: row r of A (ar floats after row r - 1) broadcast against B's two halves
+ * b0, b1. */
 #define ROW(r)                                                        \
 	do {                                                          \
-		__m256 ar = _mm256_broadcast_ss(a + (r));             \
-		c##r##0 = _mm256_fmadd_ps(ar, b0, c##r##0);           \
-		c##r##1 = _mm256_fmadd_ps(ar, b1, c##r##1);           \
+		__m256 x = _mm256_broadcast_ss(a + (r) * ar);         \
+		c##r##0 = _mm256_fmadd_ps(x, b0, c##r##0);            \
+		c##r##1 = _mm256_fmadd_ps(x, b1, c##r##1);            \
 	} while (0)
 
-void k_gemm_micro_avx2(int64_t kc, const float *restrict a, int64_t as,
+void k_gemm_micro_avx2(int64_t kc, const float *restrict a, int64_t ar, int64_t as,
                        const float *restrict b, int64_t bs, float *restrict c, int64_t ldc,
                        int m, int n, bool accumulate)
 {
