@@ -91,13 +91,14 @@ Test(kernels, avx2_gemm_matches_the_reference)
 	check_all(k_gemm_micro_avx2, "avx2");
 }
 
-/* Operands that are not transposed are read in place, transposed ones packed: the same
- * A and B either way must give the same bits (an m×n×k product with two whole tiles and an
- * edge, two whole panels and an edge, k across KC, padded leading dimensions). */
+/* Operands that are not transposed are read in place (B where its rows start cache lines),
+ * transposed ones packed: the same A and B either way must give the same bits (an m×n×k
+ * product with two whole tiles and an edge, two whole panels and an edge, k across KC,
+ * padded leading dimensions). */
 static void check_in_place(gemm_micro_fn *micro, const char *name, bool accumulate)
 {
-	enum { M = 13, N = 37, K = 300, LDA = K + 2, LDB = N + 3 };
-	float *a = malloc(M * LDA * sizeof *a), *b = malloc(K * LDB * sizeof *b);
+	enum { M = 13, N = 37, K = 300, LDA = K + 2, LDB = 48 };
+	float *a = malloc(M * LDA * sizeof *a), *b = aligned_alloc(64, K * LDB * sizeof *b);
 	float *at = malloc(K * M * sizeof *at), *bt = malloc(N * K * sizeof *bt);
 	float *c = malloc(2 * M * N * sizeof *c);
 	float *work = aligned_alloc(64, (size_t)k_gemm_workspace() * sizeof *work);

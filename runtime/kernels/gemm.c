@@ -5,6 +5,7 @@
  * it (k_gemm_threads). */
 #include "gemm.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,13 +106,21 @@ struct product {
 	float *c;
 };
 
+/* Whether every row of a matrix starts a cache line (64 bytes): then a panel's NR floats
+ * of a row are one line, as in a packed panel. */
+static bool lines(const float *m, int64_t ld)
+{
+	return (uintptr_t)m % 64 == 0 && ld % 16 == 0;
+}
+
 /* Rows r0..r1 of C (whole blocks of mc rows) for one thread, with its own packed B and A
  * in work (thread_work() floats): the loops of BLIS, K summed in order. An operand that
  * is not transposed already holds what the micro-kernel reads side by side, and is read
- * in place: a panel's NR values of step p at b + p·ldb + j, a tile's row r at
- * a + r·lda + p. Only the edge panel and the edge tile, narrower than NR and MR, are
- * packed; the sums are the same. (A transposed operand read in place was slower: each
- * step of a tile on another cache line.) */
+ * in place: a tile's row r at a + r·lda + p, and, where B's rows start cache lines, a
+ * panel's NR values of step p at b + p·ldb + j. Only the edge tile and the edge panel,
+ * narrower than MR and NR, are packed; the sums are the same. (Measured: a transposed
+ * operand read in place, each step of a tile on another line, and a B whose panel rows
+ * straddle two lines, as a convolution's 196-float rows, were slower than packed.) */
 static void product_rows(const struct product *p, int64_t r0, int64_t r1, int64_t mc,
                          float *work)
 {
@@ -119,7 +128,8 @@ static void product_rows(const struct product *p, int64_t r0, int64_t r1, int64_
 	bool avx2 = p->micro == k_gemm_micro_avx2; /* chosen where the processor has it */
 	for (int64_t jc = 0; jc < p->n; jc += GEMM_NC) {
 		int64_t nc = p->n - jc < GEMM_NC ? p->n - jc : GEMM_NC;
-		int64_t b_there = p->transb ? 0 : nc / GEMM_NR * GEMM_NR; /* columns read in place */
+		int64_t b_there = p->transb || !lines(p->b, p->ldb) ? 0 : nc / GEMM_NR * GEMM_NR;
+		/* b_there: the columns read in place */
 		for (int64_t pc = 0; pc < p->k; pc += GEMM_KC) {
 			int64_t kc = p->k - pc < GEMM_KC ? p->k - pc : GEMM_KC;
 			bool add = p->accumulate || pc > 0;
