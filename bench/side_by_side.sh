@@ -4,14 +4,18 @@
 # threads, on the quiet machine and with one busy competitor (`while :; do :; done`), as
 # seconds an epoch and as ratios to descent's 1 thread under the same condition. The
 # last column answers the issue's rule: descent's default ≤ 1.1 × its 1 thread.
-#   bench/side_by_side.sh                 (RUNS=3 rounds, all epochs: about 10 minutes)
-#   BENCH_QUICK=1 bench/side_by_side.sh   (1 round, 1 epoch of Fashion, 5 of digits:
-#                                          a smoke run of the script, not figures)
-#   BENCH_CNN=1 ...                       also the Fashion CNN's row (takes long)
+#   bench/side_by_side.sh                 (RUNS=3 rounds, all epochs: about 10 minutes,
+#                                          and 10 more for the CNN's row)
+#   BENCH_QUICK=1 bench/side_by_side.sh   (1 round, 1 epoch of Fashion, 5 of digits, no
+#                                          CNN: a smoke run of the script, not figures)
+#   BENCH_CNN=0 ...                       without the Fashion CNN's row
+#   CNN_EPOCHS=2 ...                      the CNN's epochs (default 1: an epoch is 20 s to
+#                                          80 s, so the CNN runs in the first round only)
 #   BENCH_TORCH=0 ...                     without the PyTorch columns
 #   RUNS=5 ...                            five rounds instead of three
 # Works: the Fashion MLP (examples/fashion_mlp.nn against bench/torch_mlp.py; needs
-# dataset-fashion-mnist) and the digits MLP (examples/digits.nn; no PyTorch twin here).
+# dataset-fashion-mnist), the Fashion CNN (examples/fashion_cnn.nn against
+# bench/torch_cnn.py) and the digits MLP (examples/digits.nn; no PyTorch twin here).
 # An epoch's seconds include the test set's evaluation; a cell is the median epoch over
 # all rounds (the first epoch of each run dropped when there are more than one). Rounds
 # alternate the commands, so that a drift of the machine touches all alike. Run it on an
@@ -23,10 +27,13 @@ quick=${BENCH_QUICK:-0}
 runs=${RUNS:-3}
 fashion_epochs=3
 digits_epochs=30
+cnn=${BENCH_CNN:-1}
+cnn_count=${CNN_EPOCHS:-1}
 if [ "$quick" = 1 ]; then
 	runs=1
 	fashion_epochs=1
 	digits_epochs=5
+	cnn=0
 fi
 out=$(mktemp -d)
 busy=
@@ -86,9 +93,9 @@ cnn_epochs() { # condition column threads|torch1|torch2 epochs
 	esac
 }
 
-# One round of every command of one condition, in a fixed order.
-round() { # condition
-	local cond=$1
+# One round of every command of one condition, in a fixed order; the CNN in the first.
+round() { # condition round
+	local cond=$1 r=$2
 	if [ "$have_fashion" = 1 ]; then
 		descent_epochs fashion_mlp "$cond" d1 examples/fashion_mlp.nn "$fashion_epochs" --threads 1
 		descent_epochs fashion_mlp "$cond" d2 examples/fashion_mlp.nn "$fashion_epochs" --threads 2
@@ -97,13 +104,13 @@ round() { # condition
 			torch_epochs fashion_mlp "$cond" t1 1 "$fashion_epochs"
 			torch_epochs fashion_mlp "$cond" t2 2 "$fashion_epochs"
 		fi
-		if [ "${BENCH_CNN:-0}" = 1 ]; then
-			cnn_epochs "$cond" d1 1 "$fashion_epochs"
-			cnn_epochs "$cond" d2 2 "$fashion_epochs"
-			cnn_epochs "$cond" dd default "$fashion_epochs"
+		if [ "$cnn" = 1 ] && [ "$r" = 1 ]; then
+			cnn_epochs "$cond" d1 1 "$cnn_count"
+			cnn_epochs "$cond" d2 2 "$cnn_count"
+			cnn_epochs "$cond" dd default "$cnn_count"
 			if [ "$have_torch" = 1 ]; then
-				cnn_epochs "$cond" t1 torch1 "$fashion_epochs"
-				cnn_epochs "$cond" t2 torch2 "$fashion_epochs"
+				cnn_epochs "$cond" t1 torch1 "$cnn_count"
+				cnn_epochs "$cond" t2 torch2 "$cnn_count"
 			fi
 		fi
 	fi
@@ -122,7 +129,7 @@ for cond in quiet busy; do
 		busy=$!
 	fi
 	for r in $(seq "$runs"); do
-		round "$cond"
+		round "$cond" "$r"
 	done
 	stop_busy
 done
@@ -165,4 +172,6 @@ awk '
 				printf "%-12s busy/quiet, descent default: %.2fx\n", w, s / q
 		}
 	}' "$out/epochs"
-echo "(* digits: seconds of the whole run, $digits_epochs epochs; in brackets: the ratio to descent at 1 thread under the same condition; busy: one other process spinning on a core)"
+cnn_note=
+[ "$cnn" = 1 ] && cnn_note="; fashion_cnn: $cnn_count epoch(s), in the first round only"
+echo "(* digits: seconds of the whole run, $digits_epochs epochs$cnn_note; in brackets: the ratio to descent at 1 thread under the same condition; busy: one other process spinning on a core)"
