@@ -128,8 +128,8 @@ static void product_rows(const struct product *p, int64_t r0, int64_t r1, int64_
 	bool avx2 = p->micro == k_gemm_micro_avx2; /* chosen where the processor has it */
 	for (int64_t jc = 0; jc < p->n; jc += GEMM_NC) {
 		int64_t nc = p->n - jc < GEMM_NC ? p->n - jc : GEMM_NC;
+		/* B's columns read in place: its whole panels, where its rows start lines */
 		int64_t b_there = p->transb || !lines(p->b, p->ldb) ? 0 : nc / GEMM_NR * GEMM_NR;
-		/* b_there: the columns read in place */
 		for (int64_t pc = 0; pc < p->k; pc += GEMM_KC) {
 			int64_t kc = p->k - pc < GEMM_KC ? p->k - pc : GEMM_KC;
 			bool add = p->accumulate || pc > 0;
@@ -178,7 +178,7 @@ void k_gemm_with(gemm_micro_fn *micro, bool transa, bool transb, int64_t m, int6
 		product_rows(&p, 0, m, mc, work);
 		return;
 	}
-	/* one region, no barrier inside: each thread packs the B it needs itself and owns its
+	/* one region, no barrier inside: each thread packs what it needs itself and owns its
 	 * row blocks; each element of C is summed by one thread over k in the same order,
 	 * whatever the number of threads */
 #pragma omp parallel num_threads(threads)
