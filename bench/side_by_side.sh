@@ -123,6 +123,11 @@ round() { # condition round
 echo "side by side: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $runs round(s)$([ "$quick" = 1 ] && echo ', BENCH_QUICK: a smoke run, not figures')"
 [ "$have_fashion" = 1 ] || echo "(the Fashion rows need: sudo apt-get install dataset-fashion-mnist)"
 [ "$have_torch" = 1 ] || echo "(no PyTorch columns: BENCH_TORCH=0, or python3-torch is missing)"
+# Debian's torch calls whatever libblas.so.3 the alternatives give: the reference BLAS
+# makes its epochs 10-20 times slower, which would flatter descent
+if [ "$have_torch" = 1 ] && ! readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 | grep -q openblas; then
+	echo "(PyTorch runs on the reference BLAS here, an unfair anchor: sudo apt-get install libopenblas0-pthread)"
+fi
 for cond in quiet busy; do
 	if [ "$cond" = busy ]; then
 		bash -c 'while :; do :; done' &
