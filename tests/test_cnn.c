@@ -178,6 +178,38 @@ Test(pool, maxpool_takes_the_first_maximum_on_ties_as_pytorch)
 	cr_expect(dx[0] == 1 && dx[1] == 0 && dx[2] == 0 && dx[3] == 0);
 }
 
+/* The usual 2×2 pooling of stride 2 has its own loop (conv_impl.h): against windows
+ * walked place by place, on ties, NaNs and −∞, and an odd width and height (the last
+ * column and row belong to no window). */
+Test(pool, the_2x2_maxpool_keeps_the_general_rule_on_ties_nans_and_infinities)
+{
+	struct conv_geom g = geom(3, 7, 9, 3, 2, 2, 2, 2, 0, 0);
+	float x[3 * 7 * 9], out[3 * 3 * 4];
+	int32_t argmax[3 * 3 * 4];
+	for (int i = 0; i < 3 * 7 * 9; i++)
+		x[i] = i % 11 == 0 ? NAN : i % 7 == 0 ? -INFINITY : (float)(i % 4); /* many ties */
+	maxpool_forward_f32(out, argmax, x, 1, &g);
+	for (int c = 0; c < 3; c++)
+		for (int oh = 0; oh < 3; oh++)
+			for (int ow = 0; ow < 4; ow++) {
+				float most = -INFINITY;
+				int32_t best = (int32_t)(2 * oh * 9 + 2 * ow);
+				for (int i = 0; i < 2; i++)
+					for (int j = 0; j < 2; j++) {
+						int32_t at = (int32_t)((2 * oh + i) * 9 + 2 * ow + j);
+						float v = x[c * 63 + at];
+						if (v > most || v != v) {
+							most = v;
+							best = at;
+						}
+					}
+				int o = c * 12 + oh * 4 + ow;
+				cr_expect(argmax[o] == best && (out[o] == most || (out[o] != out[o] && most != most)),
+				          "plane %d (%d, %d): %g at %d, want %g at %d", c, oh, ow, (double)out[o],
+				          argmax[o], (double)most, best);
+			}
+}
+
 /* The float convolution of (C, H, W) samples with threads threads. */
 static void conv_f32(const struct conv_geom *geometry, int threads, const float *x, const float *w,
                      const float *b, const float *dy, float *y, float *dx, float *dw, float *db)
