@@ -45,16 +45,55 @@ static void FN(inside)(const struct conv_geom *g, int64_t j, int64_t *lo, int64_
 	*lo = *lo < *hi ? *lo : *hi;
 }
 
+/* Zeroes n places at d: one store for the usual single place between two rows' inside
+ * values (a loop of unknown length is a call to memset, however short). */
+static void FN(zero)(REAL *d, int64_t n)
+{
+	if (n == 1)
+		*d = 0;
+	else if (n > 1)
+		memset(d, 0, (size_t)n * sizeof *d);
+}
+
+/* Row (c, i, j) of col when the stride is 1 and OW = W (padding = same): place q =
+ * oh·W + ow takes x's value q + (i − PH)·W + (j − PW) of channel c, a constant offset, so
+ * the row is one copy of the block from its first inside place to its last, and zeros
+ * around it and in the gaps between its rows' inside places (the ow outside [lo, hi)). The
+ * same floats as a copy for each output row, which was a call to memmove of OW floats. */
+static void FN(im2col_same)(REAL *restrict row, const REAL *restrict x, const struct conv_geom *g,
+                            int64_t c, int64_t i, int64_t j, int64_t lo, int64_t hi)
+{
+	int64_t W = g->W, P = g->OH * W, first = g->PH - i, last = g->H + g->PH - i;
+	first = first > 0 ? first : 0; /* the output rows whose input row is inside */
+	last = last < g->OH ? last : g->OH;
+	if (first >= last || lo >= hi) {
+		FN(zero)(row, P);
+		return;
+	}
+	int64_t from = first * W + lo, to = (last - 1) * W + hi;
+	int64_t offset = c * g->H * W + (i - g->PH) * W + (j - g->PW);
+	memcpy(row + from, x + offset + from, (size_t)(to - from) * sizeof *row);
+	FN(zero)(row, from);
+	for (int64_t oh = first; oh + 1 < last; oh++)
+		FN(zero)(row + oh * W + hi, W - hi + lo);
+	FN(zero)(row + to, P - to);
+}
+
 /* col (C·KH·KW, OH·OW) = the windows of sample x (C, H, W), zero outside it. */
 static void FN(im2col)(REAL *restrict col, const REAL *restrict x, const struct conv_geom *g)
 {
 	int64_t P = g->OH * g->OW;
+	bool same = g->SH == 1 && g->SW == 1 && g->OW == g->W;
 	for (int64_t c = 0; c < g->C; c++)
 		for (int64_t i = 0; i < g->KH; i++)
 			for (int64_t j = 0; j < g->KW; j++) {
 				REAL *row = col + ((c * g->KH + i) * g->KW + j) * P;
 				int64_t lo, hi;
 				FN(inside)(g, j, &lo, &hi);
+				if (same) {
+					FN(im2col_same)(row, x, g, c, i, j, lo, hi);
+					continue;
+				}
 				for (int64_t oh = 0; oh < g->OH; oh++) {
 					REAL *d = row + oh * g->OW;
 					int64_t ih = oh * g->SH - g->PH + i;

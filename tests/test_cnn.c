@@ -178,6 +178,39 @@ Test(pool, maxpool_takes_the_first_maximum_on_ties_as_pytorch)
 	cr_expect(dx[0] == 1 && dx[1] == 0 && dx[2] == 0 && dx[3] == 0);
 }
 
+/* A convolution with padding = same and stride 1 builds its im2col rows by blocks
+ * (conv_impl.h): its outputs against the sums written out, for kernels 1, 3 and 5 (gaps of
+ * one and two places between a row's inside values, whole rows of padding). */
+Test(conv, same_padding_convolutions_match_the_sums_written_out)
+{
+	static const int64_t kernels[][2] = {{1, 0}, {3, 1}, {5, 2}}; /* size, padding */
+	for (int k = 0; k < 3; k++) {
+		int64_t K = kernels[k][0], P = kernels[k][1];
+		struct conv_geom g = geom(2, 4, 7, 3, K, K, 1, 1, P, P);
+		cr_assert(g.OH == g.H && g.OW == g.W);
+		double *x = filled(2 * 4 * 7, 0.3), *w = filled(3 * 2 * K * K, 1.1), b[3] = {0.5, -1, 2};
+		double out[3 * 4 * 7];
+		double *work = malloc((size_t)conv_workspace_f64(&g) * sizeof *work);
+		conv_forward_f64(out, x, w, b, 1, &g, work);
+		for (int f = 0; f < 3; f++)
+			for (int oh = 0; oh < 4; oh++)
+				for (int ow = 0; ow < 7; ow++) {
+					double want = b[f];
+					for (int c = 0; c < 2; c++)
+						for (int i = 0; i < K; i++)
+							for (int j = 0; j < K; j++) {
+								int64_t ih = oh - P + i, iw = ow - P + j;
+								if (ih >= 0 && ih < 4 && iw >= 0 && iw < 7)
+									want += w[((f * 2 + c) * K + i) * K + j] * x[(c * 4 + ih) * 7 + iw];
+							}
+					double got = out[(f * 4 + oh) * 7 + ow];
+					cr_expect(fabs(got - want) < 1e-12, "kernel %ld, (%d, %d, %d): %g, want %g",
+					          (long)K, f, oh, ow, got, want);
+				}
+		free(x), free(w), free(work);
+	}
+}
+
 /* The usual 2×2 pooling of stride 2 has its own loop (conv_impl.h): against windows
  * walked place by place, on ties, NaNs and −∞, and an odd width and height (the last
  * column and row belong to no window). */
