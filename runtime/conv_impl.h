@@ -182,8 +182,10 @@ static void FN(weight_grad)(REAL *dwp, REAL *dbp, const REAL *dy, const REAL *co
 		MATMUL(false, true, K, g->F, P, col, P, dy, P, dwp, g->F, true, gw);
 	else
 		MATMUL(false, true, g->F, K, P, dy, P, col, P, dwp, K, true, gw);
-	for (int64_t f = 0; f < g->F; f++)
-		for (int64_t p = 0; p < P; p++)
+	/* p outermost: each dbp[f] still sums its p in order, but the F sums advance side by
+	 * side instead of one chain of dependent additions after another */
+	for (int64_t p = 0; p < P; p++)
+		for (int64_t f = 0; f < g->F; f++)
 			dbp[f] += dy[f * P + p];
 }
 
