@@ -55,12 +55,13 @@ static void FN(zero)(REAL *d, int64_t n)
 		memset(d, 0, (size_t)n * sizeof *d);
 }
 
-/* Row (c, i, j) of col when the stride is 1 and OW = W (padding = same): place q =
+/* Row (c, i, j) of col when the stride is 1 and OW = W (padding = same, or any padding
+ * of the rows with PW = (KW − 1)/2): place q =
  * oh·W + ow takes x's value q + (i − PH)·W + (j − PW) of channel c, a constant offset, so
  * the row is one copy of the block from its first inside place to its last, and zeros
  * around it and in the gaps between its rows' inside places (the ow outside [lo, hi)). The
  * same floats as a copy for each output row, which was a call to memmove of OW floats. */
-static void FN(im2col_same)(REAL *restrict row, const REAL *restrict x, const struct conv_geom *g,
+static void FN(im2col_block)(REAL *restrict row, const REAL *restrict x, const struct conv_geom *g,
                             int64_t c, int64_t i, int64_t j, int64_t lo, int64_t hi)
 {
 	int64_t W = g->W, P = g->OH * W, first = g->PH - i, last = g->H + g->PH - i;
@@ -83,15 +84,15 @@ static void FN(im2col_same)(REAL *restrict row, const REAL *restrict x, const st
 static void FN(im2col)(REAL *restrict col, const REAL *restrict x, const struct conv_geom *g)
 {
 	int64_t P = g->OH * g->OW;
-	bool same = g->SH == 1 && g->SW == 1 && g->OW == g->W;
+	bool block = g->SH == 1 && g->SW == 1 && g->OW == g->W; /* im2col_block applies */
 	for (int64_t c = 0; c < g->C; c++)
 		for (int64_t i = 0; i < g->KH; i++)
 			for (int64_t j = 0; j < g->KW; j++) {
 				REAL *row = col + ((c * g->KH + i) * g->KW + j) * P;
 				int64_t lo, hi;
 				FN(inside)(g, j, &lo, &hi);
-				if (same) {
-					FN(im2col_same)(row, x, g, c, i, j, lo, hi);
+				if (block) {
+					FN(im2col_block)(row, x, g, c, i, j, lo, hi);
 					continue;
 				}
 				for (int64_t oh = 0; oh < g->OH; oh++) {

@@ -125,7 +125,8 @@ int data_fit(const struct dataset *train, double scale, enum data_normalize mode
              struct data_transform *tf);
 void data_transform_free(struct data_transform *tf);
 
-/* Rows rows[0..count) of ds, transformed, into x (count, D) and their labels into y. */
+/* Rows rows[0..count) of ds, transformed, into x (count, D) and their labels into y; the
+ * rows split among threads where the batch is large enough (pace_threads_for). */
 void data_batch(const struct dataset *ds, const struct data_transform *tf, const int64_t *rows,
                 int64_t count, float *x, int32_t *y);
 

@@ -8,6 +8,7 @@
 #else
 static void omp_set_num_threads(int n) { (void)n; }
 static int omp_get_max_threads(void) { return 1; }
+static int omp_in_parallel(void) { return 0; }
 #endif
 
 /* The process's policy, as OpenMP's thread count is the process's. */
@@ -85,7 +86,7 @@ static int try_step(struct pace *p, double time)
 
 int pace_threads_for(int64_t count)
 {
-	int most = omp_get_max_threads();
+	int most = omp_in_parallel() ? 1 : omp_get_max_threads(); /* no nested regions */
 	int64_t worth = count / PACE_GRAIN;
 	return worth < most ? (worth > 1 ? (int)worth : 1) : most;
 }

@@ -68,7 +68,7 @@ struct pace {
  * only where each gets this many elements (PyTorch's grain size for element-wise work). */
 enum { PACE_GRAIN = 1 << 15 };
 /* The threads element-wise work over count elements uses: one per PACE_GRAIN, at most
- * the current count (omp_get_max_threads()), at least one. */
+ * the current count (omp_get_max_threads()), at least one; one inside a parallel region. */
 int pace_threads_for(int64_t count);
 
 /* Whether runs of this process adapt their thread count (default false). */

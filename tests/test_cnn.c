@@ -221,6 +221,7 @@ Test(pool, the_2x2_maxpool_keeps_the_general_rule_on_ties_nans_and_infinities)
 	int32_t argmax[3 * 3 * 4];
 	for (int i = 0; i < 3 * 7 * 9; i++)
 		x[i] = i % 11 == 0 ? NAN : i % 7 == 0 ? -INFINITY : (float)(i % 4); /* many ties */
+	x[63 + 2] = x[63 + 3] = x[63 + 11] = x[63 + 12] = -INFINITY; /* a window of −∞ only */
 	maxpool_forward_f32(out, argmax, x, 1, &g);
 	for (int c = 0; c < 3; c++)
 		for (int oh = 0; oh < 3; oh++)
@@ -253,6 +254,55 @@ static void conv_f32(const struct conv_geom *geometry, int threads, const float 
 	conv_forward_f32(y, x, w, b, 9, &g, work);
 	conv_backward_f32(dx, dw, db, dy, x, w, 9, &g, work);
 	free(work);
+}
+
+/* A stride-1 convolution with OW = W builds its im2col rows by blocks, any other by
+ * output rows (conv_impl.h): with padding, and with no padding on the same input padded
+ * by hand, which takes the other way, the float outputs, weight and bias gradients and
+ * the input gradient's inside must have the same bits. Kernels 3 and 5 (padding = same),
+ * and padding (0, 1) (OW = W but OH < H). */
+static void check_padded_by_hand(int64_t K, int64_t PH, int64_t PW)
+{
+	enum { C = 3, H = 6, W = 7, F = 4 };
+	struct conv_geom g = geom(C, H, W, F, K, K, 1, 1, PH, PW);
+	struct conv_geom h = geom(C, H + 2 * PH, W + 2 * PW, F, K, K, 1, 1, 0, 0);
+	cr_assert(g.OW == g.W && h.OW != h.W && g.OH == h.OH && g.OW == h.OW);
+	int64_t HP = h.H, WP = h.W, nx = 9 * C * H * W, np = 9 * C * HP * WP;
+	int64_t nw = F * C * K * K, ny = 9 * F * g.OH * g.OW;
+	float *x = malloc(nx * 4), *xp = calloc(np, 4), *w = malloc(nw * 4), b[F] = {1, -2, 0.5f, 3};
+	float *dy = malloc(ny * 4), *y[2] = {malloc(ny * 4), malloc(ny * 4)};
+	float *dx = malloc(nx * 4), *dxp = malloc(np * 4), *dw[2] = {calloc(nw, 4), calloc(nw, 4)};
+	float db[2][F] = {{0}};
+	for (int64_t s = 0; s < 9 * C; s++) /* sample and channel */
+		for (int64_t r = 0; r < H; r++)
+			for (int64_t q = 0; q < W; q++)
+				x[(s * H + r) * W + q] = xp[(s * HP + r + PH) * WP + q + PW]
+					= (float)sin(0.37 * (double)((s * H + r) * W + q));
+	for (int64_t i = 0; i < nw; i++)
+		w[i] = (float)cos(0.91 * (double)i) / 4;
+	for (int64_t i = 0; i < ny; i++)
+		dy[i] = (float)sin(0.13 * (double)i + 1);
+	conv_f32(&g, 1, x, w, b, dy, y[0], dx, dw[0], db[0]);
+	conv_f32(&h, 1, xp, w, b, dy, y[1], dxp, dw[1], db[1]);
+	cr_expect(memcmp(y[0], y[1], ny * 4) == 0, "K %ld, padding (%ld, %ld): outputs", (long)K,
+	          (long)PH, (long)PW);
+	cr_expect(memcmp(dw[0], dw[1], nw * 4) == 0, "K %ld: weight gradients", (long)K);
+	cr_expect(memcmp(db[0], db[1], sizeof db[0]) == 0, "K %ld: bias gradients", (long)K);
+	int bad = 0;
+	for (int64_t s = 0; s < 9 * C; s++)
+		for (int64_t r = 0; r < H; r++)
+			for (int64_t q = 0; q < W; q++)
+				bad += dx[(s * H + r) * W + q] != dxp[(s * HP + r + PH) * WP + q + PW];
+	cr_expect_eq(bad, 0, "K %ld: input gradients", (long)K);
+	free(x), free(xp), free(w), free(dy), free(y[0]), free(y[1]), free(dx), free(dxp);
+	free(dw[0]), free(dw[1]);
+}
+
+Test(conv, blocks_and_output_rows_build_the_same_im2col)
+{
+	check_padded_by_hand(3, 1, 1);
+	check_padded_by_hand(5, 2, 2);
+	check_padded_by_hand(3, 0, 1);
 }
 
 Test(conv, float_kernels_follow_double_and_are_bit_identical_across_threads)

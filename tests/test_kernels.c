@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "gemm.h"
 
 static float value(int64_t i, int64_t j, int salt)
@@ -92,34 +94,38 @@ Test(kernels, avx2_gemm_matches_the_reference)
 }
 
 /* Operands that are not transposed are read in place (B where its rows start cache lines),
- * transposed ones packed: the same A and B either way must give the same bits (an m×n×k
- * product with two whole tiles and an edge, two whole panels and an edge, k across KC,
- * padded leading dimensions). */
-static void check_in_place(gemm_micro_fn *micro, const char *name, bool accumulate)
+ * transposed ones packed: the same A and B either way must give the same bits. m×n×k with
+ * whole tiles and an edge, whole panels and an edge, k across KC, padded leading
+ * dimensions; on threads threads (m = 150: row blocks that start past row 0). */
+static void check_in_place(gemm_micro_fn *micro, const char *name, int64_t m, int64_t n,
+                           int threads, bool accumulate)
 {
-	enum { M = 13, N = 37, K = 300, LDA = K + 2, LDB = 48 };
-	float *a = malloc(M * LDA * sizeof *a), *b = aligned_alloc(64, K * LDB * sizeof *b);
-	float *at = malloc(K * M * sizeof *at), *bt = malloc(N * K * sizeof *bt);
-	float *c = malloc(2 * M * N * sizeof *c);
+	int64_t k = 300, lda = k + 2, ldb = (n + 15) / 16 * 16 + 16;
+	float *a = malloc(m * lda * sizeof *a), *b = aligned_alloc(64, k * ldb * sizeof *b);
+	float *at = malloc(k * m * sizeof *at), *bt = malloc(n * k * sizeof *bt);
+	float *c = malloc(2 * m * n * sizeof *c);
+	omp_set_num_threads(threads);
 	float *work = aligned_alloc(64, (size_t)k_gemm_workspace() * sizeof *work);
-	for (int64_t i = 0; i < M; i++)
-		for (int64_t p = 0; p < LDA; p++)
-			a[i * LDA + p] = value(i, p, 4);
-	for (int64_t p = 0; p < K; p++)
-		for (int64_t j = 0; j < LDB; j++)
-			b[p * LDB + j] = value(p, j, 5);
-	for (int64_t p = 0; p < K; p++) {
-		for (int64_t i = 0; i < M; i++)
-			at[p * M + i] = a[i * LDA + p];
-		for (int64_t j = 0; j < N; j++)
-			bt[j * K + p] = b[p * LDB + j];
+	cr_assert_eq(k_gemm_threads(m, n, k), threads);
+	for (int64_t i = 0; i < m; i++)
+		for (int64_t p = 0; p < lda; p++)
+			a[i * lda + p] = value(i, p, 4);
+	for (int64_t p = 0; p < k; p++)
+		for (int64_t j = 0; j < ldb; j++)
+			b[p * ldb + j] = value(p, j, 5);
+	for (int64_t p = 0; p < k; p++) {
+		for (int64_t i = 0; i < m; i++)
+			at[p * m + i] = a[i * lda + p];
+		for (int64_t j = 0; j < n; j++)
+			bt[j * k + p] = b[p * ldb + j];
 	}
-	for (int64_t i = 0; i < 2 * M * N; i++)
-		c[i] = value(i % (M * N), 0, 6);
-	k_gemm_with(micro, false, false, M, N, K, a, LDA, b, LDB, c, N, accumulate, work);
-	k_gemm_with(micro, true, true, M, N, K, at, M, bt, K, c + M * N, N, accumulate, work);
-	cr_expect(memcmp(c, c + M * N, M * N * sizeof *c) == 0,
-	          "%s: operands in place and packed gave other bits", name);
+	for (int64_t i = 0; i < 2 * m * n; i++)
+		c[i] = value(i % (m * n), 0, 6);
+	k_gemm_with(micro, false, false, m, n, k, a, lda, b, ldb, c, n, accumulate, work);
+	k_gemm_with(micro, true, true, m, n, k, at, m, bt, k, c + m * n, n, accumulate, work);
+	cr_expect(memcmp(c, c + m * n, m * n * sizeof *c) == 0,
+	          "%s %ldx%ld on %d threads: operands in place and packed gave other bits", name,
+	          (long)m, (long)n, threads);
 	free(a);
 	free(b);
 	free(at);
@@ -130,12 +136,15 @@ static void check_in_place(gemm_micro_fn *micro, const char *name, bool accumula
 
 Test(kernels, operands_read_in_place_give_the_bits_of_packed_ones)
 {
-	check_in_place(k_gemm_micro_ref, "portable", false);
-	check_in_place(k_gemm_micro_ref, "portable", true);
 	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-		check_in_place(k_gemm_micro_avx2, "avx2", false);
-		check_in_place(k_gemm_micro_avx2, "avx2", true);
+	bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+	for (int accumulate = 0; accumulate < 2; accumulate++) {
+		check_in_place(k_gemm_micro_ref, "portable", 13, 37, 1, accumulate);
+		check_in_place(k_gemm_micro_ref, "portable", 150, 69, 2, accumulate);
+		if (avx2) {
+			check_in_place(k_gemm_micro_avx2, "avx2", 13, 37, 1, accumulate);
+			check_in_place(k_gemm_micro_avx2, "avx2", 150, 69, 2, accumulate);
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 /* test_speed.c — issue #13's changes that must not change a result: the training set
  * taken without a copy (data_split_take), the per-op thread rule (k_gemm_threads,
- * pace_threads_for) and what it splits (products, the update, a batch's gather), the default thread count adapted to the machine's load
+ * pace_threads_for) and what it splits (products, the update, a batch's gather), the
+ * default thread count adapted to the machine's load
  * (pace.h), each checked against the straightforward way bit for bit. No test here times
  * anything. */
 #include <criterion/criterion.h>

@@ -2,10 +2,12 @@
  * needs: Y = X·Wᵀ (forward), dX = dY·W and dW = dYᵀ·X (backward).
  *
  * Legend: op(A) is M×K, op(B) is K×N, C is M×N; all row-major with leading dimensions
- * lda, ldb, ldc. Blocked and packed after BLIS: panels of op(B) (KC×NR; read in place
- * when op(B) = B) and op(A) (MR×KC) in a workspace the caller provides (kernels never
- * allocate), an MR×NR micro-kernel chosen once from CPUID: AVX2+FMA (gemm_avx2.c) or the
- * portable reference (gemm_ref.c), which DESCENT_KERNELS=portable forces. Blocks of at most MC rows go to
+ * lda, ldb, ldc. Blocked and packed after BLIS: panels of op(B) (KC×NR) and op(A)
+ * (MR×KC) in a workspace the caller provides (kernels never allocate); an operand that is
+ * not transposed is read in place instead (A always, B where its rows start cache lines),
+ * but for its edge tile or panel. An MR×NR micro-kernel chosen once from CPUID: AVX2+FMA
+ * (gemm_avx2.c) or the portable reference (gemm_ref.c), which DESCENT_KERNELS=portable
+ * forces. Blocks of at most MC rows go to
  * OpenMP threads (k_gemm_threads: only where the work pays); K is always summed in the
  * same order by one thread for each element, so the number of threads cannot change a
  * result.
