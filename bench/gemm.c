@@ -53,7 +53,8 @@ int main(void)
 	double ghz = clock_ghz();
 	printf("peak, one core: %.1f GFLOP/s (2 FMA x 8 lanes x 2 x %.2f GHz)\n", 32 * ghz, ghz);
 	/* aligned as a network's buffers are (k_gemm reads B in place where rows start lines) */
-	float *a = aligned_alloc(64, 784 * 784 * sizeof *a), *b = aligned_alloc(64, 784 * 784 * sizeof *b);
+	float *a = aligned_alloc(64, 784 * 784 * sizeof *a);
+	float *b = aligned_alloc(64, 784 * 784 * sizeof *b);
 	float *c = aligned_alloc(64, 784 * 784 * sizeof *c);
 	omp_set_num_threads(2); /* the workspace holds a packed A for every thread */
 	float *work = aligned_alloc(64, (size_t)k_gemm_workspace() * sizeof *work);

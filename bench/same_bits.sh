@@ -19,27 +19,24 @@ cases="digits iris"
 for case in $cases; do
 	extra=
 	case $case in fashion_*) extra="--set epochs=1" ;; esac
-	exts="log safetensors"
-	grep -q '^ *plot' "$here/examples/$case.nn" && exts="$exts svg"
 	for threads in 1 2; do
 		for side in old new; do
 			eval bin=\$$side
 			# both sides write to the same paths, which the weights' metadata records
 			# (the run's --set values), then the files move to the side's names
 			out="$tmp/$case-$threads-$side" run="$tmp/run"
-			plot=
-			case $exts in *svg) plot="--set plot=\"$run.svg\"" ;; esac
 			# shellcheck disable=SC2086
 			if ! "$bin" run "$here/examples/$case.nn" --threads "$threads" --quiet $extra \
-				--set "log=\"$run.jsonl\"" --set "save=\"$run.safetensors\"" $plot \
+				--set "log=\"$run.jsonl\"" --set "save=\"$run.safetensors\"" \
+				--set "plot=\"$run.svg\"" \
 				>"$out.table" 2>"$out.err"; then
 				echo "$case threads $threads: $side failed"; cat "$out.err"; status=1
 				continue
 			fi
-			for ext in jsonl $exts; do [ "$ext" = log ] || mv "$run.$ext" "$out.$ext"; done
+			for ext in jsonl safetensors svg; do mv "$run.$ext" "$out.$ext"; done
 			sed 's/"seconds": [0-9.e+-]*//' "$out.jsonl" >"$out.log"
 		done
-		for ext in $exts; do
+		for ext in log safetensors svg; do
 			if cmp -s "$tmp/$case-$threads-old.$ext" "$tmp/$case-$threads-new.$ext"; then
 				echo "same      $case --threads $threads .$ext"
 			else

@@ -61,8 +61,9 @@ static void FN(zero)(REAL *d, int64_t n)
  * the row is one copy of the block from its first inside place to its last, and zeros
  * around it and in the gaps between its rows' inside places (the ow outside [lo, hi)). The
  * same floats as a copy for each output row, which was a call to memmove of OW floats. */
-static void FN(im2col_block)(REAL *restrict row, const REAL *restrict x, const struct conv_geom *g,
-                            int64_t c, int64_t i, int64_t j, int64_t lo, int64_t hi)
+static void FN(im2col_block)(REAL *restrict row, const REAL *restrict x,
+                             const struct conv_geom *g, int64_t c, int64_t i, int64_t j,
+                             int64_t lo, int64_t hi)
 {
 	int64_t W = g->W, P = g->OH * W, first = g->PH - i, last = g->H + g->PH - i;
 	first = first > 0 ? first : 0; /* the output rows whose input row is inside */
