@@ -55,12 +55,12 @@ static void FN(zero)(REAL *d, int64_t n)
 		memset(d, 0, (size_t)n * sizeof *d);
 }
 
-/* Row (c, i, j) of col when the stride is 1 and OW = W (padding = same, or any padding
- * of the rows with PW = (KW − 1)/2): place q =
- * oh·W + ow takes x's value q + (i − PH)·W + (j − PW) of channel c, a constant offset, so
- * the row is one copy of the block from its first inside place to its last, and zeros
- * around it and in the gaps between its rows' inside places (the ow outside [lo, hi)). The
- * same floats as a copy for each output row, which was a call to memmove of OW floats. */
+/* Row (c, i, j) of col when the stride is 1 and OW = W (padding = same; PH may be any):
+ * place q = oh·W + ow takes x's value q + (i − PH)·W + (j − PW) of channel c, a constant
+ * offset, so the row is one copy of the block from its first inside place to its last,
+ * and zeros around it and in the gaps between its rows' inside places (the ow outside
+ * [lo, hi)). The same floats as a copy for each output row, which was a call to memmove
+ * of OW floats. */
 static void FN(im2col_block)(REAL *restrict row, const REAL *restrict x,
                              const struct conv_geom *g, int64_t c, int64_t i, int64_t j,
                              int64_t lo, int64_t hi)
@@ -249,7 +249,8 @@ void FN(conv_backward)(REAL *din, REAL *dw, REAL *db, const REAL *dout, const RE
 /* One plane of the usual pooling, 2×2 windows of stride 2, with the window's four places
  * written out: the same comparisons in the same order as the general loop below (the
  * first place needs none: against −∞ it is taken, or is −∞ at its own place), so the same
- * maximum and place, in a third of its time. */
+ * maximum and place; the general loop's strided inner loop vectorizes poorly, and this
+ * made forward and backward together twice as fast. */
 static void FN(maxpool_2x2)(REAL *restrict most, int32_t *restrict best, const REAL *x,
                             const struct conv_geom *g)
 {

@@ -7,10 +7,9 @@
  * not transposed is read in place instead (A always, B where its rows start cache lines),
  * but for its edge tile or panel. An MR×NR micro-kernel chosen once from CPUID: AVX2+FMA
  * (gemm_avx2.c) or the portable reference (gemm_ref.c), which DESCENT_KERNELS=portable
- * forces. Blocks of at most MC rows go to
- * OpenMP threads (k_gemm_threads: only where the work pays); K is always summed in the
- * same order by one thread for each element, so the number of threads cannot change a
- * result.
+ * forces. Blocks of at most MC rows go to OpenMP threads (k_gemm_threads: only where the
+ * work pays); K is always summed in the same order by one thread for each element, so
+ * neither the number of threads nor reading in place can change a result.
  */
 #ifndef DESCENT_GEMM_H
 #define DESCENT_GEMM_H

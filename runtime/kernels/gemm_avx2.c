@@ -21,7 +21,8 @@ void k_gemm_micro_avx2(int64_t kc, const float *restrict a, int64_t ar, int64_t 
 	/* the twelve accumulators named, so that they stay in registers */
 	__m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
 	__m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-	for (int64_t p = 0; p < kc; p++, a += as, b += bs) { /* B's own rows need not be aligned */
+	/* B is aligned either way (packed, or rows that start lines): loadu costs nothing more */
+	for (int64_t p = 0; p < kc; p++, a += as, b += bs) {
 		__m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
 		ROW(0);
 		ROW(1);
