@@ -4,8 +4,8 @@
 # threads, on the quiet machine and with one busy competitor (`while :; do :; done`), as
 # seconds an epoch and as ratios to descent's 1 thread under the same condition. The
 # last column answers the rule: descent's default ≤ 1.1 × its 1 thread.
-#   bench/side_by_side.sh                 (RUNS=3 rounds, all epochs: about 10 minutes,
-#                                          and 10 more for the CNN's row)
+#   bench/side_by_side.sh                 (RUNS=3 rounds, all epochs: about 6 minutes,
+#                                          and 5 more for the CNN's row)
 #   BENCH_QUICK=1 bench/side_by_side.sh   (1 round, 1 epoch of Fashion, 5 of digits, no
 #                                          CNN: a smoke run of the script, not figures)
 #   BENCH_CNN=0 ...                       without the Fashion CNN's row

@@ -249,8 +249,8 @@ void FN(conv_backward)(REAL *din, REAL *dw, REAL *db, const REAL *dout, const RE
 /* One plane of the usual pooling, 2×2 windows of stride 2, with the window's four places
  * written out: the same comparisons in the same order as the general loop below (the
  * first place needs none: against −∞ it is taken, or is −∞ at its own place), so the same
- * maximum and place; the general loop's strided inner loop vectorizes poorly, and this
- * made forward and backward together twice as fast. */
+ * maximum and place. The general loop's strided inner loop vectorizes poorly: this halved
+ * maxpool's forward-and-backward time in build/bench/conv. */
 static void FN(maxpool_2x2)(REAL *restrict most, int32_t *restrict best, const REAL *x,
                             const struct conv_geom *g)
 {

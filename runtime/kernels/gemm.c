@@ -108,7 +108,7 @@ struct product {
 
 /* Whether every row of a matrix starts a cache line (64 bytes): then a panel's NR floats
  * of a row are one line, as in a packed panel. */
-static bool lines(const float *m, int64_t ld)
+static bool starts_lines(const float *m, int64_t ld)
 {
 	return (uintptr_t)m % 64 == 0 && ld % 16 == 0;
 }
@@ -129,7 +129,7 @@ static void product_rows(const struct product *p, int64_t r0, int64_t r1, int64_
 	for (int64_t jc = 0; jc < p->n; jc += GEMM_NC) {
 		int64_t nc = p->n - jc < GEMM_NC ? p->n - jc : GEMM_NC;
 		/* B's columns read in place: its whole panels, where its rows start lines */
-		int64_t b_there = p->transb || !lines(p->b, p->ldb) ? 0 : nc / GEMM_NR * GEMM_NR;
+		int64_t b_there = p->transb || !starts_lines(p->b, p->ldb) ? 0 : nc / GEMM_NR * GEMM_NR;
 		for (int64_t pc = 0; pc < p->k; pc += GEMM_KC) {
 			int64_t kc = p->k - pc < GEMM_KC ? p->k - pc : GEMM_KC;
 			bool add = p->accumulate || pc > 0;
