@@ -90,11 +90,15 @@ $(BUILD)/%.o: %.c | $(GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
-# The AVX2 kernels, and only they, are compiled for AVX2+FMA; they run only where CPUID
-# says the processor has both (runtime/kernels/gemm.c).
+# The AVX2 kernels, and only they, are compiled for AVX2+FMA, the AVX-512 ones for
+# AVX-512F; they run only where CPUID says the processor has it (runtime/kernels/isa.c).
 $(BUILD)/runtime/kernels/%_avx2.o: runtime/kernels/%_avx2.c | $(GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -mavx2 -mfma -c -o $@ $<
+
+$(BUILD)/runtime/kernels/%_avx512.o: runtime/kernels/%_avx512.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -mavx512f -c -o $@ $<
 
 # Packages the build needs; named with the command that installs them when missing.
 deps:

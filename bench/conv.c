@@ -88,8 +88,7 @@ int main(int argc, char **argv)
 #ifdef _OPENMP
 	omp_set_num_threads(threads);
 #endif
-	const char *kernel;
-	k_gemm_micro(&kernel);
+	const char *kernel = k_gemm_kernel()->name;
 	printf("image kernels of examples/fashion_cnn.nn, batch %d, %d thread%s, %s GEMM kernel\n",
 	       BATCH, threads, threads == 1 ? "" : "s", kernel);
 	struct conv_geom convs[2] = {

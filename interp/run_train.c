@@ -405,11 +405,12 @@ static int plot_run(struct out_file *out, const struct run_ctx *r)
 	return status;
 }
 
-/* Warns when the checkpoint was written with another GEMM kernel (another machine, or
- * DESCENT_KERNELS): the run goes on, but its sums round differently from there. */
+/* Warns when the checkpoint was written with a GEMM kernel whose sums round otherwise
+ * (another machine, or DESCENT_KERNELS): the run goes on, but not on the same bits. The
+ * AVX2 and AVX-512 kernels give the same bits: no warning between them. */
 static void warn_other_kernel(const struct run_ctx *r, const char *kernel, struct diag *d)
 {
-	if (!*kernel || strcmp(kernel, r->id.kernel) == 0)
+	if (!*kernel || k_gemm_same_sums(kernel, r->id.kernel))
 		return;
 	diag_warning(d, r->t->checkpoint->loc, "%s was written with the %s GEMM kernel, and this "
 	             "run uses the %s one", r->checkpoint, kernel, r->id.kernel);
@@ -596,8 +597,7 @@ static int train_block(const char *file, const struct ast *tree, const struct as
                        const char *log_path, struct train_metrics *last, struct diag *d)
 {
 	char checkpoint[4096], *text = run_block_text(block);
-	const char *kernel;
-	k_gemm_micro(&kernel);
+	const char *kernel = k_gemm_kernel()->name;
 	if (o->trial)
 		t->checkpoint = NULL;
 	bool tracked = t->config.clip != TRAIN_CLIP_NONE || t->config.stop.on || t->config.best.on;

@@ -16,6 +16,7 @@
 
 #include "checkpoint.h"
 #include "helpers.h"
+#include "isa.h"
 #include "safetensors.h"
 
 static const struct checkpoint_id id = {"descent 0.1.0", "t", "0123456789abcdef", "train t {}",
@@ -669,10 +670,9 @@ Test(checkpoint, a_new_block_can_load_a_checkpoint_to_train_on)
 
 Test(checkpoint, resuming_with_another_gemm_kernel_warns_that_bits_may_differ)
 {
-	__builtin_cpu_init();
-	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+	if (k_isa_supported() < K_AVX2)
 		cr_skip_test("one GEMM kernel only on this machine");
-	char dir[64], nn[128], *err;
+	char dir[64], nn[128], *err, want[160];
 	resumable_scratch(dir, nn);
 	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", "--set", "epochs = 1", nn,
 	                                                NULL}, NULL, NULL, &err), 0, "%s", err);
@@ -682,11 +682,48 @@ Test(checkpoint, resuming_with_another_gemm_kernel_warns_that_bits_may_differ)
 	cr_assert_eq(run_descent((const char *const[]){"run", "--resume", "--set", "epochs = 1", nn,
 	                                                NULL}, NULL, NULL, &err), 0, "%s", err);
 	unsetenv("DESCENT_KERNELS");
-	cr_expect(strstr(err, "r.nn:25:18: warning: ") && strstr(err, "r.ckpt was written with the "
-	          "avx2 GEMM kernel, and this run uses the portable one"), "%s", err);
+	snprintf(want, sizeof want, "r.ckpt was written with the %s GEMM kernel, and this run "
+	         "uses the portable one", k_isa_name(k_isa_supported()));
+	cr_expect(strstr(err, "r.nn:25:18: warning: ") && strstr(err, want), "%s", err);
 	cr_expect(strstr(err, "will not end bit-identical to an uninterrupted one") != NULL, "%s", err);
 	free(err);
 	cr_expect_eq(remove_tree(dir), 0);
+}
+
+/* The AVX2 and AVX-512 kernels give the same bits: a run interrupted under
+ * DESCENT_KERNELS=avx2 and resumed on AVX-512 ends as one never interrupted, with no
+ * warning. */
+Test(checkpoint, a_checkpoint_of_the_avx2_kernel_resumes_on_avx512_to_the_same_bits)
+{
+	if (k_isa_supported() < K_AVX512)
+		cr_skip_test("this processor has no AVX-512");
+	char whole[64], nn_whole[128], killed[64], nn_killed[128], *err;
+	resumable_scratch(whole, nn_whole);
+	resumable_scratch(killed, nn_killed);
+	cr_assert_eq(run_descent((const char *const[]){"run", "--quiet", nn_whole, NULL}, NULL, NULL,
+	                         &err), 0, "%s", err);
+	free(err);
+	setenv("DESCENT_KERNELS", "avx2", 1);
+	pid_t pid = start_run(nn_killed, NULL, NULL);
+	unsetenv("DESCENT_KERNELS");
+	wait_for_epochs(killed, 2);
+	kill(-pid, SIGKILL);
+	int how;
+	waitpid(pid, &how, 0);
+	cr_assert(WIFSIGNALED(how), "the run ended before it could be killed");
+	size_t len;
+	char *ckpt = output(killed, "runs/r.ckpt", &len); /* its JSON header after 8 bytes */
+	cr_expect(len > 8 && strstr(ckpt + 8, "\"kernel\":\"avx2\"") != NULL,
+	          "not written by the avx2 kernel");
+	free(ckpt);
+	cr_assert_eq(run_descent((const char *const[]){"run", "--resume", nn_killed, NULL}, NULL, NULL,
+	                         &err), 0, "%s", err);
+	cr_expect(strstr(err, "GEMM kernel") == NULL, "avx2 and avx512 warned: %s", err);
+	free(err);
+	const char *differ = runs_differ(whole, killed, "runs/r.safetensors", "runs/r.jsonl");
+	cr_expect_null(differ, "%s, resumed on avx512 against uninterrupted", differ);
+	cr_expect_eq(remove_tree(whole), 0);
+	cr_expect_eq(remove_tree(killed), 0);
 }
 
 /* Found trying the README as a new user: a run started with --set and interrupted

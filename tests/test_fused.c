@@ -1,17 +1,18 @@
 /* test_fused.c — the fused passes of issue #13's second speed pass give the bits of the
- * passes they replace: the AVX2 AdamW kernel against the portable one (bit-equal, odd
- * lengths for the tail), and AdamW through the optimizer table (decay fused into the
- * update, float and double, with and without amsgrad) against the two passes written
- * out here in the old order: decay, then moments, then the step. */
+ * passes they replace: the AVX2 and AVX-512 AdamW kernels against the portable one
+ * (bit-equal, odd lengths for the tail), and AdamW through the optimizer table (decay
+ * fused into the update, float and double, with and without amsgrad) against the two
+ * passes written out here in the old order: decay, then moments, then the step. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "adam.h"
+#include "isa.h"
 #include "optim.h"
 
-#define N 1037 /* not a multiple of 8: the vector loop and its scalar tail */
+#define N 1037 /* not a multiple of 8 or 16: the vector loop and its scalar tail */
 
 static float wave(size_t i, double salt)
 {
@@ -24,17 +25,17 @@ static void fill(float *a, size_t n, double salt, bool positive)
 		a[i] = positive ? fabsf(wave(i, salt)) * 0.01f : wave(i, salt);
 }
 
-static void kernels_agree(float keep)
+static void kernels_agree(k_adam_fn *kernel, enum k_isa needs, float keep)
 {
-	if (!__builtin_cpu_supports("avx2"))
-		cr_skip_test("no AVX2 on this processor");
+	if (k_isa_supported() < needs)
+		cr_skip_test("no %s on this processor", k_isa_name(needs));
 	const struct k_adam p = {keep, 0.9f, 0.1f, 0.999f, 0.001f, -3e-3f / 0.19f, 0.0447f, 1e-8f};
 	float t1[N], g[N], m1[N], v1[N], t2[N], m2[N], v2[N];
 	fill(t1, N, 1, false), fill(g, N, 2, false), fill(m1, N, 3, false), fill(v1, N, 4, true);
 	memcpy(t2, t1, sizeof t1), memcpy(m2, m1, sizeof m1), memcpy(v2, v1, sizeof v1);
 	for (int step = 0; step < 3; step++) {
 		k_adam_f32_ref(&p, t1, g, m1, v1, N);
-		k_adam_f32_avx2(&p, t2, g, m2, v2, N);
+		kernel(&p, t2, g, m2, v2, N);
 	}
 	cr_expect_eq(memcmp(t1, t2, sizeof t1), 0, "theta differs");
 	cr_expect_eq(memcmp(m1, m2, sizeof m1), 0, "m differs");
@@ -43,12 +44,22 @@ static void kernels_agree(float keep)
 
 Test(fused, adam_avx2_is_bit_equal_to_portable_with_decay)
 {
-	kernels_agree(1 - 3e-3f * 0.01f);
+	kernels_agree(k_adam_f32_avx2, K_AVX2, 1 - 3e-3f * 0.01f);
 }
 
 Test(fused, adam_avx2_is_bit_equal_to_portable_without_decay)
 {
-	kernels_agree(1);
+	kernels_agree(k_adam_f32_avx2, K_AVX2, 1);
+}
+
+Test(fused, adam_avx512_is_bit_equal_to_portable_with_decay)
+{
+	kernels_agree(k_adam_f32_avx512, K_AVX512, 1 - 3e-3f * 0.01f);
+}
+
+Test(fused, adam_avx512_is_bit_equal_to_portable_without_decay)
+{
+	kernels_agree(k_adam_f32_avx512, K_AVX512, 1);
 }
 
 /* The old AdamW, in two passes: θ·(1−η·wd), then PyTorch's moments and step. */

@@ -4,9 +4,9 @@
  *   θ ← θ + (−step_size)·(m / (√v / correction2 + eps)).
  * Each element sees the same IEEE operations (mul, add, div, sqrt; no fused multiply-add)
  * in the same order in every kernel, so all kernels give the same bits; keep = 1 (no
- * decay) leaves θ exact. The kernel is chosen once from CPUID, as the GEMM's: AVX2
- * (adam_avx2.c, 8 floats a step) or the portable loop (adam_ref.c); DESCENT_KERNELS=portable
- * forces the latter.
+ * decay) leaves θ exact. The kernel follows the GEMM's choice (isa.h): AVX-512
+ * (adam_avx512.c, 16 floats a step), AVX2 (adam_avx2.c, 8) or the portable loop
+ * (adam_ref.c).
  */
 #ifndef DESCENT_ADAM_H
 #define DESCENT_ADAM_H
@@ -28,9 +28,9 @@ typedef void k_adam_fn(const struct k_adam *p, float *restrict theta, const floa
 
 k_adam_fn k_adam_f32_ref;
 k_adam_fn k_adam_f32_avx2;
+k_adam_fn k_adam_f32_avx512;
 
-/* The kernel in use: k_adam_f32_avx2 where CPUID says AVX2 (and DESCENT_KERNELS is not
- * "portable"), else k_adam_f32_ref. */
+/* The kernel in use: the one of k_isa() (isa.h). */
 k_adam_fn *k_adam_f32(void);
 
 #endif

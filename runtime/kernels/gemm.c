@@ -5,6 +5,8 @@
  * it (k_gemm_threads). */
 #include "gemm.h"
 
+#include "isa.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,26 +20,34 @@ static int omp_get_num_threads(void) { return 1; }
 static int omp_in_parallel(void) { return 0; }
 #endif
 
+/* One whole panel of a pack that is not transposed: kc rows of `panel` (a kernel's MR or
+ * NR) contiguous floats, each a copy of a size known here, which the compiler inlines (a
+ * copy of a size known only at run time was a call to memmove per row). */
+#define COPY_ROWS(width)                                                        \
+	for (int64_t p = 0; p < kc; p++)                                        \
+		memcpy(out + p * (width), src + p * ld, (width) * sizeof *out); \
+	return
+
+static void copy_panel(const float *src, int64_t ld, int64_t kc, int64_t panel,
+                       float *restrict out)
+{
+	switch (panel) {
+	case 6: COPY_ROWS(6);
+	case 8: COPY_ROWS(8);
+	case 16: COPY_ROWS(16);
+	case 32: COPY_ROWS(32);
+	default: COPY_ROWS(panel);
+	}
+}
+
+#undef COPY_ROWS
+
 /* Packs columns j0..j0+nc of the kc rows k0.. of M (M[p][j] is m[j * ld + p] when
  * transposed, m[p * ld + j] otherwise) into panels of `panel` columns: a panel holds, for
  * each p, its `panel` values of row p (zeros past the edge). op(B) packs as M = op(B) in
  * panels of NR, op(A) as M = op(A) transposed in panels of MR. The transposed case reads
- * across rows; with avx2 (the AVX2 micro-kernel's products) it goes 8×8 blocks at a time
- * (k_gemm_pack_t_avx2), to the same floats. */
-/* One whole panel of a pack that is not transposed: kc rows of `panel` (MR or NR)
- * contiguous floats, each a copy of a size known here, which the compiler inlines (a
- * copy of a size known only at run time was a call to memmove per row). */
-static void copy_panel(const float *src, int64_t ld, int64_t kc, int64_t panel,
-                       float *restrict out)
-{
-	if (panel == GEMM_NR)
-		for (int64_t p = 0; p < kc; p++)
-			memcpy(out + p * GEMM_NR, src + p * ld, GEMM_NR * sizeof *out);
-	else
-		for (int64_t p = 0; p < kc; p++)
-			memcpy(out + p * GEMM_MR, src + p * ld, GEMM_MR * sizeof *out);
-}
-
+ * across rows; with avx2 (the AVX2 and AVX-512 kernels' products) it goes 8×8 blocks at
+ * a time (k_gemm_pack_t_avx2), to the same floats. */
 static void pack(bool transposed, const float *m, int64_t ld, int64_t k0, int64_t kc,
                  int64_t j0, int64_t nc, int64_t panel, float *restrict out, bool avx2)
 {
@@ -48,7 +58,7 @@ static void pack(bool transposed, const float *m, int64_t ld, int64_t k0, int64_
 			out += kc * panel;
 			continue;
 		}
-		if (!transposed && width == panel && (panel == GEMM_NR || panel == GEMM_MR)) {
+		if (!transposed && width == panel) {
 			copy_panel(m + k0 * ld + j0 + q, ld, kc, panel, out);
 			out += kc * panel;
 			continue;
@@ -62,10 +72,11 @@ static void pack(bool transposed, const float *m, int64_t ld, int64_t k0, int64_
 	}
 }
 
-/* The floats of one thread's part of the workspace: its packed B and its packed A. */
+/* The floats of one thread's part of the workspace, for any kernel: its packed B and its
+ * packed A. */
 static int64_t thread_work(void)
 {
-	return (int64_t)GEMM_KC * (GEMM_NC + GEMM_NR) + (int64_t)GEMM_MC * GEMM_KC;
+	return (int64_t)GEMM_KC * (GEMM_NC + GEMM_NR_MAX) + (int64_t)GEMM_MC * GEMM_KC;
 }
 
 int64_t k_gemm_workspace(void)
@@ -73,33 +84,39 @@ int64_t k_gemm_workspace(void)
 	return (int64_t)omp_get_max_threads() * thread_work();
 }
 
-int k_gemm_threads(int64_t m, int64_t n, int64_t k)
+/* k_gemm_threads for a kernel of mr rows. */
+static int threads_for(int mr, int64_t m, int64_t n, int64_t k)
 {
 	double flops = 2.0 * (double)m * (double)n * (double)k;
-	int64_t worth = (int64_t)(flops / GEMM_GRAIN), tiles = (m + GEMM_MR - 1) / GEMM_MR;
+	int64_t worth = (int64_t)(flops / GEMM_GRAIN), tiles = (m + mr - 1) / mr;
 	int64_t t = omp_in_parallel() ? 1 : omp_get_max_threads();
 	t = worth < t ? worth : t;
 	t = tiles < t ? tiles : t;
 	return t > 1 ? (int)t : 1;
 }
 
+int k_gemm_threads(int64_t m, int64_t n, int64_t k)
+{
+	return threads_for(k_gemm_kernel()->mr, m, n, k);
+}
+
 /* How the m rows are cut for `threads` threads: into blocks of at most MC rows, as many as
- * a multiple of the threads so that each thread gets as many (M = 128 at two threads: 66
- * and 62 rows, not 72 and 56), each a whole number of MR-row tiles; returns the block's
- * rows, *blocks their number. */
-static int64_t block_rows(int64_t m, int threads, int64_t *blocks)
+ * a multiple of the threads so that each thread gets as many (M = 128 at two threads and
+ * MR = 6: 66 and 62 rows, not 72 and 56), each a whole number of mr-row tiles; returns
+ * the block's rows, *blocks their number. */
+static int64_t block_rows(int64_t m, int mr, int threads, int64_t *blocks)
 {
 	int64_t count = (m + GEMM_MC - 1) / GEMM_MC;
 	count = (count + threads - 1) / threads * threads;
 	int64_t rows = (m + count - 1) / count;
-	rows = (rows + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
+	rows = (rows + mr - 1) / mr * mr;
 	*blocks = (m + rows - 1) / rows;
 	return rows;
 }
 
 /* What every thread of one product shares. */
 struct product {
-	gemm_micro_fn *micro;
+	const struct gemm_kernel *kernel;
 	bool transa, transb, accumulate;
 	int64_t m, n, k, lda, ldb, ldc;
 	const float *a, *b;
@@ -124,34 +141,35 @@ static bool starts_lines(const float *m, int64_t ld)
 static void product_rows(const struct product *p, int64_t r0, int64_t r1, int64_t mc,
                          float *work)
 {
-	float *packed_b = work, *packed_a = work + (int64_t)GEMM_KC * (GEMM_NC + GEMM_NR);
-	bool avx2 = p->micro == k_gemm_micro_avx2; /* chosen where the processor has it */
+	const int64_t MR = p->kernel->mr, NR = p->kernel->nr;
+	const bool avx2 = p->kernel->avx2_packing;
+	float *packed_b = work, *packed_a = work + (int64_t)GEMM_KC * (GEMM_NC + GEMM_NR_MAX);
 	for (int64_t jc = 0; jc < p->n; jc += GEMM_NC) {
 		int64_t nc = p->n - jc < GEMM_NC ? p->n - jc : GEMM_NC;
 		/* B's columns read in place: its whole panels, where its rows start lines */
-		int64_t b_there = p->transb || !starts_lines(p->b, p->ldb) ? 0 : nc / GEMM_NR * GEMM_NR;
+		int64_t b_there = p->transb || !starts_lines(p->b, p->ldb) ? 0 : nc / NR * NR;
 		for (int64_t pc = 0; pc < p->k; pc += GEMM_KC) {
 			int64_t kc = p->k - pc < GEMM_KC ? p->k - pc : GEMM_KC;
 			bool add = p->accumulate || pc > 0;
-			pack(p->transb, p->b, p->ldb, pc, kc, jc + b_there, nc - b_there, GEMM_NR,
-			     packed_b, avx2);
+			pack(p->transb, p->b, p->ldb, pc, kc, jc + b_there, nc - b_there, NR, packed_b,
+			     avx2);
 			for (int64_t ic = r0; ic < r1; ic += mc) {
 				int64_t rows = r1 - ic < mc ? r1 - ic : mc;
-				int64_t a_there = p->transa ? 0 : rows / GEMM_MR * GEMM_MR; /* rows in place */
-				pack(!p->transa, p->a, p->lda, pc, kc, ic + a_there, rows - a_there, GEMM_MR,
+				int64_t a_there = p->transa ? 0 : rows / MR * MR; /* rows in place */
+				pack(!p->transa, p->a, p->lda, pc, kc, ic + a_there, rows - a_there, MR,
 				     packed_a, avx2);
-				for (int64_t jr = 0; jr < nc; jr += GEMM_NR) {
+				for (int64_t jr = 0; jr < nc; jr += NR) {
 					bool b_in = jr < b_there;
 					const float *b = b_in ? p->b + pc * p->ldb + jc + jr
 					                      : packed_b + (jr - b_there) * kc;
-					for (int64_t ir = 0; ir < rows; ir += GEMM_MR) {
+					for (int64_t ir = 0; ir < rows; ir += MR) {
 						bool a_in = ir < a_there;
 						const float *a = a_in ? p->a + (ic + ir) * p->lda + pc
 						                      : packed_a + (ir - a_there) * kc;
-						p->micro(kc, a, a_in ? p->lda : 1, a_in ? 1 : GEMM_MR, b,
-						         b_in ? p->ldb : GEMM_NR, p->c + (ic + ir) * p->ldc + jc + jr,
-						         p->ldc, (int)(rows - ir < GEMM_MR ? rows - ir : GEMM_MR),
-						         (int)(nc - jr < GEMM_NR ? nc - jr : GEMM_NR), add);
+						p->kernel->micro(kc, a, a_in ? p->lda : 1, a_in ? 1 : MR, b,
+						                 b_in ? p->ldb : NR, p->c + (ic + ir) * p->ldc + jc + jr,
+						                 p->ldc, (int)(rows - ir < MR ? rows - ir : MR),
+						                 (int)(nc - jr < NR ? nc - jr : NR), add);
 					}
 				}
 			}
@@ -159,7 +177,7 @@ static void product_rows(const struct product *p, int64_t r0, int64_t r1, int64_
 	}
 }
 
-void k_gemm_with(gemm_micro_fn *micro, bool transa, bool transb, int64_t m, int64_t n,
+void k_gemm_with(const struct gemm_kernel *kernel, bool transa, bool transb, int64_t m, int64_t n,
                  int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
                  float *c, int64_t ldc, bool accumulate, float *work)
 {
@@ -170,9 +188,9 @@ void k_gemm_with(gemm_micro_fn *micro, bool transa, bool transb, int64_t m, int6
 			memset(c + i * ldc, 0, (size_t)n * sizeof *c);
 		return;
 	}
-	struct product p = {micro, transa, transb, accumulate, m, n, k, lda, ldb, ldc, a, b, c};
-	int threads = k_gemm_threads(m, n, k);
-	int64_t blocks, mc = block_rows(m, threads, &blocks);
+	struct product p = {kernel, transa, transb, accumulate, m, n, k, lda, ldb, ldc, a, b, c};
+	int threads = threads_for(kernel->mr, m, n, k);
+	int64_t blocks, mc = block_rows(m, kernel->mr, threads, &blocks);
 	if (threads == 1) { /* no region at all: even one that does not fork costs ~0.3 µs,
 	                     * a tenth of a small product */
 		product_rows(&p, 0, m, mc, work);
@@ -191,31 +209,36 @@ void k_gemm_with(gemm_micro_fn *micro, bool transa, bool transb, int64_t m, int6
 	}
 }
 
-gemm_micro_fn *k_gemm_micro(const char **name)
+/* The table, from the reference up (STYLE.md's kernels). */
+const struct gemm_kernel k_gemm_portable = {"portable", k_gemm_micro_ref, 6, 16, false, false};
+const struct gemm_kernel k_gemm_avx2 = {"avx2", k_gemm_micro_avx2, 6, 16, true, true};
+const struct gemm_kernel k_gemm_avx512 = {"avx512", k_gemm_micro_avx512, 8, 32, true, true};
+
+static const struct gemm_kernel *const kernels[] = {
+	[K_PORTABLE] = &k_gemm_portable, [K_AVX2] = &k_gemm_avx2, [K_AVX512] = &k_gemm_avx512,
+};
+
+const struct gemm_kernel *k_gemm_kernel(void)
 {
-	static gemm_micro_fn *chosen;
-	static const char *chosen_name;
-	if (!chosen) {
-		const char *want = getenv("DESCENT_KERNELS");
-		bool portable = want && strcmp(want, "portable") == 0;
-		__builtin_cpu_init();
-		if (!portable && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-			chosen = k_gemm_micro_avx2;
-			chosen_name = "avx2";
-		} else {
-			chosen = k_gemm_micro_ref;
-			chosen_name = "portable";
-		}
+	return kernels[k_isa()];
+}
+
+bool k_gemm_same_sums(const char *a, const char *b)
+{
+	if (strcmp(a, b) == 0)
+		return true;
+	bool fused_a = false, fused_b = false;
+	for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++) {
+		fused_a |= kernels[i]->fused && strcmp(a, kernels[i]->name) == 0;
+		fused_b |= kernels[i]->fused && strcmp(b, kernels[i]->name) == 0;
 	}
-	if (name)
-		*name = chosen_name;
-	return chosen;
+	return fused_a && fused_b;
 }
 
 void k_gemm(bool transa, bool transb, int64_t m, int64_t n, int64_t k, const float *a,
             int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc, bool accumulate,
             float *work)
 {
-	k_gemm_with(k_gemm_micro(NULL), transa, transb, m, n, k, a, lda, b, ldb, c, ldc,
+	k_gemm_with(k_gemm_kernel(), transa, transb, m, n, k, a, lda, b, ldb, c, ldc,
 	            accumulate, work);
 }

@@ -5,11 +5,13 @@
  * lda, ldb, ldc. Blocked and packed after BLIS: panels of op(B) (KC×NR) and op(A)
  * (MR×KC) in a workspace the caller provides (kernels never allocate); an operand that is
  * not transposed is read in place instead (A always, B where its rows start cache lines),
- * but for its edge tile or panel. An MR×NR micro-kernel chosen once from CPUID: AVX2+FMA
- * (gemm_avx2.c) or the portable reference (gemm_ref.c), which DESCENT_KERNELS=portable
- * forces. Blocks of at most MC rows go to OpenMP threads (k_gemm_threads: only where the
- * work pays); K is always summed in the same order by one thread for each element, so
- * neither the number of threads nor reading in place can change a result.
+ * but for its edge tile or panel. An MR×NR micro-kernel from a table chosen once (isa.h):
+ * AVX-512 (8×32, gemm_avx512.c), AVX2+FMA (6×16, gemm_avx2.c) or the portable reference
+ * (6×16, gemm_ref.c). Blocks of at most MC rows go to OpenMP threads (k_gemm_threads:
+ * only where the work pays); each element of C is summed over K in the same order, in
+ * blocks of KC, by one thread, so neither the number of threads, nor reading in place,
+ * nor the tile's shape can change a result: the AVX2 and AVX-512 kernels, both a fused
+ * multiply-add per step, give the same bits. The portable kernel multiplies then adds.
  */
 #ifndef DESCENT_GEMM_H
 #define DESCENT_GEMM_H
@@ -17,7 +19,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum { GEMM_MR = 6, GEMM_NR = 16, GEMM_KC = 256, GEMM_MC = 72, GEMM_NC = 3072 };
+/* KC fixes the sums (every kernel adds each block of KC products to C), so it is the same
+ * for all; MC and NC are multiples of every kernel's MR and NR; NR_MAX is the widest NR. */
+enum { GEMM_KC = 256, GEMM_MC = 72, GEMM_NC = 3072, GEMM_NR_MAX = 32 };
 /* Flops a thread must get for a product to be split: 2^21 (about 25 µs of one core's
  * work), so that opening a parallel region costs a few percent at most. */
 #define GEMM_GRAIN 2097152.0
@@ -34,23 +38,39 @@ typedef void gemm_micro_fn(int64_t kc, const float *restrict a, int64_t ar, int6
 
 gemm_micro_fn k_gemm_micro_ref;
 gemm_micro_fn k_gemm_micro_avx2;
+gemm_micro_fn k_gemm_micro_avx512;
+
+/* A micro-kernel and what the driver must know of it. */
+struct gemm_kernel {
+	const char *name;   /* "portable", "avx2" or "avx512": k_isa_name of its isa */
+	gemm_micro_fn *micro;
+	int mr, nr;         /* its tile: MR rows of A, NR columns of B */
+	bool fused;         /* a fused multiply-add per step: fused kernels give the same bits */
+	bool avx2_packing;  /* transposed operands pack with k_gemm_pack_t_avx2 */
+};
+
+extern const struct gemm_kernel k_gemm_portable, k_gemm_avx2, k_gemm_avx512;
 
 /* One panel of a transposed pack, with AVX2 (8×8 blocks turned in registers): out[p][j]
- * (kc × panel, panel 6 or 16) = rows[j·ld + p] for j < width, 0 past it. The same floats
- * as gemm.c's scalar packing; used only with k_gemm_micro_avx2. */
+ * (kc × panel, panel 6 or a multiple of 8) = rows[j·ld + p] for j < width, 0 past it. The
+ * same floats as gemm.c's scalar packing; used only with the AVX2 and AVX-512 kernels. */
 void k_gemm_pack_t_avx2(const float *restrict rows, int64_t ld, int64_t kc, int64_t width,
                         int64_t panel, float *restrict out);
 
-/* The micro-kernel in use and its name ("avx2" or "portable"), chosen on first use. */
-gemm_micro_fn *k_gemm_micro(const char **name);
+/* The kernel in use: the one of k_isa() (isa.h). */
+const struct gemm_kernel *k_gemm_kernel(void);
+
+/* Whether products by the kernels named a and b (struct gemm_kernel's names, as a
+ * checkpoint records them) give the same bits: the same kernel, or two fused ones. */
+bool k_gemm_same_sums(const char *a, const char *b);
 
 /* Floats of workspace k_gemm needs (for any sizes, at the current number of threads):
  * each thread its own packed B and packed A. */
 int64_t k_gemm_workspace(void);
 
 /* The threads an m×n×k product uses: at most the current number, one per GEMM_GRAIN
- * flops and per MR rows, and 1 inside a parallel region (small products run on one thread:
- * opening a region would cost more than it saves). */
+ * flops and per MR rows (of the kernel in use), and 1 inside a parallel region (small
+ * products run on one thread: opening a region would cost more than it saves). */
 int k_gemm_threads(int64_t m, int64_t n, int64_t k);
 
 /* C = op(A)·op(B), plus C if accumulate. transa: A is stored K×M (op(A) = Aᵀ); transb: B
@@ -66,8 +86,8 @@ void k_gemm_f64(bool transa, bool transb, int64_t m, int64_t n, int64_t k, const
                 int64_t lda, const double *b, int64_t ldb, double *c, int64_t ldc,
                 bool accumulate, float *work);
 
-/* The same with a given micro-kernel, for tests and benchmarks. */
-void k_gemm_with(gemm_micro_fn *micro, bool transa, bool transb, int64_t m, int64_t n,
+/* The same with a given kernel, for tests and benchmarks. */
+void k_gemm_with(const struct gemm_kernel *kernel, bool transa, bool transb, int64_t m, int64_t n,
                  int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
                  float *c, int64_t ldc, bool accumulate, float *work);
 

@@ -5,6 +5,8 @@
 
 #include <immintrin.h>
 
+enum { MR = 6, NR = 16 }; /* its tile (k_gemm_avx2 in gemm.c) */
+
 /* One step of k: row r of A (ar floats after row r - 1) broadcast against B's two halves
  * b0, b1. */
 #define ROW(r)                                                        \
@@ -31,10 +33,10 @@ void k_gemm_micro_avx2(int64_t kc, const float *restrict a, int64_t ar, int64_t 
 		ROW(4);
 		ROW(5);
 	}
-	__m256 acc[GEMM_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41},
+	__m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41},
 	                          {c50, c51}};
-	if (m == GEMM_MR && n == GEMM_NR) { /* a whole tile: straight to C */
-		for (int r = 0; r < GEMM_MR; r++) {
+	if (m == MR && n == NR) { /* a whole tile: straight to C */
+		for (int r = 0; r < MR; r++) {
 			float *row = c + r * ldc;
 			if (accumulate) {
 				acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_loadu_ps(row));
@@ -44,8 +46,8 @@ void k_gemm_micro_avx2(int64_t kc, const float *restrict a, int64_t ar, int64_t 
 			_mm256_storeu_ps(row + 8, acc[r][1]);
 		}
 	} else { /* an edge tile: through a buffer, the corner that exists */
-		float tile[GEMM_MR][GEMM_NR];
-		for (int r = 0; r < GEMM_MR; r++) {
+		float tile[MR][NR];
+		for (int r = 0; r < MR; r++) {
 			_mm256_storeu_ps(tile[r], acc[r][0]);
 			_mm256_storeu_ps(tile[r] + 8, acc[r][1]);
 		}

@@ -3,15 +3,17 @@
  * in registers whatever the compiler unrolls; each sum runs over k in order. */
 #include "gemm.h"
 
+enum { NR = 16 }; /* its tile is 6×16 (k_gemm_portable in gemm.c) */
+
 void k_gemm_micro_ref(int64_t kc, const float *restrict a, int64_t ar, int64_t as,
                       const float *restrict b, int64_t bs, float *restrict c, int64_t ldc,
                       int m, int n, bool accumulate)
 {
 	for (int r = 0; r < m; r++) {
-		float row[GEMM_NR] = {0};
+		float row[NR] = {0};
 		for (int64_t p = 0; p < kc; p++) {
 			const float x = a[r * ar + p * as];
-			for (int j = 0; j < GEMM_NR; j++)
+			for (int j = 0; j < NR; j++)
 				row[j] += x * b[p * bs + j];
 		}
 		for (int j = 0; j < n; j++)
