@@ -9,7 +9,7 @@
 #   BENCH_QUICK=1 bench/side_by_side.sh   (1 round, 1 epoch of Fashion, 5 of digits, no
 #                                          CNN: a smoke run of the script, not figures)
 #   BENCH_CNN=0 ...                       without the Fashion CNN's row
-#   CNN_EPOCHS=2 ...                      the CNN's epochs (default 1: an epoch is 20 s to
+#   CNN_EPOCHS=2 ...                      the CNN's epochs (default 1: an epoch is 10 s to
 #                                          80 s, so the CNN runs in the first round only)
 #   BENCH_TORCH=0 ...                     without the PyTorch columns
 #   RUNS=5 ...                            five rounds instead of three
