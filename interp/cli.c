@@ -19,6 +19,7 @@
 #include "diag.h"
 #include "explain.h"
 #include "fold.h"
+#include "isa.h"
 #include "lower.h"
 #include "model_id.h"
 #include "override.h"
@@ -1085,6 +1086,13 @@ int main(int argc, char **argv)
 		return fputs(main_help, stdout), EXIT_OK;
 	if (strcmp(argv[1], "--version") == 0)
 		return puts("descent " DESCENT_VERSION), EXIT_OK;
+	enum k_isa cap;
+	const char *kernels = getenv("DESCENT_KERNELS");
+	if (kernels && !k_isa_parse(kernels, &cap)) { /* a typo must not mean "no cap" */
+		fprintf(stderr, "descent: DESCENT_KERNELS='%s' is not a kernel set: use portable, "
+		        "avx2 or avx512, or unset it\n", kernels);
+		return EXIT_USAGE;
+	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		if (strcmp(argv[1], commands[i].name) != 0)
 			continue;

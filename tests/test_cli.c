@@ -39,6 +39,24 @@ Test(cli, answers_misuse_with_status_2)
 	cr_expect_eq(run_descent((const char *const[]){NULL}, NULL, NULL, NULL), 2);
 }
 
+/* A DESCENT_KERNELS the program does not know would cap nothing: refused, not ignored. */
+Test(cli, refuses_an_unknown_descent_kernels_value)
+{
+	char *err;
+	setenv("DESCENT_KERNELS", "AVX2", 1);
+	cr_expect_eq(run_descent((const char *const[]){"schedule", "constant", "--lr", "0.1",
+	                                                "--steps", "2", NULL}, NULL, NULL, &err), 2);
+	cr_expect(strstr(err, "DESCENT_KERNELS='AVX2' is not a kernel set: use portable, avx2 or "
+	                 "avx512") != NULL, "%s", err);
+	free(err);
+	setenv("DESCENT_KERNELS", "avx2", 1);
+	cr_expect_eq(run_descent((const char *const[]){"schedule", "constant", "--lr", "0.1",
+	                                                "--steps", "2", NULL}, NULL, NULL, &err), 0,
+	             "%s", err);
+	free(err);
+	unsetenv("DESCENT_KERNELS");
+}
+
 Test(cli, checks_standard_input_and_names_a_missing_file)
 {
 	char *out, *err;

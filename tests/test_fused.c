@@ -30,16 +30,23 @@ static void kernels_agree(k_adam_fn *kernel, enum k_isa needs, float keep)
 	if (k_isa_supported() < needs)
 		cr_skip_test("no %s on this processor", k_isa_name(needs));
 	const struct k_adam p = {keep, 0.9f, 0.1f, 0.999f, 0.001f, -3e-3f / 0.19f, 0.0447f, 1e-8f};
-	float t1[N], g[N], m1[N], v1[N], t2[N], m2[N], v2[N];
-	fill(t1, N, 1, false), fill(g, N, 2, false), fill(m1, N, 3, false), fill(v1, N, 4, true);
-	memcpy(t2, t1, sizeof t1), memcpy(m2, m1, sizeof m1), memcpy(v2, v1, sizeof v1);
-	for (int step = 0; step < 3; step++) {
-		k_adam_f32_ref(&p, t1, g, m1, v1, N);
-		kernel(&p, t2, g, m2, v2, N);
+	/* lengths with no vector step, one, one and a tail, and many: the kernel updates n
+	 * elements and leaves the rest of the arrays (as the reference does) */
+	static const size_t lengths[] = {0, 1, 7, 8, 9, 15, 16, 17, 31, N};
+	for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++) {
+		size_t n = lengths[k];
+		float t1[N], g[N], m1[N], v1[N], t2[N], m2[N], v2[N];
+		fill(t1, N, 1, false), fill(g, N, 2, false), fill(m1, N, 3, false);
+		fill(v1, N, 4, true);
+		memcpy(t2, t1, sizeof t1), memcpy(m2, m1, sizeof m1), memcpy(v2, v1, sizeof v1);
+		for (int step = 0; step < 3; step++) {
+			k_adam_f32_ref(&p, t1, g, m1, v1, n);
+			kernel(&p, t2, g, m2, v2, n);
+		}
+		cr_expect_eq(memcmp(t1, t2, sizeof t1), 0, "n = %zu: theta differs", n);
+		cr_expect_eq(memcmp(m1, m2, sizeof m1), 0, "n = %zu: m differs", n);
+		cr_expect_eq(memcmp(v1, v2, sizeof v1), 0, "n = %zu: v differs", n);
 	}
-	cr_expect_eq(memcmp(t1, t2, sizeof t1), 0, "theta differs");
-	cr_expect_eq(memcmp(m1, m2, sizeof m1), 0, "m differs");
-	cr_expect_eq(memcmp(v1, v2, sizeof v1), 0, "v differs");
 }
 
 Test(fused, adam_avx2_is_bit_equal_to_portable_with_decay)

@@ -28,19 +28,21 @@ static void check(const struct gemm_kernel *kernel, bool ta, bool tb, int64_t m,
 	int64_t arows = ta ? k : m, brows = tb ? n : k;
 	float *a = malloc((size_t)(arows * lda + 1) * sizeof *a);
 	float *b = malloc((size_t)(brows * ldb + 1) * sizeof *b);
-	float *c = malloc((size_t)(m * ldc + 1) * sizeof *c);
+	float *c = malloc((size_t)((m + 1) * ldc + 1) * sizeof *c); /* a row past C: a guard */
 	float *work = aligned_alloc(64, (size_t)k_gemm_workspace() * sizeof *work);
 	for (int64_t i = 0; i < arows * lda; i++)
 		a[i] = value(i / lda, i % lda, 1);
 	for (int64_t i = 0; i < brows * ldb; i++)
 		b[i] = value(i / ldb, i % ldb, 2);
-	for (int64_t i = 0; i < m * ldc; i++)
+	for (int64_t i = 0; i < (m + 1) * ldc; i++)
 		c[i] = value(i / ldc, i % ldc, 3);
-	float *before = malloc((size_t)(m * ldc + 1) * sizeof *before);
-	memcpy(before, c, (size_t)(m * ldc) * sizeof *c);
+	float *before = malloc((size_t)((m + 1) * ldc + 1) * sizeof *before);
+	memcpy(before, c, (size_t)((m + 1) * ldc) * sizeof *c);
 	k_gemm_with(kernel, ta, tb, m, n, k, a, lda, b, ldb, c, ldc, accumulate, work);
 	const char *name = kernel->name;
 	int bad = 0;
+	cr_expect(memcmp(c + m * ldc, before + m * ldc, (size_t)ldc * sizeof *c) == 0,
+	          "%s m=%ld n=%ld k=%ld: the row past C was written", name, (long)m, (long)n, (long)k);
 	for (int64_t i = 0; i < m && bad < 3; i++)
 		for (int64_t j = 0; j < n + pad && bad < 3; j++) {
 			if (j >= n) { /* beyond the matrix: untouched */
@@ -156,8 +158,9 @@ Test(kernels, operands_read_in_place_give_the_bits_of_packed_ones)
 }
 
 /* The AVX-512 kernel's 8×32 tiles against the AVX2 kernel's 6×16, same operands: the
- * same bits, at sizes around both tiles and across KC, the four forms, accumulation, one
- * and two threads (whose row blocks are cut at other rows for each tile). */
+ * same bits, at sizes around both tiles and across KC, in the four forms, with and
+ * without accumulation; on two threads for products large enough to use them (whose
+ * row blocks are cut at other rows for each tile). */
 static void same_bits(bool ta, bool tb, int64_t m, int64_t n, int64_t k, bool accumulate,
                       int threads)
 {
@@ -167,6 +170,8 @@ static void same_bits(bool ta, bool tb, int64_t m, int64_t n, int64_t k, bool ac
 	float *c = malloc((size_t)(2 * m * n + 1) * sizeof *c);
 	omp_set_num_threads(threads);
 	float *work = aligned_alloc(64, (size_t)k_gemm_workspace() * sizeof *work);
+	cr_assert(threads == 1 || k_gemm_threads(m, n, k) == threads, "m=%ld n=%ld k=%ld: one thread",
+	          (long)m, (long)n, (long)k);
 	for (int64_t i = 0; i < (ta ? k : m) * lda; i++)
 		a[i] = value(i / lda, i % lda, 7);
 	for (int64_t i = 0; i < (tb ? n : k) * ldb; i++)
@@ -194,11 +199,13 @@ Test(kernels, avx512_gives_the_bits_of_avx2)
 	for (int t = 0; t < 4; t++)
 		for (size_t i = 0; i < 8; i++)
 			for (size_t j = 0; j < 8; j++)
-				same_bits(t & 1, t & 2, sizes[i], sizes[j], sizes[(i + 3 * j) % 8], t == 2,
-				          1 + (int)((i + j) % 2));
+				same_bits(t & 1, t & 2, sizes[i], sizes[j], sizes[(i + 3 * j) % 8],
+				          (i + j + (size_t)t) % 2, 1);
+	for (int t = 0; t < 8; t++) /* row blocks of 150 rows: tiles and an edge on each thread */
+		same_bits(t & 1, t & 2, 150, 130, 300, t & 4, 2);
 	same_bits(false, true, 128, 256, 784, false, 2); /* the Fashion MLP's products */
 	same_bits(true, false, 256, 784, 128, true, 2);
-	same_bits(false, false, 128, 256, 128, false, 1);
+	same_bits(false, false, 128, 256, 128, false, 2);
 }
 
 Test(kernels, descent_kernels_portable_forces_the_reference)

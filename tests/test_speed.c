@@ -13,6 +13,7 @@
 #include "data.h"
 #include "gemm.h"
 #include "helpers.h"
+#include "isa.h"
 #include "net.h"
 #include "pace.h"
 
@@ -312,17 +313,18 @@ Test(speed_e2e, a_run_on_the_default_threads_gives_the_bits_of_one_thread)
 
 /* ---- the AVX2 transposing pack: the floats of the scalar definition ---- */
 
+/* For every panel a kernel packs: 6 and 16 (AVX2's MR and NR), 8 and 32 (AVX-512's). */
 Test(speed, the_avx2_transposing_pack_gives_the_definitions_floats)
 {
-	__builtin_cpu_init();
-	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+	if (k_isa_supported() < K_AVX2)
 		cr_skip_test("no AVX2 on this processor");
 	const int64_t depths[] = {1, 7, 8, 9, 31, 256}, ld = 300;
-	float *m = malloc(16 * ld * sizeof *m), out[256 * 16];
-	for (int64_t i = 0; i < 16 * ld; i++)
+	const int panels[] = {6, 8, 16, 32};
+	float *m = malloc(32 * ld * sizeof *m), out[256 * 32];
+	for (int64_t i = 0; i < 32 * ld; i++)
 		m[i] = (float)sin(0.7 * (double)i);
-	for (int panel = 6; panel <= 16; panel += 10)
-		for (int d = 0; d < 6; d++)
+	for (int q = 0; q < 4; q++)
+		for (int d = 0, panel = panels[q]; d < 6; d++)
 			for (int64_t width = 1; width <= panel; width++) {
 				int64_t kc = depths[d];
 				memset(out, 0xff, sizeof out); /* NaNs: every float must be written */

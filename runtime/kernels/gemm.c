@@ -1,4 +1,4 @@
-/* gemm.c — the blocked, packed driver and the choice of micro-kernel (see gemm.h).
+/* gemm.c — the blocked, packed driver and the table of micro-kernels (see gemm.h).
  * Loops as in BLIS: jc over NC columns, pc over KC of the shared dimension (in order:
  * the sums' order is fixed), ic over MC rows, then MR×NR micro-tiles. Threads own whole
  * row blocks, in one parallel region per product, opened only when the product is worth
@@ -20,27 +20,30 @@ static int omp_get_num_threads(void) { return 1; }
 static int omp_in_parallel(void) { return 0; }
 #endif
 
-/* One whole panel of a pack that is not transposed: kc rows of `panel` (a kernel's MR or
- * NR) contiguous floats, each a copy of a size known here, which the compiler inlines (a
+/* kc rows of `width` contiguous floats from src (ld apart) to out. Inlined with each
+ * width copy_panel knows, so that every memcpy has a constant size and is inlined too (a
  * copy of a size known only at run time was a call to memmove per row). */
-#define COPY_ROWS(width)                                                        \
-	for (int64_t p = 0; p < kc; p++)                                        \
-		memcpy(out + p * (width), src + p * ld, (width) * sizeof *out); \
-	return
+static inline __attribute__((always_inline)) void copy_rows(const float *src, int64_t ld,
+                                                             int64_t kc, int64_t width,
+                                                             float *restrict out)
+{
+	for (int64_t p = 0; p < kc; p++)
+		memcpy(out + p * width, src + p * ld, (size_t)width * sizeof *out);
+}
 
+/* One whole panel of a pack that is not transposed: kc rows of `panel` (a kernel's MR or
+ * NR) floats. */
 static void copy_panel(const float *src, int64_t ld, int64_t kc, int64_t panel,
                        float *restrict out)
 {
 	switch (panel) {
-	case 6: COPY_ROWS(6);
-	case 8: COPY_ROWS(8);
-	case 16: COPY_ROWS(16);
-	case 32: COPY_ROWS(32);
-	default: COPY_ROWS(panel);
+	case 6: copy_rows(src, ld, kc, 6, out); break;
+	case 8: copy_rows(src, ld, kc, 8, out); break;
+	case 16: copy_rows(src, ld, kc, 16, out); break;
+	case 32: copy_rows(src, ld, kc, 32, out); break;
+	default: copy_rows(src, ld, kc, panel, out); break;
 	}
 }
-
-#undef COPY_ROWS
 
 /* Packs columns j0..j0+nc of the kc rows k0.. of M (M[p][j] is m[j * ld + p] when
  * transposed, m[p * ld + j] otherwise) into panels of `panel` columns: a panel holds, for
@@ -124,7 +127,7 @@ struct product {
 };
 
 /* Whether every row of a matrix starts a cache line (64 bytes): then a panel's NR floats
- * of a row are one line, as in a packed panel. */
+ * of a row are whole lines (one at NR = 16, two at 32), as in a packed panel. */
 static bool starts_lines(const float *m, int64_t ld)
 {
 	return (uintptr_t)m % 64 == 0 && ld % 16 == 0;
@@ -141,35 +144,35 @@ static bool starts_lines(const float *m, int64_t ld)
 static void product_rows(const struct product *p, int64_t r0, int64_t r1, int64_t mc,
                          float *work)
 {
-	const int64_t MR = p->kernel->mr, NR = p->kernel->nr;
+	const int64_t mr = p->kernel->mr, nr = p->kernel->nr;
 	const bool avx2 = p->kernel->avx2_packing;
 	float *packed_b = work, *packed_a = work + (int64_t)GEMM_KC * (GEMM_NC + GEMM_NR_MAX);
 	for (int64_t jc = 0; jc < p->n; jc += GEMM_NC) {
 		int64_t nc = p->n - jc < GEMM_NC ? p->n - jc : GEMM_NC;
 		/* B's columns read in place: its whole panels, where its rows start lines */
-		int64_t b_there = p->transb || !starts_lines(p->b, p->ldb) ? 0 : nc / NR * NR;
+		int64_t b_there = p->transb || !starts_lines(p->b, p->ldb) ? 0 : nc / nr * nr;
 		for (int64_t pc = 0; pc < p->k; pc += GEMM_KC) {
 			int64_t kc = p->k - pc < GEMM_KC ? p->k - pc : GEMM_KC;
 			bool add = p->accumulate || pc > 0;
-			pack(p->transb, p->b, p->ldb, pc, kc, jc + b_there, nc - b_there, NR, packed_b,
+			pack(p->transb, p->b, p->ldb, pc, kc, jc + b_there, nc - b_there, nr, packed_b,
 			     avx2);
 			for (int64_t ic = r0; ic < r1; ic += mc) {
 				int64_t rows = r1 - ic < mc ? r1 - ic : mc;
-				int64_t a_there = p->transa ? 0 : rows / MR * MR; /* rows in place */
-				pack(!p->transa, p->a, p->lda, pc, kc, ic + a_there, rows - a_there, MR,
+				int64_t a_there = p->transa ? 0 : rows / mr * mr; /* rows in place */
+				pack(!p->transa, p->a, p->lda, pc, kc, ic + a_there, rows - a_there, mr,
 				     packed_a, avx2);
-				for (int64_t jr = 0; jr < nc; jr += NR) {
+				for (int64_t jr = 0; jr < nc; jr += nr) {
 					bool b_in = jr < b_there;
 					const float *b = b_in ? p->b + pc * p->ldb + jc + jr
 					                      : packed_b + (jr - b_there) * kc;
-					for (int64_t ir = 0; ir < rows; ir += MR) {
+					for (int64_t ir = 0; ir < rows; ir += mr) {
 						bool a_in = ir < a_there;
 						const float *a = a_in ? p->a + (ic + ir) * p->lda + pc
 						                      : packed_a + (ir - a_there) * kc;
-						p->kernel->micro(kc, a, a_in ? p->lda : 1, a_in ? 1 : MR, b,
-						                 b_in ? p->ldb : NR, p->c + (ic + ir) * p->ldc + jc + jr,
-						                 p->ldc, (int)(rows - ir < MR ? rows - ir : MR),
-						                 (int)(nc - jr < NR ? nc - jr : NR), add);
+						p->kernel->micro(kc, a, a_in ? p->lda : 1, a_in ? 1 : mr, b,
+						                 b_in ? p->ldb : nr, p->c + (ic + ir) * p->ldc + jc + jr,
+						                 p->ldc, (int)(rows - ir < mr ? rows - ir : mr),
+						                 (int)(nc - jr < nr ? nc - jr : nr), add);
 					}
 				}
 			}
@@ -209,14 +212,18 @@ void k_gemm_with(const struct gemm_kernel *kernel, bool transa, bool transb, int
 	}
 }
 
-/* The table, from the reference up (STYLE.md's kernels). */
-const struct gemm_kernel k_gemm_portable = {"portable", k_gemm_micro_ref, 6, 16, false, false};
-const struct gemm_kernel k_gemm_avx2 = {"avx2", k_gemm_micro_avx2, 6, 16, true, true};
-const struct gemm_kernel k_gemm_avx512 = {"avx512", k_gemm_micro_avx512, 8, 32, true, true};
-
+/* The table, from the reference up (STYLE.md's kernels), indexed by k_isa(). */
 static const struct gemm_kernel *const kernels[] = {
 	[K_PORTABLE] = &k_gemm_portable, [K_AVX2] = &k_gemm_avx2, [K_AVX512] = &k_gemm_avx512,
 };
+
+/* What the driver assumes of every tile: blocks of MC rows hold whole tiles (block_rows
+ * rounds a block up to MR rows, and the packed A holds MC of them), NC columns whole
+ * panels, and the workspace the widest panel. */
+_Static_assert(GEMM_MC % 6 == 0 && GEMM_MC % 8 == 0 && GEMM_MR_MAX == 8,
+               "MC must hold whole tiles of every kernel (6 and 8 rows)");
+_Static_assert(GEMM_NC % 16 == 0 && GEMM_NC % 32 == 0 && GEMM_NR_MAX == 32,
+               "NC must hold whole panels of every kernel (16 and 32 columns)");
 
 const struct gemm_kernel *k_gemm_kernel(void)
 {
@@ -225,14 +232,12 @@ const struct gemm_kernel *k_gemm_kernel(void)
 
 bool k_gemm_same_sums(const char *a, const char *b)
 {
-	if (strcmp(a, b) == 0)
-		return true;
-	bool fused_a = false, fused_b = false;
+	const struct gemm_kernel *ka = NULL, *kb = NULL;
 	for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++) {
-		fused_a |= kernels[i]->fused && strcmp(a, kernels[i]->name) == 0;
-		fused_b |= kernels[i]->fused && strcmp(b, kernels[i]->name) == 0;
+		ka = strcmp(a, kernels[i]->name) == 0 ? kernels[i] : ka;
+		kb = strcmp(b, kernels[i]->name) == 0 ? kernels[i] : kb;
 	}
-	return fused_a && fused_b;
+	return strcmp(a, b) == 0 || (ka && kb && ka->sums == kb->sums);
 }
 
 void k_gemm(bool transa, bool transb, int64_t m, int64_t n, int64_t k, const float *a,

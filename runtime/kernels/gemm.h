@@ -20,14 +20,15 @@
 #include <stdint.h>
 
 /* KC fixes the sums (every kernel adds each block of KC products to C), so it is the same
- * for all; MC and NC are multiples of every kernel's MR and NR; NR_MAX is the widest NR. */
-enum { GEMM_KC = 256, GEMM_MC = 72, GEMM_NC = 3072, GEMM_NR_MAX = 32 };
+ * for all; MC and NC are multiples of every kernel's MR and NR (gemm.c checks); MR_MAX
+ * and NR_MAX are the largest tile's. */
+enum { GEMM_KC = 256, GEMM_MC = 72, GEMM_NC = 3072, GEMM_MR_MAX = 8, GEMM_NR_MAX = 32 };
 /* Flops a thread must get for a product to be split: 2^21 (about 25 µs of one core's
  * work), so that opening a parallel region costs a few percent at most. */
 #define GEMM_GRAIN 2097152.0
 
-/* An MR×NR tile of A times B, written to the m×n corner of C (ldc), added to what is
- * there if accumulate: over kc steps p, A's value of row r is a[r·ar + p·as] and B's NR
+/* A micro-kernel (each static in its kernel's file): an MR×NR tile of A times B, written
+ * to the m×n corner of C (ldc), added to what is there if accumulate: over kc steps p, A's value of row r is a[r·ar + p·as] and B's NR
  * values are b[p·bs + j]. Packed panels have ar = 1, as = MR and bs = NR; the driver
  * passes an operand's own rows where they hold a whole tile's values (A: ar = lda,
  * as = 1; B: bs = ldb): the kernel reads all MR and NR values of every step, whatever m
@@ -36,20 +37,26 @@ typedef void gemm_micro_fn(int64_t kc, const float *restrict a, int64_t ar, int6
                            const float *restrict b, int64_t bs, float *restrict c, int64_t ldc,
                            int m, int n, bool accumulate);
 
-gemm_micro_fn k_gemm_micro_ref;
-gemm_micro_fn k_gemm_micro_avx2;
-gemm_micro_fn k_gemm_micro_avx512;
-
-/* A micro-kernel and what the driver must know of it. */
-struct gemm_kernel {
-	const char *name;   /* "portable", "avx2" or "avx512": k_isa_name of its isa */
-	gemm_micro_fn *micro;
-	int mr, nr;         /* its tile: MR rows of A, NR columns of B */
-	bool fused;         /* a fused multiply-add per step: fused kernels give the same bits */
-	bool avx2_packing;  /* transposed operands pack with k_gemm_pack_t_avx2 */
+/* How a kernel's sums round: kernels with the same sums give the same bits, whatever
+ * their tiles. */
+enum gemm_sums {
+	GEMM_MUL_ADD, /* a multiply, then an add, per step of k */
+	GEMM_FMA,     /* a fused multiply-add per step of k */
 };
 
-extern const struct gemm_kernel k_gemm_portable, k_gemm_avx2, k_gemm_avx512;
+/* A micro-kernel and what the driver must know of it; each kernel's file defines its
+ * entry. */
+struct gemm_kernel {
+	const char *name;     /* "portable", "avx2" or "avx512": k_isa_name of its isa */
+	gemm_micro_fn *micro; /* the tile's product */
+	int mr, nr;           /* its tile: MR rows of A, NR columns of B */
+	enum gemm_sums sums;  /* how its sums round */
+	bool avx2_packing;    /* transposed operands pack with k_gemm_pack_t_avx2 */
+};
+
+extern const struct gemm_kernel k_gemm_portable; /* gemm_ref.c */
+extern const struct gemm_kernel k_gemm_avx2;     /* gemm_avx2.c */
+extern const struct gemm_kernel k_gemm_avx512;   /* gemm_avx512.c */
 
 /* One panel of a transposed pack, with AVX2 (8×8 blocks turned in registers): out[p][j]
  * (kc × panel, panel 6 or a multiple of 8) = rows[j·ld + p] for j < width, 0 past it. The
@@ -61,7 +68,8 @@ void k_gemm_pack_t_avx2(const float *restrict rows, int64_t ld, int64_t kc, int6
 const struct gemm_kernel *k_gemm_kernel(void);
 
 /* Whether products by the kernels named a and b (struct gemm_kernel's names, as a
- * checkpoint records them) give the same bits: the same kernel, or two fused ones. */
+ * checkpoint records them) give the same bits: the same name, or two kernels of the same
+ * sums (avx2 and avx512). */
 bool k_gemm_same_sums(const char *a, const char *b);
 
 /* Floats of workspace k_gemm needs (for any sizes, at the current number of threads):

@@ -5,7 +5,7 @@
 
 #include <immintrin.h>
 
-enum { MR = 6, NR = 16 }; /* its tile (k_gemm_avx2 in gemm.c) */
+enum { MR = 6, NR = 16 }; /* its tile */
 
 /* One step of k: row r of A (ar floats after row r - 1) broadcast against B's two halves
  * b0, b1. */
@@ -16,9 +16,9 @@ enum { MR = 6, NR = 16 }; /* its tile (k_gemm_avx2 in gemm.c) */
 		c##r##1 = _mm256_fmadd_ps(x, b1, c##r##1);            \
 	} while (0)
 
-void k_gemm_micro_avx2(int64_t kc, const float *restrict a, int64_t ar, int64_t as,
-                       const float *restrict b, int64_t bs, float *restrict c, int64_t ldc,
-                       int m, int n, bool accumulate)
+static void micro(int64_t kc, const float *restrict a, int64_t ar, int64_t as,
+                  const float *restrict b, int64_t bs, float *restrict c, int64_t ldc, int m,
+                  int n, bool accumulate)
 {
 	/* the twelve accumulators named, so that they stay in registers */
 	__m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
@@ -59,6 +59,11 @@ void k_gemm_micro_avx2(int64_t kc, const float *restrict a, int64_t ar, int64_t 
 }
 
 #undef ROW
+
+const struct gemm_kernel k_gemm_avx2 = {
+	.name = "avx2", .micro = micro, .mr = MR, .nr = NR, .sums = GEMM_FMA,
+	.avx2_packing = true,
+};
 
 /* Eight rows r[0..7] of 8 floats turned into their eight columns, in place: r[q] becomes
  * (r[0][q], ..., r[7][q]). */

@@ -9,7 +9,7 @@
 
 #include <immintrin.h>
 
-enum { MR = 8, NR = 32 }; /* its tile (k_gemm_avx512 in gemm.c) */
+enum { MR = 8, NR = 32 }; /* its tile */
 
 /* One step of k: row r of A (ar floats after row r - 1) broadcast against B's two halves
  * b0, b1. */
@@ -20,9 +20,9 @@ enum { MR = 8, NR = 32 }; /* its tile (k_gemm_avx512 in gemm.c) */
 		c##r##1 = _mm512_fmadd_ps(x, b1, c##r##1);            \
 	} while (0)
 
-void k_gemm_micro_avx512(int64_t kc, const float *restrict a, int64_t ar, int64_t as,
-                         const float *restrict b, int64_t bs, float *restrict c, int64_t ldc,
-                         int m, int n, bool accumulate)
+static void micro(int64_t kc, const float *restrict a, int64_t ar, int64_t as,
+                  const float *restrict b, int64_t bs, float *restrict c, int64_t ldc, int m,
+                  int n, bool accumulate)
 {
 	/* the sixteen accumulators named, so that they stay in registers */
 	__m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
@@ -45,7 +45,8 @@ void k_gemm_micro_avx512(int64_t kc, const float *restrict a, int64_t ar, int64_
 	 * touch nothing past n, and skip the rows past m) */
 	__mmask16 k0 = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
 	__mmask16 k1 = n >= NR ? 0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
-	for (int r = 0; r < MR; r++) {
+	for (int r = 0; r < MR; r++) { /* to MR, not m: a constant trip count unrolls, and
+	                                 * acc stays in registers */
 		if (r >= m)
 			break;
 		float *row = c + r * ldc;
@@ -60,3 +61,8 @@ void k_gemm_micro_avx512(int64_t kc, const float *restrict a, int64_t ar, int64_
 }
 
 #undef ROW
+
+const struct gemm_kernel k_gemm_avx512 = {
+	.name = "avx512", .micro = micro, .mr = MR, .nr = NR, .sums = GEMM_FMA,
+	.avx2_packing = true,
+};

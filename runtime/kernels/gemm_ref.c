@@ -1,13 +1,15 @@
-/* gemm_ref.c — the portable reference micro-kernel: what gemm_avx2.c computes, in plain
- * C, always built and tested. One row of the tile at a time, so that its sixteen sums stay
- * in registers whatever the compiler unrolls; each sum runs over k in order. */
+/* gemm_ref.c — the portable reference micro-kernel: the vector kernels' tile product in
+ * plain C, always built and tested, but with a multiply and an add per step where they
+ * fuse the two (GEMM_MUL_ADD: each product rounded before its add, so other last bits).
+ * One row of the tile at a time, so that its sixteen sums stay in registers whatever the
+ * compiler unrolls; each sum runs over k in order. Also the double product, k_gemm_f64. */
 #include "gemm.h"
 
-enum { NR = 16 }; /* its tile is 6×16 (k_gemm_portable in gemm.c) */
+enum { MR = 6, NR = 16 }; /* its tile */
 
-void k_gemm_micro_ref(int64_t kc, const float *restrict a, int64_t ar, int64_t as,
-                      const float *restrict b, int64_t bs, float *restrict c, int64_t ldc,
-                      int m, int n, bool accumulate)
+static void micro(int64_t kc, const float *restrict a, int64_t ar, int64_t as,
+                  const float *restrict b, int64_t bs, float *restrict c, int64_t ldc, int m,
+                  int n, bool accumulate)
 {
 	for (int r = 0; r < m; r++) {
 		float row[NR] = {0};
@@ -20,6 +22,11 @@ void k_gemm_micro_ref(int64_t kc, const float *restrict a, int64_t ar, int64_t a
 			c[r * ldc + j] = accumulate ? c[r * ldc + j] + row[j] : row[j];
 	}
 }
+
+const struct gemm_kernel k_gemm_portable = {
+	.name = "portable", .micro = micro, .mr = MR, .nr = NR, .sums = GEMM_MUL_ADD,
+	.avx2_packing = false,
+};
 
 void k_gemm_f64(bool transa, bool transb, int64_t m, int64_t n, int64_t k, const double *a,
                 int64_t lda, const double *b, int64_t ldb, double *c, int64_t ldc,
