@@ -23,10 +23,10 @@ void openblas_set_num_threads(int threads);
  * kc = KC, packed operands in L1; the best of 2000 calls. */
 static double ceiling(const struct gemm_kernel *kernel)
 {
-	float *a = aligned_alloc(64, GEMM_KC * 8 * sizeof *a);
+	float *a = aligned_alloc(64, GEMM_KC * GEMM_MR_MAX * sizeof *a);
 	float *b = aligned_alloc(64, GEMM_KC * GEMM_NR_MAX * sizeof *b);
-	float c[8 * GEMM_NR_MAX];
-	for (int i = 0; i < GEMM_KC * 8; i++)
+	float c[GEMM_MR_MAX * GEMM_NR_MAX];
+	for (int i = 0; i < GEMM_KC * GEMM_MR_MAX; i++)
 		a[i] = (float)(i % 7) / 7;
 	for (int i = 0; i < GEMM_KC * GEMM_NR_MAX; i++)
 		b[i] = (float)(i % 5) / 5;

@@ -53,7 +53,9 @@ static void micro(int64_t kc, const float *restrict a, int64_t ar, int64_t as,
 		}
 		for (int r = 0; r < m; r++)
 			for (int j = 0; j < n; j++)
-				c[r * ldc + j] = accumulate ? c[r * ldc + j] + tile[r][j] : tile[r][j];
+				/* tile + C, as a whole tile adds (and the AVX-512 kernel): even two
+				 * NaNs give the same payload */
+				c[r * ldc + j] = accumulate ? tile[r][j] + c[r * ldc + j] : tile[r][j];
 	}
 	_mm256_zeroupper();
 }
