@@ -180,9 +180,9 @@ static void product_rows(const struct product *p, int64_t r0, int64_t r1, int64_
 	}
 }
 
-void k_gemm_with(const struct gemm_kernel *kernel, bool transa, bool transb, int64_t m, int64_t n,
-                 int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
-                 float *c, int64_t ldc, bool accumulate, float *work)
+void k_gemm_with(const struct gemm_kernel *kernel, bool transa, bool transb, int64_t m,
+                 int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
+                 int64_t ldb, float *c, int64_t ldc, bool accumulate, float *work)
 {
 	if (m <= 0 || n <= 0)
 		return;

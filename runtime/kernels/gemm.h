@@ -28,11 +28,11 @@ enum { GEMM_KC = 256, GEMM_MC = 72, GEMM_NC = 3072, GEMM_MR_MAX = 8, GEMM_NR_MAX
 #define GEMM_GRAIN 2097152.0
 
 /* A micro-kernel (each static in its kernel's file): an MR×NR tile of A times B, written
- * to the m×n corner of C (ldc), added to what is there if accumulate: over kc steps p, A's value of row r is a[r·ar + p·as] and B's NR
- * values are b[p·bs + j]. Packed panels have ar = 1, as = MR and bs = NR; the driver
- * passes an operand's own rows where they hold a whole tile's values (A: ar = lda,
- * as = 1; B: bs = ldb): the kernel reads all MR and NR values of every step, whatever m
- * and n. */
+ * to the m×n corner of C (ldc), added to what is there if accumulate: over kc steps p,
+ * A's value of row r is a[r·ar + p·as] and B's NR values are b[p·bs + j]. Packed panels
+ * have ar = 1, as = MR and bs = NR; the driver passes an operand's own rows where they
+ * hold a whole tile's values (A: ar = lda, as = 1; B: bs = ldb): the kernel reads all MR
+ * and NR values of every step, whatever m and n. */
 typedef void gemm_micro_fn(int64_t kc, const float *restrict a, int64_t ar, int64_t as,
                            const float *restrict b, int64_t bs, float *restrict c, int64_t ldc,
                            int m, int n, bool accumulate);
@@ -95,8 +95,8 @@ void k_gemm_f64(bool transa, bool transb, int64_t m, int64_t n, int64_t k, const
                 bool accumulate, float *work);
 
 /* The same with a given kernel, for tests and benchmarks. */
-void k_gemm_with(const struct gemm_kernel *kernel, bool transa, bool transb, int64_t m, int64_t n,
-                 int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
-                 float *c, int64_t ldc, bool accumulate, float *work);
+void k_gemm_with(const struct gemm_kernel *kernel, bool transa, bool transb, int64_t m,
+                 int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
+                 int64_t ldb, float *c, int64_t ldc, bool accumulate, float *work);
 
 #endif
