@@ -868,30 +868,43 @@ struct command {
 	int (*run)(int argc, char **argv);
 };
 
-/* Warns of each --set value that an axis of the sweep replaces in every trial: the axis's
- * own key, or a part of it (optimizer.lr when the optimizer is swept). */
-static void warn_swept_sets(const struct ast *file, const struct overrides *sets, struct diag *d)
+/* The axis of the file's sweep that replaces --set value k in every trial: the axis's
+ * own key, or a part of it (optimizer.lr when the optimizer is swept); NULL if none. */
+static const struct ast *swept_by(const struct ast *file, const struct overrides *sets, int k)
 {
+	const struct ast *block;
+	const char *key = sets->entry[k] ? override_key(file, sets->entry[k]->str, &block) : "";
 	for (int i = 0; i < file->nkids; i++) {
 		const struct ast *sweep = file->kids[i];
 		if (sweep->kind != AST_BLOCK || sweep->op != BLOCK_SWEEP)
 			continue;
 		for (int j = 0; j < sweep->nkids; j++) {
 			const struct ast *axis = sweep->kids[j];
-			if (axis->kind != AST_AXIS)
-				continue;
-			size_t len = strlen(axis->str);
-			for (int k = 0; k < sets->n; k++) {
-				const struct ast *block;
-				const char *key = sets->entry[k] ? override_key(file, sets->entry[k]->str, &block)
-					: "";
-				if (strncmp(key, axis->str, len) != 0 || (key[len] != '\0' && key[len] != '.'))
-					continue;
-				diag_warning(d, sets->entry[k]->loc, "the sweep varies '%s', so this value is "
-				             "replaced in every trial", axis->str);
-				diag_note(d, axis->loc, "swept here");
-			}
+			size_t len = axis->kind == AST_AXIS ? strlen(axis->str) : 0;
+			if (len && strncmp(key, axis->str, len) == 0
+			    && (key[len] == '\0' || key[len] == '.'))
+				return axis;
 		}
+	}
+	return NULL;
+}
+
+/* Warns of each --set value that an axis of the sweep replaces in every trial; keeps the
+ * others' texts in kept (sets->n entries, *nkept of them), which the trials' weights
+ * record. */
+static void warn_swept_sets(const struct ast *file, const struct overrides *sets,
+                            const char **kept, int *nkept, struct diag *d)
+{
+	*nkept = 0;
+	for (int k = 0; k < sets->n; k++) {
+		const struct ast *axis = swept_by(file, sets, k);
+		if (!axis) {
+			kept[(*nkept)++] = sets->src[k] ? sets->src[k]->text : "";
+			continue;
+		}
+		diag_warning(d, sets->entry[k]->loc, "the sweep varies '%s', so this value is "
+		             "replaced in every trial", axis->str);
+		diag_note(d, axis->loc, "swept here");
 	}
 }
 
@@ -951,8 +964,10 @@ static int cmd_sweep(int argc, char **argv)
 	struct source *src = NULL;
 	struct ast *file = NULL, *unfolded = NULL;
 	status = load_file(path, &d, &src, &file, NULL, &sets, &unfolded);
+	const char *kept[64];
 	if (status == EXIT_OK) {
-		warn_swept_sets(file, &sets, &d);
+		warn_swept_sets(file, &sets, kept, &o.nsets, &d);
+		o.sets = kept;
 		catch_interrupts();
 		status = run_sweep(path, file, unfolded, &o, &d);
 	}

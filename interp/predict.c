@@ -257,8 +257,8 @@ static int model_matches(const struct ast *tree, const struct model *m,
 		print_sets(meta_value(meta, n, "sets"));
 	else
 		fprintf(stderr, "help: they were saved without --set values, so the file changed since "
-		        "(or they are a sweep trial's, whose values are not recorded: give them as "
-		        "--set); restore its %s, or train again\n", differ);
+		        "(or they are a sweep trial's from before descent recorded its values: give "
+		        "them as --set); restore its %s, or train again\n", differ);
 	return PREDICT_INPUT;
 }
 

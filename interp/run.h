@@ -47,10 +47,12 @@ int run_train(const char *file, const struct ast *tree, const struct ast *block,
 /* One trial of a sweep: trains the block quietly, logging to log_path, and gives the last
  * epoch's metrics in *last; weights and pictures go where the block says (run_sweep.c
  * points them at the trial's own files), but no checkpoint (a sweep resumes by whole
- * trials, and its trials run side by side). */
+ * trials, and its trials run side by side). sets: what the weights record as their --set
+ * values (a JSON list: the sweep's and the trial's), or NULL. */
 struct train_metrics;
 int run_train_trial(const char *file, const struct ast *tree, const struct ast *block, int index,
-                    const char *log_path, struct train_metrics *last, struct diag *d);
+                    const char *log_path, const char *sets, struct train_metrics *last,
+                    struct diag *d);
 
 /* Runs the first sweep block of the checked file at file (see run_sweep.c): tree is
  * folded and checked, unfolded the same file before folding, which each trial copies,
@@ -63,6 +65,8 @@ struct sweep_options {
 	bool list;          /* --list: print the trials, run nothing */
 	bool summary;       /* --summary: only summarize, refusing while trials lack a row */
 	const char *again;  /* the --set options, quoted for a shell (" --set 'k=v'"), or "" */
+	const char *const *sets; /* (nsets) the --set texts no axis replaces, as typed */
+	int nsets;
 	const volatile sig_atomic_t *interrupt; /* set by SIGINT/SIGTERM: stop the trials */
 };
 /* Where sweep block `sweep` of file puts its files: its `out`, else

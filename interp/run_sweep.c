@@ -47,6 +47,7 @@
 
 #include "check.h"
 #include "lower.h"
+#include "model_id.h"
 #include "schema.h"
 #include "fold.h"
 #include "outputs.h"
@@ -395,6 +396,7 @@ struct sweep_run {
 	struct sweep_store *store;
 	int threads;               /* a worker's */
 	int capacity;              /* the trials the plan can grow to (search and reruns) */
+	const struct sweep_options *o;
 };
 
 /* Done / running / left, the best metric so far, and an ETA: a live line on a terminal. */
@@ -517,6 +519,62 @@ static const struct ast *block_like(const struct ast *copy, const struct ast *tr
 	return NULL;
 }
 
+/* Trial value v as the language writes it, into buf (size bytes): a number in the fewest
+ * digits that read back as the same double (3e-2 as 0.03, not 0.029999999999999999),
+ * anything else as the file writes it; false when that text is not at hand (a value over
+ * several lines) or does not fit. */
+static bool written_value(const struct ast *v, char *buf, size_t size)
+{
+	if (v->kind == AST_NUM) {
+		for (int digits = 15; digits <= 17; digits++)
+			if (snprintf(buf, size, "%.*g", digits, v->num) < (int)size
+			    && strtod(buf, NULL) == v->num)
+				return true;
+		return false;
+	}
+	const struct loc *l = &v->loc;
+	if (!l->src || l->first_line != l->last_line)
+		return false;
+	const char *line = l->src->text;
+	for (int n = 1; line && n < l->first_line; n++) {
+		line = strchr(line, '\n');
+		line = line ? line + 1 : NULL;
+	}
+	int len = l->last_column - l->first_column;
+	if (!line || l->first_column < 1 || len <= 0 || (size_t)len >= size
+	    || strnlen(line, (size_t)(l->last_column - 1)) < (size_t)(l->last_column - 1))
+		return false;
+	memcpy(buf, line + l->first_column - 1, (size_t)len);
+	buf[len] = '\0';
+	return true;
+}
+
+/* What trial t's weights record as their --set values (a JSON list), so that `descent
+ * predict` can say which to give: the sweep's own --set values that no axis replaces,
+ * then the trial's, as --set would write them ("t.optimizer.lr=0.01"). NULL when a value
+ * cannot be written exactly: then the weights record none rather than a wrong one. */
+static char *trial_sets(const struct sweep_run *w, const struct sweep_trial *t)
+{
+	enum { MOST = 96 };
+	char texts[MOST][640], value[512];
+	const char *list[MOST];
+	int n = 0;
+	if (w->o->nsets + t->nvalues > MOST)
+		return NULL;
+	for (int k = 0; k < w->o->nsets; k++, n++)
+		list[n] = w->o->sets[k];
+	for (int v = 0; v < t->nvalues; v++, n++) {
+		if (!written_value(t->values[v].value, value, sizeof value))
+			return NULL;
+		const char *block = w->s->train->str;
+		if (snprintf(texts[n], sizeof texts[n], "%s%s%s=%s", block ? block : "",
+		             block ? "." : "", t->values[v].key, value) >= (int)sizeof texts[n])
+			return NULL;
+		list[n] = texts[n];
+	}
+	return model_id_sets_json(list, n);
+}
+
 /* The worker: one trial on a copy of the tree (this process is a fork), once claimed. */
 static int run_trial(const struct sweep_run *w, const struct sweep_trial *t)
 {
@@ -551,11 +609,14 @@ static int run_trial(const struct sweep_run *w, const struct sweep_trial *t)
 		trial_outputs(tree, s, t->index, &d);
 	}
 	struct train_metrics last = {0};
+	char *sets = trial_sets(w, t);
 	snprintf(log, sizeof log, "%s/trial-%d.jsonl", s->out, t->index);
 	int status = block && d.errors == 0 && fold_file(tree, &d) && d.errors == 0
 		&& check_file(tree, &d, NULL)
-		? run_train_trial(w->file, tree, block, s->train_index, log, &last, &d) : RUN_INPUT;
+		? run_train_trial(w->file, tree, block, s->train_index, log, sets, &last, &d)
+		: RUN_INPUT;
 	ast_free(tree);
+	free(sets);
 	fclose(messages);
 	char message[300] = "";
 	if (status != RUN_OK && text) { /* the first line of what went wrong */
@@ -1599,7 +1660,7 @@ int run_sweep(const char *file, struct ast *tree, const struct ast *unfolded,
 		return RUN_INPUT;
 	}
 	struct sweep_run w = {file, tree, unfolded, &s, &plan, NULL, NULL,
-	                      run_threads(run_cpus(), o->jobs), plan_capacity(&s, &plan)};
+	                      run_threads(run_cpus(), o->jobs), plan_capacity(&s, &plan), o};
 	if (o->list && !(s.reruns && ran)) { /* nothing to read: no folder made */
 		list_trials(&w, o);
 		sweep_free(&plan);

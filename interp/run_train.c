@@ -689,8 +689,9 @@ int run_train(const char *file, const struct ast *tree, const struct ast *block,
 }
 
 int run_train_trial(const char *file, const struct ast *tree, const struct ast *block, int index,
-                    const char *log_path, struct train_metrics *last, struct diag *d)
+                    const char *log_path, const char *sets, struct train_metrics *last,
+                    struct diag *d)
 {
-	struct run_options trial = {.quiet = true, .trial = true, .source = ""};
+	struct run_options trial = {.quiet = true, .trial = true, .source = "", .sets = sets};
 	return lower_and_train(file, tree, block, index, &trial, log_path, last, d);
 }

@@ -301,6 +301,46 @@ Test(sweep, takes_set_values_for_the_base_block_and_its_own_values_win)
 	cr_expect_eq(remove_tree(dir), 0);
 }
 
+/* A trial's weights record its values and the sweep's --set values that no axis
+ * replaces: predict on a trial of the other network says which --set values to give,
+ * and with them predicts. */
+static const char networks_file[] =
+	"data d { train = blobs(90, classes = 3, dim = 4) }\n"
+	"network small {\n dense(8)\n relu\n dense(3)\n}\n"
+	"network wide {\n dense(32)\n relu\n dense(3)\n}\n"
+	"train t {\n network = small\n data = d\n optimizer = sgd(lr = 0.05)\n epochs = 1\n"
+	" save = \"runs/t.safetensors\"\n}\n"
+	"sweep {\n network in [small, wide]\n optimizer.lr in [3e-2]\n metric = max train_acc\n}\n";
+
+Test(sweep, a_trials_weights_say_which_set_values_predict_needs)
+{
+	char dir[64] = "/tmp/descent-sweep-XXXXXX", nn[128], weights[200], *err, *out;
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(nn, sizeof nn, "%s/s.nn", dir);
+	cr_assert_eq(write_text(nn, networks_file), 0);
+	cr_assert_eq(run_descent((const char *const[]){"sweep", "--quiet", "--set", "batch = 16",
+	                                               "--set", "optimizer.lr=1", nn, NULL},
+	                         NULL, NULL, &err), 0, "%s", err);
+	free(err);
+	snprintf(weights, sizeof weights, "%s/runs/s-sweep/trial-1.safetensors", dir);
+	cr_expect_eq(run_descent((const char *const[]){"predict", nn, "--weights", weights,
+	                                               "--data", "d", NULL}, NULL, NULL, &err), 1);
+	/* the swept lr's --set is left out (the trial's value replaced it); 3e-2 as 0.03 */
+	cr_expect(strstr(err, "help: the weights were saved with --set 'batch = 16' --set "
+	                 "'t.network=wide' --set 't.optimizer.lr=0.03': give the same values")
+	          != NULL, "%s", err);
+	free(err);
+	cr_expect_eq(run_descent((const char *const[]){"predict", nn, "--weights", weights,
+	                                               "--data", "d", "--set", "batch = 16",
+	                                               "--set", "t.network=wide", "--set",
+	                                               "t.optimizer.lr=0.03", NULL},
+	                         NULL, &out, &err), 0, "%s", err);
+	cr_expect(strncmp(out, "row,label,p_0,p_1,p_2\n", 22) == 0, "%s", out);
+	free(out);
+	free(err);
+	cr_expect_eq(remove_tree(dir), 0);
+}
+
 Test(sweep, shards_sharing_a_folder_merge_into_one_summary)
 {
 	char dir[64], nn[128], path[200];
