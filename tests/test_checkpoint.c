@@ -365,6 +365,17 @@ static void wait_for_epochs(const char *dir, int epochs)
 	}
 }
 
+/* SIGKILLs run pid (its process group) once dir's log has the given epochs, and reaps it;
+ * fails if it ended first. */
+static void kill_after_epochs(pid_t pid, const char *dir, int epochs)
+{
+	wait_for_epochs(dir, epochs);
+	kill(-pid, SIGKILL);
+	int how;
+	waitpid(pid, &how, 0);
+	cr_assert(WIFSIGNALED(how), "the run ended before it could be killed");
+}
+
 Test(checkpoint, a_run_killed_after_a_checkpoint_resumes_to_the_same_weights_and_log)
 {
 	char whole[64], killed[64], nn_whole[128], nn_killed[128], *err;
@@ -374,11 +385,7 @@ Test(checkpoint, a_run_killed_after_a_checkpoint_resumes_to_the_same_weights_and
 	                         &err), 0, "%s", err);
 	free(err);
 	pid_t pid = start_run(nn_killed, NULL, NULL);
-	wait_for_epochs(killed, 2);
-	kill(-pid, SIGKILL);
-	int how;
-	waitpid(pid, &how, 0);
-	cr_assert(WIFSIGNALED(how), "the run ended before it could be killed");
+	kill_after_epochs(pid, killed, 2);
 	char *before = output(killed, "runs/r.jsonl", NULL);
 	int done = lines_of(before);
 	cr_assert(done >= 2 && done < 60, "killed after %d epochs", done);
@@ -708,11 +715,7 @@ Test(checkpoint, a_checkpoint_of_the_avx2_kernel_resumes_on_avx512_to_the_same_b
 	setenv("DESCENT_KERNELS", "avx2", 1);
 	pid_t pid = start_run(nn_killed, NULL, NULL);
 	unsetenv("DESCENT_KERNELS");
-	wait_for_epochs(killed, 2);
-	kill(-pid, SIGKILL);
-	int how;
-	waitpid(pid, &how, 0);
-	cr_assert(WIFSIGNALED(how), "the run ended before it could be killed");
+	kill_after_epochs(pid, killed, 2);
 	size_t len;
 	char *ckpt = output(killed, "runs/r.ckpt", &len); /* its JSON header after 8 bytes */
 	cr_expect(len > 8 && strstr(ckpt + 8, "\"kernel\":\"avx2\"") != NULL,
